@@ -1,0 +1,354 @@
+"""Trial designs: what a phase 3 design states, validated, and read from or written to TOML.
+
+A :class:`Design` is immutable. It states the arms and sample size, the primary
+endpoint, dropout and its intercurrent-event strategy, the analysis rule, named
+scenarios (the true values per arm) and the simulation settings. Loading checks
+every field and every combination of fields; a problem raises
+:class:`~planner.errors.DesignError` naming the field and the value.
+
+Conventions
+-----------
+* ``alpha`` is one-sided. Every test is one-sided in the direction of benefit
+  (``endpoint.better``; binary endpoints count responders, so higher is better).
+* Randomized designs split ``arms.n`` by ``arms.allocation = [treatment, control]``:
+  ``n_treatment = round(n * r_t / (r_t + r_c))``, the control arm gets the rest.
+* Dropout happens independently of outcome (missing completely at random) with
+  probability ``dropout.rate`` per participant. Strategy ``"failure"`` is the
+  composite estimand: a dropout counts as a non-responder (binary) or takes
+  ``endpoint.failure_value`` (continuous). Strategy ``"missing"`` analyses the
+  completers only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
+
+from planner.errors import DesignError, from_validation_error
+from planner.rules.catalog import RULES, rules_for
+
+__all__ = [
+    "Arms", "BinaryEndpoint", "ContinuousEndpoint", "CountEndpoint", "Dropout",
+    "BetaComponent", "BetaPrior", "NormalComponent", "NormalPrior", "Analysis",
+    "Scenario", "Simulation", "Design", "load_design", "parse_design", "parse_design_text", "design_to_toml",
+    "MAX_SIMS", "MIN_SIMS",
+]
+
+MIN_SIMS = 100
+MAX_SIMS = 1_000_000_000
+MAX_N = 100_000
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# Scalars are strict: a TOML string "50" where a number belongs is an error, not a guess.
+Int = Annotated[int, Strict()]
+Float = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+Positive = Annotated[Float, Field(gt=0.0)]
+Finite = Float
+Text = Annotated[str, Strict()]
+
+
+class Arms(_Spec):
+    """Arm layout and total sample size."""
+
+    kind: Literal["single-arm", "randomized"]
+    n: Int = Field(gt=0, le=MAX_N, description="total participants enrolled")
+    allocation: tuple[Positive, Positive] = Field(
+        (1.0, 1.0), description="randomization ratio treatment : control (randomized designs)"
+    )
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """Participants per arm: ``(n,)`` or ``(n_treatment, n_control)``."""
+        if self.kind == "single-arm":
+            return (self.n,)
+        r_t, r_c = self.allocation
+        n_t = int(math.floor(self.n * r_t / (r_t + r_c) + 0.5))
+        return (n_t, self.n - n_t)
+
+
+class BinaryEndpoint(_Spec):
+    """A responder endpoint; the scenario values are response probabilities."""
+
+    kind: Literal["binary"]
+    label: Text = "response"
+
+
+class ContinuousEndpoint(_Spec):
+    """A normally distributed endpoint; scenario values are arm means."""
+
+    kind: Literal["continuous"]
+    label: Text = "outcome"
+    sd: Positive = Field(description="within-arm standard deviation")
+    better: Literal["higher", "lower"] = "higher"
+    baseline_correlation: Annotated[Float, Field(ge=-0.99, le=0.99)] = Field(
+        0.0, description="correlation of outcome with the baseline covariate (used by 'ancova')"
+    )
+    failure_value: Finite | None = Field(
+        None, description="value given to a dropout under the 'failure' strategy"
+    )
+
+
+class CountEndpoint(_Spec):
+    """Event counts over a fixed exposure; scenario values are event rates per unit exposure."""
+
+    kind: Literal["count"]
+    label: Text = "events"
+    exposure: Positive = Field(description="follow-up per participant, e.g. years")
+    dispersion: Annotated[Float, Field(ge=0.0, le=100.0)] = Field(
+        0.0, description="negative binomial dispersion: Var = mu + dispersion * mu^2 (0 = Poisson)"
+    )
+    better: Literal["higher", "lower"] = "lower"
+
+
+Endpoint = Annotated[Union[BinaryEndpoint, ContinuousEndpoint, CountEndpoint], Field(discriminator="kind")]
+
+
+class Dropout(_Spec):
+    """Loss to follow-up and how the analysis treats it."""
+
+    rate: Annotated[Float, Field(ge=0.0, lt=1.0)] = 0.0
+    strategy: Literal["failure", "missing"] = "failure"
+
+
+class BetaComponent(_Spec):
+    weight: Annotated[Float, Field(gt=0.0, le=1.0)]
+    a: Positive
+    b: Positive
+
+
+class NormalComponent(_Spec):
+    weight: Annotated[Float, Field(gt=0.0, le=1.0)]
+    mean: Finite
+    sd: Positive
+
+
+def _check_weights(components: tuple[Any, ...]) -> None:
+    total = sum(c.weight for c in components)
+    if abs(total - 1.0) > 1e-6:
+        raise ValueError(f"component weights must sum to 1, got {total:g}")
+
+
+class BetaPrior(_Spec):
+    """A mixture of Beta distributions for a response probability."""
+
+    family: Literal["beta"]
+    components: tuple[BetaComponent, ...] = Field(min_length=1, max_length=20)
+
+    @model_validator(mode="after")
+    def _weights(self) -> BetaPrior:
+        _check_weights(self.components)
+        return self
+
+
+class NormalPrior(_Spec):
+    """A mixture of Normal distributions for a mean (single arm) or a mean difference (randomized)."""
+
+    family: Literal["normal"]
+    components: tuple[NormalComponent, ...] = Field(min_length=1, max_length=20)
+
+    @model_validator(mode="after")
+    def _weights(self) -> NormalPrior:
+        _check_weights(self.components)
+        return self
+
+
+Prior = Annotated[Union[BetaPrior, NormalPrior], Field(discriminator="family")]
+
+
+class Analysis(_Spec):
+    """The decision rule at the final analysis."""
+
+    rule: Text
+    alpha: Annotated[Float, Field(gt=0.0, le=0.5)] = Field(0.025, description="one-sided significance level")
+    performance_goal: Finite | None = Field(
+        None, description="single-arm null value (rate, mean or event rate) the treatment must beat"
+    )
+    threshold: Annotated[Float, Field(gt=0.0, lt=1.0)] | None = Field(
+        None, description="Bayesian rules: success when the posterior probability exceeds it"
+    )
+    prior: Prior | None = Field(None, description="analysis prior (treatment arm, or the difference)")
+    control_prior: BetaPrior | None = Field(None, description="analysis prior of the control arm (binary)")
+
+
+class Scenario(_Spec):
+    """A named truth: the value per arm under which operating characteristics are computed."""
+
+    name: Text = Field(min_length=1)
+    treatment: Finite
+    control: Finite | None = None
+    sd: Positive | None = Field(None, description="continuous endpoints: overrides endpoint.sd")
+
+
+class Simulation(_Spec):
+    n_sims: Int = Field(100_000, ge=MIN_SIMS, le=MAX_SIMS)
+    seed: Int = Field(20261123, ge=0, le=2**63 - 1)
+
+
+class Design(_Spec):
+    """A complete phase 3 design. Build it from Python or with :func:`load_design`."""
+
+    name: Text = Field(min_length=1)
+    description: Text = ""
+    arms: Arms
+    endpoint: Endpoint
+    dropout: Dropout = Dropout()
+    analysis: Analysis
+    scenarios: tuple[Scenario, ...] = Field(min_length=1, max_length=200)
+    simulation: Simulation = Simulation()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Design:
+        problems = list(_cross_field_problems(self))
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    # --- derived -------------------------------------------------------------------
+    @property
+    def randomized(self) -> bool:
+        return self.arms.kind == "randomized"
+
+    @property
+    def rule_info(self):
+        return RULES[self.analysis.rule]
+
+    def is_null(self, scenario: Scenario) -> bool:
+        """True when the scenario lies in the null hypothesis (no benefit), so rejection is a type I error."""
+        sign = -1.0 if getattr(self.endpoint, "better", "higher") == "lower" else 1.0
+        reference = scenario.control if self.randomized else self.analysis.performance_goal
+        return sign * (scenario.treatment - reference) <= 0.0
+
+    def hash(self) -> str:
+        """SHA-256 of the design's canonical JSON: the same design, the same hash."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def with_changes(self, changes: dict[str, Any]) -> Design:
+        """A validated copy with fields replaced, by dotted path: ``{"arms.n": 60}``."""
+        data = self.model_dump(mode="python")
+        for key, value in changes.items():
+            *path, last = key.split(".")
+            target = data
+            for part in path:
+                target = target[part]
+            target[last] = value.model_dump() if isinstance(value, BaseModel) else value
+        return parse_design(data)
+
+
+def _cross_field_problems(d: Design):
+    ep, an, arms = d.endpoint, d.analysis, d.arms
+    if an.rule not in RULES:
+        yield f"analysis.rule: unknown rule {an.rule!r}; choose one of {', '.join(RULES)}"
+        return
+    info = RULES[an.rule]
+    if ep.kind not in info.endpoints or arms.kind not in info.arms:
+        yield (f"analysis.rule: {an.rule!r} does not apply to a {arms.kind} {ep.kind} design; "
+               f"choose one of {', '.join(rules_for(ep.kind, arms.kind))}")
+        return
+    sizes = arms.sizes
+    min_arm = 2 if ep.kind == "continuous" else 1
+    if min(sizes) < min_arm:
+        yield f"arms.n: gives arms of {sizes} participants; each arm needs at least {min_arm}"
+    # null value
+    if arms.kind == "single-arm":
+        pg = an.performance_goal
+        if pg is None:
+            yield "analysis.performance_goal: required for a single-arm design"
+        elif ep.kind == "binary" and not 0.0 < pg < 1.0:
+            yield f"analysis.performance_goal: a response rate must lie strictly between 0 and 1, got {pg}"
+        elif ep.kind == "count" and pg <= 0.0:
+            yield f"analysis.performance_goal: an event rate must be positive, got {pg}"
+    elif an.performance_goal is not None:
+        yield "analysis.performance_goal: not applicable to a randomized design (the control arm is the reference)"
+    # Bayesian settings
+    if info.bayesian:
+        if an.threshold is None:
+            yield f"analysis.threshold: required by rule {an.rule!r} (e.g. 0.975)"
+        want = "beta" if ep.kind == "binary" else "normal"
+        if an.prior is not None and an.prior.family != want:
+            yield f"analysis.prior.family: a {ep.kind} endpoint needs a {want!r} prior, got {an.prior.family!r}"
+        if an.control_prior is not None and not (ep.kind == "binary" and arms.kind == "randomized"):
+            yield "analysis.control_prior: only used by randomized binary designs"
+    else:
+        for name in ("threshold", "prior", "control_prior"):
+            if getattr(an, name) is not None:
+                yield f"analysis.{name}: not used by the frequentist rule {an.rule!r}; remove it"
+    # dropout strategy
+    if d.dropout.rate > 0:
+        if ep.kind == "continuous" and d.dropout.strategy == "failure" and ep.failure_value is None:
+            yield ("endpoint.failure_value: required when dropouts count as failures "
+                   "(dropout.strategy = 'failure'); or set dropout.strategy = 'missing'")
+        if ep.kind == "count" and d.dropout.strategy == "failure":
+            yield "dropout.strategy: count endpoints support 'missing' only (dropouts leave the analysis)"
+        if an.rule == "ancova" and d.dropout.strategy == "failure":
+            yield "dropout.strategy: 'ancova' supports 'missing' only"
+    # scenarios
+    names = [s.name for s in d.scenarios]
+    for i, s in enumerate(d.scenarios):
+        where = f"scenarios[{i}]"
+        if names.count(s.name) > 1:
+            yield f"{where}.name: {s.name!r} is used by more than one scenario"
+        arm_values = [("treatment", s.treatment)]
+        if arms.kind == "randomized":
+            if s.control is None:
+                yield f"{where}.control: required for a randomized design"
+            else:
+                arm_values.append(("control", s.control))
+        elif s.control is not None:
+            yield f"{where}.control: not applicable to a single-arm design"
+        for field, value in arm_values:
+            if ep.kind == "binary" and not 0.0 <= value <= 1.0:
+                yield f"{where}.{field}: a probability must lie in [0, 1], got {value}"
+            if ep.kind == "count" and value < 0.0:
+                yield f"{where}.{field}: an event rate cannot be negative, got {value}"
+        if s.sd is not None and ep.kind != "continuous":
+            yield f"{where}.sd: only continuous endpoints have a standard deviation"
+
+
+# --- reading and writing -------------------------------------------------------------
+
+def parse_design(data: dict[str, Any]) -> Design:
+    """Validate a dict (e.g. parsed TOML) into a :class:`Design`; raise DesignError on problems."""
+    if not isinstance(data, dict):
+        raise DesignError(f"design: expected a table of fields, got {type(data).__name__}")
+    try:
+        return Design.model_validate(data)
+    except ValidationError as err:
+        raise from_validation_error(err) from None
+
+
+def load_design(source: str | Path) -> Design:
+    """Read and validate a TOML design file."""
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DesignError(f"{path}: no such design file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise DesignError(f"{path}: cannot read the design file ({err})") from None
+    return parse_design_text(text, origin=str(path))
+
+
+def parse_design_text(text: str, *, origin: str = "design") -> Design:
+    """Validate TOML text into a :class:`Design` (used for uploads and the CLI)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise DesignError(f"{origin}: not valid TOML ({err})") from None
+    return parse_design(data)
+
+
+def design_to_toml(design: Design) -> str:
+    """The design as TOML text; :func:`parse_design_text` reads it back to an equal design."""
+    return tomli_w.dumps(design.model_dump(mode="json", exclude_none=True))

@@ -1,0 +1,47 @@
+"""Endpoint families: from a scenario's truth to the sufficient statistics of simulated trials.
+
+``simulate_trials`` is the one entry point; each family's module states its model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from planner.design import Design, Scenario
+from planner.endpoints.binary import BinaryArm, simulate_binary_arm
+from planner.endpoints.continuous import AncovaSample, NormalArm, simulate_ancova, simulate_normal_arm
+from planner.endpoints.count import CountArm, simulate_count_arm
+from planner.randomness import BlockStreams
+
+__all__ = ["TrialSample", "simulate_trials", "BinaryArm", "NormalArm", "CountArm", "AncovaSample"]
+
+ARM_NAMES = ("treatment", "control")
+
+
+@dataclass(frozen=True)
+class TrialSample:
+    """Per-arm sufficient statistics of ``size`` simulated trials (control is None for single-arm)."""
+
+    treatment: Any
+    control: Any = None
+
+
+def simulate_trials(design: Design, scenario: Scenario, streams: BlockStreams, size: int):
+    """Simulate ``size`` trials of ``design`` under ``scenario``; returns what the design's rule reads."""
+    ep, dropout = design.endpoint, design.dropout
+    sizes = design.arms.sizes
+    truths = (scenario.treatment, scenario.control)
+    if ep.kind == "continuous" and design.analysis.rule == "ancova":
+        sd = scenario.sd or ep.sd
+        return simulate_ancova(streams, size, sizes, truths, sd, ep.baseline_correlation, dropout)
+    arms = []
+    for name, n, truth in zip(ARM_NAMES, sizes, truths, strict=False):
+        if ep.kind == "binary":
+            arms.append(simulate_binary_arm(streams, name, size, n, truth, dropout))
+        elif ep.kind == "continuous":
+            arms.append(simulate_normal_arm(streams, name, size, n, truth, scenario.sd or ep.sd,
+                                            dropout, ep.failure_value))
+        else:
+            arms.append(simulate_count_arm(streams, name, size, n, truth, ep.exposure, ep.dispersion, dropout))
+    return TrialSample(*arms)

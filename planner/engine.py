@@ -1,0 +1,113 @@
+"""The evaluation loop: operating characteristics of a design, per scenario.
+
+Binary designs are enumerated exactly where cheap (:mod:`planner.exact`);
+everything else is simulated through sufficient statistics in bounded chunks.
+Random numbers come from :mod:`planner.randomness`, so the same seed gives the
+same numbers whatever the chunk size: only integer counts are accumulated.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Literal
+
+import numpy as np
+
+from planner.design import MAX_SIMS, MIN_SIMS, Design, Scenario
+from planner.endpoints import simulate_trials
+from planner.errors import DesignError
+from planner.exact import exact_available, exact_success_probability
+from planner.randomness import BLOCK_SIZE, BlockStreams
+from planner.results import Estimate, Evaluation, ScenarioResult
+from planner.rules import make_rule
+
+__all__ = ["evaluate", "count_successes", "DEFAULT_CHUNK_SIZE"]
+
+DEFAULT_CHUNK_SIZE = 1 << 16
+MAX_CHUNK_SIZE = 1 << 22
+
+Progress = Callable[[int], None]  # called with the number of trials just finished
+Method = Literal["auto", "exact", "simulate"]
+
+
+def _check_int(name: str, value, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise DesignError(f"{name}: must be a whole number, got {value!r}")
+    if not low <= value <= high:
+        raise DesignError(f"{name}: must be between {low:,} and {high:,}, got {value:,}")
+    return int(value)
+
+
+def _evaluate_iv(design, n_sims, seed, method, chunk_size):
+    """Check and normalize evaluate()'s arguments; messages name the argument."""
+    if not isinstance(design, Design):
+        raise DesignError(f"design: expected a planner Design, got {type(design).__name__}")
+    n_sims = design.simulation.n_sims if n_sims is None else _check_int("n_sims", n_sims, MIN_SIMS, MAX_SIMS)
+    seed = design.simulation.seed if seed is None else _check_int("seed", seed, 0, 2**63 - 1)
+    if method not in ("auto", "exact", "simulate"):
+        raise DesignError(f"method: must be 'auto', 'exact' or 'simulate', got {method!r}")
+    if method == "exact" and design.endpoint.kind != "binary":
+        raise DesignError(f"method: 'exact' needs a binary endpoint, got {design.endpoint.kind!r}")
+    chunk_size = _check_int("chunk_size", chunk_size, 1, MAX_CHUNK_SIZE)
+    return n_sims, seed, chunk_size
+
+
+def count_successes(design: Design, rule, scenario: Scenario, *, seed: int, start: int, stop: int,
+                    chunk_size: int = DEFAULT_CHUNK_SIZE, progress: Progress | None = None) -> int:
+    """Number of simulated trials start..stop-1 in which the rule declares success.
+
+    ``start`` must be a multiple of :data:`~planner.randomness.BLOCK_SIZE` (a block is
+    the unit that can be handed to a worker); chunks cut blocks only to bound memory.
+    """
+    if start % BLOCK_SIZE:
+        raise ValueError(f"start must be a multiple of BLOCK_SIZE={BLOCK_SIZE}, got {start}")
+    successes = 0
+    for block_start in range(start, stop, BLOCK_SIZE):
+        streams = BlockStreams(seed, block_start // BLOCK_SIZE)
+        block_stop = min(block_start + BLOCK_SIZE, stop)
+        for lo in range(block_start, block_stop, chunk_size):
+            size = min(chunk_size, block_stop - lo)
+            sample = simulate_trials(design, scenario, streams, size)
+            successes += int(np.count_nonzero(rule.decide(sample)))
+            if progress is not None:
+                progress(size)
+    return successes
+
+
+def evaluate(design: Design, *, n_sims: int | None = None, seed: int | None = None, method: Method = "auto",
+             chunk_size: int = DEFAULT_CHUNK_SIZE, progress: Progress | None = None) -> Evaluation:
+    """Operating characteristics of ``design`` under each of its scenarios.
+
+    Parameters
+    ----------
+    design : Design
+    n_sims, seed : int, optional
+        Simulated trials per scenario and the seed; default to ``design.simulation``.
+    method : {"auto", "exact", "simulate"}
+        "auto" enumerates binary designs exactly when cheap and simulates otherwise.
+    chunk_size : int
+        Trials simulated at once (memory bound only; results do not depend on it).
+    progress : callable, optional
+        Called with the number of trials just simulated.
+
+    Returns
+    -------
+    Evaluation
+        Per scenario: probability of success with its Monte Carlo SE (0 when exact),
+        whether the scenario is null (type I error) and the expected sample size.
+    """
+    n_sims, seed, chunk_size = _evaluate_iv(design, n_sims, seed, method, chunk_size)
+    began = time.perf_counter()
+    rule = make_rule(design)
+    use_exact = method == "exact" or (method == "auto" and exact_available(design))
+    results = []
+    for scenario in design.scenarios:
+        if use_exact:
+            success = Estimate.exactly(exact_success_probability(design, rule, scenario))
+        else:
+            count = count_successes(design, rule, scenario, seed=seed, start=0, stop=n_sims,
+                                    chunk_size=chunk_size, progress=progress)
+            success = Estimate.from_count(count, n_sims)
+        results.append(ScenarioResult(scenario, design.is_null(scenario), success, float(design.arms.n)))
+    return Evaluation(design, tuple(results), seed, n_sims, method, time.perf_counter() - began)

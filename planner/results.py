@@ -1,0 +1,116 @@
+"""Result objects: every estimate with its Monte Carlo standard error and provenance.
+
+A result carries the design, scenario, seed, number of simulations, package
+versions and the design's hash, so it can be reproduced and reported as it is.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+from planner.design import Design, Scenario
+
+__all__ = ["Estimate", "ScenarioResult", "Evaluation", "package_versions"]
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and the packages that made a result."""
+    versions = {"python": platform.python_version()}
+    for name in ("zimislecel-planner", "numpy", "scipy", "pydantic"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A probability with its Monte Carlo standard error (0 when computed exactly)."""
+
+    value: float
+    mcse: float
+    exact: bool
+    n_sims: int | None = None  # None when exact
+
+    @classmethod
+    def from_count(cls, successes: int, n_sims: int) -> Estimate:
+        p = successes / n_sims
+        return cls(p, math.sqrt(p * (1.0 - p) / n_sims), False, n_sims)
+
+    @classmethod
+    def exactly(cls, value: float) -> Estimate:
+        return cls(float(min(max(value, 0.0), 1.0)), 0.0, True, None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "mcse": self.mcse, "exact": self.exact, "n_sims": self.n_sims}
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """Operating characteristics of one design under one scenario."""
+
+    scenario: Scenario
+    is_null: bool  # the scenario lies in H0, so success is a type I error
+    success: Estimate  # probability that the analysis declares success (rejects H0)
+    expected_n: float  # expected number enrolled
+
+    @property
+    def label(self) -> str:
+        return "type I error" if self.is_null else "power"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario.model_dump(mode="json", exclude_none=True),
+            "is_null": self.is_null,
+            "measure": self.label,
+            "p_success": self.success.value,
+            "mcse": self.success.mcse,
+            "exact": self.success.exact,
+            "n_sims": self.success.n_sims,
+            "expected_n": self.expected_n,
+        }
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Operating characteristics of a design over its scenarios, with what made them."""
+
+    design: Design
+    results: tuple[ScenarioResult, ...]
+    seed: int
+    n_sims: int
+    method: str  # as requested: "auto", "exact" or "simulate"
+    elapsed_seconds: float
+    versions: dict[str, str] = field(default_factory=package_versions)
+
+    @property
+    def design_hash(self) -> str:
+        return self.design.hash()
+
+    def __getitem__(self, name: str) -> ScenarioResult:
+        for r in self.results:
+            if r.scenario.name == name:
+                return r
+        raise KeyError(f"no scenario named {name!r}; have {[r.scenario.name for r in self.results]}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "design": {"name": self.design.name, "hash": self.design_hash},
+            "rule": self.design.analysis.rule,
+            "alpha": self.design.analysis.alpha,
+            "method": self.method,
+            "seed": self.seed,
+            "n_sims": self.n_sims,
+            "elapsed_seconds": self.elapsed_seconds,
+            "versions": self.versions,
+            "scenarios": [r.to_dict() for r in self.results],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)

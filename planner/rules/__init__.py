@@ -1,0 +1,30 @@
+"""Analysis rules: each turns the sufficient statistics of simulated trials into success/failure.
+
+``make_rule(design)`` returns an object with ``decide(sample) -> bool array``. Binary
+rules also expose their critical values, which exact enumeration uses.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from planner.rules.catalog import RULES, RuleInfo, rules_for
+
+if TYPE_CHECKING:  # design.py reads the catalog, so the rule modules are imported lazily
+    from planner.design import Design
+
+__all__ = ["make_rule", "RULES", "RuleInfo", "rules_for"]
+
+
+def make_rule(design: Design):
+    """The decision rule of ``design`` (already validated against the rule catalog)."""
+    from planner.rules.binary import SingleArmBinaryRule, TwoArmBinaryRule
+    from planner.rules.continuous import ContinuousRule
+    from planner.rules.count import CountWaldRule
+
+    kind = design.endpoint.kind
+    if kind == "binary":
+        return TwoArmBinaryRule(design) if design.randomized else SingleArmBinaryRule(design)
+    if kind == "continuous":
+        return ContinuousRule(design)
+    return CountWaldRule(design)

@@ -1,0 +1,53 @@
+"""Which analysis rules exist, and for which designs.
+
+This table is the single source for rule names: design validation, the CLI's
+help and the rule factories all read it. It imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["RuleInfo", "RULES", "rules_for"]
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """What a rule needs: its endpoint kind, the arm layouts it serves, and whether it is Bayesian."""
+
+    name: str
+    endpoints: tuple[str, ...]  # subset of ("binary", "continuous", "count")
+    arms: tuple[str, ...]  # subset of ("single-arm", "randomized")
+    bayesian: bool
+    summary: str
+
+
+RULES: dict[str, RuleInfo] = {
+    r.name: r
+    for r in (
+        RuleInfo("exact-binomial", ("binary",), ("single-arm",), False,
+                 "one-sided exact binomial test of the response rate against the performance goal"),
+        RuleInfo("z-pooled", ("binary",), ("randomized",), False,
+                 "one-sided two-proportion z test with pooled variance"),
+        RuleInfo("fisher", ("binary",), ("randomized",), False,
+                 "one-sided Fisher exact (conditional) test"),
+        RuleInfo("boschloo", ("binary",), ("randomized",), False,
+                 "one-sided Boschloo exact unconditional test (Fisher p-value as ordering statistic)"),
+        RuleInfo("one-sample-t", ("continuous",), ("single-arm",), False,
+                 "one-sided one-sample t test of the mean against the performance goal"),
+        RuleInfo("t-pooled", ("continuous",), ("randomized",), False,
+                 "one-sided two-sample t test with pooled variance"),
+        RuleInfo("welch", ("continuous",), ("randomized",), False,
+                 "one-sided Welch t test (unequal variances, Satterthwaite df)"),
+        RuleInfo("ancova", ("continuous",), ("randomized",), False,
+                 "one-sided t test of the treatment effect adjusted for a baseline covariate"),
+        RuleInfo("nb-wald", ("count",), ("single-arm", "randomized"), False,
+                 "one-sided Wald test of the log event rate (ratio), negative binomial with the design's dispersion"),
+        RuleInfo("posterior-probability", ("binary", "continuous"), ("single-arm", "randomized"), True,
+                 "Bayesian: success when P(effect beyond the null | data) exceeds the threshold"),
+    )
+}
+
+def rules_for(endpoint: str, arms: str) -> list[str]:
+    """Names of the rules available for an endpoint kind and arm layout."""
+    return [name for name, info in RULES.items() if endpoint in info.endpoints and arms in info.arms]

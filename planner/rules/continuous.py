@@ -1,0 +1,98 @@
+"""Decision rules for continuous endpoints, vectorized over simulated trials.
+
+All tests are one-sided in the direction of benefit (``endpoint.better``).
+
+References
+----------
+Welch BL. The generalization of "Student's" problem when several different population
+variances are involved. Biometrika 1947;34:28-35.
+Senn S. Statistical Issues in Drug Development, 2nd ed. Wiley 2007, ch. 7 (ANCOVA on baseline).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special, stats
+
+from planner.design import Design
+from planner.endpoints import AncovaSample, TrialSample
+from planner.mixtures import NormalMixture
+
+__all__ = ["ContinuousRule"]
+
+
+class _TCritical:
+    """Upper-alpha quantiles of Student's t, looked up by integer degrees of freedom."""
+
+    def __init__(self, alpha: float, max_df: int):
+        self.values = np.concatenate([[np.inf], stats.t.isf(alpha, np.arange(1, max_df + 1))])
+
+    def __getitem__(self, df: np.ndarray) -> np.ndarray:
+        return self.values[np.maximum(df, 0)]  # df 0: no test possible, critical value +inf
+
+
+class ContinuousRule:
+    """one-sample-t, t-pooled, welch, ancova, or posterior-probability on a normal endpoint."""
+
+    def __init__(self, design: Design):
+        an, ep = design.analysis, design.endpoint
+        self.rule = an.rule
+        self.alpha = an.alpha
+        self.sign = -1.0 if ep.better == "lower" else 1.0
+        self.null_value = an.performance_goal if an.performance_goal is not None else 0.0
+        self.critical = _TCritical(an.alpha, design.arms.n)
+        if self.rule == "posterior-probability":
+            prior = NormalMixture.from_prior(an.prior)
+            self.prior = prior.negated() if self.sign < 0 else prior
+            self.threshold = an.threshold
+
+    def decide(self, sample) -> np.ndarray:
+        if isinstance(sample, AncovaSample):
+            return self._ancova(sample)
+        if sample.control is None:
+            estimate, se, df = self._one_sample(sample)
+        else:
+            estimate, se, df = self._two_sample(sample)
+        if self.rule == "posterior-probability":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                prob = self.prior.posterior_sf(self.sign * self.null_value, self.sign * estimate, se)
+            return (df >= 1) & (prob > self.threshold)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = self.sign * (estimate - self.null_value) / se
+        if self.rule == "welch":
+            with np.errstate(invalid="ignore"):
+                return (df > 0) & (special.stdtr(df, -t) <= self.alpha)
+        return (df >= 1) & (t > self.critical[df])
+
+    def _one_sample(self, sample: TrialSample):
+        arm = sample.treatment
+        df = arm.n - 1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            se = np.sqrt(arm.ss / df / arm.n)
+        return arm.mean, se, df
+
+    def _two_sample(self, sample: TrialSample):
+        t, c = sample.treatment, sample.control
+        estimate = t.mean - c.mean
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.rule == "welch":
+                v1 = t.ss / (t.n - 1) / t.n
+                v2 = c.ss / (c.n - 1) / c.n
+                se2 = v1 + v2
+                df = se2**2 / (v1**2 / (t.n - 1) + v2**2 / (c.n - 1))
+                df = np.where((t.n >= 2) & (c.n >= 2), df, 0.0)
+            else:
+                df = t.n + c.n - 2
+                se2 = (t.ss + c.ss) / df * (1.0 / t.n + 1.0 / c.n)
+        return estimate, np.sqrt(se2), df
+
+    def _ancova(self, s: AncovaSample) -> np.ndarray:
+        df = s.n1 + s.n2 - 3
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slope = s.sxy / s.sxx
+            resid_var = (s.syy - slope * s.sxy) / df
+            dx = s.x1 - s.x2
+            effect = (s.y1 - s.y2) - slope * dx
+            se = np.sqrt(resid_var * (1.0 / s.n1 + 1.0 / s.n2 + dx**2 / s.sxx))
+            t = self.sign * effect / se
+        return (df >= 1) & (t > self.critical[df])
