@@ -223,11 +223,29 @@ class Design(_Spec):
     def rule_info(self):
         return RULES[self.analysis.rule]
 
+    def estimand_truth(self, scenario: Scenario) -> tuple[float, ...]:
+        """True value of the estimand per arm under ``scenario``.
+
+        Scenario values describe participants who stay in the trial. Under the
+        'failure' strategy (composite estimand) a dropout is a non-responder or takes
+        ``failure_value``, so the estimand is (1 - d) p for a response rate and
+        (1 - d) mu + d c for a mean; under 'missing' it is the scenario value itself.
+        """
+        values = (scenario.treatment,) if not self.randomized else (scenario.treatment, scenario.control)
+        d = self.dropout.rate
+        if d == 0.0 or self.dropout.strategy == "missing" or self.endpoint.kind == "count":
+            return values
+        if self.endpoint.kind == "binary":
+            return tuple((1.0 - d) * v for v in values)
+        c = self.endpoint.failure_value
+        return tuple((1.0 - d) * v + d * c for v in values)
+
     def is_null(self, scenario: Scenario) -> bool:
-        """True when the scenario lies in the null hypothesis (no benefit), so rejection is a type I error."""
+        """True when the estimand lies in the null hypothesis (no benefit), so success is a type I error."""
         sign = -1.0 if getattr(self.endpoint, "better", "higher") == "lower" else 1.0
-        reference = scenario.control if self.randomized else self.analysis.performance_goal
-        return sign * (scenario.treatment - reference) <= 0.0
+        truth = self.estimand_truth(scenario)
+        reference = truth[1] if self.randomized else self.analysis.performance_goal
+        return sign * (truth[0] - reference) <= 1e-12 * max(1.0, abs(reference))
 
     def hash(self) -> str:
         """SHA-256 of the design's canonical JSON: the same design, the same hash."""

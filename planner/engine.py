@@ -109,5 +109,6 @@ def evaluate(design: Design, *, n_sims: int | None = None, seed: int | None = No
             count = count_successes(design, rule, scenario, seed=seed, start=0, stop=n_sims,
                                     chunk_size=chunk_size, progress=progress)
             success = Estimate.from_count(count, n_sims)
-        results.append(ScenarioResult(scenario, design.is_null(scenario), success, float(design.arms.n)))
+        results.append(ScenarioResult(scenario, design.estimand_truth(scenario), design.is_null(scenario),
+                                      success, float(design.arms.n)))
     return Evaluation(design, tuple(results), seed, n_sims, method, time.perf_counter() - began)

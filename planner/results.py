@@ -56,7 +56,8 @@ class ScenarioResult:
     """Operating characteristics of one design under one scenario."""
 
     scenario: Scenario
-    is_null: bool  # the scenario lies in H0, so success is a type I error
+    estimand: tuple[float, ...]  # true estimand value per arm (see Design.estimand_truth)
+    is_null: bool  # the estimand lies in H0, so success is a type I error
     success: Estimate  # probability that the analysis declares success (rejects H0)
     expected_n: float  # expected number enrolled
 
@@ -67,6 +68,7 @@ class ScenarioResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "scenario": self.scenario.model_dump(mode="json", exclude_none=True),
+            "estimand": list(self.estimand),
             "is_null": self.is_null,
             "measure": self.label,
             "p_success": self.success.value,

@@ -1,0 +1,131 @@
+"""The command line: ``planner evaluate DESIGN.toml``.
+
+Thin by design: it reads options, calls the public API and prints what comes back.
+Bad input exits with code 2 and a one-line message per problem, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from planner.design import load_design
+from planner.engine import evaluate
+from planner.errors import DesignError
+from planner.exact import exact_available
+from planner.results import Evaluation
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Phase 3 trial planner: operating characteristics of a design file.",
+)
+# A wide console when output is piped, so the table is not squeezed to 80 columns.
+_out = Console() if sys.stdout.isatty() else Console(width=160)
+_err = Console(stderr=True)
+
+# Runs with at least this many simulated trials in all show a progress bar.
+PROGRESS_THRESHOLD = 2_000_000
+
+
+# evaluate()'s argument names, as the user typed them on the command line
+_OPTION_NAMES = {"n_sims:": "--sims:", "seed:": "--seed:", "method:": "--method:"}
+
+
+def _fail(err: DesignError) -> None:
+    """Print one line per problem and exit with code 2."""
+    for line in err.problems:
+        first, _, rest = line.partition(" ")
+        line = _OPTION_NAMES.get(first, first) + (" " + rest if rest else "")
+        _err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+def _truth(values: tuple[float, ...]) -> str:
+    return " vs ".join(f"{v:.4g}" for v in values)
+
+
+def render_table(result: Evaluation) -> Table:
+    """The operating characteristics as a rich table (one row per scenario)."""
+    d = result.design
+    table = Table(title=f"{d.name} -- {d.analysis.rule}, one-sided alpha {d.analysis.alpha:g}, N = {d.arms.n}")
+    for col, justify in (("scenario", "left"), ("truth", "right"), ("estimand", "right"), ("measure", "left"),
+                         ("P(success)", "right"), ("MCSE", "right"), ("E[N]", "right"), ("method", "left")):
+        table.add_column(col, justify=justify)
+    for r in result.results:
+        est = r.success
+        table.add_row(
+            r.scenario.name,
+            _truth((r.scenario.treatment,) + ((r.scenario.control,) if r.scenario.control is not None else ())),
+            _truth(r.estimand),
+            r.label,
+            f"{est.value:.4f}",
+            "0 (exact)" if est.exact else f"{est.mcse:.4f}",
+            f"{r.expected_n:.1f}",
+            "exact" if est.exact else f"{est.n_sims:,} sims",
+        )
+    return table
+
+
+@app.callback()
+def _commands() -> None:
+    """Phase 3 trial planner: operating characteristics of a design file."""
+
+
+@app.command("evaluate")
+def evaluate_command(
+    design_file: Annotated[Path, typer.Argument(help="A design TOML file (see examples/).")],
+    sims: Annotated[Optional[int], typer.Option("--sims", help="Simulated trials per scenario.")] = None,  # noqa: UP045
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed.")] = None,  # noqa: UP045
+    method: Annotated[str, typer.Option(help="auto | exact | simulate.")] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Operating characteristics per scenario: P(success) with its Monte Carlo SE, expected N.
+
+    Example: planner evaluate examples/zimislecel_single_arm.toml --sims 200000 --seed 7
+    """
+    try:
+        design = load_design(design_file)
+        n_sims = design.simulation.n_sims if sims is None else sims
+        will_simulate = method == "simulate" or (method == "auto" and not exact_available(design))
+        total = n_sims * len(design.scenarios) if isinstance(n_sims, int) else 0
+        if will_simulate and not quiet and total >= PROGRESS_THRESHOLD:
+            with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                          TimeRemainingColumn(), console=_err, transient=True) as bar:
+                task = bar.add_task("sims", total=total)
+                result = evaluate(design, n_sims=sims, seed=seed, method=method,
+                                  progress=lambda k: bar.advance(task, k))
+        else:
+            result = evaluate(design, n_sims=sims, seed=seed, method=method)
+    except DesignError as err:
+        _fail(err)
+    if as_json:
+        sys.stdout.write(result.to_json() + "\n")
+    else:
+        _out.print(render_table(result))
+        _out.print(f"seed {result.seed}; design hash {result.design_hash[:12]}; "
+                   f"{result.elapsed_seconds:.2f} s", style="dim")
+
+
+def main() -> None:
+    """Entry point of the ``planner`` command."""
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover
+        _err.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+
+
+__all__ = ["app", "main", "render_table"]
