@@ -26,7 +26,7 @@ import json
 import math
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
@@ -111,7 +111,7 @@ class CountEndpoint(_Spec):
     better: Literal["higher", "lower"] = "lower"
 
 
-Endpoint = Annotated[Union[BinaryEndpoint, ContinuousEndpoint, CountEndpoint], Field(discriminator="kind")]
+Endpoint = Annotated[BinaryEndpoint | ContinuousEndpoint | CountEndpoint, Field(discriminator="kind")]
 
 
 class Dropout(_Spec):
@@ -163,7 +163,7 @@ class NormalPrior(_Spec):
         return self
 
 
-Prior = Annotated[Union[BetaPrior, NormalPrior], Field(discriminator="family")]
+Prior = Annotated[BetaPrior | NormalPrior, Field(discriminator="family")]
 
 
 class Analysis(_Spec):

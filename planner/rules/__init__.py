@@ -20,11 +20,11 @@ def make_rule(design: Design):
     """The decision rule of ``design`` (already validated against the rule catalog)."""
     from planner.rules.binary import SingleArmBinaryRule, TwoArmBinaryRule
     from planner.rules.continuous import ContinuousRule
-    from planner.rules.count import CountWaldRule
+    from planner.rules.count import CountExactRule, CountWaldRule
 
     kind = design.endpoint.kind
     if kind == "binary":
         return TwoArmBinaryRule(design) if design.randomized else SingleArmBinaryRule(design)
     if kind == "continuous":
         return ContinuousRule(design)
-    return CountWaldRule(design)
+    return CountWaldRule(design) if design.randomized else CountExactRule(design)

@@ -170,8 +170,12 @@ class _NullSize:
         pmf2 = stats.binom.pmf(np.arange(self.m2 + 1), self.m2, p)
         return float(np.dot(pmf2, sf1[crit]))
 
+    def on_grid(self, crit: np.ndarray) -> float:
+        """max over the grid of P_p(X1 >= crit[X2]): a lower bound of the supremum."""
+        return float((self._pmf2 * self._sf1[:, crit]).sum(axis=1).max())
+
     def sup(self, crit: np.ndarray) -> float:
-        """max over p in [0, 1] of P_p(X1 >= crit[X2]): a grid, then local refinement of its peaks."""
+        """max over p in [0, 1] of P_p(X1 >= crit[X2]): the grid, then local refinement of its highest peaks."""
         values = (self._pmf2 * self._sf1[:, crit]).sum(axis=1)
         best = float(values.max())
         peaks = np.flatnonzero((values >= np.roll(values, 1)) & (values >= np.roll(values, -1)))
@@ -212,13 +216,17 @@ def boschloo_reject_table(m1: int, m2: int, alpha: float) -> np.ndarray:
         raise RuntimeError("Fisher p-values are not monotone in x1")
     thresholds = _threshold_groups(pf)
     size = _NullSize(m1, m2)
-    lo, hi = -1, thresholds.size  # invariant: size(lo) <= alpha < size(hi)
+    # Binary search on the grid's lower bound of the size (cheap); a region it rejects is too large
+    # for certain. Then shrink the chosen region until its refined supremum is at most alpha.
+    lo, hi = -1, thresholds.size  # invariant: grid size(lo) <= alpha < grid size(hi)
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if size.sup(_region_critical(pf, thresholds[mid])) <= alpha:
+        if size.on_grid(_region_critical(pf, thresholds[mid])) <= alpha:
             lo = mid
         else:
             hi = mid
+    while lo >= 0 and size.sup(_region_critical(pf, thresholds[lo])) > alpha:
+        lo -= 1
     if lo < 0:
         return np.zeros_like(pf, dtype=bool)
     return pf <= thresholds[lo]

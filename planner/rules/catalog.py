@@ -41,8 +41,11 @@ RULES: dict[str, RuleInfo] = {
                  "one-sided Welch t test (unequal variances, Satterthwaite df)"),
         RuleInfo("ancova", ("continuous",), ("randomized",), False,
                  "one-sided t test of the treatment effect adjusted for a baseline covariate"),
-        RuleInfo("nb-wald", ("count",), ("single-arm", "randomized"), False,
-                 "one-sided Wald test of the log event rate (ratio), negative binomial with the design's dispersion"),
+        RuleInfo("nb-wald", ("count",), ("randomized",), False,
+                 "one-sided Wald test of the log rate ratio, negative binomial with the design's dispersion"),
+        RuleInfo("nb-exact", ("count",), ("single-arm",), False,
+                 "one-sided exact test of the event total against the goal rate (negative binomial, "
+                 "design dispersion; exact Poisson test when the dispersion is 0)"),
         RuleInfo("posterior-probability", ("binary", "continuous"), ("single-arm", "randomized"), True,
                  "Bayesian: success when P(effect beyond the null | data) exceeds the threshold"),
     )
