@@ -6,6 +6,7 @@ Bad input exits with code 2 and a one-line message per problem, never a tracebac
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -113,6 +114,67 @@ def evaluate_command(
         _out.print(render_table(result))
         _out.print(f"seed {result.seed}; design hash {result.design_hash[:12]}; "
                    f"{result.elapsed_seconds:.2f} s", style="dim")
+
+
+priors_app = typer.Typer(no_args_is_help=True, help="Priors fitted to the phase 1/2 and historical evidence.")
+app.add_typer(priors_app, name="priors")
+
+
+@priors_app.command("list")
+def priors_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """The stored fitted priors: family, mixture approximation, effective sample size, diagnostics.
+
+    Example: planner priors list --json
+    """
+    from planner.priors import fitted_metadata, load_fitted
+
+    fitted = load_fitted()
+    if as_json:
+        sys.stdout.write(json.dumps({"metadata": fitted_metadata(), "priors": {
+            name: {"family": a.family, "description": a.description, **a.info} for name, a in fitted.items()}},
+            indent=2) + "\n")
+        return
+    table = Table(title="Fitted priors (priors/fitted/priors.json)")
+    for col in ("name", "family", "mixture (weight: parameters)", "ESS moment / Morita", "R-hat", "ESS bulk", "what"):
+        table.add_column(col)
+    for name, a in fitted.items():
+        mix = a.mixture
+        params = zip(mix.weights, *(getattr(mix, f) for f in _fields(a.family)), strict=True)
+        comps = "; ".join(f"{w:.2f}: ({p1:.3g}, {p2:.3g})" for w, p1, p2 in params)
+        ess = a.info.get("ess", {})
+        diag = a.info.get("diagnostics", {})
+        table.add_row(name, a.family, comps, f"{ess.get('moment', float('nan')):.1f} / {ess.get('morita', float('nan')):.1f}",
+                      f"{diag.get('rhat_max', float('nan')):.3f}", f"{diag.get('ess_bulk_min', float('nan')):.0f}",
+                      a.description)
+    _out.print(table)
+
+
+def _fields(family: str) -> tuple[str, str]:
+    return {"beta": ("a", "b"), "normal": ("means", "sds"), "gamma": ("shape", "rate")}[family]
+
+
+@priors_app.command("fit")
+def priors_fit(
+    output: Annotated[Optional[Path], typer.Option(help="Directory for the artifacts (default priors/fitted).")] = None,  # noqa: UP045
+    seed: Annotated[int, typer.Option(help="Random seed of the NUTS chains.")] = 20261123,
+) -> None:
+    """Refit every PyMC model to priors/evidence.toml, check convergence, store draws and mixtures.
+
+    Example: planner priors fit --output /tmp/fitted
+    """
+    try:
+        from planner.fitting import PriorFitError, fit_all
+    except ImportError as err:  # pragma: no cover - depends on the installation
+        _err.print(f"[bold red]error:[/] fitting needs PyMC and ArviZ ({err}); install with pip install -e '.[priors]'")
+        raise typer.Exit(code=2) from None
+    try:
+        result = fit_all(output, seed=seed, log=lambda line: _err.print(line, highlight=False))
+    except PriorFitError as err:
+        _err.print(f"[bold red]error:[/] {err}")
+        raise typer.Exit(code=1) from None
+    meta = result["metadata"]
+    _out.print(f"fitted {len(result['priors'])} priors in {meta['fit_seconds']:.1f} s; "
+               f"evidence sha256 {meta['evidence_sha256'][:12]}")
 
 
 def main() -> None:

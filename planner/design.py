@@ -36,7 +36,8 @@ from planner.rules.catalog import RULES, rules_for
 
 __all__ = [
     "Arms", "BinaryEndpoint", "ContinuousEndpoint", "CountEndpoint", "Dropout",
-    "BetaComponent", "BetaPrior", "NormalComponent", "NormalPrior", "Analysis",
+    "BetaComponent", "BetaPrior", "NormalComponent", "NormalPrior", "GammaComponent", "GammaPrior",
+    "FittedPrior", "PointMass", "DesignPrior", "Analysis",
     "Scenario", "Simulation", "Design", "load_design", "parse_design", "parse_design_text", "design_to_toml",
     "MAX_SIMS", "MIN_SIMS",
 ]
@@ -163,7 +164,53 @@ class NormalPrior(_Spec):
         return self
 
 
-Prior = Annotated[BetaPrior | NormalPrior, Field(discriminator="family")]
+class GammaComponent(_Spec):
+    weight: Annotated[Float, Field(gt=0.0, le=1.0)]
+    shape: Positive
+    rate: Positive
+
+
+class GammaPrior(_Spec):
+    """A mixture of Gamma distributions for an event rate (design priors of count endpoints)."""
+
+    family: Literal["gamma"]
+    components: tuple[GammaComponent, ...] = Field(min_length=1, max_length=20)
+
+    @model_validator(mode="after")
+    def _weights(self) -> GammaPrior:
+        _check_weights(self.components)
+        return self
+
+
+class FittedPrior(_Spec):
+    """A prior fitted to the evidence (``planner priors list``), optionally discounted.
+
+    ``a0`` is the power-prior weight given to the evidence (1 = full, 0.5 = half its
+    information); ``robust_weight`` mixes in a vague component with that weight.
+    """
+
+    family: Literal["fitted"]
+    name: Text
+    a0: Annotated[Float, Field(gt=0.0, le=1.0)] = 1.0
+    robust_weight: Annotated[Float, Field(ge=0.0, lt=1.0)] = 0.0
+
+
+class PointMass(_Spec):
+    """A known value: the design prior of an arm whose truth is taken as fixed."""
+
+    family: Literal["point"]
+    value: Finite
+
+
+Prior = Annotated[BetaPrior | NormalPrior | FittedPrior, Field(discriminator="family")]
+TruthPrior = Annotated[BetaPrior | NormalPrior | GammaPrior | FittedPrior | PointMass, Field(discriminator="family")]
+
+
+class DesignPrior(_Spec):
+    """Distribution of the true values that generate trials: assurance averages success over it."""
+
+    treatment: TruthPrior
+    control: TruthPrior | None = None
 
 
 class Analysis(_Spec):
@@ -205,6 +252,7 @@ class Design(_Spec):
     dropout: Dropout = Dropout()
     analysis: Analysis
     scenarios: tuple[Scenario, ...] = Field(min_length=1, max_length=200)
+    design_prior: DesignPrior | None = None
     simulation: Simulation = Simulation()
 
     @model_validator(mode="after")
@@ -294,14 +342,25 @@ def _cross_field_problems(d: Design):
         if an.threshold is None:
             yield f"analysis.threshold: required by rule {an.rule!r} (e.g. 0.975)"
         want = "beta" if ep.kind == "binary" else "normal"
-        if an.prior is not None and an.prior.family != want:
-            yield f"analysis.prior.family: a {ep.kind} endpoint needs a {want!r} prior, got {an.prior.family!r}"
+        if an.prior is not None:
+            yield from _prior_problems("analysis.prior", an.prior, want)
         if an.control_prior is not None and not (ep.kind == "binary" and arms.kind == "randomized"):
             yield "analysis.control_prior: only used by randomized binary designs"
     else:
         for name in ("threshold", "prior", "control_prior"):
             if getattr(an, name) is not None:
                 yield f"analysis.{name}: not used by the frequentist rule {an.rule!r}; remove it"
+    # design prior
+    if d.design_prior is not None:
+        want = {"binary": "beta", "continuous": "normal", "count": "gamma"}[ep.kind]
+        yield from _prior_problems("design_prior.treatment", d.design_prior.treatment, want)
+        if arms.kind == "randomized":
+            if d.design_prior.control is None:
+                yield "design_prior.control: required for a randomized design (a distribution, or family = 'point')"
+            else:
+                yield from _prior_problems("design_prior.control", d.design_prior.control, want)
+        elif d.design_prior.control is not None:
+            yield "design_prior.control: not applicable to a single-arm design"
     # dropout strategy
     if d.dropout.rate > 0:
         if ep.kind == "continuous" and d.dropout.strategy == "failure" and ep.failure_value is None:
@@ -332,6 +391,22 @@ def _cross_field_problems(d: Design):
                 yield f"{where}.{field}: an event rate cannot be negative, got {value}"
         if s.sd is not None and ep.kind != "continuous":
             yield f"{where}.sd: only continuous endpoints have a standard deviation"
+
+
+def _prior_problems(where: str, prior, want: str):
+    """A prior's family must fit the endpoint; a fitted prior must exist and be of that family."""
+    family = prior.family
+    if family == "fitted":
+        from planner.priors import fitted_prior_family, fitted_prior_names  # stored artifacts, numpy only
+
+        family = fitted_prior_family(prior.name)
+        if family is None:
+            yield f"{where}.name: no fitted prior {prior.name!r}; choose one of {', '.join(fitted_prior_names())}"
+            return
+    if family not in (want, "point"):
+        yield f"{where}: a {want!r} prior is needed here, got a {family!r} prior"
+    if family == "point" and want == "beta" and not 0.0 <= prior.value <= 1.0:
+        yield f"{where}.value: a probability must lie in [0, 1], got {prior.value}"
 
 
 # --- reading and writing -------------------------------------------------------------

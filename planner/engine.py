@@ -14,6 +14,7 @@ from typing import Literal
 
 import numpy as np
 
+from planner.assurance import DesignPriorSampler, exact_assurance
 from planner.design import MAX_SIMS, MIN_SIMS, Design, Scenario
 from planner.endpoints import simulate_trials
 from planner.errors import DesignError
@@ -53,9 +54,12 @@ def _evaluate_iv(design, n_sims, seed, method, chunk_size):
     return n_sims, seed, chunk_size
 
 
-def count_successes(design: Design, rule, scenario: Scenario, *, seed: int, start: int, stop: int,
-                    chunk_size: int = DEFAULT_CHUNK_SIZE, progress: Progress | None = None) -> int:
+def count_successes(design: Design, rule, scenario: Scenario | DesignPriorSampler, *, seed: int, start: int,
+                    stop: int, chunk_size: int = DEFAULT_CHUNK_SIZE, progress: Progress | None = None) -> int:
     """Number of simulated trials start..stop-1 in which the rule declares success.
+
+    ``scenario`` is a fixed truth, or a :class:`~planner.assurance.DesignPriorSampler` that
+    draws each trial's truth from the design prior (assurance).
 
     ``start`` must be a multiple of :data:`~planner.randomness.BLOCK_SIZE` (a block is
     the unit that can be handed to a worker); chunks cut blocks only to bound memory.
@@ -68,7 +72,8 @@ def count_successes(design: Design, rule, scenario: Scenario, *, seed: int, star
         block_stop = min(block_start + BLOCK_SIZE, stop)
         for lo in range(block_start, block_stop, chunk_size):
             size = min(chunk_size, block_stop - lo)
-            sample = simulate_trials(design, scenario, streams, size)
+            truth = scenario.draw(streams, size) if hasattr(scenario, "draw") else scenario
+            sample = simulate_trials(design, truth, streams, size)
             successes += int(np.count_nonzero(rule.decide(sample)))
             if progress is not None:
                 progress(size)
@@ -95,7 +100,8 @@ def evaluate(design: Design, *, n_sims: int | None = None, seed: int | None = No
     -------
     Evaluation
         Per scenario: probability of success with its Monte Carlo SE (0 when exact),
-        whether the scenario is null (type I error) and the expected sample size.
+        whether the scenario is null (type I error) and the expected sample size; and,
+        when the design has a design prior, the assurance (success averaged over it).
     """
     n_sims, seed, chunk_size = _evaluate_iv(design, n_sims, seed, method, chunk_size)
     began = time.perf_counter()
@@ -111,4 +117,13 @@ def evaluate(design: Design, *, n_sims: int | None = None, seed: int | None = No
             success = Estimate.from_count(count, n_sims)
         results.append(ScenarioResult(scenario, design.estimand_truth(scenario), design.is_null(scenario),
                                       success, float(design.arms.n)))
-    return Evaluation(design, tuple(results), seed, n_sims, method, time.perf_counter() - began)
+    assurance = None
+    if design.design_prior is not None:
+        value = exact_assurance(design, rule) if use_exact else None
+        if value is not None:
+            assurance = Estimate.exactly(value)
+        else:
+            count = count_successes(design, rule, DesignPriorSampler(design), seed=seed, start=0, stop=n_sims,
+                                    chunk_size=chunk_size, progress=progress)
+            assurance = Estimate.from_count(count, n_sims)
+    return Evaluation(design, tuple(results), seed, n_sims, method, time.perf_counter() - began, assurance)

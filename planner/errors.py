@@ -25,7 +25,7 @@ class DesignError(ValueError):
         super().__init__(message)
 
 
-_UNION_TAGS = {"binary", "continuous", "count", "beta", "normal"}
+_UNION_TAGS = {"binary", "continuous", "count", "beta", "normal", "gamma", "fitted", "point"}
 
 
 def _location(loc: tuple[Any, ...]) -> str:

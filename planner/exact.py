@@ -14,7 +14,7 @@ from scipy import stats
 from planner.design import Design, Scenario
 from planner.endpoints.binary import analysed_count_distribution
 
-__all__ = ["exact_available", "exact_success_probability"]
+__all__ = ["exact_available", "exact_power", "exact_success_probability"]
 
 # Work allowed for "auto" to choose enumeration: analysed-count pairs x table cells x rule weight.
 EXACT_BUDGET = 5e7
@@ -36,25 +36,40 @@ def exact_available(design: Design) -> bool:
     return pairs * cells * weight <= EXACT_BUDGET
 
 
-def _upper_tails(m: int, p: float) -> np.ndarray:
-    """P(X >= c) for c = 0..m+1, X ~ Binomial(m, p)."""
-    return stats.binom.sf(np.arange(-1, m + 1), m, p)
+def _upper_tails(m: int, p: np.ndarray) -> np.ndarray:
+    """P(X >= c) for c = 0..m+1 (last axis), X ~ Binomial(m, p), for each p (first axis)."""
+    return stats.binom.sf(np.arange(-1, m + 1)[None, :], m, np.atleast_1d(p)[:, None])
 
 
-def exact_success_probability(design: Design, rule, scenario: Scenario) -> float:
-    """P(the design's rule declares success) under ``scenario``, by enumeration."""
+def exact_power(design: Design, rule, treatment, control: float | None = None) -> np.ndarray:
+    """P(success) by enumeration, vectorized over treatment response rates (an array or a number)."""
     if design.endpoint.kind != "binary":
         raise ValueError("exact enumeration is available for binary endpoints only")
+    treatment = np.atleast_1d(np.asarray(treatment, dtype=float))
     sizes = design.arms.sizes
-    ms1, w1, p1 = analysed_count_distribution(sizes[0], scenario.treatment, design.dropout)
+    ms1, w1, _ = analysed_count_distribution(sizes[0], 0.5, design.dropout)
+    p1 = treatment * (1.0 - design.dropout.rate) if _thinned(design) else treatment
+    total = np.zeros(treatment.shape)
     if not design.randomized:
-        return float(sum(w * _upper_tails(int(m), p1)[rule.critical(int(m))] for m, w in zip(ms1, w1, strict=True)))
-    ms2, w2, p2 = analysed_count_distribution(sizes[1], scenario.control, design.dropout)
-    total = 0.0
+        for m, w in zip(ms1, w1, strict=True):
+            total += w * _upper_tails(int(m), p1)[:, rule.critical(int(m))]
+        return total
+    ms2, w2, _ = analysed_count_distribution(sizes[1], 0.5, design.dropout)
+    p2 = control * (1.0 - design.dropout.rate) if _thinned(design) else control
     pmf2 = {int(m): stats.binom.pmf(np.arange(m + 1), m, p2) for m in ms2}
     for m1, weight1 in zip(ms1, w1, strict=True):
         tails1 = _upper_tails(int(m1), p1)
         for m2, weight2 in zip(ms2, w2, strict=True):
             crit = rule.critical(int(m1), int(m2))
-            total += weight1 * weight2 * float(np.dot(pmf2[int(m2)], tails1[crit]))
+            total += weight1 * weight2 * (tails1[:, crit] @ pmf2[int(m2)])
     return total
+
+
+def _thinned(design: Design) -> bool:
+    """Dropouts counted as failures thin the response rate to p (1 - d)."""
+    return design.dropout.rate > 0.0 and design.dropout.strategy == "failure"
+
+
+def exact_success_probability(design: Design, rule, scenario: Scenario) -> float:
+    """P(the design's rule declares success) under ``scenario``, by enumeration."""
+    return float(exact_power(design, rule, scenario.treatment, scenario.control)[0])

@@ -19,9 +19,15 @@ from functools import cache
 import numpy as np
 from scipy import special
 
-from planner.design import BetaPrior, NormalPrior
+from planner.design import BetaComponent, BetaPrior, GammaComponent, GammaPrior, NormalComponent, NormalPrior
 
-__all__ = ["BetaMixture", "NormalMixture", "prob_greater"]
+__all__ = ["BetaMixture", "NormalMixture", "GammaMixture", "prob_greater", "quadrature_01"]
+
+
+def _pick_components(weights: tuple[float, ...], rng: np.random.Generator, size: int) -> np.ndarray:
+    """Component index of each of ``size`` draws (inverse CDF of one uniform each)."""
+    cum = np.cumsum(weights)
+    return np.minimum(np.searchsorted(cum / cum[-1], rng.random(size), side="right"), len(weights) - 1)
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,33 @@ class BetaMixture:
 
     def _arrays(self):
         return np.asarray(self.weights), np.asarray(self.a), np.asarray(self.b)
+
+    def to_prior(self) -> BetaPrior:
+        return BetaPrior(family="beta", components=tuple(
+            BetaComponent(weight=float(w), a=float(a), b=float(b)) for w, a, b in zip(*self._arrays(), strict=True)))
+
+    def mean(self) -> float:
+        w, a, b = self._arrays()
+        return float(np.sum(w * a / (a + b)))
+
+    def var(self) -> float:
+        w, a, b = self._arrays()
+        m = a / (a + b)
+        second = m * (a + 1) / (a + b + 1)
+        return float(np.sum(w * second) - self.mean() ** 2)
+
+    def pdf(self, t) -> np.ndarray:
+        w, a, b = self._arrays()
+        t = np.asarray(t, dtype=float)[..., None]
+        return np.sum(w * np.exp(special.xlogy(a - 1, t) + special.xlog1py(b - 1, -t) - special.betaln(a, b)),
+                      axis=-1)
+
+    def sample(self, pick: np.random.Generator, draw: np.random.Generator, size: int) -> np.ndarray:
+        """Draws from the mixture: ``pick`` chooses components, ``draw`` the values (separate streams
+        keep the values of draw i independent of how the draws are split into calls)."""
+        _, a, b = self._arrays()
+        k = _pick_components(self.weights, pick, size)
+        return draw.beta(a[k], b[k])
 
     def posterior_weights(self, x, m) -> np.ndarray:
         """Posterior component weights after ``x`` responders of ``m``; shape ``x.shape + (K,)``."""
@@ -82,7 +115,7 @@ class BetaMixture:
 
 
 @cache
-def _quadrature(n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
+def quadrature_01(n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
     """Gauss-Legendre nodes on [0, 1] after t = (1 - cos(pi u)) / 2.
 
     The substitution clusters nodes at 0 and 1 and removes the integrable
@@ -101,12 +134,12 @@ def prob_greater(first: BetaMixture, x1, m1: int, second: BetaMixture, x2, m2: i
     """P(p1 > p2 | data) for independent Beta-mixture posteriors, as a table over x1 (rows) and x2 (columns).
 
     Computed as the integral of f1(t) F2(t) dt by Gauss-Legendre quadrature
-    (see :func:`_quadrature`). The default number of nodes grows with the square
+    (see :func:`quadrature_01`). The default number of nodes grows with the square
     root of the arm size, keeping several nodes per posterior standard deviation.
     """
     if n_nodes is None:
         n_nodes = int(min(4000, 200 + 40 * np.ceil(np.sqrt(max(m1, m2, 1)))))
-    t, wt = _quadrature(n_nodes)
+    t, wt = quadrature_01(n_nodes)
     f1 = first.posterior_pdf(t, np.atleast_1d(x1), m1) * wt  # (len x1, J)
     cdf2 = second.posterior_cdf(t, np.atleast_1d(x2), m2)  # (len x2, J)
     return np.clip(f1 @ cdf2.T, 0.0, 1.0)
@@ -132,6 +165,31 @@ class NormalMixture:
         c = prior.components
         return cls(tuple(x.weight for x in c), tuple(x.mean for x in c), tuple(x.sd for x in c))
 
+    def _arrays(self):
+        return np.asarray(self.weights), np.asarray(self.means), np.asarray(self.sds)
+
+    def to_prior(self) -> NormalPrior:
+        return NormalPrior(family="normal", components=tuple(
+            NormalComponent(weight=float(w), mean=float(m), sd=float(s)) for w, m, s in zip(*self._arrays(), strict=True)))
+
+    def mean(self) -> float:
+        w, m, _ = self._arrays()
+        return float(np.sum(w * m))
+
+    def var(self) -> float:
+        w, m, s = self._arrays()
+        return float(np.sum(w * (s**2 + m**2)) - self.mean() ** 2)
+
+    def pdf(self, t) -> np.ndarray:
+        w, m, s = self._arrays()
+        t = np.asarray(t, dtype=float)[..., None]
+        return np.sum(w * np.exp(-0.5 * ((t - m) / s) ** 2) / (s * np.sqrt(2 * np.pi)), axis=-1)
+
+    def sample(self, pick: np.random.Generator, draw: np.random.Generator, size: int) -> np.ndarray:
+        _, m, s = self._arrays()
+        k = _pick_components(self.weights, pick, size)
+        return m[k] + s[k] * draw.standard_normal(size)
+
     def negated(self) -> NormalMixture:
         """The prior of -theta (used when lower values are better)."""
         return NormalMixture(self.weights, tuple(-m for m in self.means), self.sds)
@@ -152,3 +210,39 @@ class NormalMixture:
         post_var = 1.0 / (1.0 / sd**2 + 1.0 / s2)
         post_mean = post_var * (mu / sd**2 + est / s2)
         return np.sum(wpost * special.ndtr((post_mean - threshold) / np.sqrt(post_var)), axis=-1)
+
+
+@dataclass(frozen=True)
+class GammaMixture:
+    """Mixture of Gamma(shape_k, rate_k), for an event rate."""
+
+    weights: tuple[float, ...]
+    shape: tuple[float, ...]
+    rate: tuple[float, ...]
+
+    @classmethod
+    def from_prior(cls, prior: GammaPrior) -> GammaMixture:
+        c = prior.components
+        return cls(tuple(x.weight for x in c), tuple(x.shape for x in c), tuple(x.rate for x in c))
+
+    def to_prior(self) -> GammaPrior:
+        return GammaPrior(family="gamma", components=tuple(
+            GammaComponent(weight=float(w), shape=float(a), rate=float(b))
+            for w, a, b in zip(self.weights, self.shape, self.rate, strict=True)))
+
+    def mean(self) -> float:
+        return float(np.sum(np.asarray(self.weights) * np.asarray(self.shape) / np.asarray(self.rate)))
+
+    def var(self) -> float:
+        w, a, b = (np.asarray(v) for v in (self.weights, self.shape, self.rate))
+        return float(np.sum(w * (a / b**2 + (a / b) ** 2)) - self.mean() ** 2)
+
+    def pdf(self, t) -> np.ndarray:
+        w, a, b = (np.asarray(v) for v in (self.weights, self.shape, self.rate))
+        t = np.asarray(t, dtype=float)[..., None]
+        return np.sum(w * np.exp(special.xlogy(a - 1, t) - b * t + a * np.log(b) - special.gammaln(a)), axis=-1)
+
+    def sample(self, pick: np.random.Generator, draw: np.random.Generator, size: int) -> np.ndarray:
+        a, b = np.asarray(self.shape), np.asarray(self.rate)
+        k = _pick_components(self.weights, pick, size)
+        return draw.standard_gamma(a[k]) / b[k]

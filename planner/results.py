@@ -89,6 +89,7 @@ class Evaluation:
     n_sims: int
     method: str  # as requested: "auto", "exact" or "simulate"
     elapsed_seconds: float
+    assurance: Estimate | None = None  # P(success) averaged over the design prior
     versions: dict[str, str] = field(default_factory=package_versions)
 
     @property
@@ -112,6 +113,7 @@ class Evaluation:
             "elapsed_seconds": self.elapsed_seconds,
             "versions": self.versions,
             "scenarios": [r.to_dict() for r in self.results],
+            "assurance": None if self.assurance is None else self.assurance.to_dict(),
         }
 
     def to_json(self) -> str:

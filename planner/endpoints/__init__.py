@@ -28,7 +28,12 @@ class TrialSample:
 
 
 def simulate_trials(design: Design, scenario: Scenario, streams: BlockStreams, size: int):
-    """Simulate ``size`` trials of ``design`` under ``scenario``; returns what the design's rule reads."""
+    """Simulate ``size`` trials of ``design`` under ``scenario``; returns what the design's rule reads.
+
+    ``scenario`` may be a :class:`~planner.design.Scenario` or anything with the same
+    attributes (``treatment``, ``control``, ``sd``) holding one value per trial, such as
+    the truths drawn from a design prior (:class:`planner.assurance.Truth`).
+    """
     ep, dropout = design.endpoint, design.dropout
     sizes = design.arms.sizes
     truths = (scenario.treatment, scenario.control)

@@ -34,9 +34,9 @@ def simulate_count_arm(streams: BlockStreams, arm: str, size: int, n: int, rate:
         m = streams(f"{arm}.completers").binomial(n, 1.0 - dropout.rate, size=size)
     else:
         m = np.full(size, n)
-    mu = rate * exposure
+    mu = np.asarray(rate, dtype=float) * exposure  # a number, or one value per trial (design prior)
     gen = streams(f"{arm}.events")
-    if dispersion == 0.0 or mu == 0.0:
+    if dispersion == 0.0:
         events = gen.poisson(m * mu)
     else:
         shape = np.maximum(m, 1) / dispersion

@@ -1,0 +1,293 @@
+"""PyMC models that turn the evidence (priors/evidence.toml) into priors, fitted offline.
+
+Run by ``planner priors fit``; never imported by the planner's hot path or the app
+(they read the stored artifacts through :mod:`planner.priors`). Each model states its
+assumptions in its docstring. All are sampled with NUTS and checked with ArviZ:
+R-hat < 1.01, bulk ESS > 400 and no divergences, or :class:`PriorFitError` is raised.
+
+Stored in ``priors/fitted/``: the posterior draws of each model (NetCDF) and
+``priors.json`` with, per prior, a parametric mixture approximation of the draws
+(:func:`planner.mixfit.auto_fit`), its effective sample size, the diagnostics and
+metadata (hash of the evidence file, seed, package versions, timings).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from planner.mixfit import auto_fit
+from planner.priors import ess, priors_dir
+
+__all__ = ["PriorFitError", "Evidence", "fit_all", "fit_model", "MODELS", "d2_d3_range_constants"]
+
+# Mean and sd of the range of 12 independent standard normal draws (the control-chart
+# constants d2 and d3 for subgroups of 12; e.g. Montgomery, Introduction to Statistical
+# Quality Control, Appendix VI). test_fitting.py checks them by simulation.
+D2_N12, D3_N12 = 3.258, 0.778
+
+RHAT_MAX, ESS_MIN = 1.01, 400
+
+
+class PriorFitError(RuntimeError):
+    """NUTS did not converge well enough to store a prior."""
+
+
+def d2_d3_range_constants() -> tuple[float, float]:
+    return D2_N12, D3_N12
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The evidence file, parsed, with its SHA-256 (stored with every fit)."""
+
+    data: dict[str, Any]
+    sha256: str
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Evidence:
+        path = Path(path) if path else priors_dir() / "evidence.toml"
+        raw = path.read_bytes()
+        return cls(tomllib.loads(raw.decode()), hashlib.sha256(raw).hexdigest())
+
+    @property
+    def phase12(self) -> dict[str, Any]:
+        return self.data["phase12"]
+
+
+# --- the models ------------------------------------------------------------------------------
+# Each builder adds its variables to the current PyMC model and returns
+# {prior name: (name of the variable whose draws are the prior, family, description, extra)}.
+
+def beta_binomial(pm, ev: Evidence, key: str, name: str, label: str):
+    """p ~ Beta(1, 1); responders ~ Binomial(n, p). The posterior is Beta(1 + x, 1 + n - x) exactly."""
+    d = ev.phase12[key]
+    p = pm.Beta(f"{name}_p", 1.0, 1.0)
+    pm.Binomial(f"{name}_y", n=d["n"], p=p, observed=d["responders"])
+    return {name: (f"{name}_p", "beta", label, {"initial": {"a": 1.0, "b": 1.0},
+                                                   "evidence": {"responders": d["responders"], "n": d["n"]}})}
+
+
+def hba1c_change(pm, ev: Evidence):
+    """Mean HbA1c change at day 365 (percentage points) of a zimislecel-treated population.
+
+    Only the mean change (-1.81) of n = 12 is published; its standard deviation is not.
+    mu ~ Normal(0, 5) (vague); sigma ~ LogNormal(log 0.7, 0.2) encodes the judgment
+    default SD 0.7 with range 0.5-0.9 (about a 90% interval); observed mean ~ Normal(mu, sigma/sqrt(12)).
+    The uncertainty about sigma widens the prior of mu honestly.
+    """
+    d, j = ev.phase12["hba1c"], ev.data["judgment"]
+    mu = pm.Normal("hba1c_mu", 0.0, 5.0)
+    sigma = pm.LogNormal("hba1c_sigma", np.log(j["hba1c_change_sd"]), 0.2)
+    pm.Normal("hba1c_mean_obs", mu, sigma / np.sqrt(d["n"]), observed=d["change_day365_mean"])
+    return {"hba1c_change": ("hba1c_mu", "normal", "mean HbA1c change at day 365 (%-points)",
+                             {"reference_sd": j["hba1c_change_sd"]})}
+
+
+def time_in_range(pm, ev: Evidence):
+    """Mean time in range at day 365 (percent), from a logit-normal model of participants.
+
+    logit(TIR_i / 100) ~ Normal(m, s); published: the mean of TIR (93.3) and its range
+    (79.5 to 96.9) in n = 12. The logit range has mean d2 s and sd d3 s (range of 12
+    normals); the sample mean of TIR has mean E[TIR] and sd SD[TIR]/sqrt(12), both by
+    20-point Gauss-Hermite quadrature over the logit-normal. m ~ Normal(0, 3), s ~ HalfNormal(1.5).
+    """
+    import pytensor.tensor as pt
+
+    d = ev.phase12["time_in_range"]
+    lo, hi = (v / 100.0 for v in d["day365_range"])
+    logit_range = float(np.log(hi / (1 - hi)) - np.log(lo / (1 - lo)))
+    nodes, weights = np.polynomial.hermite_e.hermegauss(20)
+    weights = weights / weights.sum()
+    m = pm.Normal("tir_m", 0.0, 3.0)
+    s = pm.HalfNormal("tir_s", 1.5)
+    values = pt.sigmoid(m + s * nodes)
+    mean = pt.sum(weights * values)
+    sd = pt.sqrt(pt.sum(weights * (values - mean) ** 2))
+    pm.Normal("tir_range_obs", D2_N12 * s, D3_N12 * s, observed=logit_range)
+    pm.Normal("tir_mean_obs", mean, sd / np.sqrt(d["n"]), observed=d["day365_mean"] / 100.0)
+    pm.Deterministic("tir_mean_percent", 100.0 * mean)
+    pm.Deterministic("tir_sd_percent", 100.0 * sd)
+    return {"time_in_range_day365": ("tir_mean_percent", "normal", "mean time in range at day 365 (%)",
+                                     {"reference_sd_variable": "tir_sd_percent"})}
+
+
+def severe_hypoglycemia(pm, ev: Evidence):
+    """Rate of severe hypoglycaemic events per person-year after engraftment.
+
+    0 events in 12 participants over days 90-365 (12 x 275/365 = 9.04 person-years).
+    rate ~ Gamma(0.5, 0.001) (near Jeffreys); events ~ Poisson(rate x exposure).
+    The posterior is Gamma(0.5 + events, 0.001 + exposure) exactly. NUTS samples r = sqrt(rate)
+    ~ HalfNormal(sqrt(1 / (2 x 0.001))), which is the same prior (r^2 is then Gamma(1/2, 0.001))
+    without the heavy left tail that log(rate) has near zero events.
+    """
+    d = ev.phase12["severe_hypoglycemia"]
+    exposure = d["participants"] * (d["window_days"][1] - d["window_days"][0]) / 365.0
+    root = pm.HalfNormal("she_root_rate", sigma=np.sqrt(1.0 / (2 * 0.001)))
+    rate = pm.Deterministic("she_rate", root**2)
+    pm.Poisson("she_events", rate * exposure, observed=d["events"])
+    return {"she_rate_treated": ("she_rate", "gamma", "severe hypoglycaemia events per person-year, treated",
+                                 {"initial": {"shape": 0.5, "rate": 0.001},
+                                  "evidence": {"events": d["events"], "person_years": exposure}})}
+
+
+def c_peptide(pm, ev: Evidence):
+    """Stimulated C-peptide (pmol/L): log-normal participants, log-linear trajectory days 90-365.
+
+    log C_i(t) ~ Normal(b0 + b1 log(t/365), sigma_ln) with sigma_ln^2 = log(1 + cv^2); the
+    published arm means satisfy log mean_t ~ Normal(b0 + b1 log(t/365) + sigma_ln^2/2,
+    sqrt(cv^2/12 + tau^2)), with tau ~ HalfNormal(0.2) for departures from the trajectory.
+    cv ~ LogNormal(log 0.6, 0.1) encodes the judgment range 50-70%; b0 ~ Normal(7, 2), b1 ~ Normal(0, 2).
+    The prior is for log median C-peptide at day 365, b0.
+    """
+    d, j = ev.phase12["c_peptide"], ev.data["judgment"]
+    lo, hi = j["c_peptide_cv_range"]
+    days = np.asarray(d["days"], dtype=float)
+    log_means = np.log(np.asarray(d["mean"], dtype=float))
+    b0 = pm.Normal("cpep_b0", 7.0, 2.0)
+    b1 = pm.Normal("cpep_b1", 0.0, 2.0)
+    cv = pm.LogNormal("cpep_cv", np.log(0.5 * (lo + hi)), 0.1)
+    tau = pm.HalfNormal("cpep_tau", 0.2)
+    var_ln = pm.math.log(1.0 + cv**2)
+    pm.Normal("cpep_obs", b0 + b1 * np.log(days / 365.0) + var_ln / 2, pm.math.sqrt(cv**2 / d["n"] + tau**2),
+              observed=log_means)
+    pm.Deterministic("cpep_sd_log", pm.math.sqrt(var_ln))
+    return {"c_peptide_day365_log": ("cpep_b0", "normal", "log median stimulated C-peptide at day 365 (log pmol/L)",
+                                     {"reference_sd_variable": "cpep_sd_log"})}
+
+
+def map_prior(pm, ev: Evidence, tau_scale: float = 1.0, name: str = "map_responder"):
+    """Meta-analytic-predictive prior for a responder rate across islet-replacement studies.
+
+    Studies: FORWARD insulin independence 10/12 and the historical studies in the
+    evidence file (CIT-07, Edmonton, CIT-06, Lantidra), whose responder definitions
+    differ. logit p_i = mu + tau z_i, z_i ~ N(0, 1) (non-centred); mu ~ Normal(0, 2);
+    tau ~ HalfNormal(tau_scale): the between-study heterogeneity. The prior for a new
+    study is the predictive p_new = expit(mu + tau z_new).
+    """
+    studies = [("FORWARD", ev.phase12["insulin_independence"]["responders"], ev.phase12["insulin_independence"]["n"])]
+    studies += [(h["study"], h["responders"], h["n"]) for h in ev.data["historical"]]
+    y = np.array([s[1] for s in studies])
+    n = np.array([s[2] for s in studies])
+    mu = pm.Normal(f"{name}_mu", 0.0, 2.0)
+    tau = pm.HalfNormal(f"{name}_tau", tau_scale)
+    z = pm.Normal(f"{name}_z", 0.0, 1.0, shape=len(studies))
+    pm.Binomial(f"{name}_y", n=n, p=pm.math.invlogit(mu + tau * z), observed=y)
+    z_new = pm.Normal(f"{name}_znew", 0.0, 1.0)
+    pm.Deterministic(f"{name}_pnew", pm.math.invlogit(mu + tau * z_new))
+    return {name: (f"{name}_pnew", "beta", "responder rate in a new islet-replacement study (MAP predictive)",
+                   {"initial": {"a": 1.0, "b": 1.0}, "studies": [s[0] for s in studies],
+                    "tau_scale": tau_scale})}
+
+
+def _phase12_models(pm, ev):
+    out = {}
+    out.update(beta_binomial(pm, ev, "insulin_independence", "insulin_independence",
+                             "insulin independence at 1 year (phase 1/2: 10 of 12)"))
+    out.update(beta_binomial(pm, ev, "part_c_composite", "part_c_composite",
+                             "Part C composite at 1 year (phase 1/2: 12 of 12)"))
+    for build in (hba1c_change, time_in_range, severe_hypoglycemia, c_peptide):
+        out.update(build(pm, ev))
+    return out
+
+
+MODELS: dict[str, Callable] = {"phase12": _phase12_models, "map": map_prior}
+
+
+# --- sampling and checks -----------------------------------------------------------------------
+
+def fit_model(builder: Callable, ev: Evidence, *, seed: int, draws: int = 2000, tune: int = 500,
+              chains: int = 4, check: bool = True, **kwargs):
+    """Build one PyMC model, sample it with NUTS, check it; returns (InferenceData, specs, diagnostics)."""
+    import arviz as az
+    import pymc as pm
+
+    with pm.Model():
+        specs = builder(pm, ev, **kwargs)
+        idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=1, random_seed=seed,
+                          progressbar=False, compute_convergence_checks=False, target_accept=0.95)
+    free = [v for v in idata.posterior.data_vars]
+    rhat = az.rhat(idata, var_names=free)
+    ess_bulk = az.ess(idata, var_names=free, method="bulk")
+    diagnostics = {
+        "rhat_max": float(max(float(rhat[v].max()) for v in free)),
+        "ess_bulk_min": float(min(float(ess_bulk[v].min()) for v in free)),
+        "divergences": int(idata.sample_stats["diverging"].sum()),
+        "draws": draws, "chains": chains, "tune": tune,
+    }
+    if check:
+        problems = []
+        if not diagnostics["rhat_max"] < RHAT_MAX:
+            problems.append(f"R-hat {diagnostics['rhat_max']:.4f} >= {RHAT_MAX}")
+        if not diagnostics["ess_bulk_min"] > ESS_MIN:
+            problems.append(f"bulk ESS {diagnostics['ess_bulk_min']:.0f} <= {ESS_MIN}")
+        if diagnostics["divergences"]:
+            problems.append(f"{diagnostics['divergences']} divergent transitions")
+        if problems:
+            raise PriorFitError(f"{builder.__name__}: " + "; ".join(problems))
+    return idata, specs, diagnostics
+
+
+def _versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {}
+    for pkg in ("pymc", "arviz", "pytensor", "numpy", "scipy"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def fit_all(output: str | Path | None = None, *, seed: int = 20261123, evidence: str | Path | None = None,
+            draws: int = 2000, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Fit every model, store draws and mixture approximations in ``output`` (default priors/fitted)."""
+    began = time.perf_counter()
+    ev = Evidence.load(evidence)
+    out_dir = Path(output) if output else priors_dir() / "fitted"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    priors: dict[str, Any] = {}
+    timings = {}
+    for model_name, builder in MODELS.items():
+        t0 = time.perf_counter()
+        idata, specs, diagnostics = fit_model(builder, ev, seed=seed, draws=draws)
+        timings[model_name] = time.perf_counter() - t0
+        draws_file = f"posterior_{model_name}.nc"
+        idata.posterior.to_netcdf(out_dir / draws_file)
+        for name, (var, family, description, extra) in specs.items():
+            values = idata.posterior[var].values.ravel()
+            fit = auto_fit(values, family)
+            extra = dict(extra)
+            ref_var = extra.pop("reference_sd_variable", None)
+            if ref_var is not None:
+                extra["reference_sd"] = float(idata.posterior[ref_var].values.mean())
+            entry = {
+                "family": family,
+                "components": [list(c) for c in zip(fit.mixture.weights, *_params(fit.mixture), strict=True)],
+                "description": description, "parameter": var, "model": f"{model_name}:{builder.__name__}",
+                "draws_file": draws_file, "draws_mean": float(values.mean()), "draws_sd": float(values.std()),
+                "mixture_aic": fit.aic, "diagnostics": diagnostics, **extra,
+            }
+            entry["ess"] = ess(fit.mixture, reference_sd=entry.get("reference_sd"))
+            priors[name] = entry
+            log(f"{name}: {family} mixture with {len(fit.mixture.weights)} component(s), ESS {entry['ess']}")
+    metadata = {"evidence_sha256": ev.sha256, "seed": seed, "versions": _versions(),
+                "fit_seconds": time.perf_counter() - began, "model_seconds": timings}
+    (out_dir / "priors.json").write_text(json.dumps({"metadata": metadata, "priors": priors}, indent=2))
+    return {"metadata": metadata, "priors": priors}
+
+
+def _params(mix) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    for first, second in (("a", "b"), ("means", "sds"), ("shape", "rate")):
+        if hasattr(mix, first):
+            return getattr(mix, first), getattr(mix, second)
+    raise TypeError(mix)

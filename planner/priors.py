@@ -1,0 +1,290 @@
+"""Priors for the planner: stored fitted artifacts, discounting, effective sample size, prior-data conflict.
+
+numpy/scipy only: the PyMC models that produce the artifacts live in
+:mod:`planner.fitting` and run only through ``planner priors fit``. The planner and
+the app read ``priors/fitted/priors.json`` (parametric mixture approximations of the
+posterior draws stored beside it as NetCDF).
+
+References
+----------
+Ibrahim JG, Chen M-H. Power prior distributions for regression models. Stat Sci 2000;15:46-60.
+Schmidli H et al. Robust meta-analytic-predictive priors in clinical trials with historical
+control information. Biometrics 2014;70:1023-32.
+Morita S, Thall PF, Mueller P. Determining the effective sample size of a parametric prior.
+Biometrics 2008;64:595-602.
+Box GEP. Sampling and Bayes' inference in scientific modelling and robustness.
+J R Stat Soc A 1980;143:383-430.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import optimize, special, stats
+
+from planner.design import BetaPrior, FittedPrior, GammaPrior, NormalPrior, PointMass
+from planner.errors import DesignError
+from planner.mixtures import BetaMixture, GammaMixture, NormalMixture
+
+__all__ = [
+    "priors_dir", "FittedArtifact", "load_fitted", "fitted_prior_names", "fitted_prior_family",
+    "resolve", "power_prior", "robustify", "ess", "box_p_value_binary", "box_p_value_normal",
+    "Point",
+]
+
+Mixture = BetaMixture | NormalMixture | GammaMixture
+
+
+@dataclass(frozen=True)
+class Point:
+    """A point mass: a truth taken as known."""
+
+    value: float
+
+    def mean(self) -> float:
+        return self.value
+
+    def var(self) -> float:
+        return 0.0
+
+    def sample(self, pick: np.random.Generator, draw: np.random.Generator, size: int) -> np.ndarray:
+        return np.full(size, self.value)
+
+
+def priors_dir() -> Path:
+    """Where the evidence and fitted priors live: $PLANNER_PRIORS_DIR, or the project's priors/."""
+    env = os.environ.get("PLANNER_PRIORS_DIR")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "priors"
+
+
+@dataclass(frozen=True)
+class FittedArtifact:
+    """One stored prior: its mixture approximation and what it was fitted from."""
+
+    name: str
+    family: str  # beta | normal | gamma
+    mixture: Mixture
+    description: str
+    parameter: str
+    initial: dict[str, float]  # the vague prior the evidence updated (for power-prior discounting)
+    reference_sd: float | None  # normal priors: sd of one participant's outcome (unit information)
+    info: dict[str, Any] = field(default_factory=dict)  # model, evidence, diagnostics, draws file
+
+
+def _mixture_from_json(family: str, components: list[list[float]]) -> Mixture:
+    w, p1, p2 = (tuple(float(c[i]) for c in components) for i in range(3))
+    return {"beta": BetaMixture, "normal": NormalMixture, "gamma": GammaMixture}[family](w, p1, p2)
+
+
+@cache
+def _load(directory: str) -> tuple[dict[str, FittedArtifact], dict[str, Any]]:
+    path = Path(directory) / "fitted" / "priors.json"
+    if not path.exists():
+        return {}, {}
+    data = json.loads(path.read_text())
+    artifacts = {}
+    for name, entry in data["priors"].items():
+        artifacts[name] = FittedArtifact(
+            name=name, family=entry["family"], mixture=_mixture_from_json(entry["family"], entry["components"]),
+            description=entry["description"], parameter=entry["parameter"], initial=entry.get("initial", {}),
+            reference_sd=entry.get("reference_sd"),
+            info={k: v for k, v in entry.items() if k not in ("family", "components", "description", "parameter")},
+        )
+    return artifacts, data.get("metadata", {})
+
+
+def load_fitted(directory: str | Path | None = None) -> dict[str, FittedArtifact]:
+    """The stored fitted priors by name (empty if none were fitted yet)."""
+    return _load(str(directory or priors_dir()))[0]
+
+
+def fitted_metadata(directory: str | Path | None = None) -> dict[str, Any]:
+    """Data hash, seed, versions and timings of the stored fit."""
+    return _load(str(directory or priors_dir()))[1]
+
+
+def fitted_prior_names() -> list[str]:
+    return sorted(load_fitted())
+
+
+def fitted_prior_family(name: str) -> str | None:
+    art = load_fitted().get(name)
+    return None if art is None else art.family
+
+
+# --- discounting ---------------------------------------------------------------------------
+
+def power_prior(artifact: FittedArtifact, a0: float) -> Mixture:
+    """Discount the evidence behind a fitted prior by the power-prior weight ``a0`` in (0, 1].
+
+    Each conjugate component moves back toward the initial vague prior:
+    Beta(a, b) -> Beta(a_i + a0 (a - a_i), b_i + a0 (b - b_i)); Gamma likewise;
+    Normal(m, s) -> Normal(m, s / sqrt(a0)) (flat initial prior). This is the power
+    prior exactly for a one-component conjugate posterior, and a component-wise
+    approximation for mixtures (e.g. MAP priors).
+    """
+    if not 0.0 < a0 <= 1.0:
+        raise DesignError(f"a0: must lie in (0, 1], got {a0}")
+    mix = artifact.mixture
+    if a0 == 1.0:
+        return mix
+    if isinstance(mix, NormalMixture):
+        return NormalMixture(mix.weights, mix.means, tuple(s / np.sqrt(a0) for s in mix.sds))
+    if isinstance(mix, BetaMixture):
+        ai, bi = artifact.initial.get("a", 1.0), artifact.initial.get("b", 1.0)
+        return BetaMixture(mix.weights, tuple(ai + a0 * (a - ai) for a in mix.a),
+                           tuple(bi + a0 * (b - bi) for b in mix.b))
+    si, ri = artifact.initial.get("shape", 0.5), artifact.initial.get("rate", 0.0)
+    return GammaMixture(mix.weights, tuple(si + a0 * (s - si) for s in mix.shape),
+                        tuple(ri + a0 * (r - ri) for r in mix.rate))
+
+
+def robustify(mix: Mixture, weight: float, *, reference_sd: float | None = None) -> Mixture:
+    """Add a vague component with ``weight`` (Schmidli et al. 2014).
+
+    Beta: Beta(1, 1). Normal: unit-information N(prior mean, reference_sd^2). Gamma: an
+    exponential with the prior mean (one unit of exposure of information).
+    """
+    if not 0.0 <= weight < 1.0:
+        raise DesignError(f"robust_weight: must lie in [0, 1), got {weight}")
+    if weight == 0.0:
+        return mix
+    keep = tuple((1.0 - weight) * w for w in mix.weights)
+    if isinstance(mix, BetaMixture):
+        return BetaMixture(keep + (weight,), mix.a + (1.0,), mix.b + (1.0,))
+    if isinstance(mix, NormalMixture):
+        if reference_sd is None:
+            raise DesignError("robust_weight: a Normal prior needs a reference sd for its vague component")
+        return NormalMixture(keep + (weight,), mix.means + (mix.mean(),), mix.sds + (float(reference_sd),))
+    return GammaMixture(keep + (weight,), mix.shape + (1.0,), mix.rate + (1.0 / mix.mean(),))
+
+
+def resolve(spec, *, reference_sd: float | None = None) -> Mixture | Point:
+    """A prior as stated in a design (explicit, fitted and discounted, or a point) -> a mixture object."""
+    if isinstance(spec, PointMass):
+        return Point(spec.value)
+    if isinstance(spec, BetaPrior):
+        return BetaMixture.from_prior(spec)
+    if isinstance(spec, NormalPrior):
+        return NormalMixture.from_prior(spec)
+    if isinstance(spec, GammaPrior):
+        return GammaMixture.from_prior(spec)
+    if isinstance(spec, FittedPrior):
+        artifact = load_fitted().get(spec.name)
+        if artifact is None:
+            raise DesignError(f"prior: no fitted prior {spec.name!r}; choose one of {', '.join(fitted_prior_names())}")
+        mix = power_prior(artifact, spec.a0)
+        return robustify(mix, spec.robust_weight, reference_sd=artifact.reference_sd or reference_sd)
+    raise TypeError(f"not a prior: {spec!r}")
+
+
+# --- effective sample size -------------------------------------------------------------------
+
+def _neg_log_density_curvature(mix: Mixture, t: float) -> float:
+    """-(d^2/dt^2) log pi(t) for a mixture, from the components' analytic derivatives."""
+    w = np.asarray(mix.weights)
+    if isinstance(mix, BetaMixture):
+        a, b = np.asarray(mix.a), np.asarray(mix.b)
+        f = np.exp(special.xlogy(a - 1, t) + special.xlog1py(b - 1, -t) - special.betaln(a, b))
+        g = (a - 1) / t - (b - 1) / (1 - t)
+        h = -(a - 1) / t**2 - (b - 1) / (1 - t) ** 2
+    elif isinstance(mix, NormalMixture):
+        m, s = np.asarray(mix.means), np.asarray(mix.sds)
+        f = stats.norm.pdf(t, m, s)
+        g = -(t - m) / s**2
+        h = -1.0 / s**2
+    else:
+        a, r = np.asarray(mix.shape), np.asarray(mix.rate)
+        f = stats.gamma.pdf(t, a, scale=1.0 / r)
+        g = (a - 1) / t - r
+        h = -(a - 1) / t**2
+    p0 = np.sum(w * f)
+    p1 = np.sum(w * f * g)
+    p2 = np.sum(w * f * (g**2 + h))
+    return float((p1**2 - p0 * p2) / p0**2)
+
+
+def _mode(mix: Mixture) -> float:
+    """The highest mode of a mixture density: a grid, then bounded refinement."""
+    mean, sd = mix.mean(), np.sqrt(mix.var())
+    if isinstance(mix, BetaMixture):
+        lo, hi = 1e-9, 1 - 1e-9
+    elif isinstance(mix, NormalMixture):
+        lo, hi = min(mix.means) - 6 * max(mix.sds), max(mix.means) + 6 * max(mix.sds)
+    else:
+        lo, hi = 1e-9, mean + 12 * sd
+    grid = np.linspace(lo, hi, 4001)
+    dens = mix.pdf(grid)
+    i = int(np.argmax(dens))
+    a, b = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
+    res = optimize.minimize_scalar(lambda t: -float(mix.pdf(t)), bounds=(a, b), method="bounded",
+                                   options={"xatol": 1e-12})
+    return float(res.x)
+
+
+def ess(mix: Mixture, *, reference_sd: float | None = None) -> dict[str, float]:
+    """Effective sample size of a prior by the moment and Morita methods.
+
+    Units: participants (binary; normal with ``reference_sd`` = one participant's sd) or
+    units of exposure (Gamma prior on a Poisson rate).
+
+    * moment: the sample size of the conjugate prior with the same mean and variance:
+      m(1 - m)/v - 1 (Beta), reference_sd^2 / v (Normal), mean / v (Gamma). Conservative
+      for mixtures; exactly a + b for Beta(a, b).
+    * Morita et al. (2008): the prior's information -(log pi)'' against one observation's
+      Fisher information, after removing an epsilon-information baseline prior, evaluated
+      at the prior's mode as RBesT does (the mean of a mixture can lie between modes, where
+      the curvature is meaningless). Normal(m, s) -> reference_sd^2 / s^2; Beta(a, b) ->
+      a(b-1)/(a-1) + b(a-1)/(b-1) at its mode (a + b when evaluated at the mean).
+    """
+    mean, var = mix.mean(), mix.var()
+    t = _mode(mix)
+    curvature = _neg_log_density_curvature(mix, t)
+    if isinstance(mix, BetaMixture):
+        moment = mean * (1 - mean) / var - 1.0
+        # a density whose mode is at 0 or 1 (a or b <= 1) has no Morita ESS there
+        inside = 1e-6 < t < 1 - 1e-6
+        morita = t * (1 - t) * curvature + (1 - t) / t + t / (1 - t) if inside else float("nan")
+    elif isinstance(mix, NormalMixture):
+        if reference_sd is None:
+            raise DesignError("reference_sd: the ESS of a Normal prior needs the sd of one participant's outcome")
+        moment = reference_sd**2 / var
+        morita = reference_sd**2 * curvature
+    else:
+        moment = mean / var
+        # a density whose mode is at 0 (e.g. with an exponential component) has no Morita ESS
+        morita = t * curvature + 1.0 / t if t > 1e-6 * mean else float("nan")
+    return {"moment": float(moment), "morita": float(morita)}
+
+
+# --- prior-data conflict --------------------------------------------------------------------
+
+def box_p_value_binary(prior: BetaMixture, x: int, n: int) -> float:
+    """Box's prior-predictive p-value of observing x responders of n: P(f(Y) <= f(x)), Y ~ prior predictive.
+
+    The prior predictive of a Beta mixture is a mixture of beta-binomials. Small values mean conflict.
+    """
+    y = np.arange(n + 1)
+    w, a, b = prior._arrays()
+    pmf = np.sum(w * np.exp(special.gammaln(n + 1) - special.gammaln(y + 1)[:, None] - special.gammaln(n - y + 1)[:, None]
+                            + special.betaln(a + y[:, None], b + n - y[:, None]) - special.betaln(a, b)), axis=1)
+    return float(np.sum(pmf[pmf <= pmf[x] * (1 + 1e-12)]))
+
+
+def box_p_value_normal(prior: NormalMixture, estimate: float, se: float) -> float:
+    """Box's p-value for an estimate ~ N(theta, se^2): prior-predictive probability of a density at most
+    that of the observed estimate (numerically, on a fine grid of the predictive)."""
+    w, m, s = prior._arrays()
+    sd = np.sqrt(s**2 + se**2)
+    lo, hi = float(np.min(m - 12 * sd)), float(np.max(m + 12 * sd))
+    grid = np.linspace(min(lo, estimate), max(hi, estimate), 200_001)
+    dens = np.sum(w * stats.norm.pdf(grid[:, None], m, sd), axis=1)
+    f_obs = float(np.sum(w * stats.norm.pdf(estimate, m, sd)))
+    step = grid[1] - grid[0]
+    return float(np.clip(np.sum(dens[dens <= f_obs]) * step, 0.0, 1.0))
