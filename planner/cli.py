@@ -72,7 +72,23 @@ def render_table(result: Evaluation) -> Table:
             f"{r.expected_n:.1f}",
             "exact" if est.exact else f"{est.n_sims:,} sims",
         )
+    if result.assurance is not None:
+        a = result.assurance
+        table.add_row("Assurance (design prior)", "prior", "", "assurance", f"{a.value:.4f}",
+                      "0 (exact)" if a.exact else f"{a.mcse:.4f}", f"{d.arms.n:.1f}",
+                      "exact" if a.exact else f"{a.n_sims:,} sims", style="bold")
     return table
+
+
+def render_priors(result: Evaluation) -> list[str]:
+    """One line per prior of the design: mean, sd, effective sample sizes."""
+    lines = []
+    for role, info in result.priors.items():
+        text = f"{role}: {info['family']}, mean {info['mean']:.4g}, sd {info['sd']:.3g}"
+        if "ess" in info:
+            text += f", ESS {info['ess']['moment']:.1f} (moment) / {info['ess']['morita']:.1f} (Morita)"
+        lines.append(text)
+    return lines
 
 
 @app.callback()
@@ -112,6 +128,8 @@ def evaluate_command(
         sys.stdout.write(result.to_json() + "\n")
     else:
         _out.print(render_table(result))
+        for line in render_priors(result):
+            _out.print(line, highlight=False)
         _out.print(f"seed {result.seed}; design hash {result.design_hash[:12]}; "
                    f"{result.elapsed_seconds:.2f} s", style="dim")
 

@@ -19,6 +19,7 @@ from planner.design import MAX_SIMS, MIN_SIMS, Design, Scenario
 from planner.endpoints import simulate_trials
 from planner.errors import DesignError
 from planner.exact import exact_available, exact_success_probability
+from planner.priors import design_priors
 from planner.randomness import BLOCK_SIZE, BlockStreams
 from planner.results import Estimate, Evaluation, ScenarioResult
 from planner.rules import make_rule
@@ -126,4 +127,5 @@ def evaluate(design: Design, *, n_sims: int | None = None, seed: int | None = No
             count = count_successes(design, rule, DesignPriorSampler(design), seed=seed, start=0, stop=n_sims,
                                     chunk_size=chunk_size, progress=progress)
             assurance = Estimate.from_count(count, n_sims)
-    return Evaluation(design, tuple(results), seed, n_sims, method, time.perf_counter() - began, assurance)
+    return Evaluation(design, tuple(results), seed, n_sims, method, time.perf_counter() - began, assurance,
+                      design_priors(design))

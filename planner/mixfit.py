@@ -118,7 +118,14 @@ def fit_mixture(draws, family: str, k: int, *, max_iter: int = 300, tol: float =
     return MixtureFit(mix, ll, 2 * (3 * k - 1) - 2 * ll, it)
 
 
-def auto_fit(draws, family: str, max_components: int = 3) -> MixtureFit:
-    """The mixture with 1..max_components components that has the lowest AIC."""
+def auto_fit(draws, family: str, max_components: int = 3, max_draws: int = 4000) -> MixtureFit:
+    """The mixture with 1..max_components components that has the lowest AIC.
+
+    At most ``max_draws`` evenly spaced draws are used (MCMC draws are autocorrelated,
+    so thinning loses little), which bounds the EM's cost.
+    """
+    draws = np.asarray(draws, dtype=float).ravel()
+    if draws.size > max_draws:
+        draws = draws[np.linspace(0, draws.size - 1, max_draws).round().astype(int)]
     fits = [fit_mixture(draws, family, k) for k in range(1, max_components + 1)]
     return min(fits, key=lambda f: f.aic)

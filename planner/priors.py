@@ -34,8 +34,8 @@ from planner.mixtures import BetaMixture, GammaMixture, NormalMixture
 
 __all__ = [
     "priors_dir", "FittedArtifact", "load_fitted", "fitted_prior_names", "fitted_prior_family",
-    "resolve", "power_prior", "robustify", "ess", "box_p_value_binary", "box_p_value_normal",
-    "Point",
+    "resolve", "analysis_mixture", "power_prior", "robustify", "ess", "describe", "design_priors", "box_p_value_binary",
+    "box_p_value_normal", "Point", "fitted_metadata",
 ]
 
 Mixture = BetaMixture | NormalMixture | GammaMixture
@@ -184,6 +184,13 @@ def resolve(spec, *, reference_sd: float | None = None) -> Mixture | Point:
     raise TypeError(f"not a prior: {spec!r}")
 
 
+def analysis_mixture(spec, family: str, *, reference_sd: float | None = None) -> BetaMixture | NormalMixture:
+    """The analysis prior as a mixture; ``None`` means uniform Beta(1, 1) or the flat Normal prior."""
+    if spec is None:
+        return BetaMixture((1.0,), (1.0,), (1.0,)) if family == "beta" else NormalMixture()
+    return resolve(spec, reference_sd=reference_sd)
+
+
 # --- effective sample size -------------------------------------------------------------------
 
 def _neg_log_density_curvature(mix: Mixture, t: float) -> float:
@@ -261,6 +268,37 @@ def ess(mix: Mixture, *, reference_sd: float | None = None) -> dict[str, float]:
         # a density whose mode is at 0 (e.g. with an exponential component) has no Morita ESS
         morita = t * curvature + 1.0 / t if t > 1e-6 * mean else float("nan")
     return {"moment": float(moment), "morita": float(morita)}
+
+
+def describe(spec, *, reference_sd: float | None = None) -> dict[str, Any]:
+    """Mean, sd and effective sample sizes of a prior as stated in a design (for reports and the CLI)."""
+    prior = resolve(spec, reference_sd=reference_sd)
+    out: dict[str, Any] = {"family": spec.family, "mean": float(prior.mean()), "sd": float(np.sqrt(prior.var()))}
+    if isinstance(prior, Point):
+        out["ess"] = {"moment": float("inf"), "morita": float("inf")}
+        return out
+    if isinstance(prior, NormalMixture) and reference_sd is None:
+        return out
+    out["ess"] = ess(prior, reference_sd=reference_sd)
+    return out
+
+
+def design_priors(design) -> dict[str, dict[str, Any]]:
+    """Every prior a design states -- analysis and design priors -- described, by role."""
+    ref = getattr(design.endpoint, "sd", None)
+    roles = {}
+    an = design.analysis
+    if design.rule_info.bayesian:
+        if an.prior is not None:
+            roles["analysis prior (treatment)" if design.endpoint.kind == "binary" and design.randomized
+                  else "analysis prior"] = an.prior
+        if an.control_prior is not None:
+            roles["analysis prior (control)"] = an.control_prior
+    if design.design_prior is not None:
+        roles["design prior (treatment)"] = design.design_prior.treatment
+        if design.design_prior.control is not None:
+            roles["design prior (control)"] = design.design_prior.control
+    return {role: describe(spec, reference_sd=ref) for role, spec in roles.items()}
 
 
 # --- prior-data conflict --------------------------------------------------------------------

@@ -90,6 +90,7 @@ class Evaluation:
     method: str  # as requested: "auto", "exact" or "simulate"
     elapsed_seconds: float
     assurance: Estimate | None = None  # P(success) averaged over the design prior
+    priors: dict[str, dict[str, Any]] = field(default_factory=dict)  # every prior of the design, described
     versions: dict[str, str] = field(default_factory=package_versions)
 
     @property
@@ -114,6 +115,7 @@ class Evaluation:
             "versions": self.versions,
             "scenarios": [r.to_dict() for r in self.results],
             "assurance": None if self.assurance is None else self.assurance.to_dict(),
+            "priors": self.priors,
         }
 
     def to_json(self) -> str:

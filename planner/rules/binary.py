@@ -18,7 +18,8 @@ from scipy import optimize, special, stats
 
 from planner.design import Design
 from planner.endpoints import TrialSample
-from planner.mixtures import BetaMixture, prob_greater
+from planner.mixtures import prob_greater
+from planner.priors import analysis_mixture
 
 __all__ = [
     "SingleArmBinaryRule", "TwoArmBinaryRule", "fisher_pvalues", "boschloo_pvalue", "boschloo_reject_table",
@@ -51,7 +52,7 @@ class SingleArmBinaryRule:
         self.goal = float(an.performance_goal)
         self.alpha = an.alpha
         self.threshold = an.threshold
-        self.prior = BetaMixture.from_prior(an.prior) if an.rule == "posterior-probability" else None
+        self.prior = analysis_mixture(an.prior, "beta") if an.rule == "posterior-probability" else None
         self._n = design.arms.n
         self._critical = np.full(self._n + 1, -1, dtype=np.int64)  # -1: not yet computed
 
@@ -86,7 +87,7 @@ class TwoArmBinaryRule:
         self.alpha = an.alpha
         self.threshold = an.threshold
         if self.rule == "posterior-probability":
-            self.priors = (BetaMixture.from_prior(an.prior), BetaMixture.from_prior(an.control_prior))
+            self.priors = (analysis_mixture(an.prior, "beta"), analysis_mixture(an.control_prior, "beta"))
         self._n2 = design.arms.sizes[1]
         self._tables: dict[tuple[int, int], np.ndarray] = {}
 

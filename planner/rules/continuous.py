@@ -16,7 +16,7 @@ from scipy import special, stats
 
 from planner.design import Design
 from planner.endpoints import AncovaSample, TrialSample
-from planner.mixtures import NormalMixture
+from planner.priors import analysis_mixture
 
 __all__ = ["ContinuousRule"]
 
@@ -42,7 +42,7 @@ class ContinuousRule:
         self.null_value = an.performance_goal if an.performance_goal is not None else 0.0
         self.critical = _TCritical(an.alpha, design.arms.n)
         if self.rule == "posterior-probability":
-            prior = NormalMixture.from_prior(an.prior)
+            prior = analysis_mixture(an.prior, "normal", reference_sd=ep.sd)
             self.prior = prior.negated() if self.sign < 0 else prior
             self.threshold = an.threshold
 
