@@ -148,9 +148,13 @@ def priors_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON
 
     fitted = load_fitted()
     if as_json:
+        def components(a):
+            return [list(c) for c in zip(a.mixture.weights, *(getattr(a.mixture, f) for f in _fields(a.family)),
+                                         strict=True)]
+
         sys.stdout.write(json.dumps({"metadata": fitted_metadata(), "priors": {
-            name: {"family": a.family, "description": a.description, **a.info} for name, a in fitted.items()}},
-            indent=2) + "\n")
+            name: {"family": a.family, "components": components(a), "description": a.description, **a.info}
+            for name, a in fitted.items()}}, indent=2) + "\n")
         return
     table = Table(title="Fitted priors (priors/fitted/priors.json)")
     for col in ("name", "family", "mixture (weight: parameters)", "ESS moment / Morita", "R-hat", "ESS bulk", "what"):

@@ -248,40 +248,62 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def _fit_and_store(model_name: str, ev: Evidence, out_dir: Path, seed: int, draws: int) -> tuple[dict, float]:
+    """Fit one model, write its draws, and build the stored entry of each prior it yields."""
+    t0 = time.perf_counter()
+    builder = MODELS[model_name]
+    idata, specs, diagnostics = fit_model(builder, ev, seed=seed, draws=draws)
+    draws_file = f"posterior_{model_name}.nc"
+    idata.posterior.to_netcdf(out_dir / draws_file)
+    entries = {}
+    for name, (var, family, description, extra) in specs.items():
+        values = idata.posterior[var].values.ravel()
+        fit = auto_fit(values, family)
+        extra = dict(extra)
+        ref_var = extra.pop("reference_sd_variable", None)
+        if ref_var is not None:
+            extra["reference_sd"] = float(idata.posterior[ref_var].values.mean())
+        entry = {
+            "family": family,
+            "components": [list(c) for c in zip(fit.mixture.weights, *_params(fit.mixture), strict=True)],
+            "description": description, "parameter": var, "model": f"{model_name}:{builder.__name__}",
+            "draws_file": draws_file, "draws_mean": float(values.mean()), "draws_sd": float(values.std()),
+            "mixture_aic": fit.aic, "diagnostics": diagnostics, **extra,
+        }
+        entry["ess"] = ess(fit.mixture, reference_sd=entry.get("reference_sd"))
+        entries[name] = entry
+    return entries, time.perf_counter() - t0
+
+
 def fit_all(output: str | Path | None = None, *, seed: int = 20261123, evidence: str | Path | None = None,
-            draws: int = 2000, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Fit every model, store draws and mixture approximations in ``output`` (default priors/fitted)."""
+            draws: int = 2000, workers: int = 2, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Fit every model, store draws and mixture approximations in ``output`` (default priors/fitted).
+
+    The models are independent and run in ``workers`` processes at once (each its own seed
+    stream: the same result whatever ``workers`` is).
+    """
     began = time.perf_counter()
     ev = Evidence.load(evidence)
     out_dir = Path(output) if output else priors_dir() / "fitted"
     out_dir.mkdir(parents=True, exist_ok=True)
+    names = list(MODELS)
+    if workers > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(min(workers, len(names)), mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(_fit_and_store, m, ev, out_dir, seed, draws) for m in names]
+            outcomes = [f.result() for f in futures]
+    else:
+        outcomes = [_fit_and_store(m, ev, out_dir, seed, draws) for m in names]
     priors: dict[str, Any] = {}
-    timings = {}
-    for model_name, builder in MODELS.items():
-        t0 = time.perf_counter()
-        idata, specs, diagnostics = fit_model(builder, ev, seed=seed, draws=draws)
-        timings[model_name] = time.perf_counter() - t0
-        draws_file = f"posterior_{model_name}.nc"
-        idata.posterior.to_netcdf(out_dir / draws_file)
-        for name, (var, family, description, extra) in specs.items():
-            values = idata.posterior[var].values.ravel()
-            fit = auto_fit(values, family)
-            extra = dict(extra)
-            ref_var = extra.pop("reference_sd_variable", None)
-            if ref_var is not None:
-                extra["reference_sd"] = float(idata.posterior[ref_var].values.mean())
-            entry = {
-                "family": family,
-                "components": [list(c) for c in zip(fit.mixture.weights, *_params(fit.mixture), strict=True)],
-                "description": description, "parameter": var, "model": f"{model_name}:{builder.__name__}",
-                "draws_file": draws_file, "draws_mean": float(values.mean()), "draws_sd": float(values.std()),
-                "mixture_aic": fit.aic, "diagnostics": diagnostics, **extra,
-            }
-            entry["ess"] = ess(fit.mixture, reference_sd=entry.get("reference_sd"))
-            priors[name] = entry
-            log(f"{name}: {family} mixture with {len(fit.mixture.weights)} component(s), ESS {entry['ess']}")
+    for entries, _ in outcomes:
+        priors.update(entries)
+    for name, entry in priors.items():
+        log(f"{name}: {entry['family']} mixture with {len(entry['components'])} component(s), ESS {entry['ess']}")
     metadata = {"evidence_sha256": ev.sha256, "seed": seed, "versions": _versions(),
-                "fit_seconds": time.perf_counter() - began, "model_seconds": timings}
+                "fit_seconds": time.perf_counter() - began,
+                "model_seconds": {m: seconds for m, (_, seconds) in zip(names, outcomes, strict=True)}}
     (out_dir / "priors.json").write_text(json.dumps({"metadata": metadata, "priors": priors}, indent=2))
     return {"metadata": metadata, "priors": priors}
 
