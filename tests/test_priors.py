@@ -16,7 +16,14 @@ from planner.fitting import d2_d3_range_constants
 from planner.mixfit import auto_fit, fit_mixture
 from planner.mixtures import BetaMixture, GammaMixture, NormalMixture
 from planner.priors import (
-    box_p_value_binary, box_p_value_normal, ess, load_fitted, power_prior, priors_dir, resolve, robustify,
+    box_p_value_binary,
+    box_p_value_normal,
+    ess,
+    load_fitted,
+    power_prior,
+    priors_dir,
+    resolve,
+    robustify,
 )
 
 EXPECTED = {"insulin_independence": "beta", "part_c_composite": "beta", "hba1c_change": "normal",
