@@ -37,7 +37,7 @@ from planner.rules.catalog import RULES, rules_for
 __all__ = [
     "Arms", "BinaryEndpoint", "ContinuousEndpoint", "CountEndpoint", "Dropout",
     "BetaComponent", "BetaPrior", "NormalComponent", "NormalPrior", "GammaComponent", "GammaPrior",
-    "FittedPrior", "PointMass", "DesignPrior", "Analysis",
+    "FittedPrior", "PointMass", "DesignPrior", "Interim", "Analysis",
     "Scenario", "Simulation", "Design", "load_design", "parse_design", "parse_design_text", "design_to_toml",
     "MAX_SIMS", "MIN_SIMS",
 ]
@@ -228,6 +228,24 @@ class Analysis(_Spec):
     control_prior: BetaPrior | None = Field(None, description="analysis prior of the control arm (binary)")
 
 
+class Interim(_Spec):
+    """Group sequential looks: alpha spending for efficacy, optional conditional-power futility.
+
+    ``fractions`` are the fractions of each arm's participants with the endpoint at each look
+    (cumulative, ending at 1); the information fractions follow from the planned stage sizes.
+    """
+
+    fractions: tuple[Annotated[Float, Field(gt=0.0, le=1.0)], ...] = Field(min_length=2, max_length=10)
+    spending: Literal["obrien-fleming", "pocock", "hsd", "custom"] = "obrien-fleming"
+    gamma: Float | None = Field(None, description="Hwang-Shih-DeCani parameter (spending = 'hsd')")
+    cumulative_alpha: tuple[Annotated[Float, Field(ge=0.0)], ...] | None = Field(
+        None, description="cumulative alpha spent at each look (spending = 'custom')")
+    futility: Literal["none", "conditional-power"] = "none"
+    futility_threshold: Annotated[Float, Field(gt=0.0, lt=1.0)] = Field(
+        0.1, description="stop for futility when conditional power under the current trend is below this")
+    binding: bool = Field(False, description="futility stops are binding (efficacy bounds computed with them)")
+
+
 class Scenario(_Spec):
     """A named truth: the value per arm under which operating characteristics are computed."""
 
@@ -253,6 +271,7 @@ class Design(_Spec):
     analysis: Analysis
     scenarios: tuple[Scenario, ...] = Field(min_length=1, max_length=200)
     design_prior: DesignPrior | None = None
+    interim: Interim | None = None
     simulation: Simulation = Simulation()
 
     @model_validator(mode="after")
@@ -266,6 +285,13 @@ class Design(_Spec):
     @property
     def randomized(self) -> bool:
         return self.arms.kind == "randomized"
+
+    @property
+    def look_sizes(self) -> tuple[tuple[int, ...], ...]:
+        """Cumulative participants per arm at each look (one look, all of them, without interim)."""
+        if self.interim is None:
+            return (self.arms.sizes,)
+        return tuple(tuple(int(math.floor(f * n + 0.5)) for n in self.arms.sizes) for f in self.interim.fractions)
 
     @property
     def rule_info(self):
@@ -350,6 +376,9 @@ def _cross_field_problems(d: Design):
         for name in ("threshold", "prior", "control_prior"):
             if getattr(an, name) is not None:
                 yield f"analysis.{name}: not used by the frequentist rule {an.rule!r}; remove it"
+    # interim looks
+    if d.interim is not None:
+        yield from _interim_problems(d)
     # design prior
     if d.design_prior is not None:
         want = {"binary": "beta", "continuous": "normal", "count": "gamma"}[ep.kind]
@@ -391,6 +420,41 @@ def _cross_field_problems(d: Design):
                 yield f"{where}.{field}: an event rate cannot be negative, got {value}"
         if s.sd is not None and ep.kind != "continuous":
             yield f"{where}.sd: only continuous endpoints have a standard deviation"
+
+
+def _interim_problems(d: Design):
+    it = d.interim
+    f = it.fractions
+    if any(b <= a for a, b in zip(f, f[1:], strict=False)) or abs(f[-1] - 1.0) > 1e-12:
+        yield f"interim.fractions: must increase strictly and end at 1, got {list(f)}"
+    else:
+        looks = d.look_sizes
+        smallest = 2 if d.endpoint.kind == "continuous" else 1
+        for arm in range(len(d.arms.sizes)):
+            per_arm = [look[arm] for look in looks]
+            if per_arm[0] < smallest or any(b <= a for a, b in zip(per_arm, per_arm[1:], strict=False)):
+                yield (f"interim.fractions: {list(f)} of {d.arms.sizes[arm]} participants give looks at {per_arm}; "
+                       f"each look needs new participants and at least {smallest} at the first")
+                break
+    if not RULES[d.analysis.rule].sequential:
+        from planner.rules.catalog import SEQUENTIAL_RULES
+
+        yield (f"analysis.rule: {d.analysis.rule!r} has no group sequential version; "
+               f"with interim looks use one of {', '.join(SEQUENTIAL_RULES)}")
+    if it.spending == "hsd" and it.gamma is None:
+        yield "interim.gamma: required for Hwang-Shih-DeCani spending (e.g. -4)"
+    if it.spending != "hsd" and it.gamma is not None:
+        yield f"interim.gamma: only used with spending = 'hsd', got spending = {it.spending!r}"
+    if it.spending == "custom":
+        c = it.cumulative_alpha
+        if c is None or len(c) != len(f):
+            yield f"interim.cumulative_alpha: needs one value per look ({len(f)})"
+        elif any(b < a for a, b in zip(c, c[1:], strict=False)) or abs(c[-1] - d.analysis.alpha) > 1e-12:
+            yield f"interim.cumulative_alpha: must not decrease and must end at alpha = {d.analysis.alpha}, got {list(c)}"
+    elif it.cumulative_alpha is not None:
+        yield "interim.cumulative_alpha: only used with spending = 'custom'"
+    if it.binding and it.futility == "none":
+        yield "interim.binding: there is no futility rule to bind (interim.futility = 'none')"
 
 
 def _prior_problems(where: str, prior, want: str):

@@ -19,12 +19,13 @@ from planner.design import MAX_SIMS, MIN_SIMS, Design, Scenario
 from planner.endpoints import simulate_trials
 from planner.errors import DesignError
 from planner.exact import exact_available, exact_success_probability
+from planner.group_sequential import SequentialTally, boundaries_for, simulate_sequential
 from planner.priors import design_priors
 from planner.randomness import BLOCK_SIZE, BlockStreams
-from planner.results import Estimate, Evaluation, ScenarioResult
+from planner.results import Estimate, Evaluation, ScenarioResult, StageSummary
 from planner.rules import make_rule
 
-__all__ = ["evaluate", "count_successes", "DEFAULT_CHUNK_SIZE"]
+__all__ = ["evaluate", "tally", "count_successes", "DEFAULT_CHUNK_SIZE"]
 
 DEFAULT_CHUNK_SIZE = 1 << 16
 MAX_CHUNK_SIZE = 1 << 22
@@ -49,36 +50,71 @@ def _evaluate_iv(design, n_sims, seed, method, chunk_size):
     seed = design.simulation.seed if seed is None else _check_int("seed", seed, 0, 2**63 - 1)
     if method not in ("auto", "exact", "simulate"):
         raise DesignError(f"method: must be 'auto', 'exact' or 'simulate', got {method!r}")
-    if method == "exact" and design.endpoint.kind != "binary":
-        raise DesignError(f"method: 'exact' needs a binary endpoint, got {design.endpoint.kind!r}")
+    if method == "exact" and (design.endpoint.kind != "binary" or design.interim is not None):
+        raise DesignError("method: 'exact' needs a fixed (no interim) design with a binary endpoint")
     chunk_size = _check_int("chunk_size", chunk_size, 1, MAX_CHUNK_SIZE)
     return n_sims, seed, chunk_size
 
 
-def count_successes(design: Design, rule, scenario: Scenario | DesignPriorSampler, *, seed: int, start: int,
-                    stop: int, chunk_size: int = DEFAULT_CHUNK_SIZE, progress: Progress | None = None) -> int:
-    """Number of simulated trials start..stop-1 in which the rule declares success.
+def tally(design: Design, rule, scenario: Scenario | DesignPriorSampler, *, seed: int, start: int, stop: int,
+          chunk_size: int = DEFAULT_CHUNK_SIZE, progress: Progress | None = None) -> SequentialTally:
+    """Outcomes of simulated trials start..stop-1: per look, stops for efficacy and for futility.
 
-    ``scenario`` is a fixed truth, or a :class:`~planner.assurance.DesignPriorSampler` that
-    draws each trial's truth from the design prior (assurance).
-
-    ``start`` must be a multiple of :data:`~planner.randomness.BLOCK_SIZE` (a block is
-    the unit that can be handed to a worker); chunks cut blocks only to bound memory.
+    A fixed design has one look (efficacy = success). ``scenario`` is a fixed truth, or a
+    :class:`~planner.assurance.DesignPriorSampler` that draws each trial's truth from the
+    design prior (assurance). ``start`` must be a multiple of
+    :data:`~planner.randomness.BLOCK_SIZE` (a block is the unit that can be handed to a
+    worker); chunks cut blocks only to bound memory. Only integers are accumulated, so the
+    result does not depend on the chunk size.
     """
     if start % BLOCK_SIZE:
         raise ValueError(f"start must be a multiple of BLOCK_SIZE={BLOCK_SIZE}, got {start}")
-    successes = 0
+    total = SequentialTally.empty(len(design.look_sizes))
+    n = design.arms.n
     for block_start in range(start, stop, BLOCK_SIZE):
         streams = BlockStreams(seed, block_start // BLOCK_SIZE)
         block_stop = min(block_start + BLOCK_SIZE, stop)
         for lo in range(block_start, block_stop, chunk_size):
             size = min(chunk_size, block_stop - lo)
             truth = scenario.draw(streams, size) if hasattr(scenario, "draw") else scenario
-            sample = simulate_trials(design, truth, streams, size)
-            successes += int(np.count_nonzero(rule.decide(sample)))
+            if design.interim is not None:
+                total.add(simulate_sequential(design, truth, streams, size))
+            else:
+                wins = int(np.count_nonzero(rule.decide(simulate_trials(design, truth, streams, size))))
+                total.add(SequentialTally(np.array([wins]), np.array([size - wins]), wins, size * n, size * n * n))
             if progress is not None:
                 progress(size)
-    return successes
+    return total
+
+
+def count_successes(design: Design, rule, scenario, *, seed: int, start: int, stop: int,
+                    chunk_size: int = DEFAULT_CHUNK_SIZE, progress: Progress | None = None) -> int:
+    """Number of simulated trials start..stop-1 in which the design declares success."""
+    t = tally(design, rule, scenario, seed=seed, start=start, stop=stop, chunk_size=chunk_size, progress=progress)
+    return int(t.efficacy.sum())
+
+
+def _summarize(design: Design, t: SequentialTally, n_sims: int) -> tuple[Estimate, float, StageSummary | None]:
+    success = Estimate.from_count(int(t.efficacy.sum()), n_sims)
+    mean_n = t.enrolled / n_sims
+    if design.interim is None:
+        return success, mean_n, None
+    var_n = max(t.enrolled_sq / n_sims - mean_n**2, 0.0)
+    b = boundaries_for(design)
+    est = [Estimate.from_count(int(c), n_sims) for c in t.efficacy]
+    fut = [Estimate.from_count(int(c), n_sims) for c in t.futility]
+    stages = StageSummary(
+        efficacy_stop=tuple(est), futility_stop=tuple(fut),
+        early_success=Estimate.from_count(int(t.efficacy[:-1].sum()), n_sims),
+        final_success=est[-1],
+        futility_stop_early=Estimate.from_count(int(t.futility[:-1].sum()), n_sims),
+        final_failure=fut[-1],
+        reject_ignoring_futility=Estimate.from_count(t.reject_ignoring_futility, n_sims),
+        expected_n_mcse=float(np.sqrt(var_n / n_sims)),
+        boundaries={"information_fractions": list(b.fractions), "efficacy_z": list(b.efficacy),
+                    "futility_z": [float(x) for x in b.futility], "cumulative_alpha": list(b.alpha_spent)},
+    )
+    return success, mean_n, stages
 
 
 def evaluate(design: Design, *, n_sims: int | None = None, seed: int | None = None, method: Method = "auto",
@@ -107,25 +143,26 @@ def evaluate(design: Design, *, n_sims: int | None = None, seed: int | None = No
     n_sims, seed, chunk_size = _evaluate_iv(design, n_sims, seed, method, chunk_size)
     began = time.perf_counter()
     rule = make_rule(design)
-    use_exact = method == "exact" or (method == "auto" and exact_available(design))
+    use_exact = design.interim is None and (method == "exact" or (method == "auto" and exact_available(design)))
     results = []
     for scenario in design.scenarios:
+        stages = None
         if use_exact:
-            success = Estimate.exactly(exact_success_probability(design, rule, scenario))
+            success, expected_n = Estimate.exactly(exact_success_probability(design, rule, scenario)), design.arms.n
         else:
-            count = count_successes(design, rule, scenario, seed=seed, start=0, stop=n_sims,
-                                    chunk_size=chunk_size, progress=progress)
-            success = Estimate.from_count(count, n_sims)
+            t = tally(design, rule, scenario, seed=seed, start=0, stop=n_sims, chunk_size=chunk_size,
+                      progress=progress)
+            success, expected_n, stages = _summarize(design, t, n_sims)
         results.append(ScenarioResult(scenario, design.estimand_truth(scenario), design.is_null(scenario),
-                                      success, float(design.arms.n)))
+                                      success, float(expected_n), stages))
     assurance = None
     if design.design_prior is not None:
         value = exact_assurance(design, rule) if use_exact else None
         if value is not None:
             assurance = Estimate.exactly(value)
         else:
-            count = count_successes(design, rule, DesignPriorSampler(design), seed=seed, start=0, stop=n_sims,
-                                    chunk_size=chunk_size, progress=progress)
-            assurance = Estimate.from_count(count, n_sims)
+            t = tally(design, rule, DesignPriorSampler(design), seed=seed, start=0, stop=n_sims,
+                      chunk_size=chunk_size, progress=progress)
+            assurance = _summarize(design, t, n_sims)[0]
     return Evaluation(design, tuple(results), seed, n_sims, method, time.perf_counter() - began, assurance,
                       design_priors(design))

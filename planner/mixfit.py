@@ -89,7 +89,7 @@ def fit_mixture(draws, family: str, k: int, *, max_iter: int = 300, tol: float =
     w = np.array([g.size / x.size for g in groups])
     params = np.array([_moments_start(family, x[g]) for g in groups])
     previous = -np.inf
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 - `it` is reported
         log_p = np.log(w) + _component_logpdf(family, x, params[:, 0], params[:, 1])
         norm = special.logsumexp(log_p, axis=1)
         ll = float(norm.sum())

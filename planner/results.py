@@ -15,7 +15,7 @@ from typing import Any
 
 from planner.design import Design, Scenario
 
-__all__ = ["Estimate", "ScenarioResult", "Evaluation", "package_versions"]
+__all__ = ["Estimate", "StageSummary", "ScenarioResult", "Evaluation", "package_versions"]
 
 
 def package_versions() -> dict[str, str]:
@@ -52,6 +52,31 @@ class Estimate:
 
 
 @dataclass(frozen=True)
+class StageSummary:
+    """What happens at the looks of a group sequential design, each figure with its MCSE."""
+
+    efficacy_stop: tuple[Estimate, ...]  # per look; the last is final success
+    futility_stop: tuple[Estimate, ...]  # per look; the last is final failure
+    early_success: Estimate
+    final_success: Estimate
+    futility_stop_early: Estimate
+    final_failure: Estimate
+    reject_ignoring_futility: Estimate  # the non-binding type I error / power
+    expected_n_mcse: float
+    boundaries: dict[str, list[float]]  # z-scale efficacy and futility bounds, information fractions
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "efficacy_stop": [e.to_dict() for e in self.efficacy_stop],
+            "futility_stop": [e.to_dict() for e in self.futility_stop],
+            "early_success": self.early_success.to_dict(), "final_success": self.final_success.to_dict(),
+            "futility_stop_early": self.futility_stop_early.to_dict(), "final_failure": self.final_failure.to_dict(),
+            "reject_ignoring_futility": self.reject_ignoring_futility.to_dict(),
+            "expected_n_mcse": self.expected_n_mcse, "boundaries": self.boundaries,
+        }
+
+
+@dataclass(frozen=True)
 class ScenarioResult:
     """Operating characteristics of one design under one scenario."""
 
@@ -60,6 +85,7 @@ class ScenarioResult:
     is_null: bool  # the estimand lies in H0, so success is a type I error
     success: Estimate  # probability that the analysis declares success (rejects H0)
     expected_n: float  # expected number enrolled
+    stages: StageSummary | None = None  # group sequential designs only
 
     @property
     def label(self) -> str:
@@ -76,6 +102,7 @@ class ScenarioResult:
             "exact": self.success.exact,
             "n_sims": self.success.n_sims,
             "expected_n": self.expected_n,
+            "stages": None if self.stages is None else self.stages.to_dict(),
         }
 
 

@@ -123,6 +123,10 @@ def _restrict(rec: _Recursion, lower_z: float, upper_z: float):
     return y, wy, np.exp(-0.5 * ((y - mean) / sd) ** 2) / (sd * np.sqrt(2 * np.pi))
 
 
+def _excess(z, rec, k, x, w, dens, target):
+    return rec.cross_up(k, x, w, dens, z) - target
+
+
 def efficacy_boundaries(fractions, alpha: float, kind: str = "obrien-fleming", *, gamma: float | None = None,
                         cumulative=None, futility=None) -> Boundaries:
     """Efficacy boundaries spending ``alpha`` (one-sided) at the information ``fractions``.
@@ -147,7 +151,7 @@ def efficacy_boundaries(fractions, alpha: float, kind: str = "obrien-fleming", *
         elif target <= 0:
             c = np.inf
         else:
-            c = optimize.brentq(lambda z: rec.cross_up(k, x, w, dens, z) - target, -10.0, 40.0, xtol=1e-12)
+            c = optimize.brentq(_excess, -10.0, 40.0, args=(rec, k, x, w, dens, target), xtol=1e-12)
         bounds.append(c)
         if k + 1 < t.size:
             if k == 0:

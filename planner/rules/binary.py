@@ -61,6 +61,9 @@ class SingleArmBinaryRule:
         x = np.arange(m + 1)
         if self.rule == "exact-binomial":
             return stats.binom.sf(x - 1, m, self.goal) <= self.alpha * (1 + P_TOL)
+        if self.rule == "z-score":
+            z = (x / m - self.goal) / np.sqrt(self.goal * (1 - self.goal) / m)
+            return z > special.ndtri(1.0 - self.alpha)
         return self.prior.posterior_sf(self.goal, x, m) > self.threshold
 
     def critical(self, m: int) -> int:

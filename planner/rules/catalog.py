@@ -21,12 +21,21 @@ class RuleInfo:
     bayesian: bool
     summary: str
 
+    @property
+    def sequential(self) -> bool:
+        """True when the rule has a z statistic that group sequential boundaries apply to."""
+        return self.name in SEQUENTIAL_RULES
+
+
+SEQUENTIAL_RULES = ("z-score", "z-pooled", "one-sample-t", "t-pooled", "nb-wald")
 
 RULES: dict[str, RuleInfo] = {
     r.name: r
     for r in (
         RuleInfo("exact-binomial", ("binary",), ("single-arm",), False,
                  "one-sided exact binomial test of the response rate against the performance goal"),
+        RuleInfo("z-score", ("binary",), ("single-arm",), False,
+                 "one-sided one-sample score z test of the response rate against the performance goal"),
         RuleInfo("z-pooled", ("binary",), ("randomized",), False,
                  "one-sided two-proportion z test with pooled variance"),
         RuleInfo("fisher", ("binary",), ("randomized",), False,
