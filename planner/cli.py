@@ -75,8 +75,32 @@ def render_table(result: Evaluation) -> Table:
     if result.assurance is not None:
         a = result.assurance
         table.add_row("Assurance (design prior)", "prior", "", "assurance", f"{a.value:.4f}",
-                      "0 (exact)" if a.exact else f"{a.mcse:.4f}", f"{d.arms.n:.1f}",
+                      "0 (exact)" if a.exact else f"{a.mcse:.4f}", "" if d.interim else f"{d.arms.n:.1f}",
                       "exact" if a.exact else f"{a.n_sims:,} sims", style="bold")
+    return table
+
+
+def render_stages(result: Evaluation) -> Table | None:
+    """Stopping probabilities per look for a group sequential design."""
+    first = result.results[0].stages
+    if first is None:
+        return None
+    b = first.boundaries
+    table = Table(title="Interim looks: probability of stopping at each look (MCSE <= "
+                  f"{max(e.mcse for r in result.results for e in r.stages.efficacy_stop):.4f})")
+    table.add_column("scenario")
+    for k, (f, c, lo) in enumerate(zip(b["information_fractions"], b["efficacy_z"], b["futility_z"], strict=True)):
+        fut = "" if lo == float("-inf") else f", fut z<{lo:.2f}"
+        table.add_column(f"look {k + 1} (t={f:.2f}, z>={c:.2f}{fut})", justify="right")
+    table.add_column("early success", justify="right")
+    table.add_column("futility stop", justify="right")
+    table.add_column("reject if futility ignored", justify="right")
+    for r in result.results:
+        s = r.stages
+        cells = [f"{e.value:.4f} / {f.value:.4f}" for e, f in zip(s.efficacy_stop, s.futility_stop, strict=True)]
+        table.add_row(r.scenario.name, *cells, f"{s.early_success.value:.4f}", f"{s.futility_stop_early.value:.4f}",
+                      f"{s.reject_ignoring_futility.value:.4f}")
+    table.caption = "cells: P(stop for efficacy) / P(stop for futility; at the last look: fail)"
     return table
 
 
@@ -128,10 +152,68 @@ def evaluate_command(
         sys.stdout.write(result.to_json() + "\n")
     else:
         _out.print(render_table(result))
+        stages = render_stages(result)
+        if stages is not None:
+            _out.print(stages)
         for line in render_priors(result):
             _out.print(line, highlight=False)
         _out.print(f"seed {result.seed}; design hash {result.design_hash[:12]}; "
                    f"{result.elapsed_seconds:.2f} s", style="dim")
+
+
+@app.command("size")
+def size_command(
+    design_file: Annotated[Path, typer.Argument(help="A design TOML file.")],
+    target_power: Annotated[Optional[float], typer.Option(help="Target power under the scenario.")] = None,  # noqa: UP045
+    target_assurance: Annotated[Optional[float], typer.Option(help="Target assurance (needs a design prior).")] = None,  # noqa: UP045
+    scenario: Annotated[Optional[str], typer.Option(help="Scenario for power (default: the first alternative).")] = None,  # noqa: UP045
+    n_min: Annotated[Optional[int], typer.Option(help="Smallest total N to consider.")] = None,  # noqa: UP045
+    n_max: Annotated[Optional[int], typer.Option(help="Largest total N to consider.")] = None,  # noqa: UP045
+    sims: Annotated[Optional[int], typer.Option("--sims", help="Simulated trials per N (simulated designs).")] = None,  # noqa: UP045
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed.")] = None,  # noqa: UP045
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """The smallest total N reaching a target power or assurance, with the curve over N.
+
+    Example: planner size examples/zimislecel_single_arm.toml --target-power 0.9 --scenario "Phase 1/2 estimate"
+    """
+    from planner.search import smallest_n
+
+    try:
+        if (target_power is None) == (target_assurance is None):
+            raise DesignError("--target-power / --target-assurance: give exactly one of them")
+        design = load_design(design_file)
+        if sims is not None:
+            _check_sims(sims)
+        metric = "power" if target_power is not None else "assurance"
+        result = smallest_n(design, target_power if target_power is not None else target_assurance, metric=metric,
+                            scenario=scenario, n_min=n_min, n_max=n_max, n_sims=sims, seed=seed)
+    except DesignError as err:
+        _fail(err)
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
+        return
+    if result.n is None:
+        _out.print(f"target {metric} {result.target} not reached up to N = {result.curve[-1].n if result.curve else n_max}")
+        raise typer.Exit(code=1)
+    how = "exact" if result.mcse == 0 else f"MCSE {result.mcse:.4f}"
+    _out.print(f"smallest N with {metric} >= {result.target}: [bold]{result.n}[/] ({metric} {result.value:.4f}, {how})")
+    if result.n_stable is not None and result.n_stable != result.n:
+        _out.print(f"power is a saw-tooth in N: it stays >= {result.target} for every N >= {result.n_stable}")
+    table = Table(title=f"{metric} over N" + (f" ({result.scenario})" if result.scenario else ""))
+    for col in ("N", metric, "MCSE"):
+        table.add_column(col, justify="right")
+    shown = [p for p in result.curve if abs(p.n - result.n) <= 6] if result.mcse == 0 else list(result.curve)
+    for p in shown:
+        table.add_row(str(p.n), f"{p.value:.4f}", "exact" if p.exact else f"{p.mcse:.4f}")
+    _out.print(table)
+
+
+def _check_sims(sims: int) -> None:
+    from planner.design import MAX_SIMS, MIN_SIMS
+
+    if not MIN_SIMS <= sims <= MAX_SIMS:
+        raise DesignError(f"--sims: must be between {MIN_SIMS:,} and {MAX_SIMS:,}, got {sims:,}")
 
 
 priors_app = typer.Typer(no_args_is_help=True, help="Priors fitted to the phase 1/2 and historical evidence.")

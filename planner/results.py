@@ -10,6 +10,7 @@ import json
 import math
 import platform
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import metadata
 from typing import Any
 
@@ -18,15 +19,20 @@ from planner.design import Design, Scenario
 __all__ = ["Estimate", "StageSummary", "ScenarioResult", "Evaluation", "package_versions"]
 
 
-def package_versions() -> dict[str, str]:
-    """Versions of Python and the packages that made a result."""
+@cache
+def _versions() -> tuple[tuple[str, str], ...]:
     versions = {"python": platform.python_version()}
     for name in ("zimislecel-planner", "numpy", "scipy", "pydantic"):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
-    return versions
+    return tuple(versions.items())
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and the packages that made a result (read once per process)."""
+    return dict(_versions())
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,235 @@
+"""Sample-size search, power and assurance curves over N, and calibration of Bayesian thresholds.
+
+Power at each N is exact where it is cheap -- binary designs by enumeration, pooled and
+one-sample t tests by the noncentral t distribution (averaged over the completers when
+dropouts are missing) -- and simulated otherwise. Simulated curves use common random
+numbers: the same seed at every N, so the Monte Carlo noise is shared and the curve is
+smooth, and the search moves along it without being fooled by noise between neighbours.
+
+For binary designs power is a saw-tooth in N (the critical count jumps), so the search
+reports both the smallest N that reaches the target and the smallest N beyond which power
+never falls below it again (within the range searched).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from scipy import stats
+
+from planner.design import Design
+from planner.engine import evaluate
+from planner.errors import DesignError
+from planner.exact import exact_available
+
+__all__ = ["CurvePoint", "SizeResult", "power_curve", "smallest_n", "calibrate_threshold", "exact_t_power"]
+
+Metric = Literal["power", "assurance"]
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    n: int
+    value: float
+    mcse: float
+    exact: bool
+
+
+@dataclass(frozen=True)
+class SizeResult:
+    """The outcome of a sample-size search."""
+
+    target: float
+    metric: str
+    scenario: str | None
+    n: int | None  # smallest N reaching the target (None: not reached in the range)
+    n_stable: int | None  # smallest N from which on the target is met at every larger N searched
+    value: float | None  # power or assurance at n
+    mcse: float | None
+    curve: tuple[CurvePoint, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"target": self.target, "metric": self.metric, "scenario": self.scenario, "n": self.n,
+                "n_stable": self.n_stable, "value": self.value, "mcse": self.mcse,
+                "curve": [p.__dict__ for p in self.curve]}
+
+
+def exact_t_power(design: Design, scenario) -> float | None:
+    """Exact power of a pooled or one-sample t test (noncentral t), or None where not applicable.
+
+    Dropouts under the 'missing' strategy: the power is averaged over the binomial
+    distribution of the completers in each arm.
+    """
+    rule = design.analysis.rule
+    if design.interim is not None or rule not in ("t-pooled", "one-sample-t"):
+        return None
+    d = design.dropout
+    if d.rate > 0 and d.strategy != "missing":
+        return None
+    ep = design.endpoint
+    sd = scenario.sd or ep.sd
+    sign = -1.0 if ep.better == "lower" else 1.0
+    alpha = design.analysis.alpha
+
+    def completers(n):
+        if d.rate == 0:
+            return np.array([n]), np.array([1.0])
+        m = np.arange(n + 1)
+        pmf = stats.binom.pmf(m, n, 1 - d.rate)
+        keep = (pmf > 1e-15) & (m >= 2)
+        return m[keep], pmf[keep]
+
+    def t_power(delta, df, ncp):  # vectorized P(T'(df, ncp) > t_{1-alpha, df})
+        return stats.nct.sf(stats.t.isf(alpha, df), df, ncp)
+
+    if rule == "one-sample-t":
+        ms, ws = completers(design.arms.n)
+        delta = sign * (scenario.treatment - design.analysis.performance_goal)
+        return float(np.sum(ws * t_power(delta, ms - 1, delta * np.sqrt(ms) / sd)))
+    (m1, w1), (m2, w2) = (completers(n) for n in design.arms.sizes)
+    a, b = np.meshgrid(m1, m2, indexing="ij")
+    delta = sign * (scenario.treatment - scenario.control)
+    power = t_power(delta, a + b - 2, delta / (sd * np.sqrt(1 / a + 1 / b)))
+    return float(np.sum(np.outer(w1, w2) * power))
+
+
+def _scenario(design: Design, name: str | None):
+    if name is None:
+        alternatives = [s for s in design.scenarios if not design.is_null(s)]
+        if not alternatives:
+            raise DesignError("scenario: the design has no alternative scenario to compute power under")
+        return alternatives[0]
+    for s in design.scenarios:
+        if s.name == name:
+            return s
+    raise DesignError(f"scenario: no scenario named {name!r}; have {', '.join(s.name for s in design.scenarios)}")
+
+
+def _point(design: Design, n: int, metric: Metric, scenario, n_sims: int, seed: int) -> CurvePoint:
+    changes = {"arms.n": int(n), "scenarios": [scenario.model_dump()]}
+    if metric == "power":
+        changes["design_prior"] = None  # not needed: no assurance computed at every N
+    d = design.with_changes(changes)
+    if metric == "power":
+        exact_t = exact_t_power(d, scenario)
+        if exact_t is not None:
+            return CurvePoint(int(n), exact_t, 0.0, True)
+        est = evaluate(d, n_sims=n_sims, seed=seed).results[0].success
+    else:
+        if d.design_prior is None:
+            raise DesignError("metric: 'assurance' needs a design_prior in the design")
+        est = evaluate(d, n_sims=n_sims, seed=seed).assurance
+    return CurvePoint(int(n), est.value, est.mcse, est.exact)
+
+
+def power_curve(design: Design, ns, *, metric: Metric = "power", scenario: str | None = None,
+                n_sims: int | None = None, seed: int | None = None) -> tuple[CurvePoint, ...]:
+    """Power (or assurance) at each total sample size in ``ns``, with common random numbers."""
+    sc = _scenario(design, scenario) if metric == "power" else design.scenarios[0]
+    n_sims = n_sims or design.simulation.n_sims
+    seed = design.simulation.seed if seed is None else seed
+    return tuple(_point(design, int(n), metric, sc, n_sims, seed) for n in ns)
+
+
+def _check_target(target: float) -> None:
+    if not (isinstance(target, (int, float)) and 0.0 < target < 1.0):
+        raise DesignError(f"target: must lie strictly between 0 and 1, got {target!r}")
+
+
+def smallest_n(design: Design, target: float, *, metric: Metric = "power", scenario: str | None = None,
+               n_min: int | None = None, n_max: int | None = None, n_sims: int | None = None,
+               seed: int | None = None) -> SizeResult:
+    """The smallest total N whose power (or assurance) reaches ``target``.
+
+    Exact designs (binary, t tests): every N in [n_min, n_max] is scanned, so the saw-tooth of
+    discrete power is visible and ``n_stable`` is reported. Simulated designs: bisection on N with
+    common random numbers, then the estimate at the chosen N with its MCSE.
+    """
+    _check_target(target)
+    arms = len(design.arms.sizes)
+    lo = n_min if n_min is not None else (4 if design.endpoint.kind == "continuous" else 2) * arms
+    hi = n_max if n_max is not None else max(10 * design.arms.n, 200)
+    if not (isinstance(lo, int) and isinstance(hi, int) and 1 <= lo < hi <= 100_000):
+        raise DesignError(f"n_min, n_max: need whole numbers 1 <= n_min < n_max <= 100000, got {lo}, {hi}")
+    sc = _scenario(design, scenario) if metric == "power" else design.scenarios[0]
+    n_sims = n_sims or design.simulation.n_sims
+    seed = design.simulation.seed if seed is None else seed
+    probe = design.with_changes({"arms.n": lo, "scenarios": [sc.model_dump()]})
+    scan = design.interim is None and metric == "power" and (
+        (probe.endpoint.kind == "binary" and exact_available(probe.with_changes({"arms.n": hi})))
+        or exact_t_power(probe, sc) is not None)
+    if scan:
+        curve = tuple(_point(design, n, metric, sc, n_sims, seed) for n in range(lo, hi + 1))
+        values = np.array([p.value for p in curve])
+        meets = values >= target
+        first = int(np.argmax(meets)) if meets.any() else None
+        stable = None
+        if meets[-1]:
+            below = np.flatnonzero(~meets)
+            stable = curve[below[-1] + 1].n if below.size else curve[0].n
+        if first is None:
+            return SizeResult(target, metric, getattr(sc, "name", None), None, None, None, None, curve)
+        p = curve[first]
+        return SizeResult(target, metric, getattr(sc, "name", None), p.n, stable, p.value, 0.0, curve)
+    # bisection with common random numbers
+    cache: dict[int, CurvePoint] = {}
+
+    def at(n: int) -> CurvePoint:
+        if n not in cache:
+            cache[n] = _point(design, n, metric, sc, n_sims, seed)
+        return cache[n]
+
+    if at(hi).value < target:
+        return SizeResult(target, metric, getattr(sc, "name", None), None, None, at(hi).value, at(hi).mcse,
+                          tuple(sorted(cache.values(), key=lambda p: p.n)))
+    a, b = lo, hi
+    if at(a).value >= target:
+        b = a
+    while b - a > 1:
+        mid = (a + b) // 2
+        if at(mid).value >= target:
+            b = mid
+        else:
+            a = mid
+    p = at(b)
+    return SizeResult(target, metric, getattr(sc, "name", None), p.n, None, p.value, p.mcse,
+                      tuple(sorted(cache.values(), key=lambda q: q.n)))
+
+
+def calibrate_threshold(design: Design, alpha: float, null_values, *, n_sims: int | None = None,
+                        seed: int | None = None, tolerance: float = 1e-4) -> dict[str, Any]:
+    """The smallest posterior-probability threshold whose type I error, maximized over a composite null, is at most alpha.
+
+    ``null_values``: the treatment values (single arm) or common values of both arms (randomized)
+    that make up the null. Bisection on the threshold; each step evaluates every null value
+    (exactly for binary designs, otherwise by simulation with common random numbers).
+    """
+    if not design.rule_info.bayesian:
+        raise DesignError(f"analysis.rule: calibration needs a Bayesian rule, got {design.analysis.rule!r}")
+    nulls = [{"name": f"null {i}", "treatment": float(v)} | ({"control": float(v)} if design.randomized else {})
+             for i, v in enumerate(null_values)]
+    if not nulls:
+        raise DesignError("null_values: give at least one null value")
+
+    def worst(threshold: float) -> tuple[float, float]:
+        d = design.with_changes({"analysis.threshold": float(threshold), "scenarios": nulls, "design_prior": None})
+        res = evaluate(d, n_sims=n_sims, seed=seed)
+        top = max(res.results, key=lambda r: r.success.value)
+        if not all(r.is_null for r in res.results):
+            raise DesignError("null_values: some of them are not in the null hypothesis of the design")
+        return top.success.value, top.success.mcse
+
+    lo, hi = 0.5, 1.0 - 1e-9
+    if worst(hi)[0] > alpha:
+        raise DesignError(f"alpha: no threshold below 1 keeps the type I error at {alpha}")
+    while hi - lo > tolerance:
+        mid = 0.5 * (lo + hi)
+        if worst(mid)[0] <= alpha:
+            hi = mid
+        else:
+            lo = mid
+    value, mcse = worst(hi)
+    return {"threshold": hi, "max_type_one_error": value, "mcse": mcse, "alpha": alpha,
+            "null_values": [float(v) for v in null_values]}
