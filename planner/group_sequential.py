@@ -23,7 +23,7 @@ from planner.endpoints.count import CountArm, simulate_count_arm
 from planner.randomness import BlockStreams
 from planner.sequential import Boundaries, conditional_power_futility, efficacy_boundaries
 
-__all__ = ["SequentialTally", "boundaries_for", "simulate_sequential", "z_statistic"]
+__all__ = ["SequentialTally", "boundaries_for", "simulate_sequential", "look_statistic", "z_statistic"]
 
 ARMS = ("treatment", "control")
 
@@ -82,34 +82,63 @@ def _stage(design: Design, arm: str, k: int, streams: BlockStreams, size: int, n
     return simulate_count_arm(streams, name, size, n, truth, ep.exposure, ep.dispersion, design.dropout)
 
 
-def z_statistic(design: Design, sample: TrialSample) -> np.ndarray:
-    """The cumulative statistic of the design's rule on the z scale (larger = more benefit)."""
+def look_statistic(design: Design, sample: TrialSample) -> tuple[np.ndarray, np.ndarray | None]:
+    """The cumulative statistic of the design's rule (larger = more benefit) and, for t tests, its df.
+
+    z-type rules return (z, None). t-type rules return (t, df): the boundary z >= c is then
+    applied as t >= F_t^-1(Phi(c); df), the same test without a special function per trial.
+    """
     rule, an = design.analysis.rule, design.analysis
     sign = -1.0 if getattr(design.endpoint, "better", "higher") == "lower" else 1.0
     t, c = sample.treatment, sample.control
     with np.errstate(divide="ignore", invalid="ignore"):
         if rule == "z-score":
             p0 = an.performance_goal
-            z = (t.events / t.n - p0) / np.sqrt(p0 * (1 - p0) / t.n)
-        elif rule == "z-pooled":
+            return np.nan_to_num((t.events / t.n - p0) / np.sqrt(p0 * (1 - p0) / t.n), nan=-np.inf), None
+        if rule == "z-pooled":
             pooled = (t.events + c.events) / (t.n + c.n)
             var = pooled * (1 - pooled) * (1 / t.n + 1 / c.n)
             z = np.where(var > 0, (t.events / t.n - c.events / c.n) / np.sqrt(var), 0.0)
-        elif rule == "one-sample-t":
+            return np.nan_to_num(z, nan=-np.inf), None
+        if rule == "one-sample-t":
             df = t.n - 1
-            tt = sign * (t.mean - an.performance_goal) / np.sqrt(t.ss / df / t.n)
-            z = special.ndtri(special.stdtr(df, tt))
-        elif rule == "t-pooled":
+            stat = sign * (t.mean - an.performance_goal) / np.sqrt(t.ss / df / t.n)
+            return np.nan_to_num(stat, nan=-np.inf), df
+        if rule == "t-pooled":
             df = t.n + c.n - 2
-            tt = sign * (t.mean - c.mean) / np.sqrt((t.ss + c.ss) / df * (1 / t.n + 1 / c.n))
-            z = special.ndtri(special.stdtr(df, tt))
-        else:  # nb-wald
-            from planner.rules.count import _log_rate_and_var
+            stat = sign * (t.mean - c.mean) / np.sqrt((t.ss + c.ss) / df * (1 / t.n + 1 / c.n))
+            return np.nan_to_num(stat, nan=-np.inf), df
+        from planner.rules.count import _log_rate_and_var
 
-            lt, vt = _log_rate_and_var(t, design.endpoint.dispersion)
-            lc, vc = _log_rate_and_var(c, design.endpoint.dispersion)
-            z = sign * (lt - lc) / np.sqrt(vt + vc)
-    return np.nan_to_num(z, nan=-np.inf)
+        lt, vt = _log_rate_and_var(t, design.endpoint.dispersion)
+        lc, vc = _log_rate_and_var(c, design.endpoint.dispersion)
+        return np.nan_to_num(sign * (lt - lc) / np.sqrt(vt + vc), nan=-np.inf), None
+
+
+def z_statistic(design: Design, sample: TrialSample) -> np.ndarray:
+    """The cumulative statistic on the z scale; t statistics mapped by z = Phi^-1(F_t(t; df)) as rpact does."""
+    stat, df = look_statistic(design, sample)
+    if df is None:
+        return stat
+    with np.errstate(invalid="ignore"):
+        return np.where(df >= 1, special.ndtri(special.stdtr(np.maximum(df, 1), stat)), -np.inf)
+
+
+@cache
+def _t_thresholds(z: float, max_df: int) -> np.ndarray:
+    """t values equivalent to the z boundary for df = 0..max_df (df 0: no test, +inf)."""
+    if not np.isfinite(z):
+        return np.full(max_df + 1, z)
+    out = np.empty(max_df + 1)
+    out[0] = np.inf
+    out[1:] = special.stdtrit(np.arange(1, max_df + 1), special.ndtr(z))
+    return out
+
+
+def _at_or_above(stat, df, z: float, max_df: int) -> np.ndarray:
+    if df is None:
+        return stat >= z
+    return stat >= _t_thresholds(float(z), max_df)[np.clip(df, 0, max_df)]
 
 
 @dataclass
@@ -151,12 +180,13 @@ def simulate_sequential(design: Design, scenario, streams: BlockStreams, size: i
             inc = _stage(design, ARMS[a], k, streams, size, look[a] - previous[a], truths[a], sd)
             cumulative[a] = _combine(cumulative[a], inc)
         previous = look if randomized else (look[0], 0)
-        z = z_statistic(design, TrialSample(cumulative[0], cumulative[1]))
-        cross = z >= b.efficacy[k]
+        stat, df = look_statistic(design, TrialSample(cumulative[0], cumulative[1]))
+        cross = _at_or_above(stat, df, b.efficacy[k], design.arms.n)
         ever_crossed |= cross
         last = k == len(looks) - 1
         stop_eff = active & cross
-        stop_fut = active & ~cross & ((z < b.futility[k]) | last)
+        below = ~_at_or_above(stat, df, b.futility[k], design.arms.n) if np.isfinite(b.futility[k]) else False
+        stop_fut = active & ~cross & (below | last)
         tally.efficacy[k] = np.count_nonzero(stop_eff)
         tally.futility[k] = np.count_nonzero(stop_fut)
         stopped = int(np.count_nonzero(stop_eff | stop_fut))

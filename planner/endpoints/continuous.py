@@ -63,6 +63,10 @@ def _completers(streams: BlockStreams, arm: str, size: int, n: int, dropout: Dro
 def simulate_normal_arm(streams: BlockStreams, arm: str, size: int, n: int, mu: float, sd: float,
                         dropout: Dropout, failure_value: float | None) -> NormalArm:
     """Analysed participants, mean and within-arm SS of one arm in ``size`` simulated trials."""
+    if dropout.rate == 0.0:  # everyone analysed: scalar sizes draw the same values, faster
+        mean = mu + (sd / np.sqrt(n)) * streams(f"{arm}.mean").standard_normal(size)
+        ss = (2.0 * sd**2) * streams(f"{arm}.ss").standard_gamma((n - 1) / 2.0, size) if n > 1 else np.zeros(size)
+        return NormalArm(np.full(size, n), mean, ss)
     m = _completers(streams, arm, size, n, dropout)
     safe_m = np.maximum(m, 1)
     mean = mu + sd * streams(f"{arm}.mean").standard_normal(size) / np.sqrt(safe_m)
