@@ -1,0 +1,242 @@
+"""Several endpoints at once: correlated patient-level outcomes, composites, and multiplicity.
+
+Patients are simulated, not sufficient statistics, because the endpoints are correlated within
+patients: a Gaussian copula with the latent correlation matrix of the design. A binary endpoint
+with response probability p is the event Z < Phi^-1(p); a continuous one is mu + sd Z. A
+composite endpoint succeeds when all of its binary components do (e.g. insulin independent AND
+free of severe hypoglycaemia). Each hypothesis is tested one-sided between the two arms (Fisher's
+exact test, or the pooled z test, for binary; the pooled t test for continuous endpoints); the
+p-values then go through the chosen multiple testing procedure (:mod:`planner.multiplicity`).
+The pooled z test can exceed its level at small counts (a composite with a low control rate),
+and then so can the family-wise error: Fisher's test is the default for that reason.
+
+Trials are simulated in chunks bounded by the number of patient values they hold, with streams
+from :mod:`planner.randomness`: the same seed gives the same numbers whatever the chunk size.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from scipy import special
+
+from planner.errors import DesignError
+from planner.multiplicity import check_graph, fixed_sequence, graphical, holm
+from planner.randomness import BLOCK_SIZE, BlockStreams
+from planner.results import Estimate
+from planner.rules.binary import fisher_pvalues
+
+__all__ = ["EndpointSpec", "Composite", "MultipleEndpoints", "MultipleResult", "simulate_multiple",
+           "familywise_error"]
+
+MAX_VALUES_PER_CHUNK = 1 << 22  # patient values (trials x patients x endpoints) held at once
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    name: str
+    kind: Literal["binary", "continuous"]
+    sd: float | None = None  # continuous
+    better: Literal["higher", "lower"] = "higher"
+
+
+@dataclass(frozen=True)
+class Composite:
+    name: str
+    all_of: tuple[str, ...]  # binary components; success when all succeed
+
+
+@dataclass(frozen=True)
+class MultipleEndpoints:
+    """A randomized two-arm comparison on several endpoints with a multiple testing procedure."""
+
+    endpoints: tuple[EndpointSpec, ...]
+    correlation: tuple[tuple[float, ...], ...]  # latent (copula) correlation among the endpoints
+    hypotheses: tuple[str, ...]  # endpoint or composite names, in the order of the procedure
+    sizes: tuple[int, int]  # participants per arm (treatment, control)
+    procedure: Literal["none", "fixed-sequence", "holm", "graphical"] = "holm"
+    weights: tuple[float, ...] | None = None  # graphical
+    transitions: tuple[tuple[float, ...], ...] | None = None  # graphical
+    composites: tuple[Composite, ...] = ()
+    alpha: float = 0.025
+    binary_test: Literal["fisher", "z-pooled"] = "fisher"  # Fisher keeps its level at small counts
+    _chol: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        names = [e.name for e in self.endpoints]
+        if len(set(names)) != len(names):
+            raise DesignError(f"endpoints: names must be unique, got {names}")
+        for e in self.endpoints:
+            if e.kind == "continuous" and not (e.sd and e.sd > 0):
+                raise DesignError(f"endpoints.{e.name}.sd: a continuous endpoint needs sd > 0, got {e.sd}")
+        r = np.asarray(self.correlation, dtype=float)
+        if r.shape != (len(names), len(names)) or not np.allclose(r, r.T) or not np.allclose(np.diag(r), 1.0):
+            raise DesignError("correlation: needs a symmetric matrix with unit diagonal, one row per endpoint")
+        try:
+            chol = np.linalg.cholesky(r)
+        except np.linalg.LinAlgError:
+            raise DesignError(f"correlation: not positive definite: {r.tolist()}") from None
+        object.__setattr__(self, "_chol", chol)
+        known = set(names) | {c.name for c in self.composites}
+        for c in self.composites:
+            bad = [x for x in c.all_of if x not in names or self._endpoint(x).kind != "binary"]
+            if bad or not c.all_of:
+                raise DesignError(f"composites.{c.name}.all_of: needs binary endpoints, got {list(c.all_of)}")
+        unknown = [h for h in self.hypotheses if h not in known]
+        if unknown or not self.hypotheses:
+            raise DesignError(f"hypotheses: unknown names {unknown}; choose from {sorted(known)}")
+        if min(self.sizes) < 2:
+            raise DesignError(f"sizes: each arm needs at least 2 participants, got {self.sizes}")
+        if not 0 < self.alpha <= 0.5:
+            raise DesignError(f"alpha: must lie in (0, 0.5], got {self.alpha}")
+        if self.procedure == "graphical":
+            if self.weights is None or self.transitions is None:
+                raise DesignError("weights, transitions: required by the graphical procedure")
+            try:
+                w, g = check_graph(self.weights, self.transitions)
+            except ValueError as err:
+                raise DesignError(str(err)) from None
+            if w.size != len(self.hypotheses):
+                raise DesignError(f"weights: need one per hypothesis ({len(self.hypotheses)}), got {w.size}")
+
+    def _endpoint(self, name: str) -> EndpointSpec:
+        return next(e for e in self.endpoints if e.name == name)
+
+    def adjust(self, p: np.ndarray) -> np.ndarray:
+        """Rejections after the design's multiple testing procedure."""
+        if self.procedure == "none":
+            return p <= self.alpha
+        if self.procedure == "fixed-sequence":
+            return fixed_sequence(p, self.alpha)
+        if self.procedure == "holm":
+            return holm(p, self.alpha)
+        return graphical(p, self.alpha, self.weights, self.transitions)
+
+
+@dataclass(frozen=True)
+class MultipleResult:
+    hypotheses: tuple[str, ...]
+    power: tuple[Estimate, ...]  # P(hypothesis rejected) after the multiple testing procedure
+    unadjusted: tuple[Estimate, ...]  # P(p <= alpha), each hypothesis on its own
+    all_rejected: Estimate  # every hypothesis rejected (e.g. all key secondaries)
+    any_rejected: Estimate
+    n_sims: int
+    seed: int
+
+
+def _arm_outcomes(me: MultipleEndpoints, truth: dict, arm: int, streams: BlockStreams, size: int):
+    """Per endpoint and composite: (events or mean, sum of squares or None) of one arm, shape (size,)."""
+    n, k = me.sizes[arm], len(me.endpoints)
+    z = streams(f"patients.{('treatment', 'control')[arm]}").standard_normal((size, n, k)) @ me._chol.T
+    out, binary = {}, {}
+    for j, e in enumerate(me.endpoints):
+        value = truth[e.name][arm]
+        if e.kind == "binary":
+            success = z[:, :, j] < special.ndtri(value)
+            binary[e.name] = success
+            out[e.name] = (success.sum(axis=1), None)
+        else:
+            y = value + e.sd * z[:, :, j]
+            mean = y.mean(axis=1)
+            out[e.name] = (mean, ((y - mean[:, None]) ** 2).sum(axis=1))
+    for c in me.composites:
+        success = np.logical_and.reduce([binary[x] for x in c.all_of])
+        out[c.name] = (success.sum(axis=1), None)
+    return out
+
+
+def _p_values(me: MultipleEndpoints, t_out, c_out) -> np.ndarray:
+    n1, n2 = me.sizes
+    cols = []
+    for h in me.hypotheses:
+        (a, ss_a), (b, ss_b) = t_out[h], c_out[h]
+        kind = "binary" if ss_a is None else "continuous"
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if kind == "binary" and me.binary_test == "fisher":
+                cols.append(fisher_pvalues(n1, n2)[a, b])
+            elif kind == "binary":
+                pooled = (a + b) / (n1 + n2)
+                var = pooled * (1 - pooled) * (1 / n1 + 1 / n2)
+                stat = np.where(var > 0, (a / n1 - b / n2) / np.sqrt(var), 0.0)
+                cols.append(special.ndtr(-stat))
+            else:
+                sign = -1.0 if me._endpoint(h).better == "lower" else 1.0
+                df = n1 + n2 - 2
+                stat = sign * (a - b) / np.sqrt((ss_a + ss_b) / df * (1 / n1 + 1 / n2))
+                cols.append(special.stdtr(df, -stat))
+    return np.column_stack(cols)
+
+
+def _check_truth(me: MultipleEndpoints, truth: dict) -> None:
+    for e in me.endpoints:
+        if e.name not in truth:
+            raise DesignError(f"truth: no values for endpoint {e.name!r}")
+        values = truth[e.name]
+        if len(values) != 2:
+            raise DesignError(f"truth.{e.name}: need (treatment, control), got {values!r}")
+        if e.kind == "binary" and not all(0.0 < v < 1.0 for v in values):
+            raise DesignError(f"truth.{e.name}: probabilities must lie strictly between 0 and 1, got {values!r}")
+
+
+def _p_value_chunks(me: MultipleEndpoints, truth: dict, n_sims: int, seed: int, max_values: int):
+    """One-sided p-values (trials x hypotheses) of simulated trials, chunk by chunk."""
+    chunk = max(1, max_values // (max(me.sizes) * len(me.endpoints)))
+    for block_start in range(0, n_sims, BLOCK_SIZE):
+        streams = BlockStreams(seed, block_start // BLOCK_SIZE)
+        block_stop = min(block_start + BLOCK_SIZE, n_sims)
+        for lo in range(block_start, block_stop, chunk):
+            size = min(chunk, block_stop - lo)
+            yield _p_values(me, _arm_outcomes(me, truth, 0, streams, size), _arm_outcomes(me, truth, 1, streams, size))
+
+
+def simulate_multiple(me: MultipleEndpoints, truth: dict[str, tuple[float, float]], *, n_sims: int = 100_000,
+                      seed: int = 20261123, max_values: int = MAX_VALUES_PER_CHUNK) -> MultipleResult:
+    """Power per hypothesis after multiplicity adjustment, and of all hypotheses together, each with its MCSE."""
+    _check_truth(me, truth)
+    if not 100 <= n_sims <= 10**8:
+        raise DesignError(f"n_sims: must be between 100 and 100,000,000, got {n_sims}")
+    h = len(me.hypotheses)
+    adjusted = np.zeros(h, dtype=np.int64)
+    raw = np.zeros(h, dtype=np.int64)
+    all_count = any_count = 0
+    for p in _p_value_chunks(me, truth, n_sims, seed, max_values):
+        rej = me.adjust(p)
+        adjusted += rej.sum(axis=0)
+        raw += (p <= me.alpha).sum(axis=0)
+        all_count += int(rej.all(axis=1).sum())
+        any_count += int(rej.any(axis=1).sum())
+    est = lambda c: Estimate.from_count(int(c), n_sims)  # noqa: E731
+    return MultipleResult(me.hypotheses, tuple(est(c) for c in adjusted), tuple(est(c) for c in raw),
+                          est(all_count), est(any_count), n_sims, seed)
+
+
+def familywise_error(me: MultipleEndpoints, truth: dict[str, tuple[float, float]], *, n_sims: int = 100_000,
+                     seed: int = 20261123) -> list[dict]:
+    """FWER under every null configuration: each non-empty set of endpoints with treatment = control.
+
+    A hypothesis is a true null when all endpoints it involves have equal arms. Returns, per
+    configuration, the probability of rejecting at least one true null with its MCSE.
+    """
+    _check_truth(me, truth)
+    involved = {h: ({h} if h in {e.name for e in me.endpoints}
+                    else set(next(c for c in me.composites if c.name == h).all_of)) for h in me.hypotheses}
+    names = [e.name for e in me.endpoints]
+    out = []
+    for size in range(1, len(names) + 1):
+        for nulls in itertools.combinations(names, size):
+            t = {k: ((v[1], v[1]) if k in nulls else v) for k, v in truth.items()}
+            true_null = [i for i, h in enumerate(me.hypotheses) if involved[h] <= set(nulls)]
+            if not true_null:
+                continue
+            count = _count_null_rejections(me, t, true_null, n_sims, seed)
+            out.append({"null_endpoints": list(nulls), "true_null_hypotheses": [me.hypotheses[i] for i in true_null],
+                        "fwer": Estimate.from_count(count, n_sims)})
+    return out
+
+
+def _count_null_rejections(me, truth, true_null, n_sims, seed) -> int:
+    return sum(int(me.adjust(p)[:, true_null].any(axis=1).sum())
+               for p in _p_value_chunks(me, truth, n_sims, seed, MAX_VALUES_PER_CHUNK))
