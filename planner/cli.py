@@ -85,13 +85,11 @@ def render_stages(result: Evaluation) -> Table | None:
     first = result.results[0].stages
     if first is None:
         return None
-    b = first.boundaries
     table = Table(title="Interim looks: probability of stopping at each look (MCSE <= "
                   f"{max(e.mcse for r in result.results for e in r.stages.efficacy_stop):.4f})")
     table.add_column("scenario")
-    for k, (f, c, lo) in enumerate(zip(b["information_fractions"], b["efficacy_z"], b["futility_z"], strict=True)):
-        fut = "" if lo == float("-inf") else f", fut z<{lo:.2f}"
-        table.add_column(f"look {k + 1} (t={f:.2f}, z>={c:.2f}{fut})", justify="right")
+    for label in first.boundaries["labels"]:
+        table.add_column(label, justify="right")
     table.add_column("early success", justify="right")
     table.add_column("futility stop", justify="right")
     table.add_column("reject if futility ignored", justify="right")

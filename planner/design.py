@@ -229,8 +229,13 @@ class Analysis(_Spec):
 
 
 class Interim(_Spec):
-    """Group sequential looks: alpha spending for efficacy, optional conditional-power futility.
+    """Interim looks.
 
+    Frequentist rules: alpha spending for efficacy, optional conditional-power futility.
+    Bayesian rules (posterior-probability, single-arm binary): efficacy when the posterior
+    probability exceeds ``efficacy_threshold`` (default: the final threshold), futility when the
+    predictive probability of final success falls below ``futility_threshold``; the type I error
+    is then a simulated operating characteristic, calibrated with ``planner.search.calibrate_threshold``.
     ``fractions`` are the fractions of each arm's participants with the endpoint at each look
     (cumulative, ending at 1); the information fractions follow from the planned stage sizes.
     """
@@ -240,9 +245,12 @@ class Interim(_Spec):
     gamma: Float | None = Field(None, description="Hwang-Shih-DeCani parameter (spending = 'hsd')")
     cumulative_alpha: tuple[Annotated[Float, Field(ge=0.0)], ...] | None = Field(
         None, description="cumulative alpha spent at each look (spending = 'custom')")
-    futility: Literal["none", "conditional-power"] = "none"
+    futility: Literal["none", "conditional-power", "predictive-probability"] = "none"
     futility_threshold: Annotated[Float, Field(gt=0.0, lt=1.0)] = Field(
-        0.1, description="stop for futility when conditional power under the current trend is below this")
+        0.1, description="stop for futility when conditional power (current trend) or the predictive "
+                         "probability of final success is below this")
+    efficacy_threshold: Annotated[Float, Field(gt=0.0, lt=1.0)] | None = Field(
+        None, description="Bayesian rules: posterior probability needed to stop for efficacy at an interim")
     binding: bool = Field(False, description="futility stops are binding (efficacy bounds computed with them)")
 
 
@@ -436,11 +444,25 @@ def _interim_problems(d: Design):
                 yield (f"interim.fractions: {list(f)} of {d.arms.sizes[arm]} participants give looks at {per_arm}; "
                        f"each look needs new participants and at least {smallest} at the first")
                 break
+    bayesian = RULES[d.analysis.rule].bayesian
+    if bayesian:
+        if not (d.endpoint.kind == "binary" and d.arms.kind == "single-arm"):
+            yield ("interim: Bayesian interim looks are available for single-arm binary designs; "
+                   f"got a {d.arms.kind} {d.endpoint.kind} design")
+        if it.futility == "conditional-power":
+            yield "interim.futility: a Bayesian rule uses 'predictive-probability' (or 'none')"
+        if it.spending != "obrien-fleming" or it.gamma is not None or it.cumulative_alpha is not None or it.binding:
+            yield "interim: spending, gamma, cumulative_alpha and binding apply to frequentist rules only"
+        return
+    if it.efficacy_threshold is not None:
+        yield "interim.efficacy_threshold: only used by Bayesian rules"
+    if it.futility == "predictive-probability":
+        yield "interim.futility: 'predictive-probability' needs a Bayesian rule; use 'conditional-power'"
     if not RULES[d.analysis.rule].sequential:
         from planner.rules.catalog import SEQUENTIAL_RULES
 
         yield (f"analysis.rule: {d.analysis.rule!r} has no group sequential version; "
-               f"with interim looks use one of {', '.join(SEQUENTIAL_RULES)}")
+               f"with interim looks use one of {', '.join(SEQUENTIAL_RULES)} or posterior-probability")
     if it.spending == "hsd" and it.gamma is None:
         yield "interim.gamma: required for Hwang-Shih-DeCani spending (e.g. -4)"
     if it.spending != "hsd" and it.gamma is not None:

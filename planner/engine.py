@@ -19,7 +19,7 @@ from planner.design import MAX_SIMS, MIN_SIMS, Design, Scenario
 from planner.endpoints import simulate_trials
 from planner.errors import DesignError
 from planner.exact import exact_available, exact_success_probability
-from planner.group_sequential import SequentialTally, boundaries_for, simulate_sequential
+from planner.group_sequential import SequentialTally, describe_looks, simulate_sequential
 from planner.priors import design_priors
 from planner.randomness import BLOCK_SIZE, BlockStreams
 from planner.results import Estimate, Evaluation, ScenarioResult, StageSummary
@@ -100,7 +100,6 @@ def _summarize(design: Design, t: SequentialTally, n_sims: int) -> tuple[Estimat
     if design.interim is None:
         return success, mean_n, None
     var_n = max(t.enrolled_sq / n_sims - mean_n**2, 0.0)
-    b = boundaries_for(design)
     est = [Estimate.from_count(int(c), n_sims) for c in t.efficacy]
     fut = [Estimate.from_count(int(c), n_sims) for c in t.futility]
     stages = StageSummary(
@@ -111,8 +110,7 @@ def _summarize(design: Design, t: SequentialTally, n_sims: int) -> tuple[Estimat
         final_failure=fut[-1],
         reject_ignoring_futility=Estimate.from_count(t.reject_ignoring_futility, n_sims),
         expected_n_mcse=float(np.sqrt(var_n / n_sims)),
-        boundaries={"information_fractions": list(b.fractions), "efficacy_z": list(b.efficacy),
-                    "futility_z": [float(x) for x in b.futility], "cumulative_alpha": list(b.alpha_spent)},
+        boundaries=describe_looks(design),
     )
     return success, mean_n, stages
 

@@ -23,7 +23,7 @@ from planner.endpoints.count import CountArm, simulate_count_arm
 from planner.randomness import BlockStreams
 from planner.sequential import Boundaries, conditional_power_futility, efficacy_boundaries
 
-__all__ = ["SequentialTally", "boundaries_for", "simulate_sequential", "look_statistic", "z_statistic"]
+__all__ = ["SequentialTally", "BayesianLooks", "describe_looks", "boundaries_for", "simulate_sequential", "look_statistic", "z_statistic"]
 
 ARMS = ("treatment", "control")
 
@@ -141,6 +141,89 @@ def _at_or_above(stat, df, z: float, max_df: int) -> np.ndarray:
     return stat >= _t_thresholds(float(z), max_df)[np.clip(df, 0, max_df)]
 
 
+class BayesianLooks:
+    """Single-arm binary Bayesian looks: posterior-probability efficacy, predictive-probability futility.
+
+    Both are monotone in the responders x (binomial MLR), so each look is a pair of critical
+    counts per number analysed m: efficacy when x >= e(m), futility when x < f(m).
+    The predictive probability of final success after x of m, with r more participants to be
+    analysed, is sum_k w_k(x) P(BetaBinomial(r, a_k + x, b_k + m - x) >= c(m + r) - x), with
+    c the final critical count and w_k(x) the posterior weights of the Beta-mixture prior.
+    """
+
+    def __init__(self, design: Design):
+        from planner.priors import analysis_mixture
+        from planner.rules.binary import SingleArmBinaryRule
+
+        it, an = design.interim, design.analysis
+        self.final = SingleArmBinaryRule(design)
+        threshold = it.efficacy_threshold if it.efficacy_threshold is not None else an.threshold
+        self.interim = SingleArmBinaryRule(design.with_changes({"analysis.threshold": threshold}))
+        self.prior = analysis_mixture(an.prior, "beta")
+        self.futility = it.futility == "predictive-probability"
+        self.futility_threshold = it.futility_threshold
+        self.n = design.arms.n
+        self.retained = 1.0 - design.dropout.rate if design.dropout.strategy == "missing" else 1.0
+        self._fut: dict[tuple[int, int], int] = {}
+
+    def predictive_probability(self, x, m: int, r: int) -> np.ndarray:
+        from scipy import stats
+
+        x = np.atleast_1d(np.asarray(x))
+        need = self.final.critical(m + r) - x  # responders still needed among the r
+        w = self.prior.posterior_weights(x, m)
+        a = np.asarray(self.prior.a)[None, :] + x[:, None]
+        b = np.asarray(self.prior.b)[None, :] + (m - x)[:, None]
+        tail = stats.betabinom.sf(need[:, None] - 1, r, a, b) if r > 0 else (need[:, None] <= 0) * 1.0
+        return np.sum(w * tail, axis=1)
+
+    def futility_count(self, m: int, r: int) -> int:
+        """Smallest x whose predictive probability reaches the threshold (x below it: stop)."""
+        key = (m, r)
+        if key not in self._fut:
+            pp = self.predictive_probability(np.arange(m + 1), m, r)
+            ok = pp >= self.futility_threshold
+            self._fut[key] = int(np.argmax(ok)) if ok.any() else m + 1
+        return self._fut[key]
+
+    def decide(self, k: int, last: bool, enrolled: int, arm) -> tuple[np.ndarray, np.ndarray]:
+        """(efficacy, futility) at look k for the cumulative arm (analysed n, responders)."""
+        rule = self.final if last else self.interim
+        ms = np.unique(arm.n)
+        eff_crit = np.zeros(int(ms.max()) + 1, dtype=np.int64)
+        fut_crit = np.zeros_like(eff_crit)
+        r = int(round((self.n - enrolled) * self.retained))
+        for m in ms:
+            eff_crit[m] = rule.critical(int(m))
+            fut_crit[m] = self.futility_count(int(m), r) if (self.futility and not last) else 0
+        return arm.events >= eff_crit[arm.n], arm.events < fut_crit[arm.n]
+
+
+def describe_looks(design: Design) -> dict:
+    """The rule at each look, for results and reports."""
+    looks = design.look_sizes
+    if design.rule_info.bayesian:
+        it, an = design.interim, design.analysis
+        eff = it.efficacy_threshold if it.efficacy_threshold is not None else an.threshold
+        fut = f", futility if predictive probability < {it.futility_threshold:g}" if it.futility != "none" else ""
+        labels = [f"look {k + 1} (n={sum(look)}: P(p > goal) > {eff if k < len(looks) - 1 else an.threshold:g}"
+                  + (fut if k < len(looks) - 1 else "") + ")" for k, look in enumerate(looks)]
+        return {"labels": labels, "participants": [sum(look) for look in looks]}
+    b = boundaries_for(design)
+    labels = []
+    for k, (f, c, lo) in enumerate(zip(b.fractions, b.efficacy, b.futility, strict=True)):
+        fut = "" if not np.isfinite(lo) else f", fut z<{lo:.2f}"
+        labels.append(f"look {k + 1} (t={f:.2f}, z>={c:.2f}{fut})")
+    return {"labels": labels, "participants": [sum(look) for look in looks],
+            "information_fractions": list(b.fractions), "efficacy_z": list(b.efficacy),
+            "futility_z": [float(x) for x in b.futility], "cumulative_alpha": list(b.alpha_spent)}
+
+
+@cache
+def _bayesian_looks(design: Design) -> BayesianLooks:
+    return BayesianLooks(design)
+
+
 @dataclass
 class SequentialTally:
     """Integer counts over simulated trials, per look (so results do not depend on chunking)."""
@@ -165,7 +248,8 @@ class SequentialTally:
 
 def simulate_sequential(design: Design, scenario, streams: BlockStreams, size: int) -> SequentialTally:
     """Simulate ``size`` group sequential trials; tally where each stopped and why."""
-    b = boundaries_for(design)
+    bayes = _bayesian_looks(design) if design.rule_info.bayesian else None
+    b = None if bayes else boundaries_for(design)
     looks = design.look_sizes
     randomized = design.randomized
     truths = (scenario.treatment, scenario.control)
@@ -180,12 +264,15 @@ def simulate_sequential(design: Design, scenario, streams: BlockStreams, size: i
             inc = _stage(design, ARMS[a], k, streams, size, look[a] - previous[a], truths[a], sd)
             cumulative[a] = _combine(cumulative[a], inc)
         previous = look if randomized else (look[0], 0)
-        stat, df = look_statistic(design, TrialSample(cumulative[0], cumulative[1]))
-        cross = _at_or_above(stat, df, b.efficacy[k], design.arms.n)
-        ever_crossed |= cross
         last = k == len(looks) - 1
+        if bayes is not None:
+            cross, below = bayes.decide(k, last, look[0], cumulative[0])
+        else:
+            stat, df = look_statistic(design, TrialSample(cumulative[0], cumulative[1]))
+            cross = _at_or_above(stat, df, b.efficacy[k], design.arms.n)
+            below = ~_at_or_above(stat, df, b.futility[k], design.arms.n) if np.isfinite(b.futility[k]) else False
+        ever_crossed |= cross
         stop_eff = active & cross
-        below = ~_at_or_above(stat, df, b.futility[k], design.arms.n) if np.isfinite(b.futility[k]) else False
         stop_fut = active & ~cross & (below | last)
         tally.efficacy[k] = np.count_nonzero(stop_eff)
         tally.futility[k] = np.count_nonzero(stop_fut)

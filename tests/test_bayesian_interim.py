@@ -1,0 +1,109 @@
+"""Bayesian interim looks (single-arm binary): exact enumeration by brute force vs simulation; calibration."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from planner import DesignError, evaluate, parse_design
+from planner.search import calibrate_threshold
+from tests.conftest import make_design, within_mcse
+
+PRIOR = {"family": "beta", "components": [{"weight": 0.5, "a": 11.0, "b": 3.0}, {"weight": 0.5, "a": 1.0, "b": 1.0}]}
+
+
+def design(p=0.7, efficacy=0.99, futility=0.1, threshold=0.975, n=20):
+    d = make_design({"kind": "single-arm", "n": n}, {"kind": "binary"},
+                    {"rule": "posterior-probability", "performance_goal": 0.5, "threshold": threshold, "prior": PRIOR},
+                    [{"name": "s", "treatment": p}])
+    return d.with_changes({"interim": {"fractions": [0.5, 1.0], "futility": "predictive-probability",
+                                       "futility_threshold": futility, "efficacy_threshold": efficacy}})
+
+
+def prior_pdf(p):
+    return 0.5 * stats.beta.pdf(p, 11, 3) + 0.5 * stats.beta.pdf(p, 1, 1)
+
+
+def posterior_above(x, m, goal=0.5):
+    """P(p > goal | x of m) by numerical integration of prior x likelihood (independent of planner.mixtures)."""
+    f = lambda p: prior_pdf(p) * p**x * (1 - p) ** (m - x)  # noqa: E731
+    return integrate.quad(f, goal, 1, epsabs=0, epsrel=1e-11)[0] / integrate.quad(f, 0, 1, epsabs=0, epsrel=1e-11,
+                                                                                 points=[goal])[0]
+
+
+def predictive_success(x, m, r, final_crit):
+    """P(x + Y >= final_crit), Y | data ~ posterior predictive over r more participants, by integration."""
+    f = lambda p: prior_pdf(p) * p**x * (1 - p) ** (m - x)  # noqa: E731
+    norm = integrate.quad(f, 0, 1, epsabs=0, epsrel=1e-11)[0]
+    need = final_crit - x
+    if need <= 0:
+        return 1.0
+    return integrate.quad(lambda p: f(p) * stats.binom.sf(need - 1, r, p), 0, 1, epsabs=0, epsrel=1e-11)[0] / norm
+
+
+def brute_force_success(p, n=20, efficacy=0.99, futility=0.1, threshold=0.975):
+    m1 = n // 2
+    final_crit = next(x for x in range(n + 1) if posterior_above(x, n) > threshold)
+    total = 0.0
+    for x1 in range(m1 + 1):
+        w1 = stats.binom.pmf(x1, m1, p)
+        if posterior_above(x1, m1) > efficacy:
+            total += w1
+        elif predictive_success(x1, m1, n - m1, final_crit) >= futility:
+            total += w1 * stats.binom.sf(final_crit - x1 - 1, n - m1, p)
+    return total
+
+
+@pytest.mark.parametrize("p", [0.5, 0.75])
+def test_simulation_equals_brute_force_enumeration(p):
+    res = evaluate(design(p), n_sims=200_000).results[0].success
+    assert within_mcse(res.value, brute_force_success(p), res.n_sims)
+
+
+def test_interim_rules_change_the_operating_characteristics_as_expected():
+    base = evaluate(design(0.75), n_sims=100_000).results[0]
+    no_futility = evaluate(design(0.75).with_changes({"interim.futility": "none"}), n_sims=100_000).results[0]
+    assert no_futility.success.value >= base.success.value  # futility stops cost some power
+    assert no_futility.expected_n >= base.expected_n
+    assert base.stages.early_success.value > 0
+
+
+def test_threshold_calibrated_for_type_one_error_over_a_composite_null():
+    d = design(0.5, efficacy=0.999, futility=0.05, n=40)
+    out = calibrate_threshold(d, 0.025, [0.35, 0.45, 0.5], n_sims=50_000, tolerance=1e-3)
+    assert out["max_type_one_error"] <= 0.025
+    assert out["threshold"] > 0.975  # the informative prior needs a stricter threshold than 0.975
+    nulls = d.with_changes({"analysis.threshold": out["threshold"],
+                            "scenarios": [{"name": f"p{v}", "treatment": v} for v in (0.35, 0.45, 0.5)]})
+    worst = max(r.success.value for r in evaluate(nulls, n_sims=50_000).results)
+    assert worst <= 0.025
+
+
+@pytest.mark.parametrize(("interim", "message"), [
+    ({"fractions": [0.5, 1.0], "futility": "conditional-power"}, "predictive-probability"),
+    ({"fractions": [0.5, 1.0], "spending": "pocock"}, "frequentist rules only"),
+])
+def test_bayesian_interim_settings_are_checked(interim, message):
+    data = design().model_dump(mode="json")
+    data["interim"] = interim
+    with pytest.raises(DesignError, match=message):
+        parse_design(data)
+
+
+def test_predictive_probability_rule_needs_a_bayesian_design():
+    d = make_design({"kind": "randomized", "n": 60}, {"kind": "continuous", "sd": 1.0}, {"rule": "t-pooled"},
+                    [{"name": "s", "treatment": 0.5, "control": 0.0}]).model_dump(mode="json")
+    d["interim"] = {"fractions": [0.5, 1.0], "futility": "predictive-probability"}
+    with pytest.raises(DesignError, match="needs a Bayesian rule"):
+        parse_design(d)
+
+
+def test_predictive_probability_matches_integration():
+    from planner.group_sequential import BayesianLooks
+
+    looks = BayesianLooks(design())
+    crit = looks.final.critical(20)
+    pp = looks.predictive_probability(np.arange(11), 10, 10)
+    for x in (3, 6, 9):
+        assert pp[x] == pytest.approx(predictive_success(x, 10, 10, crit), abs=1e-8)
