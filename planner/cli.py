@@ -102,6 +102,42 @@ def render_stages(result: Evaluation) -> Table | None:
     return table
 
 
+def render_multiple(result: Evaluation) -> Table | None:
+    """Power per hypothesis after the multiple testing procedure, per scenario."""
+    rows = [r for r in result.results if r.multiple is not None]
+    if not rows:
+        return None
+    m = result.design.multiple
+    table = Table(title=f"Several endpoints: P(rejected) after {m.procedure} (unadjusted in brackets)")
+    table.add_column("scenario")
+    for h in m.hypotheses:
+        table.add_column(h, justify="right")
+    table.add_column("all rejected", justify="right")
+    table.add_column("MCSE <=", justify="right")
+    for r in rows:
+        res = r.multiple
+        cells = [f"{a.value:.4f} ({u.value:.4f})" for a, u in zip(res.power, res.unadjusted, strict=True)]
+        worst = max(e.mcse for e in (*res.power, res.all_rejected))
+        table.add_row(r.scenario.name, *cells, f"{res.all_rejected.value:.4f}", f"{worst:.4f}")
+    return table
+
+
+def render_fwer(design, n_sims: int, seed: int) -> Table:
+    """Family-wise error under every null configuration of the first scenario with endpoint values."""
+    from planner.multiple import familywise_error
+
+    base = next(s for s in design.scenarios if s.endpoints)
+    configs = familywise_error(design.multiple_spec(), dict(base.endpoints), n_sims=n_sims, seed=seed)
+    table = Table(title=f"Family-wise error (alpha {design.analysis.alpha:g}) under each null configuration "
+                        f"(from scenario {base.name!r})")
+    for col in ("endpoints with no effect", "true null hypotheses", "FWER", "MCSE"):
+        table.add_column(col)
+    for c in configs:
+        table.add_row(", ".join(c["null_endpoints"]), ", ".join(c["true_null_hypotheses"]),
+                      f"{c['fwer'].value:.4f}", f"{c['fwer'].mcse:.4f}")
+    return table
+
+
 def render_priors(result: Evaluation) -> list[str]:
     """One line per prior of the design: mean, sd, effective sample sizes."""
     lines = []
@@ -126,6 +162,8 @@ def evaluate_command(
     method: Annotated[str, typer.Option(help="auto | exact | simulate.")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    fwer: Annotated[bool, typer.Option("--fwer", help="Also the family-wise error under every null "
+                                                    "configuration ([multiple] designs).")] = False,
 ) -> None:
     """Operating characteristics per scenario: P(success) with its Monte Carlo SE, expected N.
 
@@ -150,9 +188,11 @@ def evaluate_command(
         sys.stdout.write(result.to_json() + "\n")
     else:
         _out.print(render_table(result))
-        stages = render_stages(result)
-        if stages is not None:
-            _out.print(stages)
+        for extra in (render_stages(result), render_multiple(result)):
+            if extra is not None:
+                _out.print(extra)
+        if fwer and design.multiple is not None and any(s.endpoints for s in design.scenarios):
+            _out.print(render_fwer(design, result.n_sims, result.seed))
         for line in render_priors(result):
             _out.print(line, highlight=False)
         _out.print(f"seed {result.seed}; design hash {result.design_hash[:12]}; "

@@ -37,7 +37,7 @@ from planner.rules.catalog import RULES, rules_for
 __all__ = [
     "Arms", "BinaryEndpoint", "ContinuousEndpoint", "CountEndpoint", "Dropout",
     "BetaComponent", "BetaPrior", "NormalComponent", "NormalPrior", "GammaComponent", "GammaPrior",
-    "FittedPrior", "PointMass", "DesignPrior", "Interim", "Analysis",
+    "FittedPrior", "PointMass", "DesignPrior", "Interim", "Multiple", "Analysis",
     "Scenario", "Simulation", "Design", "load_design", "parse_design", "parse_design_text", "design_to_toml",
     "MAX_SIMS", "MIN_SIMS",
 ]
@@ -261,6 +261,33 @@ class Scenario(_Spec):
     treatment: Finite
     control: Finite | None = None
     sd: Positive | None = Field(None, description="continuous endpoints: overrides endpoint.sd")
+    endpoints: dict[str, tuple[Finite, Finite]] | None = Field(
+        None, description="[multiple] designs: (treatment, control) per endpoint of the multiple section")
+
+
+class MultipleEndpointSpec(_Spec):
+    name: Text = Field(min_length=1)
+    kind: Literal["binary", "continuous"]
+    sd: Positive | None = None
+    better: Literal["higher", "lower"] = "higher"
+
+
+class CompositeSpec(_Spec):
+    name: Text = Field(min_length=1)
+    all_of: tuple[Text, ...] = Field(min_length=1)
+
+
+class Multiple(_Spec):
+    """Several endpoints tested with a multiple testing procedure (randomized designs; see planner.multiple)."""
+
+    endpoints: tuple[MultipleEndpointSpec, ...] = Field(min_length=1, max_length=10)
+    correlation: tuple[tuple[Float, ...], ...] = Field(description="latent within-patient correlation matrix")
+    composites: tuple[CompositeSpec, ...] = ()
+    hypotheses: tuple[Text, ...] = Field(min_length=1, max_length=10)
+    procedure: Literal["none", "fixed-sequence", "holm", "graphical"] = "holm"
+    weights: tuple[Float, ...] | None = None
+    transitions: tuple[tuple[Float, ...], ...] | None = None
+    binary_test: Literal["fisher", "z-pooled"] = "fisher"
 
 
 class Simulation(_Spec):
@@ -280,6 +307,7 @@ class Design(_Spec):
     scenarios: tuple[Scenario, ...] = Field(min_length=1, max_length=200)
     design_prior: DesignPrior | None = None
     interim: Interim | None = None
+    multiple: Multiple | None = None
     simulation: Simulation = Simulation()
 
     @model_validator(mode="after")
@@ -328,6 +356,18 @@ class Design(_Spec):
         truth = self.estimand_truth(scenario)
         reference = truth[1] if self.randomized else self.analysis.performance_goal
         return sign * (truth[0] - reference) <= 1e-12 * max(1.0, abs(reference))
+
+    def multiple_spec(self):
+        """The [multiple] section as a :class:`planner.multiple.MultipleEndpoints` (validated)."""
+        from planner.multiple import Composite, EndpointSpec, MultipleEndpoints
+
+        m = self.multiple
+        return MultipleEndpoints(
+            endpoints=tuple(EndpointSpec(e.name, e.kind, e.sd, e.better) for e in m.endpoints),
+            correlation=m.correlation, hypotheses=m.hypotheses, sizes=self.arms.sizes, procedure=m.procedure,
+            weights=m.weights, transitions=m.transitions,
+            composites=tuple(Composite(c.name, c.all_of) for c in m.composites), alpha=self.analysis.alpha,
+            binary_test=m.binary_test)
 
     def hash(self) -> str:
         """SHA-256 of the design's canonical JSON: the same design, the same hash."""
@@ -384,6 +424,11 @@ def _cross_field_problems(d: Design):
         for name in ("threshold", "prior", "control_prior"):
             if getattr(an, name) is not None:
                 yield f"analysis.{name}: not used by the frequentist rule {an.rule!r}; remove it"
+    # several endpoints
+    if d.multiple is not None:
+        yield from _multiple_problems(d)
+    elif any(sc.endpoints for sc in d.scenarios):
+        yield "scenarios: 'endpoints' values need a [multiple] section"
     # interim looks
     if d.interim is not None:
         yield from _interim_problems(d)
@@ -428,6 +473,26 @@ def _cross_field_problems(d: Design):
                 yield f"{where}.{field}: an event rate cannot be negative, got {value}"
         if s.sd is not None and ep.kind != "continuous":
             yield f"{where}.sd: only continuous endpoints have a standard deviation"
+
+
+def _multiple_problems(d: Design):
+    if d.arms.kind != "randomized":
+        yield "multiple: several endpoints are compared between randomized arms; arms.kind must be 'randomized'"
+        return
+    try:
+        d.multiple_spec()
+    except DesignError as err:
+        for problem in err.problems:
+            yield f"multiple.{problem}"
+        return
+    names = {e.name for e in d.multiple.endpoints}
+    for i, sc in enumerate(d.scenarios):
+        if sc.endpoints is None:
+            continue
+        missing = sorted(names - set(sc.endpoints))
+        extra = sorted(set(sc.endpoints) - names)
+        if missing or extra:
+            yield f"scenarios[{i}].endpoints: need exactly {sorted(names)}; missing {missing}, unknown {extra}"
 
 
 def _interim_problems(d: Design):

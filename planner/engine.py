@@ -151,8 +151,13 @@ def evaluate(design: Design, *, n_sims: int | None = None, seed: int | None = No
             t = tally(design, rule, scenario, seed=seed, start=0, stop=n_sims, chunk_size=chunk_size,
                       progress=progress)
             success, expected_n, stages = _summarize(design, t, n_sims)
+        multiple = None
+        if design.multiple is not None and scenario.endpoints:
+            from planner.multiple import simulate_multiple
+
+            multiple = simulate_multiple(design.multiple_spec(), dict(scenario.endpoints), n_sims=n_sims, seed=seed)
         results.append(ScenarioResult(scenario, design.estimand_truth(scenario), design.is_null(scenario),
-                                      success, float(expected_n), stages))
+                                      success, float(expected_n), stages, multiple))
     assurance = None
     if design.design_prior is not None:
         value = exact_assurance(design, rule) if use_exact else None

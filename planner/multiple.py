@@ -126,6 +126,11 @@ class MultipleResult:
     n_sims: int
     seed: int
 
+    def to_dict(self) -> dict:
+        return {"hypotheses": list(self.hypotheses), "power": [e.to_dict() for e in self.power],
+                "unadjusted": [e.to_dict() for e in self.unadjusted], "all_rejected": self.all_rejected.to_dict(),
+                "any_rejected": self.any_rejected.to_dict(), "n_sims": self.n_sims, "seed": self.seed}
+
 
 def _arm_outcomes(me: MultipleEndpoints, truth: dict, arm: int, streams: BlockStreams, size: int):
     """Per endpoint and composite: (events or mean, sum of squares or None) of one arm, shape (size,)."""
@@ -177,8 +182,8 @@ def _check_truth(me: MultipleEndpoints, truth: dict) -> None:
         values = truth[e.name]
         if len(values) != 2:
             raise DesignError(f"truth.{e.name}: need (treatment, control), got {values!r}")
-        if e.kind == "binary" and not all(0.0 < v < 1.0 for v in values):
-            raise DesignError(f"truth.{e.name}: probabilities must lie strictly between 0 and 1, got {values!r}")
+        if e.kind == "binary" and not all(0.0 <= v <= 1.0 for v in values):
+            raise DesignError(f"truth.{e.name}: probabilities must lie in [0, 1], got {values!r}")
 
 
 def _p_value_chunks(me: MultipleEndpoints, truth: dict, n_sims: int, seed: int, max_values: int):

@@ -92,6 +92,7 @@ class ScenarioResult:
     success: Estimate  # probability that the analysis declares success (rejects H0)
     expected_n: float  # expected number enrolled
     stages: StageSummary | None = None  # group sequential designs only
+    multiple: Any = None  # planner.multiple.MultipleResult for designs with a [multiple] section
 
     @property
     def label(self) -> str:
@@ -109,6 +110,7 @@ class ScenarioResult:
             "n_sims": self.success.n_sims,
             "expected_n": self.expected_n,
             "stages": None if self.stages is None else self.stages.to_dict(),
+            "multiple": None if self.multiple is None else self.multiple.to_dict(),
         }
 
 

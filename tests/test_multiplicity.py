@@ -133,3 +133,37 @@ def test_bad_specifications_are_named(kwargs, message):
                 hypotheses=("HbA1c change",), sizes=(30, 30))
     with pytest.raises(DesignError, match=message):
         MultipleEndpoints(**{**base, **kwargs})
+
+
+def test_design_file_with_several_endpoints(examples_dir):
+    from planner import evaluate, load_design
+
+    d = load_design(examples_dir / "hba1c_key_secondaries.toml")
+    res = evaluate(d, n_sims=5_000)
+    alt = res["Phase 1/2 effects"]
+    assert alt.multiple is not None and alt.multiple.hypotheses[0] == "HbA1c change"
+    direct = simulate_multiple(d.multiple_spec(), dict(d.scenarios[1].endpoints), n_sims=5_000, seed=d.simulation.seed)
+    assert [e.value for e in alt.multiple.power] == [e.value for e in direct.power]
+    assert res["No difference (null)"].multiple is None
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"multiple.correlation": [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, -1.5],
+                               [0.0, 0.0, -1.5, 1.0]]}, "multiple.correlation"),
+    ({"multiple.hypotheses": ["HbA1c change", "weight"]}, "multiple.hypotheses"),
+    ({"multiple.procedure": "graphical"}, "multiple.weights"),
+])
+def test_bad_multiple_sections_are_named(examples_dir, change, message):
+    from planner import load_design
+
+    with pytest.raises(DesignError, match=message):
+        load_design(examples_dir / "hba1c_key_secondaries.toml").with_changes(change)
+
+
+def test_scenario_endpoint_values_must_match(examples_dir):
+    from planner import load_design, parse_design
+
+    data = load_design(examples_dir / "hba1c_key_secondaries.toml").model_dump(mode="json")
+    del data["scenarios"][1]["endpoints"]["time in range"]
+    with pytest.raises(DesignError, match=r"scenarios\[1\].endpoints"):
+        parse_design(data)
