@@ -232,7 +232,7 @@ class Interim(_Spec):
     """Interim looks.
 
     Frequentist rules: alpha spending for efficacy, optional conditional-power futility.
-    Bayesian rules (posterior-probability, single-arm binary): efficacy when the posterior
+    Bayesian rules (posterior-probability; binary single-arm, continuous): efficacy when the posterior
     probability exceeds ``efficacy_threshold`` (default: the final threshold), futility when the
     predictive probability of final success falls below ``futility_threshold``; the type I error
     is then a simulated operating characteristic, calibrated with ``planner.search.calibrate_threshold``.
@@ -511,9 +511,10 @@ def _interim_problems(d: Design):
                 break
     bayesian = RULES[d.analysis.rule].bayesian
     if bayesian:
-        if not (d.endpoint.kind == "binary" and d.arms.kind == "single-arm"):
-            yield ("interim: Bayesian interim looks are available for single-arm binary designs; "
-                   f"got a {d.arms.kind} {d.endpoint.kind} design")
+        if d.endpoint.kind == "binary" and d.arms.kind != "single-arm":
+            yield "interim: Bayesian interim looks for binary endpoints are available for single-arm designs"
+        if d.dropout.rate > 0 and d.endpoint.kind == "continuous" and d.dropout.strategy == "failure":
+            yield "dropout.strategy: Bayesian interim looks on a continuous endpoint need 'missing'"
         if it.futility == "conditional-power":
             yield "interim.futility: a Bayesian rule uses 'predictive-probability' (or 'none')"
         if it.spending != "obrien-fleming" or it.gamma is not None or it.cumulative_alpha is not None or it.binding:

@@ -23,7 +23,7 @@ from planner.endpoints.count import CountArm, simulate_count_arm
 from planner.randomness import BlockStreams
 from planner.sequential import Boundaries, conditional_power_futility, efficacy_boundaries
 
-__all__ = ["SequentialTally", "BayesianLooks", "describe_looks", "boundaries_for", "simulate_sequential", "look_statistic", "z_statistic"]
+__all__ = ["SequentialTally", "BayesianLooks", "NormalBayesianLooks", "describe_looks", "boundaries_for", "simulate_sequential", "look_statistic", "z_statistic"]
 
 ARMS = ("treatment", "control")
 
@@ -199,6 +199,94 @@ class BayesianLooks:
         return arm.events >= eff_crit[arm.n], arm.events < fut_crit[arm.n]
 
 
+class NormalBayesianLooks:
+    """Continuous Bayesian looks: posterior-probability efficacy, predictive-probability futility.
+
+    The likelihood of the mean (one arm) or of the mean difference (two arms) is Normal with
+    the plug-in standard error, and the prior a Normal mixture (flat when none is given), so
+    the posterior is a Normal mixture. The final analysis succeeds when its estimate exceeds
+    c, where P(theta > theta0 | c, se_final) = threshold (se_final from the current sd and the
+    final sizes). With a fraction rho of the information still to come, the final estimate is
+    (1 - rho) current + rho future, future | theta ~ N(theta, se_rem^2), so given the data it is
+    a Normal mixture with means (1 - rho) est + rho mu_k and variances rho^2 (v_k + se_rem^2);
+    the predictive probability of final success is its mass above c.
+    """
+
+    def __init__(self, design: Design):
+        from planner.priors import analysis_mixture
+
+        it, an, ep = design.interim, design.analysis, design.endpoint
+        self.sign = -1.0 if ep.better == "lower" else 1.0
+        prior = analysis_mixture(an.prior, "normal", reference_sd=ep.sd)
+        self.prior = prior.negated() if self.sign < 0 else prior
+        self.null = self.sign * (an.performance_goal if an.performance_goal is not None else 0.0)
+        self.final_threshold = an.threshold
+        self.interim_threshold = it.efficacy_threshold if it.efficacy_threshold is not None else an.threshold
+        self.futility = it.futility == "predictive-probability"
+        self.futility_threshold = it.futility_threshold
+        self.final_sizes = design.arms.sizes
+        self.randomized = design.randomized
+
+    def _estimate(self, arms):
+        t = arms[0]
+        if not self.randomized:
+            var = t.ss / np.maximum(t.n - 1, 1)
+            return self.sign * t.mean, var, (1.0 / t.n,)
+        c = arms[1]
+        var = (t.ss + c.ss) / np.maximum(t.n + c.n - 2, 1)
+        return self.sign * (t.mean - c.mean), var, (1.0 / t.n, 1.0 / c.n)
+
+    def _critical(self, se: np.ndarray) -> np.ndarray:
+        """Final estimate at which P(theta > null | estimate) equals the final threshold."""
+        if self.prior.flat:
+            return self.null + special.ndtri(self.final_threshold) * se
+        lo = np.full(se.shape, self.null - 50 * se - 50)
+        hi = np.full(se.shape, self.null + 50 * se + 50)
+        for _ in range(80):  # bisection, vectorized: the posterior probability increases with the estimate
+            mid = 0.5 * (lo + hi)
+            above = self.prior.posterior_sf(self.null, mid, se) >= self.final_threshold
+            hi = np.where(above, mid, hi)
+            lo = np.where(above, lo, mid)
+        return hi
+
+    def predictive_probability(self, est, var, inv_n, final_inv_n) -> np.ndarray:
+        se_now = np.sqrt(var * sum(inv_n))
+        se_final = np.sqrt(var * sum(final_inv_n))
+        rho = 1.0 - (se_final / se_now) ** 2  # fraction of the information still to come
+        se_rem2 = se_final**2 / np.maximum(rho, 1e-12)  # variance of the future data's estimate
+        c = self._critical(se_final)
+        if self.prior.flat:
+            comps = [(np.ones_like(est), est, se_now**2)]
+        else:
+            w, mu, sd = self.prior._arrays()
+            s2 = se_now[..., None] ** 2
+            mv = sd**2 + s2
+            logw = np.log(w) - 0.5 * np.log(mv) - 0.5 * (est[..., None] - mu) ** 2 / mv
+            wpost = np.exp(logw - logw.max(axis=-1, keepdims=True))
+            wpost /= wpost.sum(axis=-1, keepdims=True)
+            v = 1.0 / (1.0 / sd**2 + 1.0 / s2)
+            m = v * (mu / sd**2 + est[..., None] / s2)
+            comps = [(wpost[..., k], m[..., k], v[..., k]) for k in range(w.size)]
+        pp = np.zeros_like(est)
+        for wk, mk, vk in comps:
+            mean = (1 - rho) * est + rho * mk
+            sd = rho * np.sqrt(vk + se_rem2)
+            pp += wk * special.ndtr((mean - c) / np.maximum(sd, 1e-300))
+        return pp
+
+    def decide(self, k: int, last: bool, enrolled: int, arms) -> tuple[np.ndarray, np.ndarray]:
+        est, var, inv_n = self._estimate(arms)
+        se = np.sqrt(var * sum(inv_n))
+        threshold = self.final_threshold if last else self.interim_threshold
+        with np.errstate(divide="ignore", invalid="ignore"):
+            eff = self.prior.posterior_sf(self.null, est, se) > threshold
+            if last or not self.futility:
+                return eff, np.zeros_like(eff)
+            final_inv_n = tuple(1.0 / n for n in self.final_sizes)
+            fut = self.predictive_probability(est, var, inv_n, final_inv_n) < self.futility_threshold
+        return eff, fut
+
+
 def describe_looks(design: Design) -> dict:
     """The rule at each look, for results and reports."""
     looks = design.look_sizes
@@ -206,7 +294,7 @@ def describe_looks(design: Design) -> dict:
         it, an = design.interim, design.analysis
         eff = it.efficacy_threshold if it.efficacy_threshold is not None else an.threshold
         fut = f", futility if predictive probability < {it.futility_threshold:g}" if it.futility != "none" else ""
-        labels = [f"look {k + 1} (n={sum(look)}: P(p > goal) > {eff if k < len(looks) - 1 else an.threshold:g}"
+        labels = [f"look {k + 1} (n={sum(look)}: P(benefit) > {eff if k < len(looks) - 1 else an.threshold:g}"
                   + (fut if k < len(looks) - 1 else "") + ")" for k, look in enumerate(looks)]
         return {"labels": labels, "participants": [sum(look) for look in looks]}
     b = boundaries_for(design)
@@ -220,8 +308,8 @@ def describe_looks(design: Design) -> dict:
 
 
 @cache
-def _bayesian_looks(design: Design) -> BayesianLooks:
-    return BayesianLooks(design)
+def _bayesian_looks(design: Design):
+    return BayesianLooks(design) if design.endpoint.kind == "binary" else NormalBayesianLooks(design)
 
 
 @dataclass
@@ -265,8 +353,10 @@ def simulate_sequential(design: Design, scenario, streams: BlockStreams, size: i
             cumulative[a] = _combine(cumulative[a], inc)
         previous = look if randomized else (look[0], 0)
         last = k == len(looks) - 1
-        if bayes is not None:
+        if isinstance(bayes, BayesianLooks):
             cross, below = bayes.decide(k, last, look[0], cumulative[0])
+        elif bayes is not None:
+            cross, below = bayes.decide(k, last, sum(look), cumulative)
         else:
             stat, df = look_statistic(design, TrialSample(cumulative[0], cumulative[1]))
             cross = _at_or_above(stat, df, b.efficacy[k], design.arms.n)

@@ -107,3 +107,60 @@ def test_predictive_probability_matches_integration():
     pp = looks.predictive_probability(np.arange(11), 10, 10)
     for x in (3, 6, 9):
         assert pp[x] == pytest.approx(predictive_success(x, 10, 10, crit), abs=1e-8)
+
+
+def continuous_design(prior=None, n=100, efficacy=0.999, futility="predictive-probability", threshold=0.975):
+    analysis = {"rule": "posterior-probability", "threshold": threshold}
+    if prior is not None:
+        analysis["prior"] = prior
+    d = make_design({"kind": "randomized", "n": n}, {"kind": "continuous", "sd": 1.0}, analysis,
+                    [{"name": "null", "treatment": 0.0, "control": 0.0},
+                     {"name": "alt", "treatment": 0.6, "control": 0.0}])
+    return d.with_changes({"interim": {"fractions": [0.5, 1.0], "futility": futility, "futility_threshold": 0.1,
+                                       "efficacy_threshold": efficacy}})
+
+
+@pytest.mark.parametrize("prior", [None, {"family": "normal", "components": [{"weight": 1.0, "mean": 0.3, "sd": 0.2}]}])
+def test_normal_predictive_probability_matches_brute_force(prior):
+    """The closed form against simulating the rest of the trial from the posterior predictive."""
+    from planner.endpoints import NormalArm
+    from planner.group_sequential import NormalBayesianLooks
+
+    looks = NormalBayesianLooks(continuous_design(prior))
+    est, sd, m = 0.25, 1.1, 25  # current difference, pooled sd, per arm (final 50 per arm)
+    arms = (NormalArm(np.array([m]), np.array([est]), np.array([sd**2 * (2 * m - 2) / 2])),
+            NormalArm(np.array([m]), np.array([0.0]), np.array([sd**2 * (2 * m - 2) / 2])))
+    e, var, inv_n = looks._estimate(arms)
+    pp = looks.predictive_probability(e, var, inv_n, (1 / 50, 1 / 50))[0]
+    # brute force: theta from the posterior, the future difference from the model, the final posterior rule
+    rng = np.random.default_rng(7)
+    se_now = sd * np.sqrt(2 / m)
+    if prior is None:
+        post_mean, post_sd = est, se_now
+    else:
+        v = 1 / (1 / 0.2**2 + 1 / se_now**2)
+        post_mean, post_sd = v * (0.3 / 0.2**2 + est / se_now**2), np.sqrt(v)
+    theta = rng.normal(post_mean, post_sd, 400_000)
+    future = rng.normal(theta, sd * np.sqrt(2 / 25))
+    final = 0.5 * est + 0.5 * future
+    se_final = sd * np.sqrt(2 / 50)
+    if prior is None:
+        prob = stats.norm.sf(0, final, se_final)
+    else:
+        v = 1 / (1 / 0.2**2 + 1 / se_final**2)
+        prob = stats.norm.sf(0, v * (0.3 / 0.2**2 + final / se_final**2), np.sqrt(v))
+    ref = np.mean(prob > 0.975)
+    assert pp == pytest.approx(ref, abs=4 * np.sqrt(ref * (1 - ref) / 400_000) + 1e-4)
+
+
+def test_continuous_bayesian_looks_match_the_integration():
+    """Flat prior, no futility, large arms: efficacy at a look is z > Phi^-1(threshold), a constant boundary."""
+    from planner.sequential import Boundaries, crossing_probabilities
+
+    d = continuous_design(None, n=20_000, efficacy=0.995, futility="none").with_changes(
+        {"scenarios": [{"name": "alt", "treatment": 0.04, "control": 0.0}]})
+    res = evaluate(d, n_sims=200_000).results[0]
+    b = Boundaries((0.5, 1.0), (stats.norm.ppf(0.995), stats.norm.ppf(0.975)), (-np.inf, -np.inf), (0, 0))
+    up, _ = crossing_probabilities(b, 0.04 / np.sqrt(2 / 10_000))
+    for est, ref in zip(res.stages.efficacy_stop, up, strict=True):
+        assert within_mcse(est.value, ref, est.n_sims)
