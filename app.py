@@ -1,0 +1,314 @@
+"""The planner in a browser: `streamlit run app.py` (or `scripts/run`).
+
+A thin router over the planner's public API: widgets -> a design -> planner -> tables and
+charts. No statistics here. The current design lives in the session as TOML text; a bad
+upload or a bad edit shows an error and leaves the last good design in place.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from planner import DesignError, parse_design_text, ui
+from planner.rules.catalog import rules_for
+
+st.set_page_config(page_title="Zimislecel phase 3 planner", layout="wide")
+
+MAX_APP_SIMS = 200_000
+
+
+# --- cached calls into the planner (arguments are plain values; bounded caches) -------------------
+@st.cache_data(max_entries=64, show_spinner=False)
+def run_evaluation(toml_text: str, n_sims: int, seed: int):
+    return ui.evaluate_toml(toml_text, n_sims, seed)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def run_curve(toml_text: str, ns: tuple[int, ...], metric: str, scenario: str | None, n_sims: int, seed: int):
+    from planner.search import power_curve
+
+    return power_curve(parse_design_text(toml_text), ns, metric=metric, scenario=scenario, n_sims=n_sims, seed=seed)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def run_size(toml_text: str, target: float, metric: str, scenario: str | None, n_max: int, n_sims: int, seed: int):
+    from planner.search import smallest_n
+
+    return smallest_n(parse_design_text(toml_text), target, metric=metric, scenario=scenario, n_max=n_max,
+                      n_sims=n_sims, seed=seed)
+
+
+# --- the current design ------------------------------------------------------------------------------
+def _state():
+    if "base_toml" not in st.session_state:
+        examples = ui.example_designs()
+        st.session_state.base_toml = examples[ui.DEFAULT_EXAMPLE]
+        st.session_state.base_name = ui.DEFAULT_EXAMPLE
+    return st.session_state
+
+
+def _load(text: str, name: str) -> None:
+    """Replace the base design if the text is a valid design; otherwise show why and keep the old one."""
+    try:
+        parse_design_text(text, origin=name)
+    except DesignError as err:
+        st.session_state.load_error = f"{name}: " + "; ".join(err.problems)
+        return
+    st.session_state.base_toml = text
+    st.session_state.base_name = name
+    st.session_state.load_error = None
+    for key in [k for k in st.session_state if k.startswith("w_")]:
+        del st.session_state[key]  # widgets follow the newly loaded design
+
+
+def sidebar() -> None:
+    s = _state()
+    with st.sidebar:
+        st.header("Design file")
+        examples = ui.example_designs()
+        choice = st.selectbox("Shipped design", list(examples), key="example_choice",
+                              index=list(examples).index(s.base_name) if s.base_name in examples else 0)
+        if choice != s.base_name and choice in examples and st.session_state.get("last_choice") != choice:
+            st.session_state.last_choice = choice
+            _load(examples[choice], choice)
+        uploaded = st.file_uploader("Load a design (TOML)", type=["toml"], key="upload")
+        if uploaded is not None and st.session_state.get("last_upload") != uploaded.file_id:
+            st.session_state.last_upload = uploaded.file_id
+            _load(uploaded.getvalue().decode("utf-8", errors="replace"), uploaded.name)
+        with st.expander("Paste a design (TOML)"):
+            pasted = st.text_area("TOML", key="pasted", height=150)
+            if st.button("Load pasted design", key="load_pasted"):
+                _load(pasted, "pasted design")
+        if st.session_state.get("load_error"):
+            st.error(st.session_state.load_error, icon="⚠️")
+        st.caption(f"Current: {s.base_name}")
+
+
+def current_design():
+    """The base design with the widget edits of the Design page; None (and an error box) if invalid."""
+    s = _state()
+    edits = st.session_state.get("edits", {})
+    try:
+        return ui.apply_edits(s.base_toml, edits)
+    except DesignError as err:
+        st.error("This change makes the design invalid: " + "; ".join(err.problems), icon="⚠️")
+        return ui.apply_edits(s.base_toml, {})
+
+
+# --- pages -------------------------------------------------------------------------------------------
+def design_page() -> None:
+    from planner.plots import curve_chart, curve_frame
+
+    sidebar()
+    s = _state()
+    base = parse_design_text(s.base_toml)
+    st.title("Zimislecel phase 3 planner")
+    st.caption(base.description or base.name)
+    left, right = st.columns([1, 2])
+    edits = {}
+    with left:
+        st.subheader("Design")
+        edits["arms.n"] = st.number_input("Participants (total N)", 2, 5000, base.arms.n, step=1, key="w_n")
+        if base.randomized:
+            ratio = st.number_input("Allocation treatment : control (x : 1)", 0.25, 4.0,
+                                    float(base.arms.allocation[0] / base.arms.allocation[1]), 0.25, key="w_alloc")
+            edits["arms.allocation"] = [ratio, 1.0]
+        edits["dropout.rate"] = st.slider("Dropout by one year", 0.0, 0.5, float(base.dropout.rate), 0.01,
+                                          key="w_dropout")
+        strategies = ["failure", "missing"]
+        edits["dropout.strategy"] = st.selectbox(
+            "Dropouts are", strategies, strategies.index(base.dropout.strategy), key="w_strategy",
+            format_func=lambda v: {"failure": "failures (composite estimand)", "missing": "missing (completers)"}[v])
+        rules = rules_for(base.endpoint.kind, base.arms.kind)
+        if base.interim is None and base.multiple is None:
+            edits["analysis.rule"] = st.selectbox("Decision rule", rules, rules.index(base.analysis.rule),
+                                                  key="w_rule")
+        edits["analysis.alpha"] = st.number_input("One-sided alpha", 0.001, 0.2, float(base.analysis.alpha), 0.005,
+                                                  format="%.3f", key="w_alpha")
+        if base.analysis.performance_goal is not None:
+            edits["analysis.performance_goal"] = st.number_input(
+                "Performance goal", value=float(base.analysis.performance_goal), step=0.05, key="w_goal")
+        if base.rule_info.bayesian or edits.get("analysis.rule") == "posterior-probability":
+            edits["analysis.threshold"] = st.number_input(
+                "Posterior probability threshold", 0.5, 0.9999, float(base.analysis.threshold or 0.975), 0.005,
+                format="%.4f", key="w_threshold")
+        if base.design_prior is not None and base.design_prior.treatment.family == "fitted":
+            st.markdown("**Design prior** (what may be true): fitted to the evidence, discounted")
+            edits["design_prior.treatment.a0"] = st.slider(
+                "Weight of the phase 1/2 evidence (power prior a0)", 0.05, 1.0,
+                float(base.design_prior.treatment.a0), 0.05, key="w_a0")
+            edits["design_prior.treatment.robust_weight"] = st.slider(
+                "Robust (vague) component weight", 0.0, 0.95, float(base.design_prior.treatment.robust_weight), 0.05,
+                key="w_robust")
+        from planner.rules.catalog import RULES
+
+        rule_now = edits.get("analysis.rule", base.analysis.rule)
+        if RULES[rule_now].sequential or (RULES[rule_now].bayesian and base.endpoint.kind != "count"):
+            looks = st.selectbox("Interim look", ["none", "one interim look"], key="w_interim",
+                                 index=0 if base.interim is None else 1)
+            if looks == "none":
+                edits["interim"] = {} if base.interim is not None else None
+            else:
+                fraction = st.slider("Interim at this fraction of participants", 0.2, 0.8,
+                                     float(base.interim.fractions[0]) if base.interim else 0.5, 0.05,
+                                     key="w_fraction")
+                bayes = RULES[rule_now].bayesian
+                futility = st.checkbox("Stop early for futility", value=bool(base.interim and
+                                                                              base.interim.futility != "none"),
+                                       key="w_futility",
+                                       help=("predictive probability of final success below 10%" if bayes else
+                                             "conditional power under the current trend below 10% (non-binding)"))
+                edits["interim"] = {
+                    "fractions": [fraction, 1.0],
+                    "futility": ("predictive-probability" if bayes else "conditional-power") if futility else "none",
+                    "futility_threshold": 0.1,
+                } | ({} if bayes else {"spending": base.interim.spending if base.interim else "obrien-fleming"})
+        n_sims = st.select_slider("Simulated trials per scenario (simulated designs)",
+                                  [2_000, 5_000, 10_000, 20_000, 50_000, 100_000, MAX_APP_SIMS],
+                                  value=min(20_000, base.simulation.n_sims), key="w_sims")
+        st.markdown("**Scenarios** (true values per arm); edit the table")
+        import pandas as pd
+
+        frame = pd.DataFrame([{"name": sc.name, "treatment": sc.treatment, "control": sc.control}
+                              for sc in base.scenarios])
+        if not base.randomized:
+            frame = frame.drop(columns="control")
+        edited = st.data_editor(frame, num_rows="dynamic", key="w_scenarios", hide_index=True)
+        if not edited.equals(frame):
+            scen = []
+            for row in edited.to_dict("records"):
+                if not row.get("name"):
+                    continue
+                item = {"name": str(row["name"]), "treatment": float(row["treatment"])}
+                if base.randomized and row.get("control") is not None:
+                    item["control"] = float(row["control"])
+                scen.append(item)
+            edits["scenarios"] = scen or None
+    if edits.get("interim") == {}:
+        edits["interim"] = None
+        st.session_state.edits = {k: v for k, v in edits.items() if v is not None or k == "interim"}
+    else:
+        st.session_state.edits = {k: v for k, v in edits.items() if v is not None}
+    design = current_design()
+    toml_text = ui.to_toml(design)
+    st.session_state.design_toml = toml_text
+    with right:
+        st.subheader("Operating characteristics")
+        with st.spinner("Computing..."):
+            result = run_evaluation(toml_text, int(n_sims), design.simulation.seed)
+        cards = [(f"Power: {r.scenario.name}", r.success) for r in result.results if not r.is_null][:3]
+        worst_null = max((r for r in result.results if r.is_null), key=lambda r: r.success.value, default=None)
+        if worst_null is not None:
+            cards.append((f"Type I error: {worst_null.scenario.name}", worst_null.success))
+        if result.assurance is not None:
+            cards.append(("Assurance (design prior)", result.assurance))
+        for col, (label, est) in zip(st.columns(len(cards)), cards, strict=True):
+            col.metric(label, f"{est.value:.4f}", help="exact" if est.exact else f"Monte Carlo SE {est.mcse:.4f}")
+        st.dataframe(ui.results_table(result), hide_index=True, key="results_table",
+                     column_config={"P(success)": st.column_config.NumberColumn(format="%.4f"),
+                                    "MCSE": st.column_config.NumberColumn(format="%.4f")})
+        st.caption("P(success) is the chance that the trial declares success. Under a null scenario it is the "
+                   "type I error (should be at most alpha); otherwise it is the power. MCSE is the Monte Carlo "
+                   "standard error (0 when computed exactly).")
+        stages = ui.stages_table(result)
+        if stages is not None:
+            st.markdown("**Interim looks**: probability of stopping at each look")
+            st.dataframe(stages, hide_index=True)
+        alternatives = [r for r in result.results if not r.is_null]
+        if alternatives:
+            n0 = design.arms.n
+            ns = tuple(sorted({max(4, int(n0 * f)) for f in (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.4, 1.6,
+                                                                 1.8, 2.0)}))
+            # default: the alternative whose power at the current N is closest to 80%
+            names = [r.scenario.name for r in alternatives]
+            closest = min(range(len(names)), key=lambda i: abs(alternatives[i].success.value - 0.8))
+            chosen = st.selectbox("Power over N under the scenario", names, index=closest, key="w_curve_scenario")
+            curve = run_curve(toml_text, ns, "power", chosen, min(int(n_sims), 20_000), design.simulation.seed)
+            st.markdown(f"**Power over N** under *{chosen}*")
+            st.altair_chart(curve_chart(curve_frame(curve, "power"), "power", current_n=n0), width="stretch")
+            st.caption("The band is 95% Monte Carlo uncertainty; the red line is the current N. Binary designs are "
+                       "exact, so their power is a saw-tooth in N.")
+
+
+def priors_page() -> None:
+    from planner.plots import prior_chart, prior_frame
+
+    sidebar()
+    st.title("Evidence and priors")
+    st.markdown("The phase 1/2 and historical numbers behind the priors, each with its source.")
+    st.dataframe(ui.evidence_table(), hide_index=True, key="evidence")
+    st.subheader("Priors fitted with PyMC (stored; refit with `planner priors fit`)")
+    st.dataframe(ui.fitted_table(), hide_index=True, key="fitted")
+    design = current_design()
+    mixtures = ui.prior_mixtures(design)
+    if mixtures:
+        st.subheader("This design's priors")
+        label = "response rate" if design.endpoint.kind == "binary" else design.endpoint.label
+        st.altair_chart(prior_chart(prior_frame(mixtures), label), width="stretch")
+        from planner.priors import design_priors
+
+        for role, info in design_priors(design).items():
+            ess = info.get("ess", {})
+            st.write(f"**{role}**: mean {info['mean']:.3f}, sd {info['sd']:.3f}, effective sample size "
+                     f"{ess.get('moment', float('nan')):.1f} (moment) / {ess.get('morita', float('nan')):.1f} (Morita)")
+        st.caption("The design prior says what we believe the true effect may be (it drives assurance); the "
+                   "analysis prior enters a Bayesian decision rule. Discount the evidence on the Design page.")
+    else:
+        st.info("This design has no design or analysis prior.")
+
+
+def size_page() -> None:
+    from planner.plots import curve_chart, curve_frame
+
+    sidebar()
+    st.title("Sample size")
+    design = current_design()
+    metric = st.radio("Target", ["power", "assurance"], horizontal=True, key="w_metric",
+                      disabled=design.design_prior is None)
+    target = st.slider(f"Target {metric}", 0.5, 0.99, 0.9 if metric == "power" else 0.8, 0.01, key="w_target")
+    alternatives = [sc.name for sc in design.scenarios if not design.is_null(sc)]
+    scenario = None
+    if metric == "power":
+        if not alternatives:
+            st.warning("The design has no alternative scenario to compute power under.")
+            return
+        scenario = st.selectbox("Power under the scenario", alternatives, key="w_size_scenario")
+    n_max = st.number_input("Largest N to consider", 10, 5000, max(4 * design.arms.n, 100), key="w_nmax")
+    try:
+        with st.spinner("Searching..."):
+            res = run_size(ui.to_toml(design), float(target), metric, scenario, int(n_max), 20_000,
+                           design.simulation.seed)
+    except DesignError as err:
+        st.error("; ".join(err.problems))
+        return
+    if res.n is None:
+        st.warning(f"{metric.capitalize()} {target} is not reached up to N = {n_max}.")
+    else:
+        st.metric(f"Smallest N with {metric} >= {target}", res.n,
+                  help=f"{metric} {res.value:.4f}" + ("" if res.mcse == 0 else f", MCSE {res.mcse:.4f}"))
+        if res.n_stable and res.n_stable != res.n:
+            st.info(f"Power is a saw-tooth in N for a binary endpoint: it stays at or above {target} for every "
+                    f"N >= {res.n_stable}.")
+    if res.curve:
+        st.altair_chart(curve_chart(curve_frame(res.curve, metric), metric, target=target, current_n=res.n),
+                        width="stretch")
+
+
+def export_page() -> None:
+    sidebar()
+    st.title("Import and export")
+    design = current_design()
+    toml_text = ui.to_toml(design)
+    st.download_button("Download the design (TOML)", toml_text, file_name="design.toml", key="dl_design")
+    result = run_evaluation(toml_text, min(20_000, design.simulation.n_sims), design.simulation.seed)
+    st.download_button("Download the results (CSV)", ui.results_csv(result), file_name="results.csv", key="dl_csv")
+    st.code(toml_text, language="toml")
+    st.caption("The same file runs on the command line: `planner evaluate design.toml`.")
+
+
+pages = [st.Page(design_page, title="Design and results", url_path="design", default=True),
+         st.Page(priors_page, title="Evidence and priors", url_path="priors"),
+         st.Page(size_page, title="Sample size", url_path="size"),
+         st.Page(export_page, title="Import and export", url_path="export")]
+if __name__ == "__main__":  # `streamlit run app.py`; tests import the page functions instead
+    st.navigation(pages).run()

@@ -1,0 +1,58 @@
+"""Charts shared by the app and the report (Altair). Data in, chart out: no statistics here."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from planner.mixtures import BetaMixture, GammaMixture, NormalMixture
+from planner.search import CurvePoint
+
+__all__ = ["curve_frame", "curve_chart", "prior_frame", "prior_chart"]
+
+
+def curve_frame(points: tuple[CurvePoint, ...], metric: str) -> pd.DataFrame:
+    """A curve over N with a 95% Monte Carlo band (zero width where exact)."""
+    n = np.array([p.n for p in points])
+    v = np.array([p.value for p in points])
+    se = np.array([p.mcse for p in points])
+    return pd.DataFrame({"N": n, metric: v, "low": np.clip(v - 1.96 * se, 0, 1), "high": np.clip(v + 1.96 * se, 0, 1),
+                         "MCSE": se, "exact": [p.exact for p in points]})
+
+
+def curve_chart(frame: pd.DataFrame, metric: str, target: float | None = None, current_n: int | None = None):
+    base = alt.Chart(frame).encode(x=alt.X("N:Q", title="total participants (N)"))
+    band = base.mark_area(opacity=0.25).encode(y=alt.Y("low:Q", title=metric, scale=alt.Scale(domain=[0, 1])),
+                                               y2="high:Q")
+    line = base.mark_line(point=True).encode(
+        y=f"{metric}:Q", tooltip=["N", alt.Tooltip(f"{metric}:Q", format=".4f"), alt.Tooltip("MCSE:Q", format=".4f")])
+    layers = [band, line]
+    if target is not None:
+        layers.append(alt.Chart(pd.DataFrame({"y": [target]})).mark_rule(strokeDash=[6, 4], color="gray").encode(y="y:Q"))
+    if current_n is not None:
+        layers.append(alt.Chart(pd.DataFrame({"x": [current_n]})).mark_rule(color="firebrick").encode(x="x:Q"))
+    return alt.layer(*layers).properties(height=320)
+
+
+def prior_frame(priors: dict[str, object], n_points: int = 400) -> pd.DataFrame:
+    """Densities of several priors on a common grid, long format (role, value, density)."""
+    rows = []
+    for role, mix in priors.items():
+        if isinstance(mix, BetaMixture):
+            grid = np.linspace(0.001, 0.999, n_points)
+        elif isinstance(mix, (NormalMixture, GammaMixture)):
+            mean, sd = mix.mean(), np.sqrt(mix.var())
+            lo = max(mean - 5 * sd, 0.0) if isinstance(mix, GammaMixture) else mean - 5 * sd
+            grid = np.linspace(lo + 1e-9, mean + 5 * sd, n_points)
+        else:
+            continue
+        rows.append(pd.DataFrame({"prior": role, "value": grid, "density": mix.pdf(grid)}))
+    return pd.concat(rows) if rows else pd.DataFrame(columns=["prior", "value", "density"])
+
+
+def prior_chart(frame: pd.DataFrame, x_title: str):
+    return alt.Chart(frame).mark_line().encode(
+        x=alt.X("value:Q", title=x_title), y=alt.Y("density:Q", title="density"), color="prior:N",
+        tooltip=["prior", alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("density:Q", format=".3f")],
+    ).properties(height=300)

@@ -1,0 +1,135 @@
+"""What the app needs from the planner, as plain functions of plain values (no Streamlit here).
+
+The app keeps the current design as TOML text; these functions apply the user's edits,
+run the planner and turn results into tables. Keeping them free of Streamlit lets the
+app stay a thin layer and lets them be tested like any other code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from planner.design import Design, design_to_toml, parse_design_text
+from planner.engine import evaluate
+from planner.priors import describe, load_fitted, priors_dir, resolve
+from planner.results import Evaluation
+
+__all__ = ["EXAMPLES", "example_designs", "apply_edits", "results_table", "stages_table", "evidence_table",
+           "fitted_table", "results_csv", "DEFAULT_EXAMPLE"]
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+DEFAULT_EXAMPLE = "zimislecel_single_arm.toml"
+
+
+def example_designs() -> dict[str, str]:
+    """The shipped example designs: file name -> TOML text (the default first)."""
+    files = sorted(EXAMPLES.glob("*.toml"), key=lambda f: (f.name != DEFAULT_EXAMPLE, f.name))
+    return {f.name: f.read_text() for f in files}
+
+
+def apply_edits(base_toml: str, edits: dict[str, Any]) -> Design:
+    """The base design with the user's edits (dotted paths) applied and validated."""
+    design = parse_design_text(base_toml, origin="design")
+    clean = {k: v for k, v in edits.items() if v is not None}
+    return design.with_changes(clean) if clean else design
+
+
+def evaluate_toml(toml_text: str, n_sims: int, seed: int) -> Evaluation:
+    return evaluate(parse_design_text(toml_text), n_sims=n_sims, seed=seed)
+
+
+def results_table(result: Evaluation) -> pd.DataFrame:
+    rows = []
+    for r in result.results:
+        rows.append({
+            "scenario": r.scenario.name,
+            "treatment": r.scenario.treatment,
+            "control": r.scenario.control,
+            "measure": r.label,
+            "P(success)": r.success.value,
+            "MCSE": r.success.mcse,
+            "expected N": r.expected_n,
+            "method": "exact" if r.success.exact else f"{r.success.n_sims:,} simulations",
+        })
+    if result.assurance is not None:
+        a = result.assurance
+        rows.append({"scenario": "Assurance (design prior)", "treatment": None, "control": None,
+                     "measure": "assurance", "P(success)": a.value, "MCSE": a.mcse, "expected N": None,
+                     "method": "exact" if a.exact else f"{a.n_sims:,} simulations"})
+    return pd.DataFrame(rows)
+
+
+def stages_table(result: Evaluation) -> pd.DataFrame | None:
+    first = result.results[0].stages
+    if first is None:
+        return None
+    rows = []
+    for r in result.results:
+        s = r.stages
+        row = {"scenario": r.scenario.name}
+        for label, e, f in zip(s.boundaries["labels"], s.efficacy_stop, s.futility_stop, strict=True):
+            row[f"{label}: efficacy"] = e.value
+            row[f"{label}: futility/fail"] = f.value
+        row.update({"early success": s.early_success.value, "futility stop": s.futility_stop_early.value,
+                    "reject if futility ignored": s.reject_ignoring_futility.value, "expected N": r.expected_n})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def results_csv(result: Evaluation) -> str:
+    table = results_table(result)
+    table["seed"] = result.seed
+    table["design_hash"] = result.design_hash
+    return table.to_csv(index=False)
+
+
+def evidence_table() -> pd.DataFrame:
+    """The phase 1/2 and historical numbers with their sources (priors/evidence.toml)."""
+    import tomllib
+
+    data = tomllib.loads((priors_dir() / "evidence.toml").read_text())
+    sources = data["sources"]
+    rows = []
+    for key, value in data["phase12"].items():
+        if isinstance(value, dict):
+            for field, v in value.items():
+                if field != "source":
+                    rows.append({"study": "FORWARD phase 1/2", "measure": f"{key}: {field}", "value": str(v),
+                                 "source": sources[value.get("source", "forward")]})
+    for h in data["historical"]:
+        rows.append({"study": h["study"], "measure": h["endpoint"], "value": f"{h['responders']}/{h['n']}",
+                     "source": sources[h["source"]]})
+    return pd.DataFrame(rows)
+
+
+def fitted_table() -> pd.DataFrame:
+    rows = []
+    for name, a in load_fitted().items():
+        e = a.info.get("ess", {})
+        rows.append({"prior": name, "what": a.description, "family": a.family,
+                     "mean": a.mixture.mean(), "sd": a.mixture.var() ** 0.5,
+                     "ESS (moment)": e.get("moment"), "ESS (Morita)": e.get("morita"),
+                     "R-hat": a.info["diagnostics"]["rhat_max"], "bulk ESS": a.info["diagnostics"]["ess_bulk_min"]})
+    return pd.DataFrame(rows)
+
+
+def prior_mixtures(design: Design) -> dict[str, object]:
+    """The analysis and design priors of a design, resolved, for plotting."""
+    ref = getattr(design.endpoint, "sd", None)
+    out = {}
+    if design.rule_info.bayesian and design.analysis.prior is not None:
+        out["analysis prior"] = resolve(design.analysis.prior, reference_sd=ref)
+    if design.design_prior is not None:
+        out["design prior (treatment)"] = resolve(design.design_prior.treatment, reference_sd=ref)
+    return out
+
+
+def prior_summary(spec, reference_sd=None) -> dict[str, Any]:
+    return describe(spec, reference_sd=reference_sd)
+
+
+def to_toml(design: Design) -> str:
+    return design_to_toml(design)

@@ -1,0 +1,109 @@
+"""The Streamlit app through AppTest: every page renders, controls change results, bad input keeps the design."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from planner import evaluate, load_design  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+
+
+def run_page(root: str, page: str) -> None:
+    import sys
+
+    sys.path.insert(0, root)
+    import app
+
+    getattr(app, page)()
+
+
+def page(name: str) -> AppTest:
+    return AppTest.from_function(run_page, args=(str(ROOT), name), default_timeout=120).run()
+
+
+def results(at: AppTest):
+    return next(d.value for d in at.dataframe if "P(success)" in d.value.columns)
+
+
+def test_main_page_shows_the_default_design_with_exact_numbers():
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    table = results(at)
+    api = evaluate(load_design(ROOT / "examples" / "zimislecel_single_arm.toml"))
+    for r in api.results:
+        row = table[table["scenario"] == r.scenario.name].iloc[0]
+        assert row["P(success)"] == pytest.approx(r.success.value, abs=1e-12)
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Assurance (design prior)"] == f"{api.assurance.value:.4f}"
+    assert labels["Power: Phase 1/2 estimate"] == f"{api['Phase 1/2 estimate'].success.value:.4f}"
+
+
+def test_changing_n_changes_power():
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    before = results(at).set_index("scenario")["P(success)"]
+    at.number_input(key="w_n").set_value(80).run()
+    assert not at.exception
+    after = results(at).set_index("scenario")["P(success)"]
+    design = load_design(ROOT / "examples" / "zimislecel_single_arm.toml").with_changes({"arms.n": 80})
+    expected = evaluate(design)["Phase 1/2 estimate"].success.value
+    assert after["Phase 1/2 estimate"] == pytest.approx(expected, abs=1e-12)
+    assert after["Phase 1/2 estimate"] > before["Phase 1/2 estimate"]
+
+
+def test_malformed_design_shows_an_error_and_keeps_the_previous_design():
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.text_area(key="pasted").set_value("name = 'x'\n[arms]\nkind = 'single-arm'\nn = -4\n").run()
+    at.button(key="load_pasted").click().run()
+    assert not at.exception
+    assert any("arms.n" in e.value or "required" in e.value for e in at.error)
+    assert "Zimislecel" in at.sidebar.caption[0].value or "zimislecel" in at.sidebar.caption[0].value
+    assert len(results(at)) >= 5  # the previous design's results are still shown
+
+
+def test_loading_another_example_switches_the_design():
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.selectbox(key="example_choice").set_value("hba1c_randomized.toml").run()
+    assert not at.exception
+    assert "No difference (null)" in set(results(at)["scenario"])
+
+
+@pytest.mark.parametrize("name", ["priors_page", "size_page", "export_page"])
+def test_other_pages_render(name):
+    at = page(name)
+    assert not at.exception, at.exception
+    assert at.title
+
+
+def test_size_page_reports_the_search():
+    from planner.search import smallest_n
+
+    at = page("size_page")
+    at.selectbox(key="w_size_scenario").set_value("Phase 1/2 estimate").run()
+    assert not at.exception
+    expected = smallest_n(load_design(ROOT / "examples" / "zimislecel_single_arm.toml"), 0.9,
+                          scenario="Phase 1/2 estimate", n_max=200)
+    assert int(at.metric[0].value) == expected.n
+
+
+def test_adding_an_interim_look_shows_stopping_probabilities():
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.selectbox(key="w_rule").set_value("z-score").run()
+    at.selectbox(key="w_interim").set_value("one interim look").run()
+    assert not at.exception
+    assert any("efficacy" in " ".join(d.value.columns) for d in at.dataframe)
+    at.selectbox(key="w_interim").set_value("none").run()
+    assert not at.exception
+    assert not any("efficacy" in " ".join(d.value.columns) for d in at.dataframe)
+
+
+def test_invalid_edit_shows_an_error_box():
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.number_input(key="w_goal").set_value(1.5).run()  # a performance goal above 1
+    assert not at.exception
+    assert any("performance_goal" in e.value for e in at.error)
+    assert len(results(at)) >= 5  # results of the last valid design are still shown
