@@ -57,7 +57,7 @@ def server():
                 time.sleep(0.1)
         else:
             raise RuntimeError("streamlit did not start")
-        yield url, began
+        yield url, time.perf_counter() - began
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -77,7 +77,7 @@ def metric_value(page, label: str) -> str:
 
 
 def test_browser_changes_n_and_numbers_follow_the_api(server, artifacts):
-    url, started = server
+    url, server_start = server
     design = load_design(ROOT / "examples" / "zimislecel_single_arm.toml")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
@@ -108,8 +108,8 @@ def test_browser_changes_n_and_numbers_follow_the_api(server, artifacts):
             page.wait_for_timeout(1500)
             page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
         browser.close()
-    timings = {"server_start_to_first_render_s": first_render + 0.0, "page_load_to_first_render_s": first_render,
-               "n_change_to_updated_power_s": update, "server_process_started_s_ago": time.perf_counter() - started}
+    timings = {"server_start_to_ready_s": server_start, "page_open_to_first_render_s": first_render,
+               "app_start_to_first_render_s": server_start + first_render, "n_change_to_updated_power_s": update}
     (artifacts / "timings.json").write_text(json.dumps(timings, indent=2))
     assert {p.name for p in artifacts.glob("*.png")} >= {"design.png", "priors.png", "size.png", "export.png"}
 
