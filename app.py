@@ -228,6 +228,14 @@ def design_page() -> None:
             st.altair_chart(curve_chart(curve_frame(curve, "power"), "power", current_n=n0), width="stretch")
             st.caption("The band is 95% Monte Carlo uncertainty; the red line is the current N. Binary designs are "
                        "exact, so their power is a saw-tooth in N.")
+        if design.design_prior is not None:
+            n0 = design.arms.n
+            ns = tuple(sorted({max(4, int(n0 * f)) for f in (0.4, 0.6, 0.8, 1.0, 1.2, 1.5, 2.0)}))
+            curve = run_curve(toml_text, ns, "assurance", None, min(int(n_sims), 20_000), design.simulation.seed)
+            st.markdown("**Assurance over N**: the probability of success averaged over the design prior")
+            st.altair_chart(curve_chart(curve_frame(curve, "assurance"), "assurance", current_n=n0), width="stretch")
+            st.caption("Assurance levels off below 1 as N grows: it cannot exceed the design prior's probability "
+                       "that the therapy truly beats the goal.")
 
 
 def priors_page() -> None:

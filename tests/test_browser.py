@@ -107,6 +107,15 @@ def test_browser_changes_n_and_numbers_follow_the_api(server, artifacts):
             page.locator("h1").first.wait_for(timeout=60_000)
             page.wait_for_timeout(1500)
             page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
+        # a real file upload of a malformed design: an error box, and the previous design stays
+        page.goto(url)
+        page.locator("[data-testid='stMetric']", has_text="Power: Phase 1/2 estimate").first.wait_for(timeout=60_000)
+        bad = artifacts / "malformed.toml"
+        bad.write_text("name = 'x'\n[arms]\nkind = 'single-arm'\nn = -4\n")
+        page.locator("input[type=file]").first.set_input_files(str(bad))
+        page.locator("[data-testid='stAlert']", has_text="arms.n").first.wait_for(timeout=60_000)
+        assert metric_value(page, "Power: Phase 1/2 estimate") == f"{expected:.4f}"
+        page.screenshot(path=str(artifacts / "upload_error.png"), full_page=True)
         browser.close()
     timings = {"server_start_to_ready_s": server_start, "page_open_to_first_render_s": first_render,
                "app_start_to_first_render_s": server_start + first_render, "n_change_to_updated_power_s": update}
