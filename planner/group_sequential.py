@@ -3,7 +3,7 @@
 At each look the cumulative statistic of the design's rule is put on the z scale and
 compared with the spending boundaries of :mod:`planner.sequential`. A t statistic is
 mapped to z through its p-value, z = Phi^-1(F_t(t; df)), as rpact does for group
-sequential designs. Each stage of each arm has its own random streams, so stage k's
+sequential designs (applied as the equivalent t threshold per df). Each stage of each arm has its own random streams, so stage k's
 data are the same whatever happened at other looks, and the same whatever the chunking.
 """
 
@@ -23,7 +23,7 @@ from planner.endpoints.count import CountArm, simulate_count_arm
 from planner.randomness import BlockStreams
 from planner.sequential import Boundaries, conditional_power_futility, efficacy_boundaries
 
-__all__ = ["SequentialTally", "BayesianLooks", "NormalBayesianLooks", "describe_looks", "boundaries_for", "simulate_sequential", "look_statistic", "z_statistic"]
+__all__ = ["SequentialTally", "BayesianLooks", "NormalBayesianLooks", "describe_looks", "boundaries_for", "simulate_sequential", "look_statistic"]
 
 ARMS = ("treatment", "control")
 
@@ -113,15 +113,6 @@ def look_statistic(design: Design, sample: TrialSample) -> tuple[np.ndarray, np.
         lt, vt = _log_rate_and_var(t, design.endpoint.dispersion)
         lc, vc = _log_rate_and_var(c, design.endpoint.dispersion)
         return np.nan_to_num(sign * (lt - lc) / np.sqrt(vt + vc), nan=-np.inf), None
-
-
-def z_statistic(design: Design, sample: TrialSample) -> np.ndarray:
-    """The cumulative statistic on the z scale; t statistics mapped by z = Phi^-1(F_t(t; df)) as rpact does."""
-    stat, df = look_statistic(design, sample)
-    if df is None:
-        return stat
-    with np.errstate(invalid="ignore"):
-        return np.where(df >= 1, special.ndtri(special.stdtr(np.maximum(df, 1), stat)), -np.inf)
 
 
 @cache
