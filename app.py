@@ -38,6 +38,19 @@ def run_size(toml_text: str, target: float, metric: str, scenario: str | None, n
                       n_sims=n_sims, seed=seed)
 
 
+def run_report(toml_text: str) -> dict:
+    """Build the briefing report in a temporary folder and keep its bytes for download."""
+    import tempfile
+    from pathlib import Path
+
+    from planner.report import CHROMIUM, build_report
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = build_report(parse_design_text(toml_text), Path(tmp) / "report", pdf=Path(CHROMIUM).exists())
+        return {"toml": toml_text, "html": out.html.read_bytes(),
+                "pdf": out.pdf.read_bytes() if out.pdf else None, "seconds": out.seconds}
+
+
 # --- the current design ------------------------------------------------------------------------------
 def _state():
     if "base_toml" not in st.session_state:
@@ -310,6 +323,21 @@ def export_page() -> None:
     st.download_button("Download the design (TOML)", toml_text, file_name="design.toml", key="dl_design")
     result = run_evaluation(toml_text, min(20_000, design.simulation.n_sims), design.simulation.seed)
     st.download_button("Download the results (CSV)", ui.results_csv(result), file_name="results.csv", key="dl_csv")
+    st.subheader("Briefing report")
+    st.caption("Design and estimand, rules, evidence and priors, operating characteristics with the maximum type I "
+               "error over the null grid, power and assurance curves, sensitivity, reproducibility.")
+    if st.button("Build the report", key="build_report"):
+        with st.spinner("Building the report..."):
+            st.session_state.report = run_report(toml_text)
+    built = st.session_state.get("report")
+    if built is not None and built["toml"] == toml_text:
+        st.download_button("Download the report (HTML)", built["html"], file_name="report.html", mime="text/html",
+                           key="dl_report_html")
+        if built["pdf"] is not None:
+            st.download_button("Download the report (PDF)", built["pdf"], file_name="report.pdf",
+                               mime="application/pdf", key="dl_report_pdf")
+        st.caption(f"Built in {built['seconds']:.1f} s.")
+    st.subheader("The design file")
     st.code(toml_text, language="toml")
     st.caption("The same file runs on the command line: `planner evaluate design.toml`.")
 

@@ -254,6 +254,61 @@ def _check_sims(sims: int) -> None:
         raise DesignError(f"--sims: must be between {MIN_SIMS:,} and {MAX_SIMS:,}, got {sims:,}")
 
 
+@app.command("report")
+def report_command(
+    design_file: Annotated[Path, typer.Argument(help="A design TOML file.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Directory for the report.")] = Path("report"),
+    sims: Annotated[Optional[int], typer.Option("--sims", help="Simulated trials per scenario.")] = None,  # noqa: UP045
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed.")] = None,  # noqa: UP045
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also print a PDF (needs Debian's chromium).")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the key numbers and paths as JSON.")] = False,
+) -> None:
+    """The briefing report: HTML (charts embedded), PDF, CSV tables, the design and a reproduction script.
+
+    Example: planner report examples/zimislecel_single_arm.toml -o briefing
+    """
+    from planner.report import build_report
+
+    try:
+        design = load_design(design_file)
+        if sims is not None:
+            _check_sims(sims)
+        if seed is not None and not 0 <= seed < 2**63:
+            raise DesignError(f"--seed: must be between 0 and 2^63 - 1, got {seed}")
+        with _err.status("building the report...") if not as_json else _nullcontext():
+            out = build_report(design, output, n_sims=sims, seed=seed, pdf=pdf, source=str(design_file))
+    except DesignError as err:
+        _fail(err)
+    if as_json:
+        sys.stdout.write(json.dumps({"html": str(out.html), "pdf": str(out.pdf) if out.pdf else None,
+                                     "numbers": out.numbers, "seconds": out.seconds}, indent=2) + "\n")
+    else:
+        _out.print(f"report written to {out.html}" + (f" and {out.pdf}" if out.pdf else "")
+                   + f" in {out.seconds:.1f} s")
+
+
+@app.command("app")
+def app_command(port: Annotated[int, typer.Option(help="Port on localhost.")] = 8501) -> None:
+    """Start the browser app on the shipped default design (same as scripts/run).
+
+    Example: planner app --port 8502
+    """
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    raise typer.Exit(subprocess.call([sys.executable, "-m", "streamlit", "run", str(root / "app.py"),
+                                      "--server.port", str(port), "--server.headless", "true",
+                                      "--browser.gatherUsageStats", "false"]))
+
+
+class _nullcontext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
 priors_app = typer.Typer(no_args_is_help=True, help="Priors fitted to the phase 1/2 and historical evidence.")
 app.add_typer(priors_app, name="priors")
 

@@ -109,7 +109,11 @@ def fitted_table() -> pd.DataFrame:
     rows = []
     for name, a in load_fitted().items():
         e = a.info.get("ess", {})
-        rows.append({"prior": name, "what": a.description, "family": a.family,
+        fields = {"beta": ("a", "b"), "normal": ("means", "sds"), "gamma": ("shape", "rate")}[a.family]
+        comps = zip(a.mixture.weights, *(getattr(a.mixture, f) for f in fields), strict=True)
+        mixture = " + ".join(f"{w:.2f} {a.family.capitalize()}({p1:.3g}, {p2:.3g})" for w, p1, p2 in comps)
+        rows.append({"prior": name, "what": a.description, "model": a.info.get("model", ""), "mixture": mixture,
+                     "family": a.family,
                      "mean": a.mixture.mean(), "sd": a.mixture.var() ** 0.5,
                      "ESS (moment)": e.get("moment"), "ESS (Morita)": e.get("morita"),
                      "R-hat": a.info["diagnostics"]["rhat_max"], "bulk ESS": a.info["diagnostics"]["ess_bulk_min"]})

@@ -107,3 +107,11 @@ def test_invalid_edit_shows_an_error_box():
     assert not at.exception
     assert any("performance_goal" in e.value for e in at.error)
     assert len(results(at)) >= 5  # results of the last valid design are still shown
+
+
+def test_export_page_builds_the_report():
+    at = page("export_page")
+    at.button(key="build_report").click().run()
+    assert not at.exception
+    labels = [b.label for b in at.get("download_button")]
+    assert "Download the report (HTML)" in labels and "Download the design (TOML)" in labels

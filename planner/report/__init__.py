@@ -1,0 +1,284 @@
+"""The briefing report: `planner report DESIGN.toml -o DIR`.
+
+Writes a self-contained HTML report (charts embedded as SVG), a PDF of it (Debian's Chromium
+prints the HTML; no JavaScript, no network), CSV tables, a copy of the design and a short
+script that reproduces the key numbers. Reporting is separate from computing: every number
+comes from the planner's public API on the design's seed.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from planner.design import Design, design_to_toml
+from planner.engine import evaluate
+from planner.errors import DesignError
+from planner.results import Estimate
+
+__all__ = ["build_report", "ReportOutput", "CHROMIUM"]
+
+CHROMIUM = "/usr/bin/chromium"
+SENSITIVITY_TARGET = 0.8
+
+
+@dataclass(frozen=True)
+class ReportOutput:
+    directory: Path
+    html: Path
+    pdf: Path | None
+    numbers: dict[str, Any]
+    seconds: float
+
+
+def _table(frame: pd.DataFrame, digits: int = 4) -> str:
+    return frame.to_html(index=False, float_format=lambda v: f"{v:.{digits}f}", na_rep="", border=0,
+                         classes="data", escape=True)
+
+
+def _svg(chart) -> str:
+    import vl_convert
+
+    return vl_convert.vegalite_to_svg(chart.to_json())
+
+
+def _null_grid(design: Design) -> list[dict]:
+    """Null scenarios spanning the composite null: the boundary and values below it."""
+    if design.randomized:
+        if design.endpoint.kind == "binary":
+            values = np.linspace(0.05, 0.95, 19)
+        else:
+            c = design.scenarios[0].control
+            values = [c] if c is not None else [0.0]
+        return [{"name": f"null {v:.4g}", "treatment": float(v), "control": float(v)} for v in values]
+    goal = design.analysis.performance_goal
+    lower = getattr(design.endpoint, "better", "higher") == "lower"
+    boundary = goal
+    if design.endpoint.kind == "binary" and design.dropout.strategy == "failure":
+        boundary = min(goal / (1.0 - design.dropout.rate), 1.0)  # composite estimand at the goal
+    step = 0.05 * (abs(boundary) if boundary else 1.0)
+    values = [boundary + (i * step if lower else -i * step) for i in range(5)]
+    if design.endpoint.kind == "binary":
+        values = [v for v in values if 0.0 <= v <= 1.0]
+    return [{"name": f"null {v:.4g}", "treatment": float(v)} for v in values]
+
+
+def _curve_scenario(result) -> str | None:
+    alternatives = [r for r in result.results if not r.is_null]
+    if not alternatives:
+        return None
+    return min(alternatives, key=lambda r: abs(r.success.value - 0.8)).scenario.name
+
+
+def _crossing(xs, ys, target: float):
+    """The first x at which y falls below target, scanning from the largest x down (None if never)."""
+    for x, y in sorted(zip(xs, ys, strict=True), reverse=True):
+        if y < target:
+            return x
+    return None
+
+
+def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = None, seed: int | None = None,
+                 pdf: bool = True, source: str | None = None) -> ReportOutput:
+    """Compute everything the report shows and write it to ``out_dir``."""
+    import jinja2
+
+    from planner import ui
+    from planner.group_sequential import describe_looks
+    from planner.plots import curve_chart, curve_frame, prior_chart, prior_frame
+    from planner.rules.catalog import RULES
+    from planner.search import power_curve
+
+    began = time.perf_counter()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    n_sims = n_sims or design.simulation.n_sims
+    seed = design.simulation.seed if seed is None else seed
+    result = evaluate(design, n_sims=n_sims, seed=seed)
+    ep, an = design.endpoint, design.analysis
+
+    # 1-2. design, estimand, rules
+    strategy = ("dropouts and intercurrent events count as failures (composite estimand)"
+                if design.dropout.strategy == "failure" else "completers analysed (dropouts missing at random)")
+    summary = [("arms", f"{design.arms.kind}, N = {design.arms.n} "
+                        + (f"({design.arms.sizes[0]} treatment : {design.arms.sizes[1]} control)"
+                           if design.randomized else "")),
+               ("primary endpoint", f"{ep.label} ({ep.kind})"),
+               ("estimand", f"{strategy}; dropout rate {design.dropout.rate:g}"),
+               ("null hypothesis", f"no benefit over the performance goal {an.performance_goal}"
+                if an.performance_goal is not None else "no difference between the arms")]
+    rules = [("analysis rule", f"{an.rule}: {RULES[an.rule].summary}"), ("one-sided alpha", f"{an.alpha}")]
+    if RULES[an.rule].bayesian:
+        rules.append(("posterior threshold", f"{an.threshold}"))
+    looks = describe_looks(design)["labels"] if design.interim is not None else []
+
+    # 3. priors
+    design_prior_rows = []
+    for role, info in result.priors.items():
+        spec = (design.design_prior.treatment if role.startswith("design prior (treatment)") else
+                design.design_prior.control if role.startswith("design prior (control)") else
+                an.prior if role.startswith("analysis prior") and "control" not in role else an.control_prior)
+        design_prior_rows.append((role, json.dumps(spec.model_dump(mode="json", exclude_none=True)), info))
+    mixtures = ui.prior_mixtures(design)
+    prior_svg = _svg(prior_chart(prior_frame(mixtures), "response rate" if ep.kind == "binary" else ep.label)) \
+        if mixtures else ""
+    fitted = ui.fitted_table()
+
+    # 4. operating characteristics and the null grid
+    oc = ui.results_table(result)
+    null_design = design.with_changes({"scenarios": _null_grid(design), "design_prior": None, "multiple": None})
+    null_result = evaluate(null_design, n_sims=n_sims, seed=seed)
+    worst = max(null_result.results, key=lambda r: r.success.value)
+    null_table = pd.DataFrame([{"null value": r.scenario.treatment, "estimand": r.estimand[0],
+                                "P(reject)": r.success.value, "MCSE": r.success.mcse} for r in null_result.results])
+    stages = ui.stages_table(result)
+
+    # 5. curves over N
+    n0 = design.arms.n
+    ns = tuple(sorted({max(4, int(round(n0 * f))) for f in np.linspace(0.4, 2.0, 17)}))
+    curve_n_sims = min(n_sims, 20_000)
+    chosen = _curve_scenario(result)
+    power_points = power_curve(design, ns, scenario=chosen, n_sims=curve_n_sims, seed=seed) if chosen else ()
+    power_svg = _svg(curve_chart(curve_frame(power_points, "power"), "power", current_n=n0)) if chosen else ""
+    assurance_points, assurance_svg = (), ""
+    if design.design_prior is not None:
+        assurance_points = power_curve(design, ns, metric="assurance", n_sims=curve_n_sims, seed=seed)
+        assurance_svg = _svg(curve_chart(curve_frame(assurance_points, "assurance"), "assurance", current_n=n0))
+
+    # 6. sensitivity
+    sensitivity, sens_frames = [], {}
+    chosen_row = next((r for r in result.results if r.scenario.name == chosen), None)
+
+    def power_at(changes: dict) -> Estimate:
+        d = design.with_changes({**changes, "scenarios": [chosen_row.scenario.model_dump()]})
+        return evaluate(d, n_sims=curve_n_sims, seed=seed).results[0].success
+
+    if design.design_prior is not None and design.design_prior.treatment.family == "fitted":
+        rows = []
+        for a0 in (0.1, 0.25, 0.5, 0.75, 1.0):
+            a = evaluate(design.with_changes({"design_prior.treatment.a0": a0, "scenarios": [
+                design.scenarios[0].model_dump()]}), n_sims=curve_n_sims, seed=seed).assurance
+            rows.append({"design prior a0": a0, "assurance": a.value, "MCSE": a.mcse})
+        frame = pd.DataFrame(rows)
+        cross = _crossing(frame["design prior a0"], frame["assurance"], SENSITIVITY_TARGET)
+        note = (f"Assurance falls below {SENSITIVITY_TARGET} when the phase 1/2 evidence is discounted to a0 = {cross}."
+                if cross is not None else f"Assurance stays at or above {SENSITIVITY_TARGET} for every a0 shown."
+                if frame["assurance"].min() >= SENSITIVITY_TARGET else
+                f"Assurance is below {SENSITIVITY_TARGET} for every a0 shown.")
+        sensitivity.append(("Assurance against the discount of the evidence (power prior a0)", _table(frame), note))
+        sens_frames["discount"] = frame
+    if an.prior is not None and an.prior.family == "fitted" and chosen_row is not None:
+        rows = [{"analysis prior a0": a0, "power": (e := power_at({"analysis.prior.a0": a0})).value, "MCSE": e.mcse}
+                for a0 in (0.1, 0.25, 0.5, 0.75, 1.0)]
+        frame = pd.DataFrame(rows)
+        cross = _crossing(frame["analysis prior a0"], frame["power"], SENSITIVITY_TARGET)
+        sensitivity.append(("Power against the discount of the analysis prior", _table(frame),
+                            f"Power falls below {SENSITIVITY_TARGET} at a0 = {cross}." if cross is not None else ""))
+        sens_frames["analysis_discount"] = frame
+    if chosen_row is not None and an.performance_goal is not None:
+        goals = [an.performance_goal + d for d in (-0.1, -0.05, 0.0, 0.05, 0.1)]
+        goals = [g for g in goals if ep.kind != "binary" or 0 < g < 1]
+        rows = [{"performance goal": g, "power": (e := power_at({"analysis.performance_goal": g})).value,
+                 "MCSE": e.mcse} for g in goals]
+        sensitivity.append((f"Power under \"{chosen}\" against the performance goal", _table(pd.DataFrame(rows)), ""))
+        sens_frames["goal"] = pd.DataFrame(rows)
+    if chosen_row is not None:
+        rows = [{"dropout rate": r, "power": (e := power_at({"dropout.rate": r})).value, "MCSE": e.mcse}
+                for r in (0.0, 0.05, 0.1, 0.15, 0.2)]
+        sensitivity.append((f"Power under \"{chosen}\" against the dropout rate", _table(pd.DataFrame(rows)), ""))
+        sens_frames["dropout"] = pd.DataFrame(rows)
+
+    # 7. reproducibility
+    design_file = out / "design.toml"
+    design_file.write_text(design_to_toml(design))
+    command = f"planner report {source or 'design.toml'} -o {out.name} --sims {n_sims} --seed {seed}"
+    script = (
+        "# Reproduces the key numbers of the report: run `python reproduce.py` in this folder.\n"
+        "import json\n"
+        "from planner import evaluate, load_design\n\n"
+        "design = load_design('design.toml')\n"
+        f"result = evaluate(design, n_sims={n_sims}, seed={seed})\n"
+        "numbers = {r.scenario.name: [r.success.value, r.success.mcse] for r in result.results}\n"
+        "if result.assurance is not None:\n"
+        "    numbers['assurance'] = [result.assurance.value, result.assurance.mcse]\n"
+        "print(json.dumps(numbers, indent=1))\n")
+    (out / "reproduce.py").write_text(script)
+    numbers = {r.scenario.name: [r.success.value, r.success.mcse] for r in result.results}
+    if result.assurance is not None:
+        numbers["assurance"] = [result.assurance.value, result.assurance.mcse]
+    reproducibility = [("package versions", ", ".join(f"{k} {v}" for k, v in result.versions.items())),
+                       ("seed", seed), ("simulated trials per scenario", f"{n_sims:,} (curves and sensitivity: "
+                                                                          f"{curve_n_sims:,})"),
+                       ("design hash (SHA-256)", result.design_hash),
+                       ("method", "exact enumeration" if all(r.success.exact for r in result.results)
+                        else "Monte Carlo simulation of sufficient statistics")]
+
+    # tables as CSV
+    oc.to_csv(out / "operating_characteristics.csv", index=False)
+    null_table.to_csv(out / "null_grid.csv", index=False)
+    if power_points:
+        curve_frame(power_points, "power").to_csv(out / "power_curve.csv", index=False)
+    if assurance_points:
+        curve_frame(assurance_points, "assurance").to_csv(out / "assurance_curve.csv", index=False)
+    for key, frame in sens_frames.items():
+        frame.to_csv(out / f"sensitivity_{key}.csv", index=False)
+    (out / "numbers.json").write_text(json.dumps(numbers, indent=1))
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent), autoescape=False)
+    page = env.get_template("template.html.j2").render(
+        design=design, generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        versions=result.versions, design_hash=result.design_hash, seed=seed, n_sims=n_sims,
+        summary=[(k, html.escape(str(v))) for k, v in summary], rules=[(k, html.escape(str(v))) for k, v in rules],
+        looks=looks, evidence_html=_table(ui.evidence_table()), fitted_html=_table(fitted),
+        design_priors=[(r, html.escape(s), _Info(i)) for r, s, i in design_prior_rows], prior_svg=prior_svg,
+        oc_html=_table(oc), max_type1=_Worst(worst), null_grid_html=_table(null_table),
+        stages_html=_table(stages) if stages is not None else "", power_svg=power_svg,
+        curve_scenario=html.escape(chosen or ""), assurance_svg=assurance_svg, sensitivity=sensitivity,
+        reproducibility=[(k, html.escape(str(v))) for k, v in reproducibility], command=html.escape(command),
+        script=html.escape(script))
+    html_path = out / "report.html"
+    html_path.write_text(page)
+    pdf_path = _print_pdf(html_path) if pdf else None
+    return ReportOutput(out, html_path, pdf_path, numbers, time.perf_counter() - began)
+
+
+class _Info:
+    def __init__(self, info: dict):
+        self.mean, self.sd = info["mean"], info["sd"]
+        self.ess = type("Ess", (), info["ess"]) if "ess" in info else None
+
+
+class _Worst:
+    def __init__(self, r):
+        self.value, self.mcse, self.exact = r.success.value, r.success.mcse, r.success.exact
+        self.where = f"{r.scenario.name} (estimand {r.estimand[0]:.4g})"
+
+
+def _print_pdf(html_path: Path) -> Path:
+    """Print the HTML to PDF with Debian's headless Chromium (no JavaScript needed: the charts are SVG)."""
+    browser = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    if browser is None:
+        raise DesignError("pdf: Debian's chromium is needed to print the PDF (scripts/setup installs it); "
+                          "use --no-pdf for the HTML alone")
+    pdf_path = html_path.with_suffix(".pdf")
+    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={html_path.parent / '.chromium-profile'}", "--no-pdf-header-footer",
+           f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri()]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    shutil.rmtree(html_path.parent / ".chromium-profile", ignore_errors=True)
+    if proc.returncode != 0 or not pdf_path.exists():
+        print(proc.stderr[-2000:], file=sys.stderr)
+        raise DesignError(f"pdf: chromium could not print {html_path.name}")
+    return pdf_path

@@ -1,0 +1,91 @@
+"""The briefing report: every section, numbers equal to the API, a PDF that renders, a script that reproduces."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from planner import evaluate, load_design
+from planner.cli import app
+from planner.report import CHROMIUM, build_report
+
+ROOT = Path(__file__).resolve().parent.parent
+DESIGN = ROOT / "examples" / "zimislecel_single_arm.toml"
+HAVE_PDF_TOOLS = Path(CHROMIUM).exists() and shutil.which("pdftoppm") is not None
+NEED_PDF = pytest.mark.skipif(not HAVE_PDF_TOOLS and not os.environ.get("CI"),
+                              reason="chromium and pdftoppm come from scripts/setup (always present in CI)")
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    return build_report(load_design(DESIGN), out, pdf=HAVE_PDF_TOOLS or bool(os.environ.get("CI")),
+                        source=str(DESIGN))
+
+
+def test_every_section_is_present(report):
+    page = report.html.read_text()
+    for section in ("design", "rules", "priors", "oc", "curves", "sensitivity", "reproducibility"):
+        assert f'id="{section}"' in page
+    for words in ("composite estimand", "exact-binomial", "Reichman", "R-hat", "Maximum type I error",
+                  "Power and assurance over N", "discount", "performance goal", "dropout rate",
+                  "package versions", "reproduce.py", "<svg"):
+        assert words in page, words
+
+
+def test_numbers_equal_the_api(report):
+    design = load_design(DESIGN)
+    api = evaluate(design)
+    page = report.html.read_text()
+    for r in api.results:
+        assert report.numbers[r.scenario.name][0] == r.success.value
+        assert f"{r.success.value:.4f}" in page
+    assert report.numbers["assurance"][0] == api.assurance.value
+    assert f"{api.assurance.value:.4f}" in page
+    assert api.design_hash in page and str(design.simulation.seed) in page
+    # the maximum type I error over the null grid is the boundary value, exactly
+    assert re.search(rf"Maximum type I error over the null grid</b>: {api['Null boundary'].success.value:.4f}", page)
+    csv = (report.directory / "operating_characteristics.csv").read_text()
+    assert "Phase 1/2 estimate" in csv and (report.directory / "design.toml").exists()
+
+
+def test_reproduction_script_gives_the_same_numbers(report):
+    proc = subprocess.run([sys.executable, "reproduce.py"], cwd=report.directory, capture_output=True, text=True,
+                          check=True)
+    assert json.loads(proc.stdout) == json.loads(json.dumps(report.numbers))
+
+
+@NEED_PDF
+def test_pdf_renders_to_png(report, tmp_path):
+    assert report.pdf is not None and report.pdf.stat().st_size > 10_000
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(report.pdf), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert len(pages) >= 3 and all(p.stat().st_size > 2_000 for p in pages)
+    target = os.environ.get("PLANNER_TEST_ARTIFACTS")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        shutil.copy(report.pdf, Path(target) / "report.pdf")
+        shutil.copy(pages[0], Path(target) / "report-page1.png")
+
+
+def test_cli_report_json_and_bad_input(tmp_path):
+    runner = CliRunner()
+    out = runner.invoke(app, ["report", str(ROOT / "examples" / "hba1c_randomized.toml"), "-o", str(tmp_path / "r"),
+                              "--no-pdf", "--sims", "2000", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert Path(data["html"]).exists() and data["pdf"] is None
+    api = evaluate(load_design(ROOT / "examples" / "hba1c_randomized.toml"), n_sims=2000)
+    assert data["numbers"]["Phase 1/2 effect"][0] == api["Phase 1/2 effect"].success.value
+    bad = runner.invoke(app, ["report", str(tmp_path / "missing.toml"), "-o", str(tmp_path / "x")])
+    assert bad.exit_code == 2 and "no such design file" in bad.output
+    bad = runner.invoke(app, ["report", str(DESIGN), "-o", str(tmp_path / "y"), "--sims", "3"])
+    assert bad.exit_code == 2 and "--sims" in bad.output
