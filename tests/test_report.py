@@ -89,3 +89,10 @@ def test_cli_report_json_and_bad_input(tmp_path):
     assert bad.exit_code == 2 and "no such design file" in bad.output
     bad = runner.invoke(app, ["report", str(DESIGN), "-o", str(tmp_path / "y"), "--sims", "3"])
     assert bad.exit_code == 2 and "--sims" in bad.output
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in (ROOT / "examples").glob("*.toml")))
+def test_report_builds_for_every_shipped_example(example, tmp_path):
+    out = build_report(load_design(ROOT / "examples" / example), tmp_path, n_sims=2000, pdf=False)
+    page = out.html.read_text()
+    assert 'id="reproducibility"' in page and "Maximum type I error" in page

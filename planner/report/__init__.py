@@ -194,9 +194,13 @@ def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = No
         sensitivity.append((f"Power under \"{chosen}\" against the performance goal", _table(pd.DataFrame(rows)), ""))
         sens_frames["goal"] = pd.DataFrame(rows)
     if chosen_row is not None:
-        rows = [{"dropout rate": r, "power": (e := power_at({"dropout.rate": r})).value, "MCSE": e.mcse}
-                for r in (0.0, 0.05, 0.1, 0.15, 0.2)]
-        sensitivity.append((f"Power under \"{chosen}\" against the dropout rate", _table(pd.DataFrame(rows)), ""))
+        strategy = design.dropout.strategy
+        if strategy == "failure" and (ep.kind == "count" or (ep.kind == "continuous" and ep.failure_value is None)):
+            strategy = "missing"  # no failure value to impute: dropouts are then missing
+        rows = [{"dropout rate": r, "power": (e := power_at({"dropout.rate": r, "dropout.strategy": strategy})).value,
+                 "MCSE": e.mcse} for r in (0.0, 0.05, 0.1, 0.15, 0.2)]
+        sensitivity.append((f"Power under \"{chosen}\" against the dropout rate (dropouts {strategy})",
+                            _table(pd.DataFrame(rows)), ""))
         sens_frames["dropout"] = pd.DataFrame(rows)
 
     # 7. reproducibility
