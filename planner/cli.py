@@ -309,6 +309,54 @@ class _nullcontext:
         return False
 
 
+@app.command("sweep")
+def sweep_command(
+    sweep_file: Annotated[Path, typer.Argument(help="A sweep TOML file (see examples/sweeps/).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="CSV file for the table.")] = Path("sweep.csv"),
+    workers: Annotated[int, typer.Option(help="Local Dask workers (0: in this process).")] = 0,
+    scheduler: Annotated[Optional[str], typer.Option(help="Address of a running Dask scheduler, "  # noqa: UP045
+                                                          "e.g. tcp://127.0.0.1:8786.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON records.")] = False,
+) -> None:
+    """A grid of design variations x scenarios, each cell with its MCSE; identical however it is split.
+
+    Example: planner sweep examples/sweeps/zimislecel_n_by_discount.toml --workers 2 -o sweep.csv
+    """
+    from planner.sweep import load_sweep, run_sweep, tasks_of
+
+    try:
+        sweep = load_sweep(sweep_file)
+        if workers < 0 or workers > 256:
+            raise DesignError(f"--workers: must be between 0 and 256, got {workers}")
+    except DesignError as err:
+        _fail(err)
+    total = len(tasks_of(sweep))
+    with Progress(TextColumn("sweep"), BarColumn(), TextColumn("{task.completed}/{task.total} tasks"),
+                  TimeRemainingColumn(), console=_err, transient=True, disable=as_json) as bar:
+        job = bar.add_task("tasks", total=total)
+
+        def tick(done: int, _total: int) -> None:
+            bar.update(job, completed=done)
+
+        if scheduler or workers:
+            from dask.distributed import Client, LocalCluster
+
+            if scheduler:
+                with Client(scheduler) as client:
+                    table = run_sweep(sweep, client=client, progress=tick)
+            else:
+                with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster, Client(cluster) as client:
+                    table = run_sweep(sweep, client=client, progress=tick)
+        else:
+            table = run_sweep(sweep, progress=tick)
+    table.to_csv(output, index=False)
+    if as_json:
+        sys.stdout.write(table.to_json(orient="records", indent=1) + "\n")
+    else:
+        _out.print(f"{len(table)} rows ({len(sweep.variations)} variations) written to {output}")
+
+
 priors_app = typer.Typer(no_args_is_help=True, help="Priors fitted to the phase 1/2 and historical evidence.")
 app.add_typer(priors_app, name="priors")
 
