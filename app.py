@@ -223,6 +223,11 @@ def design_page() -> None:
         st.caption("P(success) is the chance that the trial declares success. Under a null scenario it is the "
                    "type I error (should be at most alpha); otherwise it is the power. MCSE is the Monte Carlo "
                    "standard error (0 when computed exactly).")
+        several = ui.multiple_table(result)
+        if several is not None:
+            st.markdown(f"**Key secondary endpoints** ({design.multiple.procedure}): probability each hypothesis is "
+                        "rejected after the multiple testing procedure, and alone")
+            st.dataframe(several, hide_index=True, key="multiple_table")
         stages = ui.stages_table(result)
         if stages is not None:
             st.markdown("**Interim looks**: probability of stopping at each look")

@@ -17,7 +17,8 @@ from planner.engine import evaluate
 from planner.priors import describe, load_fitted, priors_dir, resolve
 from planner.results import Evaluation
 
-__all__ = ["EXAMPLES", "example_designs", "apply_edits", "results_table", "stages_table", "evidence_table",
+__all__ = ["EXAMPLES", "example_designs", "apply_edits", "results_table", "stages_table", "multiple_table",
+           "evidence_table",
            "fitted_table", "results_csv", "DEFAULT_EXAMPLE"]
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -77,6 +78,22 @@ def stages_table(result: Evaluation) -> pd.DataFrame | None:
                     "reject if futility ignored": s.reject_ignoring_futility.value, "expected N": r.expected_n})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def multiple_table(result: Evaluation) -> pd.DataFrame | None:
+    """Power per hypothesis after the multiple testing procedure (designs with a [multiple] section)."""
+    rows = []
+    for r in result.results:
+        if r.multiple is None:
+            continue
+        row = {"scenario": r.scenario.name}
+        for h, a, u in zip(r.multiple.hypotheses, r.multiple.power, r.multiple.unadjusted, strict=True):
+            row[f"{h}: adjusted"] = a.value
+            row[f"{h}: alone"] = u.value
+        row["all rejected"] = r.multiple.all_rejected.value
+        row["max MCSE"] = max(e.mcse for e in (*r.multiple.power, r.multiple.all_rejected))
+        rows.append(row)
+    return pd.DataFrame(rows) if rows else None
 
 
 def results_csv(result: Evaluation) -> str:

@@ -115,3 +115,11 @@ def test_export_page_builds_the_report():
     assert not at.exception
     labels = [b.label for b in at.get("download_button")]
     assert "Download the report (HTML)" in labels and "Download the design (TOML)" in labels
+
+
+def test_key_secondaries_are_shown():
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.selectbox(key="example_choice").set_value("hba1c_key_secondaries.toml").run()
+    assert not at.exception
+    tables = [d.value for d in at.dataframe if "all rejected" in d.value.columns]
+    assert tables and "Phase 1/2 effects" in set(tables[0]["scenario"])
