@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sys
 import threading
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -47,11 +50,25 @@ def test_exact_cells(tmp_path):
     assert table["exact"].all() and (table["mcse"] == 0).all()
 
 
+@contextlib.contextmanager
+def plain_main():
+    """Worker processes start by 'spawn', which re-runs the parent's __main__ file. Other tests (AppTest)
+    can leave a temporary script there; give the workers a __main__ without a file while they start."""
+    saved = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = saved
+
+
 @pytest.fixture(scope="module")
 def cluster():
-    distributed = pytest.importorskip("dask.distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as c, distributed.Client(c) as client:
+    from dask import distributed
+
+    with plain_main(), distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                                host="127.0.0.1", dashboard_address=None) as c, \
+            distributed.Client(c) as client:
         yield c, client
 
 
@@ -62,8 +79,8 @@ def test_identical_in_process_and_on_one_and_two_workers(tmp_path, cluster):
     local = run_sweep(sweep)
     _, two = cluster
     assert run_sweep(sweep, client=two).equals(local)
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as c1, Client(c1) as one:
+    with plain_main(), LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                    dashboard_address=None) as c1, Client(c1) as one:
         assert run_sweep(sweep, client=one).equals(local)
 
 
