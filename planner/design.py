@@ -134,34 +134,29 @@ class NormalComponent(_Spec):
     sd: Positive
 
 
-def _check_weights(components: tuple[Any, ...]) -> None:
-    total = sum(c.weight for c in components)
-    if abs(total - 1.0) > 1e-6:
-        raise ValueError(f"component weights must sum to 1, got {total:g}")
+class _Mixture(_Spec):
+    """A mixture prior: its subclasses declare ``components``; the weights must sum to 1."""
+
+    @model_validator(mode="after")
+    def _weights(self):
+        total = sum(c.weight for c in self.components)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"component weights must sum to 1, got {total:g}")
+        return self
 
 
-class BetaPrior(_Spec):
+class BetaPrior(_Mixture):
     """A mixture of Beta distributions for a response probability."""
 
     family: Literal["beta"]
     components: tuple[BetaComponent, ...] = Field(min_length=1, max_length=20)
 
-    @model_validator(mode="after")
-    def _weights(self) -> BetaPrior:
-        _check_weights(self.components)
-        return self
 
-
-class NormalPrior(_Spec):
+class NormalPrior(_Mixture):
     """A mixture of Normal distributions for a mean (single arm) or a mean difference (randomized)."""
 
     family: Literal["normal"]
     components: tuple[NormalComponent, ...] = Field(min_length=1, max_length=20)
-
-    @model_validator(mode="after")
-    def _weights(self) -> NormalPrior:
-        _check_weights(self.components)
-        return self
 
 
 class GammaComponent(_Spec):
@@ -170,16 +165,11 @@ class GammaComponent(_Spec):
     rate: Positive
 
 
-class GammaPrior(_Spec):
+class GammaPrior(_Mixture):
     """A mixture of Gamma distributions for an event rate (design priors of count endpoints)."""
 
     family: Literal["gamma"]
     components: tuple[GammaComponent, ...] = Field(min_length=1, max_length=20)
-
-    @model_validator(mode="after")
-    def _weights(self) -> GammaPrior:
-        _check_weights(self.components)
-        return self
 
 
 class FittedPrior(_Spec):
