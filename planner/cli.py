@@ -371,12 +371,8 @@ def priors_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON
 
     fitted = load_fitted()
     if as_json:
-        def components(a):
-            return [list(c) for c in zip(a.mixture.weights, *(getattr(a.mixture, f) for f in _fields(a.family)),
-                                         strict=True)]
-
         sys.stdout.write(json.dumps({"metadata": fitted_metadata(), "priors": {
-            name: {"family": a.family, "components": components(a), "description": a.description, **a.info}
+            name: {"family": a.family, "components": [list(c) for c in a.mixture.components()], "description": a.description, **a.info}
             for name, a in fitted.items()}}, indent=2) + "\n")
         return
     table = Table(title="Fitted priors (priors/fitted/priors.json)")
@@ -384,8 +380,7 @@ def priors_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON
         table.add_column(col)
     for name, a in fitted.items():
         mix = a.mixture
-        params = zip(mix.weights, *(getattr(mix, f) for f in _fields(a.family)), strict=True)
-        comps = "; ".join(f"{w:.2f}: ({p1:.3g}, {p2:.3g})" for w, p1, p2 in params)
+        comps = "; ".join(f"{w:.2f}: ({p1:.3g}, {p2:.3g})" for w, p1, p2 in mix.components())
         ess = a.info.get("ess", {})
         diag = a.info.get("diagnostics", {})
         table.add_row(name, a.family, comps, f"{ess.get('moment', float('nan')):.1f} / {ess.get('morita', float('nan')):.1f}",
@@ -393,9 +388,6 @@ def priors_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON
                       a.description)
     _out.print(table)
 
-
-def _fields(family: str) -> tuple[str, str]:
-    return {"beta": ("a", "b"), "normal": ("means", "sds"), "gamma": ("shape", "rate")}[family]
 
 
 @priors_app.command("fit")

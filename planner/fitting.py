@@ -265,7 +265,7 @@ def _fit_and_store(model_name: str, ev: Evidence, out_dir: Path, seed: int, draw
             extra["reference_sd"] = float(idata.posterior[ref_var].values.mean())
         entry = {
             "family": family,
-            "components": [list(c) for c in zip(fit.mixture.weights, *_params(fit.mixture), strict=True)],
+            "components": [list(c) for c in fit.mixture.components()],
             "description": description, "parameter": var, "model": f"{model_name}:{builder.__name__}",
             "draws_file": draws_file, "draws_mean": float(values.mean()), "draws_sd": float(values.std()),
             "mixture_aic": fit.aic, "diagnostics": diagnostics, **extra,
@@ -306,10 +306,3 @@ def fit_all(output: str | Path | None = None, *, seed: int = 20261123, evidence:
                 "model_seconds": {m: seconds for m, (_, seconds) in zip(names, outcomes, strict=True)}}
     (out_dir / "priors.json").write_text(json.dumps({"metadata": metadata, "priors": priors}, indent=2))
     return {"metadata": metadata, "priors": priors}
-
-
-def _params(mix) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    for first, second in (("a", "b"), ("means", "sds"), ("shape", "rate")):
-        if hasattr(mix, first):
-            return getattr(mix, first), getattr(mix, second)
-    raise TypeError(mix)

@@ -49,6 +49,10 @@ class BetaMixture:
     def _arrays(self):
         return np.asarray(self.weights), np.asarray(self.a), np.asarray(self.b)
 
+    def components(self) -> list[tuple[float, float, float]]:
+        """(weight, a, b) per component."""
+        return list(zip(self.weights, self.a, self.b, strict=True))
+
     def to_prior(self) -> BetaPrior:
         return BetaPrior(family="beta", components=tuple(
             BetaComponent(weight=float(w), a=float(a), b=float(b)) for w, a, b in zip(*self._arrays(), strict=True)))
@@ -168,6 +172,10 @@ class NormalMixture:
     def _arrays(self):
         return np.asarray(self.weights), np.asarray(self.means), np.asarray(self.sds)
 
+    def components(self) -> list[tuple[float, float, float]]:
+        """(weight, mean, sd) per component."""
+        return list(zip(self.weights, self.means, self.sds, strict=True))
+
     def to_prior(self) -> NormalPrior:
         return NormalPrior(family="normal", components=tuple(
             NormalComponent(weight=float(w), mean=float(m), sd=float(s)) for w, m, s in zip(*self._arrays(), strict=True)))
@@ -224,6 +232,10 @@ class GammaMixture:
     def from_prior(cls, prior: GammaPrior) -> GammaMixture:
         c = prior.components
         return cls(tuple(x.weight for x in c), tuple(x.shape for x in c), tuple(x.rate for x in c))
+
+    def components(self) -> list[tuple[float, float, float]]:
+        """(weight, shape, rate) per component."""
+        return list(zip(self.weights, self.shape, self.rate, strict=True))
 
     def to_prior(self) -> GammaPrior:
         return GammaPrior(family="gamma", components=tuple(

@@ -14,7 +14,7 @@ import pandas as pd
 
 from planner.design import Design, design_to_toml, parse_design_text
 from planner.engine import evaluate
-from planner.priors import describe, load_fitted, priors_dir, resolve
+from planner.priors import load_fitted, priors_dir, resolve
 from planner.results import Evaluation
 
 __all__ = ["EXAMPLES", "example_designs", "apply_edits", "results_table", "stages_table", "multiple_table",
@@ -126,9 +126,8 @@ def fitted_table() -> pd.DataFrame:
     rows = []
     for name, a in load_fitted().items():
         e = a.info.get("ess", {})
-        fields = {"beta": ("a", "b"), "normal": ("means", "sds"), "gamma": ("shape", "rate")}[a.family]
-        comps = zip(a.mixture.weights, *(getattr(a.mixture, f) for f in fields), strict=True)
-        mixture = " + ".join(f"{w:.2f} {a.family.capitalize()}({p1:.3g}, {p2:.3g})" for w, p1, p2 in comps)
+        mixture = " + ".join(f"{w:.2f} {a.family.capitalize()}({p1:.3g}, {p2:.3g})"
+                             for w, p1, p2 in a.mixture.components())
         rows.append({"prior": name, "what": a.description, "model": a.info.get("model", ""), "mixture": mixture,
                      "family": a.family,
                      "mean": a.mixture.mean(), "sd": a.mixture.var() ** 0.5,
@@ -146,10 +145,6 @@ def prior_mixtures(design: Design) -> dict[str, object]:
     if design.design_prior is not None:
         out["design prior (treatment)"] = resolve(design.design_prior.treatment, reference_sd=ref)
     return out
-
-
-def prior_summary(spec, reference_sd=None) -> dict[str, Any]:
-    return describe(spec, reference_sd=reference_sd)
 
 
 def to_toml(design: Design) -> str:
