@@ -56,7 +56,7 @@ def _truth(values: tuple[float, ...]) -> str:
 def render_table(result: Evaluation) -> Table:
     """The operating characteristics as a rich table (one row per scenario)."""
     d = result.design
-    table = Table(title=f"{d.name} -- {d.analysis.rule}, one-sided alpha {d.analysis.alpha:g}, N = {d.arms.n}")
+    table = Table(title=f"{d.name} -- {d.analysis.rule}, {_level(result)}, N = {d.arms.n}")
     for col, justify in (("scenario", "left"), ("truth", "right"), ("estimand", "right"), ("measure", "left"),
                          ("P(success)", "right"), ("MCSE", "right"), ("E[N]", "right"), ("method", "left")):
         table.add_column(col, justify=justify)
@@ -80,13 +80,31 @@ def render_table(result: Evaluation) -> Table:
     return table
 
 
+def _level(result: Evaluation) -> str:
+    """The title's statement of the type I error: the computed maximum for Bayesian designs, alpha otherwise."""
+    d, check = result.design, result.type_one_error
+    if check is None:
+        return f"one-sided alpha {d.analysis.alpha:g}"
+    value = f"{check.value:.4f}" + ("" if check.exact else f" (MCSE {check.mcse:.4f})")
+    if d.rule_info.bayesian:
+        return f"type I error {value} (max over the null; target alpha {d.analysis.alpha:g})"
+    return f"one-sided alpha {d.analysis.alpha:g} (max type I error {value})"
+
+
+def type_one_error_lines(result: Evaluation) -> list[str]:
+    """The warning every text output prints when the maximum type I error exceeds alpha."""
+    check = result.type_one_error
+    return [] if check is None or not check.exceeds else [check.message]
+
+
 def render_stages(result: Evaluation) -> Table | None:
     """Stopping probabilities per look for a group sequential design."""
     first = result.results[0].stages
     if first is None:
         return None
-    table = Table(title="Interim looks: probability of stopping at each look (MCSE <= "
-                  f"{max(e.mcse for r in result.results for e in r.stages.efficacy_stop):.4f})")
+    worst = max(e.mcse for r in result.results for e in (*r.stages.efficacy_stop, *r.stages.futility_stop))
+    how = "exact" if all(e.exact for r in result.results for e in r.stages.efficacy_stop) else f"MCSE <= {worst:.4f}"
+    table = Table(title=f"Interim looks: probability of stopping at each look ({how})")
     table.add_column("scenario")
     for label in first.boundaries["labels"]:
         table.add_column(label, justify="right")
@@ -185,9 +203,13 @@ def evaluate_command(
     except DesignError as err:
         _fail(err)
     if as_json:
+        for line in type_one_error_lines(result):  # the JSON carries it; stderr says it to the person too
+            _err.print(f"[bold red]warning:[/] {line}", highlight=False, soft_wrap=True)
         sys.stdout.write(result.to_json() + "\n")
     else:
         _out.print(render_table(result))
+        for line in type_one_error_lines(result):
+            _out.print(f"[bold red]WARNING[/] {line}", highlight=False, soft_wrap=True)
         for extra in (render_stages(result), render_multiple(result)):
             if extra is not None:
                 _out.print(extra)
@@ -245,6 +267,61 @@ def size_command(
     for p in shown:
         table.add_row(str(p.n), f"{p.value:.4f}", "exact" if p.exact else f"{p.mcse:.4f}")
     _out.print(table)
+
+
+@app.command("calibrate")
+def calibrate_command(
+    design_file: Annotated[Path, typer.Argument(help="A design TOML file with a Bayesian rule.")],
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write the calibrated design here.")] = None,  # noqa: UP045
+    alpha: Annotated[Optional[float], typer.Option(help="Target one-sided alpha (default: the design's).")] = None,  # noqa: UP045
+    target_power: Annotated[Optional[float], typer.Option(help="Also search N: the smallest N whose calibrated "  # noqa: UP045
+                                                                 "design reaches this power.")] = None,
+    scenario: Annotated[Optional[str], typer.Option(help="Scenario for --target-power.")] = None,  # noqa: UP045
+    sims: Annotated[Optional[int], typer.Option("--sims", help="Simulated trials per step (simulated designs).")] = None,  # noqa: UP045
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed.")] = None,  # noqa: UP045
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Calibrate a Bayesian threshold so that the maximum type I error over the null is at most alpha.
+
+    The null is the design's own, on the estimand scale (dropout included), exact for binary designs.
+    Example: planner calibrate examples/zimislecel_single_arm_bayes.toml -o calibrated.toml
+    """
+    from planner.design import design_to_toml
+    from planner.search import calibrated_design, size_and_calibrate
+
+    try:
+        design = load_design(design_file)
+        if sims is not None:
+            _check_sims(sims)
+        if output is not None:
+            _check_output_file(output)
+        if target_power is not None:
+            found = size_and_calibrate(design, target_power, scenario=scenario, n_sims=sims, seed=seed)
+            if found["found"] is None:
+                raise DesignError(f"--target-power: {target_power} not reached by any calibrated design searched")
+            design = design.with_changes({"arms.n": found["found"]["n"]})
+        calibrated, out = calibrated_design(design, alpha=alpha, n_sims=sims, seed=seed)
+    except DesignError as err:
+        _fail(err)
+    if output is not None:
+        output.write_text(design_to_toml(calibrated), encoding="utf-8")
+    if as_json:
+        sys.stdout.write(json.dumps({"n": calibrated.arms.n, **out, "output": str(output) if output else None},
+                                    indent=2) + "\n")
+        return
+    how = "exact" if out["exact"] else f"MCSE {out['mcse']:.4f}"
+    _out.print(f"threshold {out['threshold']:.6f} (N = {calibrated.arms.n}): maximum type I error "
+               f"{out['max_type_one_error']:.4f} ({how}) <= alpha {out['alpha']:g}, at treatment {out['at']['treatment']:.4g}",
+               highlight=False)
+    if output is not None:
+        _out.print(f"calibrated design written to {output}", highlight=False)
+
+
+def _check_output_file(path: Path) -> None:
+    if path.exists() and path.is_dir():
+        raise DesignError(f"--output: {path} is a directory; give a file name")
+    if not path.parent.exists():
+        raise DesignError(f"--output: folder {path.parent} does not exist")
 
 
 def _check_sims(sims: int) -> None:

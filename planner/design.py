@@ -228,6 +228,11 @@ class Interim(_Spec):
     is then a simulated operating characteristic, calibrated with ``planner.search.calibrate_threshold``.
     ``fractions`` are the fractions of each arm's participants with the endpoint at each look
     (cumulative, ending at 1); the information fractions follow from the planned stage sizes.
+
+    Single-arm binary designs (``exact-binomial``, ``z-score``, ``posterior-probability``) are
+    enumerated exactly (:mod:`planner.multistage`): ``exact-binomial`` spends alpha on the count
+    scale, optionally with the user's ``efficacy_counts``, and stops for futility by conditional
+    power, predictive probability or the user's ``futility_counts``.
     """
 
     fractions: tuple[Annotated[Float, Field(gt=0.0, le=1.0)], ...] = Field(min_length=2, max_length=10)
@@ -235,13 +240,19 @@ class Interim(_Spec):
     gamma: Float | None = Field(None, description="Hwang-Shih-DeCani parameter (spending = 'hsd')")
     cumulative_alpha: tuple[Annotated[Float, Field(ge=0.0)], ...] | None = Field(
         None, description="cumulative alpha spent at each look (spending = 'custom')")
-    futility: Literal["none", "conditional-power", "predictive-probability"] = "none"
+    futility: Literal["none", "conditional-power", "predictive-probability", "counts"] = "none"
     futility_threshold: Annotated[Float, Field(gt=0.0, lt=1.0)] = Field(
         0.1, description="stop for futility when conditional power (current trend) or the predictive "
                          "probability of final success is below this")
     efficacy_threshold: Annotated[Float, Field(gt=0.0, lt=1.0)] | None = Field(
         None, description="Bayesian rules: posterior probability needed to stop for efficacy at an interim")
     binding: bool = Field(False, description="futility stops are binding (efficacy bounds computed with them)")
+    efficacy_counts: tuple[Annotated[Int, Field(ge=0)], ...] | None = Field(
+        None, description="exact-binomial: success at look k when the responders reach this count "
+                          "(replaces the spending boundaries; one per look)")
+    futility_counts: tuple[Annotated[Int, Field(ge=0)], ...] | None = Field(
+        None, description="futility = 'counts': stop at interim look k when the responders are at most "
+                          "this count (Simon's r1; one per interim look)")
 
 
 class Scenario(_Spec):
@@ -339,6 +350,23 @@ class Design(_Spec):
             return tuple((1.0 - d) * v for v in values)
         c = self.endpoint.failure_value
         return tuple((1.0 - d) * v + d * c for v in values)
+
+    def null_boundary(self) -> float | None:
+        """The treatment value (participants who stay) at which the estimand equals the performance goal.
+
+        Single-arm designs only (randomized designs: the null is equal arms). It inverts
+        :meth:`estimand_truth`: under the 'failure' strategy goal / (1 - d) for a response rate
+        (capped at 1: then every rate is in the null) and (goal - d c) / (1 - d) for a mean.
+        """
+        if self.randomized:
+            return None
+        goal = float(self.analysis.performance_goal)
+        d = self.dropout.rate
+        if d == 0.0 or self.dropout.strategy == "missing" or self.endpoint.kind == "count":
+            return goal
+        if self.endpoint.kind == "binary":
+            return min(goal / (1.0 - d), 1.0)
+        return (goal - d * self.endpoint.failure_value) / (1.0 - d)
 
     def is_null(self, scenario: Scenario) -> bool:
         """True when the estimand lies in the null hypothesis (no benefit), so success is a type I error."""
@@ -491,14 +519,7 @@ def _interim_problems(d: Design):
     if any(b <= a for a, b in zip(f, f[1:], strict=False)) or abs(f[-1] - 1.0) > 1e-12:
         yield f"interim.fractions: must increase strictly and end at 1, got {list(f)}"
     else:
-        looks = d.look_sizes
-        smallest = 2 if d.endpoint.kind == "continuous" else 1
-        for arm in range(len(d.arms.sizes)):
-            per_arm = [look[arm] for look in looks]
-            if per_arm[0] < smallest or any(b <= a for a, b in zip(per_arm, per_arm[1:], strict=False)):
-                yield (f"interim.fractions: {list(f)} of {d.arms.sizes[arm]} participants give looks at {per_arm}; "
-                       f"each look needs new participants and at least {smallest} at the first")
-                break
+        yield from _look_problems(d)
     bayesian = RULES[d.analysis.rule].bayesian
     if bayesian:
         if d.endpoint.kind == "binary" and d.arms.kind != "single-arm":
@@ -512,8 +533,34 @@ def _interim_problems(d: Design):
         return
     if it.efficacy_threshold is not None:
         yield "interim.efficacy_threshold: only used by Bayesian rules"
-    if it.futility == "predictive-probability":
-        yield "interim.futility: 'predictive-probability' needs a Bayesian rule; use 'conditional-power'"
+    exact_binomial = d.analysis.rule == "exact-binomial"
+    if it.futility == "predictive-probability" and not exact_binomial:
+        yield "interim.futility: 'predictive-probability' needs a Bayesian or exact-binomial rule; use 'conditional-power'"
+    if it.futility == "counts" and not exact_binomial:
+        yield "interim.futility: 'counts' is available with the exact-binomial rule"
+    if it.futility == "counts":
+        r = it.futility_counts
+        if r is None or len(r) != len(f) - 1:
+            yield (f"interim.futility_counts: needs one count per interim look ({len(f) - 1}), "
+                   f"got {None if r is None else list(r)}")
+        elif not any(_look_problems(d)):
+            for k, (count, look) in enumerate(zip(r, d.look_sizes, strict=False)):
+                if count >= look[0]:
+                    yield (f"interim.futility_counts[{k}]: {count} responders of the {look[0]} at look {k + 1} "
+                           "would stop every trial")
+    elif it.futility_counts is not None:
+        yield "interim.futility_counts: only used with futility = 'counts'"
+    if it.efficacy_counts is not None:
+        e = it.efficacy_counts
+        if not exact_binomial:
+            yield "interim.efficacy_counts: only used by the exact-binomial rule"
+        elif len(e) != len(f):
+            yield f"interim.efficacy_counts: needs one count per look ({len(f)}), got {list(e)}"
+        elif it.futility == "counts" and it.futility_counts is not None and len(it.futility_counts) == len(f) - 1:
+            for k, (r_k, e_k) in enumerate(zip(it.futility_counts, e, strict=False)):
+                if r_k + 1 > e_k:
+                    yield (f"interim.futility_counts[{k}]: {r_k} (stop at {r_k} or fewer responders) is not below "
+                           f"efficacy_counts[{k}] = {e_k}")
     if not RULES[d.analysis.rule].sequential:
         from planner.rules.catalog import SEQUENTIAL_RULES
 
@@ -533,6 +580,20 @@ def _interim_problems(d: Design):
         yield "interim.cumulative_alpha: only used with spending = 'custom'"
     if it.binding and it.futility == "none":
         yield "interim.binding: there is no futility rule to bind (interim.futility = 'none')"
+
+
+def _look_problems(d: Design):
+    f = d.interim.fractions
+    if any(b <= a for a, b in zip(f, f[1:], strict=False)) or abs(f[-1] - 1.0) > 1e-12:
+        return
+    looks = d.look_sizes
+    smallest = 2 if d.endpoint.kind == "continuous" else 1
+    for arm in range(len(d.arms.sizes)):
+        per_arm = [look[arm] for look in looks]
+        if per_arm[0] < smallest or any(b <= a for a, b in zip(per_arm, per_arm[1:], strict=False)):
+            yield (f"interim.fractions: {list(f)} of {d.arms.sizes[arm]} participants give looks at {per_arm}; "
+                   f"each look needs new participants and at least {smallest} at the first")
+            return
 
 
 def _prior_problems(where: str, prior, want: str):

@@ -18,11 +18,12 @@ from planner.assurance import DesignPriorSampler, exact_assurance
 from planner.design import MAX_SIMS, MIN_SIMS, Design, Scenario
 from planner.endpoints import simulate_trials
 from planner.errors import DesignError
-from planner.exact import exact_available, exact_success_probability
+from planner.exact import exact_available, exact_success_probability, multistage_for
 from planner.group_sequential import SequentialTally, describe_looks, simulate_sequential
 from planner.priors import design_priors
 from planner.randomness import BLOCK_SIZE, BlockStreams
 from planner.results import Estimate, Evaluation, ScenarioResult, StageSummary
+from planner.type_one_error import check_type_one_error
 from planner.rules import make_rule
 
 __all__ = ["evaluate", "tally", "count_successes", "DEFAULT_CHUNK_SIZE"]
@@ -50,8 +51,9 @@ def _evaluate_iv(design, n_sims, seed, method, chunk_size):
     seed = design.simulation.seed if seed is None else _check_int("seed", seed, 0, 2**63 - 1)
     if method not in ("auto", "exact", "simulate"):
         raise DesignError(f"method: must be 'auto', 'exact' or 'simulate', got {method!r}")
-    if method == "exact" and (design.endpoint.kind != "binary" or design.interim is not None):
-        raise DesignError("method: 'exact' needs a fixed (no interim) design with a binary endpoint")
+    if method == "exact" and not exact_available(design):
+        raise DesignError("method: 'exact' needs a binary design that can be enumerated (fixed, or single-arm "
+                          "with interim looks)")
     chunk_size = _check_int("chunk_size", chunk_size, 1, MAX_CHUNK_SIZE)
     return n_sims, seed, chunk_size
 
@@ -115,8 +117,23 @@ def _summarize(design: Design, t: SequentialTally, n_sims: int) -> tuple[Estimat
     return success, mean_n, stages
 
 
+def _exact_stages(design: Design, scenario: Scenario) -> tuple[Estimate, float, StageSummary]:
+    """Exact operating characteristics of a single-arm binary design with interim looks."""
+    oc = multistage_for(design).oc(scenario.treatment)
+    eff, fut = oc.efficacy[0], oc.futility[0]
+    est = [Estimate.exactly(v) for v in eff]
+    stages = StageSummary(
+        efficacy_stop=tuple(est), futility_stop=tuple(Estimate.exactly(v) for v in fut),
+        early_success=Estimate.exactly(eff[:-1].sum()), final_success=est[-1],
+        futility_stop_early=Estimate.exactly(fut[:-1].sum()), final_failure=Estimate.exactly(fut[-1]),
+        reject_ignoring_futility=Estimate.exactly(oc.reject_ignoring_futility[0]), expected_n_mcse=0.0,
+        boundaries=describe_looks(design))
+    return Estimate.exactly(eff.sum()), float(oc.expected_n[0]), stages
+
+
 def evaluate(design: Design, *, n_sims: int | None = None, seed: int | None = None, method: Method = "auto",
-             chunk_size: int = DEFAULT_CHUNK_SIZE, progress: Progress | None = None) -> Evaluation:
+             chunk_size: int = DEFAULT_CHUNK_SIZE, progress: Progress | None = None,
+             type_one_error: bool = True) -> Evaluation:
     """Operating characteristics of ``design`` under each of its scenarios.
 
     Parameters
@@ -130,6 +147,9 @@ def evaluate(design: Design, *, n_sims: int | None = None, seed: int | None = No
         Trials simulated at once (memory bound only; results do not depend on it).
     progress : callable, optional
         Called with the number of trials just simulated.
+    type_one_error : bool
+        Also check the maximum type I error over the composite null (:mod:`planner.type_one_error`);
+        searches that evaluate many variants of a design turn it off.
 
     Returns
     -------
@@ -141,11 +161,13 @@ def evaluate(design: Design, *, n_sims: int | None = None, seed: int | None = No
     n_sims, seed, chunk_size = _evaluate_iv(design, n_sims, seed, method, chunk_size)
     began = time.perf_counter()
     rule = make_rule(design)
-    use_exact = design.interim is None and (method == "exact" or (method == "auto" and exact_available(design)))
+    use_exact = method == "exact" or (method == "auto" and exact_available(design))
     results = []
     for scenario in design.scenarios:
         stages = None
-        if use_exact:
+        if use_exact and design.interim is not None:
+            success, expected_n, stages = _exact_stages(design, scenario)
+        elif use_exact:
             success, expected_n = Estimate.exactly(exact_success_probability(design, rule, scenario)), design.arms.n
         else:
             t = tally(design, rule, scenario, seed=seed, start=0, stop=n_sims, chunk_size=chunk_size,
@@ -167,5 +189,31 @@ def evaluate(design: Design, *, n_sims: int | None = None, seed: int | None = No
             t = tally(design, rule, DesignPriorSampler(design), seed=seed, start=0, stop=n_sims,
                       chunk_size=chunk_size, progress=progress)
             assurance = _summarize(design, t, n_sims)[0]
+    guard = _guard(design, rule, use_exact, n_sims, seed, chunk_size) if type_one_error else None
     return Evaluation(design, tuple(results), seed, n_sims, method, time.perf_counter() - began, assurance,
-                      design_priors(design))
+                      design_priors(design), type_one_error=guard)
+
+
+def _guard(design: Design, rule, use_exact: bool, n_sims: int, seed: int, chunk_size: int):
+    """The maximum type I error over the composite null (planner.type_one_error), exact where the design is."""
+    ignore_futility = design.interim is not None and design.interim.futility != "none" and not design.interim.binding
+    exact_power = None
+    if use_exact and design.interim is not None:
+        evaluator = multistage_for(design)
+
+        def exact_power(treatment, control):
+            oc = evaluator.oc(treatment)
+            return oc.reject_ignoring_futility if ignore_futility else oc.success
+    elif use_exact:
+        from planner.exact import exact_power as enumerate_power
+
+        def exact_power(treatment, control):
+            return enumerate_power(design, rule, treatment, control)
+
+    def simulate(scenario):
+        t = tally(design, rule, scenario, seed=seed, start=0, stop=n_sims, chunk_size=chunk_size)
+        count = t.reject_ignoring_futility if ignore_futility else int(t.efficacy.sum())
+        est = Estimate.from_count(count, n_sims)
+        return est.value, est.mcse
+
+    return check_type_one_error(design, exact_power=exact_power, simulate=simulate)

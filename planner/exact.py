@@ -8,13 +8,15 @@ Completer counts with probability below 1e-15 are skipped (total below 1e-13).
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 from scipy import stats
 
 from planner.design import Design, Scenario
 from planner.endpoints.binary import analysed_count_distribution
 
-__all__ = ["exact_available", "exact_power", "exact_success_probability"]
+__all__ = ["exact_available", "exact_power", "exact_success_probability", "multistage_for"]
 
 # Work allowed for "auto" to choose enumeration: analysed-count pairs x table cells x rule weight.
 EXACT_BUDGET = 5e7
@@ -25,6 +27,10 @@ def exact_available(design: Design) -> bool:
     """True when enumeration is possible and cheap enough for this design."""
     if design.endpoint.kind != "binary":
         return False
+    if design.interim is not None:
+        from planner.multistage import multistage_available
+
+        return multistage_available(design)
     pairs, cells = 1.0, 1.0
     for n in design.arms.sizes:
         ms, _, _ = analysed_count_distribution(n, 0.5, design.dropout)
@@ -46,6 +52,8 @@ def exact_power(design: Design, rule, treatment, control: float | None = None) -
     if design.endpoint.kind != "binary":
         raise ValueError("exact enumeration is available for binary endpoints only")
     treatment = np.atleast_1d(np.asarray(treatment, dtype=float))
+    if design.interim is not None:
+        return multistage_for(design).success_probability(treatment)
     sizes = design.arms.sizes
     ms1, w1, _ = analysed_count_distribution(sizes[0], 0.5, design.dropout)
     p1 = treatment * (1.0 - design.dropout.rate) if _thinned(design) else treatment
@@ -63,6 +71,14 @@ def exact_power(design: Design, rule, treatment, control: float | None = None) -
             crit = rule.critical(int(m1), int(m2))
             total += weight1 * weight2 * (tails1[:, crit] @ pmf2[int(m2)])
     return total
+
+
+@cache
+def multistage_for(design: Design):
+    """The exact multi-stage evaluator of a single-arm binary design with interim looks (cached per design)."""
+    from planner.multistage import MultistageBinary
+
+    return MultistageBinary(design)
 
 
 def _thinned(design: Design) -> bool:

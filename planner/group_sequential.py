@@ -20,6 +20,7 @@ from planner.endpoints import TrialSample
 from planner.endpoints.binary import BinaryArm, simulate_binary_arm
 from planner.endpoints.continuous import NormalArm, simulate_normal_arm
 from planner.endpoints.count import CountArm, simulate_count_arm
+from planner.exact import multistage_for
 from planner.randomness import BlockStreams
 from planner.sequential import Boundaries, conditional_power_futility, efficacy_boundaries
 
@@ -281,6 +282,14 @@ class NormalBayesianLooks:
 def describe_looks(design: Design) -> dict:
     """The rule at each look, for results and reports."""
     looks = design.look_sizes
+    if design.analysis.rule == "exact-binomial":
+        b = multistage_for(design).boundaries()
+        fut = [f"fut x<{f}" if f > 0 else "" for f in b.futility]
+        labels = [f"look {k + 1} (n={n}: x>={e}" + (f", {fut[k]}" if fut[k] and k < len(looks) - 1 else "") + ")"
+                  for k, (n, e) in enumerate(zip(b.analysed, b.efficacy, strict=True))]
+        return {"labels": labels, "participants": [sum(look) for look in looks],
+                "efficacy_counts": list(b.efficacy), "futility_counts": list(b.futility[:-1]),
+                "analysed": list(b.analysed)}
     if design.rule_info.bayesian:
         it, an = design.interim, design.analysis
         eff = it.efficacy_threshold if it.efficacy_threshold is not None else an.threshold
@@ -328,7 +337,9 @@ class SequentialTally:
 def simulate_sequential(design: Design, scenario, streams: BlockStreams, size: int) -> SequentialTally:
     """Simulate ``size`` group sequential trials; tally where each stopped and why."""
     bayes = _bayesian_looks(design) if design.rule_info.bayesian else None
-    b = None if bayes else boundaries_for(design)
+    counts = multistage_for(design) if design.analysis.rule == "exact-binomial" else None
+    b = None if (bayes or counts) else boundaries_for(design)
+    history = []  # cumulative analysed participants of the treatment arm, per look (count-scale rules)
     looks = design.look_sizes
     randomized = design.randomized
     truths = (scenario.treatment, scenario.control)
@@ -344,7 +355,10 @@ def simulate_sequential(design: Design, scenario, streams: BlockStreams, size: i
             cumulative[a] = _combine(cumulative[a], inc)
         previous = look if randomized else (look[0], 0)
         last = k == len(looks) - 1
-        if isinstance(bayes, BayesianLooks):
+        if counts is not None:
+            history.append(np.broadcast_to(cumulative[0].n, (size,)))
+            cross, below = counts.decide(k, np.stack(history, axis=1), cumulative[0].events)
+        elif isinstance(bayes, BayesianLooks):
             cross, below = bayes.decide(k, last, look[0], cumulative[0])
         elif bayes is not None:
             cross, below = bayes.decide(k, last, sum(look), cumulative)

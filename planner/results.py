@@ -127,6 +127,7 @@ class Evaluation:
     assurance: Estimate | None = None  # P(success) averaged over the design prior
     priors: dict[str, dict[str, Any]] = field(default_factory=dict)  # every prior of the design, described
     versions: dict[str, str] = field(default_factory=package_versions)
+    type_one_error: Any = None  # planner.type_one_error.TypeOneErrorCheck (None for [multiple] designs)
 
     @property
     def design_hash(self) -> str:
@@ -151,6 +152,7 @@ class Evaluation:
             "scenarios": [r.to_dict() for r in self.results],
             "assurance": None if self.assurance is None else self.assurance.to_dict(),
             "priors": self.priors,
+            "type_one_error": None if self.type_one_error is None else self.type_one_error.to_dict(),
         }
 
     def to_json(self) -> str:

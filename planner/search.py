@@ -24,7 +24,8 @@ from planner.engine import evaluate
 from planner.errors import DesignError
 from planner.exact import exact_available
 
-__all__ = ["CurvePoint", "SizeResult", "power_curve", "smallest_n", "calibrate_threshold", "exact_t_power"]
+__all__ = ["CurvePoint", "SizeResult", "power_curve", "smallest_n", "calibrate_threshold", "calibrated_design",
+           "size_and_calibrate", "exact_t_power"]
 
 Metric = Literal["power", "assurance"]
 
@@ -116,11 +117,11 @@ def _point(design: Design, n: int, metric: Metric, scenario, n_sims: int, seed: 
         exact_t = exact_t_power(d, scenario)
         if exact_t is not None:
             return CurvePoint(int(n), exact_t, 0.0, True)
-        est = evaluate(d, n_sims=n_sims, seed=seed).results[0].success
+        est = evaluate(d, n_sims=n_sims, seed=seed, type_one_error=False).results[0].success
     else:
         if d.design_prior is None:
             raise DesignError("metric: 'assurance' needs a design_prior in the design")
-        est = evaluate(d, n_sims=n_sims, seed=seed).assurance
+        est = evaluate(d, n_sims=n_sims, seed=seed, type_one_error=False).assurance
     return CurvePoint(int(n), est.value, est.mcse, est.exact)
 
 
@@ -198,38 +199,119 @@ def smallest_n(design: Design, target: float, *, metric: Metric = "power", scena
                       tuple(sorted(cache.values(), key=lambda q: q.n)))
 
 
-def calibrate_threshold(design: Design, alpha: float, null_values, *, n_sims: int | None = None,
-                        seed: int | None = None, tolerance: float = 1e-4) -> dict[str, Any]:
-    """The smallest posterior-probability threshold whose type I error, maximized over a composite null, is at most alpha.
+def _guarded(design: Design, n_sims: int | None, seed: int | None):
+    """The design's type I error check (maximum over its composite null, on the estimand scale)."""
+    return evaluate(design.with_changes({"design_prior": None}), n_sims=n_sims, seed=seed).type_one_error
 
-    ``null_values``: the treatment values (single arm) or common values of both arms (randomized)
-    that make up the null. Bisection on the threshold; each step evaluates every null value
-    (exactly for binary designs, otherwise by simulation with common random numbers).
-    """
-    if not design.rule_info.bayesian:
-        raise DesignError(f"analysis.rule: calibration needs a Bayesian rule, got {design.analysis.rule!r}")
+
+def _null_scenario_dicts(design: Design, null_values) -> list[dict]:
     nulls = [{"name": f"null {i}", "treatment": float(v)} | ({"control": float(v)} if design.randomized else {})
              for i, v in enumerate(null_values)]
     if not nulls:
         raise DesignError("null_values: give at least one null value")
+    return nulls
 
-    def worst(threshold: float) -> tuple[float, float]:
-        d = design.with_changes({"analysis.threshold": float(threshold), "scenarios": nulls, "design_prior": None})
-        res = evaluate(d, n_sims=n_sims, seed=seed)
-        top = max(res.results, key=lambda r: r.success.value)
-        if not all(r.is_null for r in res.results):
-            raise DesignError("null_values: some of them are not in the null hypothesis of the design")
-        return top.success.value, top.success.mcse
+
+def calibrate_threshold(design: Design, alpha: float | None = None, null_values=None, *, n_sims: int | None = None,
+                        seed: int | None = None, tolerance: float = 1e-6, mcse_margin: float = 2.0) -> dict[str, Any]:
+    """The smallest posterior-probability threshold whose maximum type I error over the composite null is <= alpha.
+
+    The null is the design's own, on the estimand scale and including its boundary (the guard of
+    :mod:`planner.type_one_error`: exact for binary designs, including interim looks and dropout);
+    ``null_values`` adds treatment values (single arm) or common values (randomized) to check as well,
+    each of which must lie in the null. Simulated designs keep a safety margin: the threshold is accepted
+    when the maximum plus ``mcse_margin`` Monte Carlo SEs is at most alpha. Bisection on the threshold
+    (the type I error falls as the threshold rises); the achieved maximum is reported with its MCSE.
+    """
+    if not design.rule_info.bayesian:
+        raise DesignError(f"analysis.rule: calibration needs a Bayesian rule, got {design.analysis.rule!r}")
+    alpha = design.analysis.alpha if alpha is None else alpha
+    if not (isinstance(alpha, (int, float)) and 0.0 < alpha < 0.5):
+        raise DesignError(f"alpha: must lie strictly between 0 and 0.5, got {alpha!r}")
+    extra = _null_scenario_dicts(design, null_values) if null_values is not None else None
+    if extra is not None:
+        probe = design.with_changes({"scenarios": extra, "design_prior": None})
+        outside = [s.treatment for s in probe.scenarios if not probe.is_null(s)]
+        if outside:
+            raise DesignError(f"null_values: {outside} are not in the null hypothesis of the design")
+
+    def worst(threshold: float) -> tuple[float, float, bool, Any]:
+        d = design.with_changes({"analysis.threshold": float(threshold), "analysis.alpha": float(alpha),
+                                 "design_prior": None})
+        check = _guarded(d, n_sims, seed)
+        value, mcse, exact = check.value, check.mcse, check.exact
+        if extra is not None:
+            res = evaluate(d.with_changes({"scenarios": extra}), n_sims=n_sims, seed=seed, type_one_error=False)
+            top = max(res.results, key=lambda r: r.success.value)
+            if top.success.value > value:
+                value, mcse, exact = top.success.value, top.success.mcse, top.success.exact
+        return value, mcse, exact, check
+
+    def ok(threshold: float) -> bool:
+        value, mcse, exact, _ = worst(threshold)
+        return value <= alpha * (1 + 1e-9) if exact else value + mcse_margin * mcse <= alpha
 
     lo, hi = 0.5, 1.0 - 1e-9
-    if worst(hi)[0] > alpha:
-        raise DesignError(f"alpha: no threshold below 1 keeps the type I error at {alpha}")
+    if not ok(hi):
+        value, mcse, _, _ = worst(hi)
+        raise DesignError(f"alpha: {alpha:g} cannot be reached: even a threshold of 1 - 1e-9 leaves a type I error "
+                          f"of {value:.4g} (MCSE {mcse:.2g})")
+    if ok(lo):
+        hi = lo
     while hi - lo > tolerance:
         mid = 0.5 * (lo + hi)
-        if worst(mid)[0] <= alpha:
+        if ok(mid):
             hi = mid
         else:
             lo = mid
-    value, mcse = worst(hi)
-    return {"threshold": hi, "max_type_one_error": value, "mcse": mcse, "alpha": alpha,
-            "null_values": [float(v) for v in null_values]}
+    value, mcse, exact, check = worst(hi)
+    return {"threshold": hi, "max_type_one_error": value, "mcse": mcse, "exact": exact, "alpha": alpha,
+            "at": {"treatment": check.at.treatment, "control": check.at.control},
+            "null_values": None if null_values is None else [float(v) for v in null_values]}
+
+
+def calibrated_design(design: Design, **kwargs) -> tuple[Design, dict[str, Any]]:
+    """The design with its threshold calibrated (see :func:`calibrate_threshold`), and the calibration."""
+    out = calibrate_threshold(design, **kwargs)
+    return design.with_changes({"analysis.threshold": out["threshold"]}), out
+
+
+def size_and_calibrate(design: Design, target: float, *, scenario: str | None = None, n_min: int | None = None,
+                       n_max: int | None = None, n_sims: int | None = None, seed: int | None = None) -> dict[str, Any]:
+    """Joint search over N and threshold: the smallest N whose calibrated threshold gives power >= target.
+
+    At each N the threshold is calibrated to alpha over the composite null, then the power under
+    ``scenario`` is computed with it. Binary designs are scanned over every N (power is a saw-tooth);
+    others by bisection on N with common random numbers.
+    """
+    _check_target(target)
+    sc = _scenario(design, scenario)
+    lo = n_min if n_min is not None else 10
+    hi = n_max if n_max is not None else max(4 * design.arms.n, 100)
+    if not (isinstance(lo, int) and isinstance(hi, int) and 1 <= lo < hi <= 100_000):
+        raise DesignError(f"n_min, n_max: need whole numbers 1 <= n_min < n_max <= 100000, got {lo}, {hi}")
+    cache: dict[int, dict[str, Any]] = {}
+
+    def at(n: int) -> dict[str, Any]:
+        if n not in cache:
+            d, cal = calibrated_design(design.with_changes({"arms.n": int(n)}), n_sims=n_sims, seed=seed)
+            power = evaluate(d.with_changes({"scenarios": [sc.model_dump()], "design_prior": None}), n_sims=n_sims,
+                             seed=seed, type_one_error=False).results[0].success
+            cache[n] = {"n": n, "threshold": cal["threshold"], "max_type_one_error": cal["max_type_one_error"],
+                        "type_one_error_mcse": cal["mcse"], "power": power.value, "power_mcse": power.mcse}
+        return cache[n]
+
+    if design.endpoint.kind == "binary":
+        found = next((at(n) for n in range(lo, hi + 1) if at(n)["power"] >= target), None)
+    else:
+        found = None
+        if at(hi)["power"] >= target:
+            a, b = lo, hi
+            if at(a)["power"] >= target:
+                b = a
+            while b - a > 1:
+                mid = (a + b) // 2
+                a, b = (a, mid) if at(mid)["power"] >= target else (mid, b)
+            found = at(b)
+    return {"target": target, "scenario": sc.name, "found": found,
+            "curve": [cache[n] for n in sorted(cache)]}

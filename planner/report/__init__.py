@@ -162,7 +162,7 @@ def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = No
 
     def power_at(changes: dict) -> Estimate:
         d = design.with_changes({**changes, "scenarios": [chosen_row.scenario.model_dump()]})
-        return evaluate(d, n_sims=curve_n_sims, seed=seed).results[0].success
+        return evaluate(d, n_sims=curve_n_sims, seed=seed, type_one_error=False).results[0].success
 
     if design.design_prior is not None and design.design_prior.treatment.family == "fitted":
         rows = []

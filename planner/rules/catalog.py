@@ -23,11 +23,12 @@ class RuleInfo:
 
     @property
     def sequential(self) -> bool:
-        """True when the rule has a z statistic that group sequential boundaries apply to."""
+        """True when the rule has a group sequential version (a z statistic with spending boundaries, or the
+        exact count-scale boundaries of exact-binomial)."""
         return self.name in SEQUENTIAL_RULES
 
 
-SEQUENTIAL_RULES = ("z-score", "z-pooled", "one-sample-t", "t-pooled", "nb-wald")
+SEQUENTIAL_RULES = ("exact-binomial", "z-score", "z-pooled", "one-sample-t", "t-pooled", "nb-wald")
 
 RULES: dict[str, RuleInfo] = {
     r.name: r

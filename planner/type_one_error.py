@@ -1,0 +1,163 @@
+"""The type I error guard: the maximum probability of declaring success over the composite null.
+
+Every design is checked, whatever scenarios it lists: the planner derives the null itself on the
+estimand scale (:meth:`planner.design.Design.null_boundary`, so a null stays null when dropout
+changes) and evaluates the rule over it:
+
+* single-arm binary designs (fixed or with interim looks): exactly, on a grid of response rates from
+  0 to the null boundary (the rejection probability of a count-monotone rule increases with the rate,
+  so the maximum is at the boundary; the grid shows it);
+* randomized binary designs: exactly where enumeration is cheap, on a grid of common response rates
+  (the size of a two-arm test depends on the common rate); simulated otherwise;
+* continuous and count designs: simulated at the boundary (single arm) or at equal arms (randomized,
+  at the control values of the scenarios, and half and twice them for counts), with the design's
+  seed, each value with its Monte Carlo SE.
+
+Designs with non-binding futility are judged ignoring futility (what a regulator computes); binding
+ones with it. A design **exceeds alpha** when the exact maximum is above alpha, or a simulated one is
+above alpha + 2 MCSE; the check then states why (the discreteness of an approximate test, or a Bayesian
+threshold that is not calibrated to alpha and borrows from its analysis prior).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from planner.design import Design, Scenario
+
+__all__ = ["NullPoint", "TypeOneErrorCheck", "check_type_one_error", "null_scenarios"]
+
+EXACT_TOL = 1e-9  # relative slack for floating-point sums of exact probabilities
+MCSE_MARGIN = 2.0  # simulated values flag above alpha + 2 MCSE
+APPROXIMATE_RULES = {
+    "z-score": "the normal approximation of the score z test ignores the discreteness of the binomial count; "
+               "the exact-binomial rule holds alpha",
+    "z-pooled": "the normal approximation of the pooled z test ignores the discreteness of the 2x2 table; "
+                "Fisher's or Boschloo's test holds alpha",
+    "nb-wald": "the Wald test of the log rate ratio relies on a large-sample normal approximation",
+    "welch": "Welch's degrees of freedom are an approximation",
+}
+
+
+@dataclass(frozen=True)
+class NullPoint:
+    """One truth in the composite null and the probability that the design declares success there."""
+
+    treatment: float
+    control: float | None
+    value: float
+    mcse: float
+    exact: bool
+
+
+@dataclass(frozen=True)
+class TypeOneErrorCheck:
+    """The maximum type I error of a design over its composite null, and whether it exceeds alpha."""
+
+    alpha: float
+    value: float
+    mcse: float
+    exact: bool
+    at: NullPoint
+    grid: tuple[NullPoint, ...]
+    exceeds: bool
+    cause: str | None
+    futility: str  # "none", "binding" or "ignored (non-binding)": how futility stops entered the value
+
+    @property
+    def message(self) -> str | None:
+        """One sentence for every output, when alpha is exceeded (None otherwise)."""
+        if not self.exceeds:
+            return None
+        where = f"treatment {self.at.treatment:.4g}" + (
+            f" = control {self.at.control:.4g}" if self.at.control is not None else "")
+        how = "exact" if self.exact else f"MCSE {self.mcse:.4f}"
+        return (f"TYPE I ERROR ABOVE ALPHA: the maximum over the null is {self.value:.4f} ({how}, at {where}) "
+                f"> alpha {self.alpha:g}. Cause: {self.cause}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"alpha": self.alpha, "max_type_one_error": self.value, "mcse": self.mcse, "exact": self.exact,
+                "at": {"treatment": self.at.treatment, "control": self.at.control},
+                "exceeds_alpha": self.exceeds, "cause": self.cause, "message": self.message,
+                "futility": self.futility,
+                "grid": [{"treatment": g.treatment, "control": g.control, "p_success": g.value, "mcse": g.mcse}
+                         for g in self.grid]}
+
+
+def null_scenarios(design: Design) -> list[Scenario]:
+    """The truths at which the guard evaluates a simulated design (see the module docstring)."""
+    if not design.randomized:
+        boundary = design.null_boundary()
+        sds = {None} | {s.sd for s in design.scenarios if s.sd is not None}
+        return [Scenario(name=f"null boundary{'' if sd is None else f' (sd {sd:g})'}", treatment=boundary, sd=sd)
+                for sd in sorted(sds, key=lambda v: -1 if v is None else v)]
+    controls = sorted({float(s.control) for s in design.scenarios if s.control is not None})
+    if design.endpoint.kind == "binary":
+        values = sorted(set(np.round(np.linspace(0.05, 0.95, 7), 6)) | set(controls))
+    elif design.endpoint.kind == "count":
+        values = sorted({v * f for v in controls for f in (0.5, 1.0, 2.0) if v > 0} or {1.0})
+    else:
+        values = controls or [0.0]
+    return [Scenario(name=f"null {v:.4g}", treatment=float(v), control=float(v)) for v in values]
+
+
+def _futility_mode(design: Design) -> str:
+    it = design.interim
+    if it is None or it.futility == "none":
+        return "none"
+    return "binding" if it.binding else "ignored (non-binding)"
+
+
+def _cause(design: Design) -> str:
+    rule = design.analysis.rule
+    if design.rule_info.bayesian:
+        prior = design.analysis.prior
+        borrowing = ("it borrows from an informative analysis prior" if prior is not None
+                     else "the posterior probability is not a p-value")
+        return (f"the posterior-probability threshold {design.analysis.threshold:g} is not calibrated to alpha "
+                f"({borrowing}); calibrate it with `planner calibrate`")
+    if design.interim is not None and design.endpoint.kind == "binary" and rule == "z-score":
+        return ("normal-theory spending boundaries applied to a binomial score z statistic ignore the "
+                "discreteness of the count; the exact-binomial rule spends alpha exactly on the count scale")
+    if rule in APPROXIMATE_RULES:
+        return APPROXIMATE_RULES[rule]
+    return f"the {rule} test's reference distribution does not hold exactly for this estimand and dropout"
+
+
+def check_type_one_error(design: Design, *, exact_power: Callable | None,
+                         simulate: Callable[[Scenario], tuple[float, float]]) -> TypeOneErrorCheck | None:
+    """Maximum type I error of ``design`` over its composite null.
+
+    ``exact_power(treatment_array, control) -> array`` gives exact success probabilities (None when
+    the design is not enumerated); ``simulate(scenario) -> (value, mcse)`` the simulated one, judged as
+    the design is (ignoring non-binding futility). Designs with several endpoints return None (their
+    family-wise error is :func:`planner.multiple.familywise_error`).
+    """
+    if design.multiple is not None:
+        return None
+    alpha = design.analysis.alpha
+    grid: list[NullPoint] = []
+    if exact_power is not None and not design.randomized:
+        boundary = design.null_boundary()
+        values = np.unique(np.concatenate([np.linspace(0.0, boundary, 41), [boundary]]))
+        powers = exact_power(values, None)
+        grid = [NullPoint(float(v), None, float(p), 0.0, True) for v, p in zip(values, powers, strict=True)]
+    elif exact_power is not None:
+        values = np.linspace(0.02, 0.98, 49)
+        grid = [NullPoint(float(v), float(v), float(exact_power(np.array([v]), float(v))[0]), 0.0, True)
+                for v in values]
+    else:
+        for sc in null_scenarios(design):
+            value, mcse = simulate(sc)
+            grid.append(NullPoint(sc.treatment, sc.control, value, mcse, False))
+    worst = max(grid, key=lambda g: g.value)
+    if worst.exact:
+        exceeds = worst.value > alpha * (1 + EXACT_TOL)
+    else:
+        exceeds = worst.value > alpha + MCSE_MARGIN * worst.mcse
+    return TypeOneErrorCheck(alpha, worst.value, worst.mcse, worst.exact, worst, tuple(grid), exceeds,
+                             _cause(design) if exceeds else None, _futility_mode(design))
