@@ -271,12 +271,11 @@ def priors_page() -> None:
         st.subheader("This design's priors")
         label = "response rate" if design.endpoint.kind == "binary" else design.endpoint.label
         st.altair_chart(prior_chart(prior_frame(mixtures), label), width="stretch")
-        from planner.priors import design_priors
+        from planner.priors import design_priors, ess_text
 
         for role, info in design_priors(design).items():
-            ess = info.get("ess", {})
             st.write(f"**{role}**: mean {info['mean']:.3f}, sd {info['sd']:.3f}, effective sample size "
-                     f"{ess.get('moment', float('nan')):.1f} (moment) / {ess.get('morita', float('nan')):.1f} (Morita)")
+                     + ess_text(info.get("ess")).removeprefix("ESS "))
         st.caption("The design prior says what we believe the true effect may be (it drives assurance); the "
                    "analysis prior enters a Bayesian decision rule. Discount the evidence on the Design page.")
     else:

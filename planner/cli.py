@@ -20,7 +20,8 @@ from planner.design import load_design
 from planner.engine import evaluate
 from planner.errors import DesignError
 from planner.exact import exact_available
-from planner.results import Evaluation
+from planner.priors import ess_text
+from planner.results import Evaluation, json_ready
 
 app = typer.Typer(
     add_completion=False,
@@ -162,7 +163,7 @@ def render_priors(result: Evaluation) -> list[str]:
     for role, info in result.priors.items():
         text = f"{role}: {info['family']}, mean {info['mean']:.4g}, sd {info['sd']:.3g}"
         if "ess" in info:
-            text += f", ESS {info['ess']['moment']:.1f} (moment) / {info['ess']['morita']:.1f} (Morita)"
+            text += ", " + ess_text(info["ess"])
         lines.append(text)
     return lines
 
@@ -448,22 +449,32 @@ def priors_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON
 
     fitted = load_fitted()
     if as_json:
-        sys.stdout.write(json.dumps({"metadata": fitted_metadata(), "priors": {
+        sys.stdout.write(json.dumps(json_ready({"metadata": fitted_metadata(), "priors": {
             name: {"family": a.family, "components": [list(c) for c in a.mixture.components()], "description": a.description, **a.info}
-            for name, a in fitted.items()}}, indent=2) + "\n")
+            for name, a in fitted.items()}}), indent=2, allow_nan=False) + "\n")
         return
     table = Table(title="Fitted priors (priors/fitted/priors.json)")
-    for col in ("name", "family", "mixture (weight: parameters)", "ESS moment / Morita", "R-hat", "ESS bulk", "what"):
+    for col in ("name", "family", "stored as (weight: parameters)", "approximation error", "ESS",
+                "R-hat", "bulk ESS", "what"):
         table.add_column(col)
     for name, a in fitted.items():
         mix = a.mixture
         comps = "; ".join(f"{w:.2f}: ({p1:.3g}, {p2:.3g})" for w, p1, p2 in mix.components())
-        ess = a.info.get("ess", {})
+        approx = a.info.get("approximation", {})
+        if "em_ks_distance_to_exact" in approx:
+            error = f"exact (EM fit of the draws: KS {approx['em_ks_distance_to_exact']:.3f})"
+        elif "ks_distance_to_draws" in approx:
+            error = f"EM mixture: KS {approx['ks_distance_to_draws']:.3f} to the draws"
+        else:
+            error = ""
         diag = a.info.get("diagnostics", {})
-        table.add_row(name, a.family, comps, f"{ess.get('moment', float('nan')):.1f} / {ess.get('morita', float('nan')):.1f}",
+        table.add_row(name, a.family, comps, error, ess_text(a.info.get("ess")).removeprefix("ESS "),
                       f"{diag.get('rhat_max', float('nan')):.3f}", f"{diag.get('ess_bulk_min', float('nan')):.0f}",
-                      a.description)
+                      a.description + (f" (heterogeneity tau ~ HalfNormal({a.info['tau_scale']:g}))"
+                                       if "tau_scale" in a.info else ""))
     _out.print(table)
+    _out.print("MAP prior sensitivity to the heterogeneity prior: map_responder (tau scale 1) and "
+               "map_responder_tau* (other scales); a smaller scale borrows more (larger ESS).", highlight=False)
 
 
 

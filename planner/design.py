@@ -216,6 +216,9 @@ class Analysis(_Spec):
     )
     prior: Prior | None = Field(None, description="analysis prior (treatment arm, or the difference)")
     control_prior: BetaPrior | None = Field(None, description="analysis prior of the control arm (binary)")
+    variance: Literal["unknown", "plug-in"] | None = Field(
+        None, description="Bayesian rules on a continuous endpoint: 'unknown' (default; Normal-inverse-gamma, "
+                          "Student-t posterior: with a flat prior the t test) or 'plug-in' (the sample sd as known)")
 
 
 class Interim(_Spec):
@@ -438,8 +441,10 @@ def _cross_field_problems(d: Design):
             yield from _prior_problems("analysis.prior", an.prior, want)
         if an.control_prior is not None and not (ep.kind == "binary" and arms.kind == "randomized"):
             yield "analysis.control_prior: only used by randomized binary designs"
+        if an.variance is not None and ep.kind != "continuous":
+            yield f"analysis.variance: only used on a continuous endpoint, got {an.variance!r} for a {ep.kind} one"
     else:
-        for name in ("threshold", "prior", "control_prior"):
+        for name in ("threshold", "prior", "control_prior", "variance"):
             if getattr(an, name) is not None:
                 yield f"analysis.{name}: not used by the frequentist rule {an.rule!r}; remove it"
     # several endpoints

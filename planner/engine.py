@@ -23,8 +23,8 @@ from planner.group_sequential import SequentialTally, describe_looks, simulate_s
 from planner.priors import design_priors
 from planner.randomness import BLOCK_SIZE, BlockStreams
 from planner.results import Estimate, Evaluation, ScenarioResult, StageSummary
-from planner.type_one_error import check_type_one_error
 from planner.rules import make_rule
+from planner.type_one_error import check_type_one_error
 
 __all__ = ["evaluate", "tally", "count_successes", "DEFAULT_CHUNK_SIZE"]
 

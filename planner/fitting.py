@@ -25,9 +25,11 @@ from typing import Any
 import numpy as np
 
 from planner.mixfit import auto_fit
-from planner.priors import ess, priors_dir
+from planner.priors import ess, mixture_from_components, priors_dir
+from planner.results import json_ready
 
-__all__ = ["PriorFitError", "Evidence", "fit_all", "fit_model", "MODELS", "d2_d3_range_constants"]
+__all__ = ["PriorFitError", "Evidence", "fit_all", "fit_model", "MODELS", "MAP_TAU_SCALES", "d2_d3_range_constants",
+           "ks_distance"]
 
 # Mean and sd of the range of 12 independent standard normal draws (the control-chart
 # constants d2 and d3 for subgroups of 12; e.g. Montgomery, Introduction to Statistical
@@ -72,8 +74,10 @@ def beta_binomial(pm, ev: Evidence, key: str, name: str, label: str):
     d = ev.phase12[key]
     p = pm.Beta(f"{name}_p", 1.0, 1.0)
     pm.Binomial(f"{name}_y", n=d["n"], p=p, observed=d["responders"])
+    x, n = d["responders"], d["n"]
     return {name: (f"{name}_p", "beta", label, {"initial": {"a": 1.0, "b": 1.0},
-                                                   "evidence": {"responders": d["responders"], "n": d["n"]}})}
+                                                   "evidence": {"responders": x, "n": n},
+                                                   "conjugate": [[1.0, 1.0 + x, 1.0 + n - x]]})}
 
 
 def hba1c_change(pm, ev: Evidence):
@@ -136,7 +140,8 @@ def severe_hypoglycemia(pm, ev: Evidence):
     pm.Poisson("she_events", rate * exposure, observed=d["events"])
     return {"she_rate_treated": ("she_rate", "gamma", "severe hypoglycaemia events per person-year, treated",
                                  {"initial": {"shape": 0.5, "rate": 0.001},
-                                  "evidence": {"events": d["events"], "person_years": exposure}})}
+                                  "evidence": {"events": d["events"], "person_years": exposure},
+                                  "conjugate": [[1.0, 0.5 + d["events"], 0.001 + exposure]]})}
 
 
 def c_peptide(pm, ev: Evidence):
@@ -199,7 +204,21 @@ def _phase12_models(pm, ev):
     return out
 
 
-MODELS: dict[str, Callable] = {"phase12": _phase12_models, "map": map_prior}
+# Sensitivity of the MAP prior to the heterogeneity prior: tau ~ HalfNormal(scale) for these scales
+# besides the default 1 (stored as map_responder_tau<scale> with "_" for ".", listed by `planner priors list`).
+MAP_TAU_SCALES = (0.25, 0.5, 2.0)
+
+
+def _map_at(scale: float) -> Callable:
+    def map_sensitivity(pm, ev):
+        return map_prior(pm, ev, tau_scale=scale, name=f"map_responder_tau{scale:g}".replace(".", "_"))
+
+    map_sensitivity.__name__ = f"map_prior_tau{scale:g}".replace(".", "_")
+    return map_sensitivity
+
+
+MODELS: dict[str, Callable] = {"phase12": _phase12_models, "map": map_prior,
+                               **{f"map_tau{scale:g}": _map_at(scale) for scale in MAP_TAU_SCALES}}
 
 
 # --- sampling and checks -----------------------------------------------------------------------
@@ -248,6 +267,28 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def ks_distance(mixture, reference, draws) -> float:
+    """Largest distance between the mixture's distribution function and the reference's (a mixture, or the
+    empirical distribution of ``draws`` when None), over the draws' quantiles: the approximation error."""
+    from scipy import stats
+
+    points = np.quantile(draws, np.linspace(0.0005, 0.9995, 2000))
+
+    def cdf(mix):
+        w = np.asarray(mix.weights)
+        comps = mix.components()
+        if mix.__class__.__name__ == "BetaMixture":
+            parts = [stats.beta.cdf(points, a, b) for _, a, b in comps]
+        elif mix.__class__.__name__ == "GammaMixture":
+            parts = [stats.gamma.cdf(points, a, scale=1 / r) for _, a, r in comps]
+        else:
+            parts = [stats.norm.cdf(points, m, sd) for _, m, sd in comps]
+        return np.asarray(parts).T @ w
+
+    ref = np.searchsorted(np.sort(draws), points, side="right") / len(draws) if reference is None else cdf(reference)
+    return float(np.max(np.abs(cdf(mixture) - ref)))
+
+
 def _fit_and_store(model_name: str, ev: Evidence, out_dir: Path, seed: int, draws: int) -> tuple[dict, float]:
     """Fit one model, write its draws, and build the stored entry of each prior it yields."""
     t0 = time.perf_counter()
@@ -263,14 +304,25 @@ def _fit_and_store(model_name: str, ev: Evidence, out_dir: Path, seed: int, draw
         ref_var = extra.pop("reference_sd_variable", None)
         if ref_var is not None:
             extra["reference_sd"] = float(idata.posterior[ref_var].values.mean())
+        conjugate = extra.pop("conjugate", None)
+        em = [list(c) for c in fit.mixture.components()]
+        if conjugate is not None:
+            # the posterior is known exactly: store it; the EM fit of the draws only checks the sampler
+            stored = mixture_from_components(family, conjugate)
+            approximation = {"method": "exact conjugate posterior", "em_components": em,
+                             "em_ks_distance_to_exact": ks_distance(fit.mixture, stored, values)}
+        else:
+            stored = fit.mixture
+            approximation = {"method": f"EM mixture of {len(em)} component(s) fitted to the NUTS draws",
+                             "ks_distance_to_draws": ks_distance(fit.mixture, None, values)}
         entry = {
             "family": family,
-            "components": [list(c) for c in fit.mixture.components()],
+            "components": [list(c) for c in stored.components()],
             "description": description, "parameter": var, "model": f"{model_name}:{builder.__name__}",
             "draws_file": draws_file, "draws_mean": float(values.mean()), "draws_sd": float(values.std()),
-            "mixture_aic": fit.aic, "diagnostics": diagnostics, **extra,
+            "mixture_aic": fit.aic, "approximation": approximation, "diagnostics": diagnostics, **extra,
         }
-        entry["ess"] = ess(fit.mixture, reference_sd=entry.get("reference_sd"))
+        entry["ess"] = ess(stored, reference_sd=entry.get("reference_sd"))
         entries[name] = entry
     return entries, time.perf_counter() - t0
 
@@ -304,5 +356,6 @@ def fit_all(output: str | Path | None = None, *, seed: int = 20261123, evidence:
     metadata = {"evidence_sha256": ev.sha256, "seed": seed, "versions": _versions(),
                 "fit_seconds": time.perf_counter() - began,
                 "model_seconds": {m: seconds for m, (_, seconds) in zip(names, outcomes, strict=True)}}
-    (out_dir / "priors.json").write_text(json.dumps({"metadata": metadata, "priors": priors}, indent=2))
+    (out_dir / "priors.json").write_text(json.dumps(json_ready({"metadata": metadata, "priors": priors}), indent=2,
+                                                    allow_nan=False))
     return {"metadata": metadata, "priors": priors}

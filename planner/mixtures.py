@@ -21,7 +21,7 @@ from scipy import special
 
 from planner.design import BetaComponent, BetaPrior, GammaComponent, GammaPrior, NormalComponent, NormalPrior
 
-__all__ = ["BetaMixture", "NormalMixture", "GammaMixture", "prob_greater", "quadrature_01"]
+__all__ = ["BetaMixture", "NormalMixture", "GammaMixture", "prob_greater", "quadrature_01", "student_t_posterior_sf"]
 
 
 def _pick_components(weights: tuple[float, ...], rng: np.random.Generator, size: int) -> np.ndarray:
@@ -218,6 +218,41 @@ class NormalMixture:
         post_var = 1.0 / (1.0 / sd**2 + 1.0 / s2)
         post_mean = post_var * (mu / sd**2 + est / s2)
         return np.sum(wpost * special.ndtr((post_mean - threshold) / np.sqrt(post_var)), axis=-1)
+
+
+def student_t_posterior_sf(prior: NormalMixture, threshold: float, estimate, c, ss, nu, reference_sd: float | None):
+    """P(theta > threshold | data) when the variance is unknown (Normal-inverse-gamma; Student-t posterior).
+
+    Data: an estimate ``estimate`` ~ N(theta, sigma^2 c) and a sum of squares ``ss`` ~ sigma^2 chi^2_nu,
+    independent (one arm: the mean, c = 1/n, nu = n - 1; two arms: the difference, c = 1/n1 + 1/n2,
+    pooled nu = n1 + n2 - 2). Prior p(sigma^2) ~ 1/sigma^2 (Jeffreys). With a flat prior on theta the
+    posterior is t_nu(estimate, sqrt(ss / nu * c)): the rule is the t test. A Normal mixture prior is read
+    as conjugate components theta | sigma^2 ~ N(m_k, sigma^2 / kappa_k) with kappa_k = (reference_sd / sd_k)^2
+    (its information in participants, the same at sigma = reference_sd); then, with a_n = (nu + 1) / 2,
+    b_k = ss / 2 + (estimate - m_k)^2 / (2 (c + 1 / kappa_k)), the posterior is the mixture of
+    t_{2 a_n}(m_k', sqrt(b_k / (a_n (kappa_k + 1 / c)))), m_k' = (kappa_k m_k + estimate / c) / (kappa_k + 1 / c),
+    with weights proportional to w_k sqrt(kappa_k / (1 + kappa_k c)) b_k^(-a_n).
+
+    Reference: Gelman A et al. Bayesian Data Analysis, 3rd ed., sec. 3.3 (normal model, conjugate prior).
+    """
+    estimate, c, ss, nu = (np.asarray(v, dtype=float) for v in (estimate, c, ss, nu))
+    if prior.flat:
+        return special.stdtr(nu, (estimate - threshold) / np.sqrt(ss / nu * c))
+    if reference_sd is None:
+        raise ValueError("reference_sd: needed to read a Normal prior as conjugate (information in participants)")
+    w, m, sd = prior._arrays()
+    kappa = (reference_sd / sd) ** 2
+    est, cc, sss = estimate[..., None], c[..., None], ss[..., None]
+    a_n = (nu[..., None] + 1.0) / 2.0
+    b = sss / 2.0 + (est - m) ** 2 / (2.0 * (cc + 1.0 / kappa))
+    log_w = np.log(w) + 0.5 * np.log(kappa / (1.0 + kappa * cc)) - a_n * np.log(b)
+    log_w -= log_w.max(axis=-1, keepdims=True)
+    wpost = np.exp(log_w)
+    wpost /= wpost.sum(axis=-1, keepdims=True)
+    precision = kappa + 1.0 / cc
+    location = (kappa * m + est / cc) / precision
+    scale = np.sqrt(b / (a_n * precision))
+    return np.sum(wpost * special.stdtr(2.0 * a_n, (location - threshold) / scale), axis=-1)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ Ibrahim JG, Chen M-H. Power prior distributions for regression models. Stat Sci 
 Schmidli H et al. Robust meta-analytic-predictive priors in clinical trials with historical
 control information. Biometrics 2014;70:1023-32.
 Morita S, Thall PF, Mueller P. Determining the effective sample size of a parametric prior.
-Biometrics 2008;64:595-602.
+Biometrics 2008;64:595-602. Neuenschwander B et al. Predictively consistent prior effective sample
+sizes. Biometrics 2020;76:578-87 (ESS: :mod:`planner.ess`).
 Box GEP. Sampling and Bayes' inference in scientific modelling and robustness.
 J R Stat Soc A 1980;143:383-430.
 """
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import special, stats
 
 from planner.design import BetaPrior, FittedPrior, GammaPrior, NormalPrior, PointMass
 from planner.errors import DesignError
@@ -35,7 +36,7 @@ from planner.mixtures import BetaMixture, GammaMixture, NormalMixture
 __all__ = [
     "priors_dir", "FittedArtifact", "load_fitted", "fitted_prior_names", "fitted_prior_family",
     "resolve", "analysis_mixture", "power_prior", "robustify", "ess", "describe", "design_priors", "box_p_value_binary",
-    "box_p_value_normal", "Point", "fitted_metadata",
+    "box_p_value_normal", "Point", "fitted_metadata", "mixture_from_components", "ess_text",
 ]
 
 Mixture = BetaMixture | NormalMixture | GammaMixture
@@ -77,7 +78,7 @@ class FittedArtifact:
     info: dict[str, Any] = field(default_factory=dict)  # model, evidence, diagnostics, draws file
 
 
-def _mixture_from_json(family: str, components: list[list[float]]) -> Mixture:
+def mixture_from_components(family: str, components: list[list[float]]) -> Mixture:
     w, p1, p2 = (tuple(float(c[i]) for c in components) for i in range(3))
     return {"beta": BetaMixture, "normal": NormalMixture, "gamma": GammaMixture}[family](w, p1, p2)
 
@@ -91,7 +92,7 @@ def _load(directory: str) -> tuple[dict[str, FittedArtifact], dict[str, Any]]:
     artifacts = {}
     for name, entry in data["priors"].items():
         artifacts[name] = FittedArtifact(
-            name=name, family=entry["family"], mixture=_mixture_from_json(entry["family"], entry["components"]),
+            name=name, family=entry["family"], mixture=mixture_from_components(entry["family"], entry["components"]),
             description=entry["description"], parameter=entry["parameter"], initial=entry.get("initial", {}),
             reference_sd=entry.get("reference_sd"),
             info={k: v for k, v in entry.items() if k not in ("family", "components", "description", "parameter")},
@@ -193,81 +194,31 @@ def analysis_mixture(spec, family: str, *, reference_sd: float | None = None) ->
 
 # --- effective sample size -------------------------------------------------------------------
 
-def _neg_log_density_curvature(mix: Mixture, t: float) -> float:
-    """-(d^2/dt^2) log pi(t) for a mixture, from the components' analytic derivatives."""
-    w = np.asarray(mix.weights)
-    if isinstance(mix, BetaMixture):
-        a, b = np.asarray(mix.a), np.asarray(mix.b)
-        f = np.exp(special.xlogy(a - 1, t) + special.xlog1py(b - 1, -t) - special.betaln(a, b))
-        g = (a - 1) / t - (b - 1) / (1 - t)
-        h = -(a - 1) / t**2 - (b - 1) / (1 - t) ** 2
-    elif isinstance(mix, NormalMixture):
-        m, s = np.asarray(mix.means), np.asarray(mix.sds)
-        f = stats.norm.pdf(t, m, s)
-        g = -(t - m) / s**2
-        h = -1.0 / s**2
-    else:
-        a, r = np.asarray(mix.shape), np.asarray(mix.rate)
-        f = stats.gamma.pdf(t, a, scale=1.0 / r)
-        g = (a - 1) / t - r
-        h = -(a - 1) / t**2
-    p0 = np.sum(w * f)
-    p1 = np.sum(w * f * g)
-    p2 = np.sum(w * f * (g**2 + h))
-    return float((p1**2 - p0 * p2) / p0**2)
-
-
-def _mode(mix: Mixture) -> float:
-    """The highest mode of a mixture density: a grid, then bounded refinement."""
-    mean, sd = mix.mean(), np.sqrt(mix.var())
-    if isinstance(mix, BetaMixture):
-        lo, hi = 1e-9, 1 - 1e-9
-    elif isinstance(mix, NormalMixture):
-        lo, hi = min(mix.means) - 6 * max(mix.sds), max(mix.means) + 6 * max(mix.sds)
-    else:
-        lo, hi = 1e-9, mean + 12 * sd
-    grid = np.linspace(lo, hi, 4001)
-    dens = mix.pdf(grid)
-    i = int(np.argmax(dens))
-    a, b = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
-    res = optimize.minimize_scalar(lambda t: -float(mix.pdf(t)), bounds=(a, b), method="bounded",
-                                   options={"xatol": 1e-12})
-    return float(res.x)
-
-
 def ess(mix: Mixture, *, reference_sd: float | None = None) -> dict[str, float]:
-    """Effective sample size of a prior by the moment and Morita methods.
+    """Moment, Morita and ELIR effective sample sizes of a prior (:mod:`planner.ess`).
 
-    Units: participants (binary; normal with ``reference_sd`` = one participant's sd) or
-    units of exposure (Gamma prior on a Poisson rate).
-
-    * moment: the sample size of the conjugate prior with the same mean and variance:
-      m(1 - m)/v - 1 (Beta), reference_sd^2 / v (Normal), mean / v (Gamma). Conservative
-      for mixtures; exactly a + b for Beta(a, b).
-    * Morita et al. (2008): the prior's information -(log pi)'' against one observation's
-      Fisher information, after removing an epsilon-information baseline prior, evaluated
-      at the prior's mode as RBesT does (the mean of a mixture can lie between modes, where
-      the curvature is meaningless). Normal(m, s) -> reference_sd^2 / s^2; Beta(a, b) ->
-      a(b-1)/(a-1) + b(a-1)/(b-1) at its mode (a + b when evaluated at the mean).
+    Units: participants (binary; normal with ``reference_sd`` = one participant's sd) or units of
+    exposure (Gamma prior on a Poisson rate). Beta(a, b) gives a + b by every method.
     """
-    mean, var = mix.mean(), mix.var()
-    t = _mode(mix)
-    curvature = _neg_log_density_curvature(mix, t)
-    if isinstance(mix, BetaMixture):
-        moment = mean * (1 - mean) / var - 1.0
-        # a density whose mode is at 0 or 1 (a or b <= 1) has no Morita ESS there
-        inside = 1e-6 < t < 1 - 1e-6
-        morita = t * (1 - t) * curvature + (1 - t) / t + t / (1 - t) if inside else float("nan")
-    elif isinstance(mix, NormalMixture):
-        if reference_sd is None:
-            raise DesignError("reference_sd: the ESS of a Normal prior needs the sd of one participant's outcome")
-        moment = reference_sd**2 / var
-        morita = reference_sd**2 * curvature
-    else:
-        moment = mean / var
-        # a density whose mode is at 0 (e.g. with an exponential component) has no Morita ESS
-        morita = t * curvature + 1.0 / t if t > 1e-6 * mean else float("nan")
-    return {"moment": float(moment), "morita": float(morita)}
+    from planner.ess import effective_sample_sizes
+
+    if isinstance(mix, NormalMixture) and reference_sd is None:
+        raise DesignError("reference_sd: the ESS of a Normal prior needs the sd of one participant's outcome")
+    return effective_sample_sizes(mix, reference_sd=reference_sd)
+
+
+ESS_METHODS = (("elir", "ELIR"), ("morita", "Morita"), ("moment", "moment"))
+
+
+def ess_text(values: dict | None) -> str:
+    """'ESS 14.0 (ELIR) / 14.0 (Morita) / 14.0 (moment)'; 'undefined' where a method does not apply."""
+    if not values:
+        return "ESS not available"
+
+    def one(v):
+        return "undefined" if v is None or not np.isfinite(v) else ("infinite" if np.isinf(v) else f"{v:.1f}")
+
+    return "ESS " + " / ".join(f"{one(values.get(key))} ({label})" for key, label in ESS_METHODS if key in values)
 
 
 def describe(spec, *, reference_sd: float | None = None) -> dict[str, Any]:
@@ -275,7 +226,7 @@ def describe(spec, *, reference_sd: float | None = None) -> dict[str, Any]:
     prior = resolve(spec, reference_sd=reference_sd)
     out: dict[str, Any] = {"family": spec.family, "mean": float(prior.mean()), "sd": float(np.sqrt(prior.var()))}
     if isinstance(prior, Point):
-        out["ess"] = {"moment": float("inf"), "morita": float("inf")}
+        out["ess"] = {"moment": float("inf"), "morita": float("inf"), "elir": float("inf")}
         return out
     if isinstance(prior, NormalMixture) and reference_sd is None:
         return out

@@ -16,7 +16,18 @@ from typing import Any
 
 from planner.design import Design, Scenario
 
-__all__ = ["Estimate", "StageSummary", "ScenarioResult", "Evaluation", "package_versions"]
+__all__ = ["Estimate", "StageSummary", "ScenarioResult", "Evaluation", "package_versions", "json_ready"]
+
+
+def json_ready(obj):
+    """A copy of nested dicts/lists with non-finite floats as None, so that the JSON is valid (no NaN)."""
+    if isinstance(obj, dict):
+        return {k: json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_ready(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
 
 
 @cache
@@ -156,4 +167,4 @@ class Evaluation:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
+        return json.dumps(json_ready(self.to_dict()), indent=2, allow_nan=False)

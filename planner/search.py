@@ -265,6 +265,15 @@ def calibrate_threshold(design: Design, alpha: float | None = None, null_values=
         else:
             lo = mid
     value, mcse, exact, check = worst(hi)
+    if design.endpoint.kind == "binary" and exact_available(design):
+        from planner.exact import exact_power
+        from planner.rules import make_rule
+
+        d = design.with_changes({"analysis.threshold": float(hi), "design_prior": None})
+        control = 1e-12 if design.randomized else None
+        if float(exact_power(d, make_rule(d), 1.0, control)[0]) == 0.0:
+            raise DesignError(f"alpha: {alpha:g} cannot be reached with N = {design.arms.n}: the only thresholds "
+                              "that hold it let no trial succeed, even with every participant responding")
     return {"threshold": hi, "max_type_one_error": value, "mcse": mcse, "exact": exact, "alpha": alpha,
             "at": {"treatment": check.at.treatment, "control": check.at.control},
             "null_values": None if null_values is None else [float(v) for v in null_values]}

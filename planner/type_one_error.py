@@ -79,6 +79,19 @@ class TypeOneErrorCheck:
         return (f"TYPE I ERROR ABOVE ALPHA: the maximum over the null is {self.value:.4f} ({how}, at {where}) "
                 f"> alpha {self.alpha:g}. Cause: {self.cause}")
 
+    @property
+    def finding(self) -> str:
+        """The statement a report makes, computed from the numbers it describes."""
+        how = "exact" if self.exact else f"Monte Carlo SE {self.mcse:.4f}"
+        where = f"treatment {self.at.treatment:.4g}" + (
+            f" and control {self.at.control:.4g}" if self.at.control is not None else "")
+        if self.exceeds:
+            return (f"The maximum type I error over the null is {self.value:.4f} ({how}, at {where}), above the "
+                    f"one-sided alpha {self.alpha:g}. Cause: {self.cause}.")
+        margin = "" if self.exact else f" (at most alpha + {MCSE_MARGIN:g} MCSE)"
+        return (f"The maximum type I error over the null is {self.value:.4f} ({how}, at {where}), within the "
+                f"one-sided alpha {self.alpha:g}{margin}.")
+
     def to_dict(self) -> dict[str, Any]:
         return {"alpha": self.alpha, "max_type_one_error": self.value, "mcse": self.mcse, "exact": self.exact,
                 "at": {"treatment": self.at.treatment, "control": self.at.control},

@@ -131,7 +131,8 @@ def fitted_table() -> pd.DataFrame:
         rows.append({"prior": name, "what": a.description, "model": a.info.get("model", ""), "mixture": mixture,
                      "family": a.family,
                      "mean": a.mixture.mean(), "sd": a.mixture.var() ** 0.5,
-                     "ESS (moment)": e.get("moment"), "ESS (Morita)": e.get("morita"),
+                     "ESS (ELIR)": e.get("elir"), "ESS (Morita)": e.get("morita"), "ESS (moment)": e.get("moment"),
+                     "stored as": a.info.get("approximation", {}).get("method", ""),
                      "R-hat": a.info["diagnostics"]["rhat_max"], "bulk ESS": a.info["diagnostics"]["ess_bulk_min"]})
     return pd.DataFrame(rows)
 

@@ -57,8 +57,15 @@ def brute_force_success(p, n=20, efficacy=0.99, futility=0.1, threshold=0.975):
 
 @pytest.mark.parametrize("p", [0.5, 0.75])
 def test_simulation_equals_brute_force_enumeration(p):
-    res = evaluate(design(p), n_sims=200_000).results[0].success
+    res = evaluate(design(p), n_sims=200_000, method="simulate").results[0].success
     assert within_mcse(res.value, brute_force_success(p), res.n_sims)
+
+
+@pytest.mark.parametrize("p", [0.5, 0.75])
+def test_exact_recursion_equals_brute_force_enumeration(p):
+    # method "auto" enumerates single-arm binary designs with interim looks (planner.multistage)
+    res = evaluate(design(p)).results[0].success
+    assert res.exact and res.value == pytest.approx(brute_force_success(p), abs=1e-12)
 
 
 def test_interim_rules_change_the_operating_characteristics_as_expected():
@@ -95,7 +102,7 @@ def test_predictive_probability_rule_needs_a_bayesian_design():
     d = make_design({"kind": "randomized", "n": 60}, {"kind": "continuous", "sd": 1.0}, {"rule": "t-pooled"},
                     [{"name": "s", "treatment": 0.5, "control": 0.0}]).model_dump(mode="json")
     d["interim"] = {"fractions": [0.5, 1.0], "futility": "predictive-probability"}
-    with pytest.raises(DesignError, match="needs a Bayesian rule"):
+    with pytest.raises(DesignError, match="needs a Bayesian or exact-binomial rule"):
         parse_design(d)
 
 

@@ -161,14 +161,61 @@ def test_one_sample_type_one_error():
     assert null.value <= 0.025 + 3 * null.mcse
 
 
-def test_bayesian_flat_prior_equals_z_on_the_t_scale():
-    """With a flat prior, P(delta > 0 | data) > 0.975 iff estimate / se > 1.96 (a z rule on the plug-in se)."""
+def test_bayesian_flat_prior_with_unknown_variance_is_the_t_test():
+    """Flat prior, unknown variance (Jeffreys): the posterior of delta is Student-t, so P(delta > 0 | data) > 0.975
+    is exactly the one-sided pooled t test at 0.025 -- the same decisions trial by trial (same seed)."""
+    rows = [{"name": "null", "treatment": 0.0, "control": 0.0}, {"name": "alt", "treatment": 0.9, "control": 0.0}]
+    bayes = make_design({"kind": "randomized", "n": 20}, {"kind": "continuous", "sd": 1.0},
+                        {"rule": "posterior-probability", "threshold": 0.975}, rows)
+    t_test = make_design({"kind": "randomized", "n": 20}, {"kind": "continuous", "sd": 1.0}, {"rule": "t-pooled"}, rows)
+    a, b = evaluate(bayes, n_sims=200_000), evaluate(t_test, n_sims=200_000)
+    for name in ("null", "alt"):
+        assert a[name].success.value == b[name].success.value
+    assert within_mcse(a["null"].success.value, 0.025, 200_000, k=3)
+
+
+@pytest.mark.parametrize("n", [12, 30])
+def test_single_arm_flat_prior_type_one_error_equals_the_t_test_size(n):
+    # the issue's check at N = 12: the plug-in rule had 0.0377; with unknown variance it is the t test's 0.025
+    d = make_design({"kind": "single-arm", "n": n}, {"kind": "continuous", "sd": 1.0},
+                    {"rule": "posterior-probability", "threshold": 0.975, "performance_goal": 0.0},
+                    [{"name": "null", "treatment": 0.0}])
+    res = evaluate(d, n_sims=400_000)
+    assert within_mcse(res["null"].success.value, 0.025, 400_000, k=3)
+    assert not res.type_one_error.exceeds
+
+
+def test_plug_in_variance_is_the_z_rule_on_the_t_scale_and_flagged():
+    """variance = 'plug-in': P(delta > 0 | data) > 0.975 iff estimate / se > 1.96, whose exact size is P(T_18 > 1.96)."""
     d = make_design({"kind": "randomized", "n": 20}, {"kind": "continuous", "sd": 1.0},
-                    {"rule": "posterior-probability", "threshold": 0.975},
+                    {"rule": "posterior-probability", "threshold": 0.975, "variance": "plug-in"},
                     [{"name": "null", "treatment": 0.0, "control": 0.0}])
-    res = evaluate(d, n_sims=200_000)["null"].success
-    # P(T_18 > 1.96) is the exact size of that rule with a t-distributed statistic
-    assert within_mcse(res.value, stats.t.sf(stats.norm.isf(0.025), 18), res.n_sims)
+    res = evaluate(d, n_sims=200_000)
+    assert within_mcse(res["null"].success.value, stats.t.sf(stats.norm.isf(0.025), 18), res.n_sims)
+    assert res.type_one_error.exceeds and "not calibrated" in res.type_one_error.cause
+
+
+def test_student_t_posterior_equals_two_dimensional_integration():
+    """The Normal-inverse-gamma mixture posterior against brute-force integration over (theta, sigma^2)."""
+    from scipy import integrate
+
+    from planner.mixtures import NormalMixture, student_t_posterior_sf
+
+    prior = NormalMixture((0.6, 0.4), (0.8, 0.0), (0.3, 1.5))
+    ref_sd, n, est, ss, null = 1.2, 9, 0.35, 9.5, 0.0
+    c, nu = 1.0 / n, n - 1
+
+    def joint(theta, log_s2):  # unnormalized posterior density on (theta, log sigma^2), Jeffreys on sigma^2
+        s2 = np.exp(log_s2)
+        like = s2 ** (-0.5) * np.exp(-(est - theta) ** 2 / (2 * s2 * c)) * s2 ** (-nu / 2) * np.exp(-ss / (2 * s2))
+        pri = sum(w * np.exp(-(theta - m) ** 2 * (ref_sd / sd) ** 2 / (2 * s2)) * ((ref_sd / sd) ** 2 / s2) ** 0.5
+                  for w, m, sd in zip(prior.weights, prior.means, prior.sds, strict=True))
+        return like * pri  # d sigma^2 / sigma^2 = d log sigma^2: the Jeffreys factor cancels
+
+    total = integrate.dblquad(lambda t, ls: joint(t, ls), -6, 6, -8, 8, epsabs=1e-13)[0]
+    upper = integrate.dblquad(lambda t, ls: joint(t, ls), -6, 6, null, 8, epsabs=1e-13)[0]
+    got = float(student_t_posterior_sf(prior, null, est, c, ss, nu, ref_sd))
+    assert got == pytest.approx(upper / total, abs=1e-7)
 
 
 def test_bayesian_informative_prior_moves_power():

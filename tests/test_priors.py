@@ -28,7 +28,8 @@ from planner.priors import (
 
 EXPECTED = {"insulin_independence": "beta", "part_c_composite": "beta", "hba1c_change": "normal",
             "time_in_range_day365": "normal", "she_rate_treated": "gamma", "c_peptide_day365_log": "normal",
-            "map_responder": "beta"}
+            "map_responder": "beta", "map_responder_tau0_25": "beta", "map_responder_tau0_5": "beta",
+            "map_responder_tau2": "beta"}
 
 
 def test_import_planner_does_not_import_pymc_and_priors_load_fast():
@@ -58,13 +59,27 @@ def test_stored_priors_match_the_evidence_file():
         assert (priors_dir() / "fitted" / art.info["draws_file"]).exists()
 
 
-def test_conjugate_fits_are_close_to_their_closed_forms():
+def test_conjugate_posteriors_are_stored_exactly_with_the_em_check_beside_them():
     fitted = load_fitted()
-    ii = fitted["insulin_independence"].mixture  # exact posterior Beta(11, 3)
-    assert ii.mean() == pytest.approx(11 / 14, abs=0.01)
-    assert ess(ii)["moment"] == pytest.approx(14, rel=0.1)
-    she = fitted["she_rate_treated"].mixture  # exact posterior Gamma(0.5, 0.001 + 12 * 275 / 365)
-    assert she.mean() == pytest.approx(0.5 / (0.001 + 12 * 275 / 365), rel=0.1)
+    ii = fitted["insulin_independence"]  # 10/12 on Beta(1, 1): exactly Beta(11, 3)
+    assert ii.mixture.components() == [(1.0, 11.0, 3.0)]
+    assert ii.info["approximation"]["method"] == "exact conjugate posterior"
+    assert 0 < ii.info["approximation"]["em_ks_distance_to_exact"] < 0.05  # the sampler agrees with it
+    assert fitted["part_c_composite"].mixture.components() == [(1.0, 13.0, 1.0)]
+    she = fitted["she_rate_treated"].mixture  # 0 events in 12 x 275/365 person-years on Gamma(0.5, 0.001)
+    assert she.components() == [(1.0, 0.5, pytest.approx(0.001 + 12 * 275 / 365, rel=1e-12))]
+    for name in ("hba1c_change", "map_responder"):  # non-conjugate: EM of the draws, with its error shown
+        approx = fitted[name].info["approximation"]
+        assert approx["method"].startswith("EM mixture") and 0 < approx["ks_distance_to_draws"] < 0.05
+
+
+def test_map_sensitivity_to_the_heterogeneity_prior():
+    """A smaller half-normal scale for tau borrows more: the MAP prior's ESS falls as the scale grows."""
+    fitted = load_fitted()
+    names = ["map_responder_tau0_25", "map_responder_tau0_5", "map_responder", "map_responder_tau2"]
+    assert [fitted[n].info["tau_scale"] for n in names] == [0.25, 0.5, 1.0, 2.0]
+    moment = [fitted[n].info["ess"]["moment"] for n in names]
+    assert all(a > b for a, b in zip(moment, moment[1:], strict=False)), moment
 
 
 @pytest.mark.parametrize(("a", "b"), [(11.0, 3.0), (1.0, 1.0), (2.5, 7.5), (40.0, 60.0)])
@@ -74,23 +89,25 @@ def test_moment_ess_of_beta_is_a_plus_b(a, b):
 
 def test_ess_of_normal_and_gamma():
     e = ess(NormalMixture((1.0,), (0.0,), (0.5,)), reference_sd=1.5)
-    assert e["moment"] == pytest.approx(9.0) and e["morita"] == pytest.approx(9.0)
+    assert e["moment"] == pytest.approx(9.0) and e["morita"] == pytest.approx(9.0) and e["elir"] == pytest.approx(9.0)
     g = ess(GammaMixture((1.0,), (3.0,), (2.0,)))
-    assert g["moment"] == pytest.approx(2.0)  # a Gamma(a, b) prior on a Poisson rate is b units of exposure
+    assert g["moment"] == pytest.approx(2.0) and g["morita"] == pytest.approx(2.0) and g["elir"] == pytest.approx(2.0)  # a Gamma(a, b) prior on a Poisson rate is b units of exposure
 
 
-def test_morita_ess_of_beta_at_its_mode():
-    # at the mode t = (a-1)/(a+b-2): a(b-1)/(a-1) + b(a-1)/(b-1) (derivation in planner.priors.ess)
-    a, b = 11.0, 3.0
-    assert ess(BetaMixture((1.0,), (a,), (b,)))["morita"] == pytest.approx(a * (b - 1) / (a - 1) + b * (a - 1) / (b - 1),
-                                                                          rel=1e-6)
+@pytest.mark.parametrize(("a", "b"), [(11.0, 3.0), (2.5, 7.5), (40.0, 60.0)])
+def test_every_ess_of_a_beta_is_a_plus_b(a, b):
+    # Morita et al. (2008) with the expected information under the prior (RBesT's definition): Beta(11, 3) -> 14,
+    # not the 17.2 that the information at the mode alone gives
+    e = ess(BetaMixture((1.0,), (a,), (b,)))
+    for method in ("moment", "morita", "elir"):
+        assert e[method] == pytest.approx(a + b, rel=1e-8), method
 
 
 @pytest.mark.parametrize("prior", [BetaMixture((1.0,), (11.0,), (3.0,)), NormalMixture((1.0,), (-1.8,), (0.2,))])
 def test_robustification_lowers_ess_as_weight_grows(prior):
     weights = [0.0, 0.1, 0.2, 0.4, 0.6, 0.8]
     values = [ess(robustify(prior, w, reference_sd=0.7), reference_sd=0.7) for w in weights]
-    for method in ("moment", "morita"):
+    for method in ("moment", "morita", "elir"):
         series = [v[method] for v in values]
         assert np.all(np.diff(series) < 0), (method, series)
 

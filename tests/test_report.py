@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -35,7 +36,7 @@ def test_every_section_is_present(report):
     page = report.html.read_text()
     for section in ("design", "rules", "priors", "oc", "curves", "sensitivity", "reproducibility"):
         assert f'id="{section}"' in page
-    for words in ("composite estimand", "exact-binomial", "Reichman", "R-hat", "Maximum type I error",
+    for words in ("composite estimand", "exact-binomial", "Reichman", "R-hat", "maximum type I error",
                   "Power and assurance over N", "discount", "performance goal", "dropout rate",
                   "package versions", "reproduce.py", "<svg"):
         assert words in page, words
@@ -51,8 +52,12 @@ def test_numbers_equal_the_api(report):
     assert report.numbers["assurance"][0] == api.assurance.value
     assert f"{api.assurance.value:.4f}" in page
     assert api.design_hash in page and str(design.simulation.seed) in page
-    # the maximum type I error over the null grid is the boundary value, exactly
-    assert re.search(rf"Maximum type I error over the null grid</b>: {api['Null boundary'].success.value:.4f}", page)
+    # the type I error finding is the guard's, and its number is the exact value at the null boundary
+    check = api.type_one_error
+    assert check.value == api["Null boundary"].success.value and not check.exceeds
+    assert html.escape(check.finding, quote=False) in page
+    assert re.search(rf"maximum type I error over the null is {check.value:.4f} \(exact", page)
+    assert report.numbers["max type I error"] == [check.value, 0.0]
     csv = (report.directory / "operating_characteristics.csv").read_text()
     assert "Phase 1/2 estimate" in csv and (report.directory / "design.toml").exists()
 
@@ -95,4 +100,4 @@ def test_cli_report_json_and_bad_input(tmp_path):
 def test_report_builds_for_every_shipped_example(example, tmp_path):
     out = build_report(load_design(ROOT / "examples" / example), tmp_path, n_sims=2000, pdf=False)
     page = out.html.read_text()
-    assert 'id="reproducibility"' in page and "Maximum type I error" in page
+    assert 'id="reproducibility"' in page and "maximum type I error" in page

@@ -25,6 +25,7 @@ import pandas as pd
 from planner.design import Design, design_to_toml
 from planner.engine import evaluate
 from planner.errors import DesignError
+from planner.priors import ess_text
 from planner.results import Estimate
 
 __all__ = ["build_report", "ReportOutput", "CHROMIUM"]
@@ -51,27 +52,6 @@ def _svg(chart) -> str:
     import vl_convert
 
     return vl_convert.vegalite_to_svg(chart.to_json())
-
-
-def _null_grid(design: Design) -> list[dict]:
-    """Null scenarios spanning the composite null: the boundary and values below it."""
-    if design.randomized:
-        if design.endpoint.kind == "binary":
-            values = np.linspace(0.05, 0.95, 19)
-        else:
-            c = design.scenarios[0].control
-            values = [c] if c is not None else [0.0]
-        return [{"name": f"null {v:.4g}", "treatment": float(v), "control": float(v)} for v in values]
-    goal = design.analysis.performance_goal
-    lower = getattr(design.endpoint, "better", "higher") == "lower"
-    boundary = goal
-    if design.endpoint.kind == "binary" and design.dropout.strategy == "failure":
-        boundary = min(goal / (1.0 - design.dropout.rate), 1.0)  # composite estimand at the goal
-    step = 0.05 * (abs(boundary) if boundary else 1.0)
-    values = [boundary + (i * step if lower else -i * step) for i in range(5)]
-    if design.endpoint.kind == "binary":
-        values = [v for v in values if 0.0 <= v <= 1.0]
-    return [{"name": f"null {v:.4g}", "treatment": float(v)} for v in values]
 
 
 def _curve_scenario(result) -> str | None:
@@ -137,11 +117,15 @@ def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = No
 
     # 4. operating characteristics and the null grid
     oc = ui.results_table(result)
-    null_design = design.with_changes({"scenarios": _null_grid(design), "design_prior": None, "multiple": None})
-    null_result = evaluate(null_design, n_sims=n_sims, seed=seed)
-    worst = max(null_result.results, key=lambda r: r.success.value)
-    null_table = pd.DataFrame([{"null value": r.scenario.treatment, "estimand": r.estimand[0],
-                                "P(reject)": r.success.value, "MCSE": r.success.mcse} for r in null_result.results])
+    check = result.type_one_error
+    if check is None:  # several endpoints: the primary endpoint's own null (FWER: planner evaluate --fwer)
+        primary = [sc.model_dump(exclude={"endpoints"}) for sc in design.scenarios]
+        check = evaluate(design.with_changes({"multiple": None, "design_prior": None, "scenarios": primary}),
+                         n_sims=n_sims, seed=seed).type_one_error
+    null_table = pd.DataFrame([{"treatment": g.treatment, "control": g.control, "P(success)": g.value,
+                                "MCSE": g.mcse} for g in check.grid])
+    if not design.randomized:
+        null_table = null_table.drop(columns="control")
     stages = ui.stages_table(result)
 
     # 5. curves over N
@@ -214,11 +198,18 @@ def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = No
         "design = load_design('design.toml')\n"
         f"result = evaluate(design, n_sims={n_sims}, seed={seed})\n"
         "numbers = {r.scenario.name: [r.success.value, r.success.mcse] for r in result.results}\n"
+        "check = result.type_one_error\n"
+        "if check is None:  # several endpoints: the primary endpoint's own null\n"
+        "    primary = [sc.model_dump(exclude={'endpoints'}) for sc in design.scenarios]\n"
+        "    check = evaluate(design.with_changes({'multiple': None, 'design_prior': None, 'scenarios': primary}),\n"
+        f"                     n_sims={n_sims}, seed={seed}).type_one_error\n"
+        "numbers['max type I error'] = [check.value, check.mcse]\n"
         "if result.assurance is not None:\n"
         "    numbers['assurance'] = [result.assurance.value, result.assurance.mcse]\n"
         "print(json.dumps(numbers, indent=1))\n")
     (out / "reproduce.py").write_text(script)
     numbers = {r.scenario.name: [r.success.value, r.success.mcse] for r in result.results}
+    numbers["max type I error"] = [check.value, check.mcse]
     if result.assurance is not None:
         numbers["assurance"] = [result.assurance.value, result.assurance.mcse]
     reproducibility = [("package versions", ", ".join(f"{k} {v}" for k, v in result.versions.items())),
@@ -246,7 +237,7 @@ def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = No
         summary=[(k, html.escape(str(v))) for k, v in summary], rules=[(k, html.escape(str(v))) for k, v in rules],
         looks=looks, evidence_html=_table(ui.evidence_table()), fitted_html=_table(fitted),
         design_priors=[(r, html.escape(s), _Info(i)) for r, s, i in design_prior_rows], prior_svg=prior_svg,
-        oc_html=_table(oc), max_type1=_Worst(worst), null_grid_html=_table(null_table),
+        oc_html=_table(oc), type_one_error=check, null_grid_html=_table(null_table),
         stages_html=_table(stages) if stages is not None else "", power_svg=power_svg,
         curve_scenario=html.escape(chosen or ""), assurance_svg=assurance_svg, sensitivity=sensitivity,
         reproducibility=[(k, html.escape(str(v))) for k, v in reproducibility], command=html.escape(command),
@@ -260,13 +251,8 @@ def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = No
 class _Info:
     def __init__(self, info: dict):
         self.mean, self.sd = info["mean"], info["sd"]
-        self.ess = type("Ess", (), info["ess"]) if "ess" in info else None
+        self.ess_text = ess_text(info.get("ess")).removeprefix("ESS ") if "ess" in info else ""
 
-
-class _Worst:
-    def __init__(self, r):
-        self.value, self.mcse, self.exact = r.success.value, r.success.mcse, r.success.exact
-        self.where = f"{r.scenario.name} (estimand {r.estimand[0]:.4g})"
 
 
 def _print_pdf(html_path: Path) -> Path:

@@ -16,6 +16,7 @@ from scipy import special, stats
 
 from planner.design import Design
 from planner.endpoints import AncovaSample, TrialSample
+from planner.mixtures import student_t_posterior_sf
 from planner.priors import analysis_mixture
 
 __all__ = ["ContinuousRule"]
@@ -45,17 +46,26 @@ class ContinuousRule:
             prior = analysis_mixture(an.prior, "normal", reference_sd=ep.sd)
             self.prior = prior.negated() if self.sign < 0 else prior
             self.threshold = an.threshold
+            self.unknown_variance = an.variance != "plug-in"
+            self.reference_sd = ep.sd
 
     def decide(self, sample) -> np.ndarray:
         if isinstance(sample, AncovaSample):
             return self._ancova(sample)
         if sample.control is None:
             estimate, se, df = self._one_sample(sample)
+            ss = sample.treatment.ss
         else:
             estimate, se, df = self._two_sample(sample)
+            ss = sample.treatment.ss + sample.control.ss
         if self.rule == "posterior-probability":
             with np.errstate(divide="ignore", invalid="ignore"):
-                prob = self.prior.posterior_sf(self.sign * self.null_value, self.sign * estimate, se)
+                if self.unknown_variance:
+                    c = (se / np.sqrt(ss / df)) ** 2  # 1/n or 1/n1 + 1/n2
+                    prob = student_t_posterior_sf(self.prior, self.sign * self.null_value, self.sign * estimate,
+                                                  c, ss, df, self.reference_sd)
+                else:
+                    prob = self.prior.posterior_sf(self.sign * self.null_value, self.sign * estimate, se)
             return (df >= 1) & (prob > self.threshold)
         with np.errstate(divide="ignore", invalid="ignore"):
             t = self.sign * (estimate - self.null_value) / se
