@@ -7,6 +7,8 @@ upload or a bad edit shows an error and leaves the last good design in place.
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from planner import DesignError, parse_design_text, ui
@@ -14,7 +16,7 @@ from planner.rules.catalog import rules_for
 
 st.set_page_config(page_title="Zimislecel phase 3 planner", layout="wide")
 
-MAX_APP_SIMS = 200_000
+MAX_APP_SIMS = ui.SIMS_CHOICES[-1]
 
 
 # --- cached calls into the planner (arguments are plain values; bounded caches) -------------------
@@ -79,11 +81,12 @@ def sidebar() -> None:
     with st.sidebar:
         st.header("Design file")
         examples = ui.example_designs()
-        choice = st.selectbox("Shipped design", list(examples), key="example_choice",
-                              index=list(examples).index(s.base_name) if s.base_name in examples else 0)
-        if choice != s.base_name and choice in examples and st.session_state.get("last_choice") != choice:
-            st.session_state.last_choice = choice
-            _load(examples[choice], choice)
+        # a shipped design is loaded only when the user picks one (not whenever the box differs from the
+        # current design, which would drop an uploaded or pasted design on the next rerun)
+        st.selectbox("Shipped design", list(examples), key="example_choice",
+                     index=list(examples).index(s.base_name) if s.base_name in examples else 0,
+                     on_change=lambda: _load(examples[st.session_state.example_choice],
+                                             st.session_state.example_choice))
         uploaded = st.file_uploader("Load a design (TOML)", type=["toml"], key="upload")
         if uploaded is not None and st.session_state.get("last_upload") != uploaded.file_id:
             st.session_state.last_upload = uploaded.file_id
@@ -108,6 +111,30 @@ def current_design():
         return ui.apply_edits(s.base_toml, {})
 
 
+def _calibrate(toml_text: str) -> None:
+    """Button callback (runs before the widgets are drawn): set the threshold widget to the calibrated value."""
+    from planner.search import calibrate_threshold
+
+    try:
+        out = calibrate_threshold(parse_design_text(toml_text))
+    except DesignError as err:
+        st.session_state.calibration_note = "Calibration failed: " + "; ".join(err.problems)
+        return
+    threshold = math.ceil(out["threshold"] * 1e4) / 1e4  # rounded up to the widget's 4 decimals: never above alpha
+    if threshold > 0.9999:
+        st.session_state.calibration_note = (f"The calibrated threshold {out['threshold']:.6f} is above the "
+                                             "largest the field takes (0.9999); edit the design file.")
+        return
+    # the current design (with every edit) becomes the base, with the calibrated threshold; the threshold
+    # field then follows the base while every other field keeps what the user set
+    design = parse_design_text(toml_text).with_changes({"analysis.threshold": threshold})
+    st.session_state.base_toml = ui.to_toml(design)
+    st.session_state.pop("w_threshold", None)
+    st.session_state.calibration_note = (f"Threshold set to {threshold:.4f} (calibrated {out['threshold']:.6f}; "
+                                         f"maximum type I error {out['max_type_one_error']:.4f} <= alpha "
+                                         f"{out['alpha']:g}).")
+
+
 # --- pages -------------------------------------------------------------------------------------------
 def design_page() -> None:
     from planner.plots import curve_chart, curve_frame
@@ -115,70 +142,65 @@ def design_page() -> None:
     sidebar()
     s = _state()
     base = parse_design_text(s.base_toml)
+    for key, value in ui.widget_defaults(base).items():  # widgets show the current design (one source of truth)
+        st.session_state.setdefault(key, value)
     st.title("Zimislecel phase 3 planner")
     st.caption(base.description or base.name)
     left, right = st.columns([1, 2])
     edits = {}
     with left:
         st.subheader("Design")
-        edits["arms.n"] = st.number_input("Participants (total N)", 2, 5000, base.arms.n, step=1, key="w_n")
+        edits["arms.n"] = st.number_input("Participants (total N)", 2, 5000, step=1, key="w_n")
         if base.randomized:
-            ratio = st.number_input("Allocation treatment : control (x : 1)", 0.25, 4.0,
-                                    float(base.arms.allocation[0] / base.arms.allocation[1]), 0.25, key="w_alloc")
+            ratio = st.number_input("Allocation treatment : control (x : 1)", 0.25, 4.0, step=0.25, key="w_alloc")
             edits["arms.allocation"] = [ratio, 1.0]
-        edits["dropout.rate"] = st.slider("Dropout by one year", 0.0, 0.5, float(base.dropout.rate), 0.01,
-                                          key="w_dropout")
+        edits["dropout.rate"] = st.slider("Dropout by one year", 0.0, 0.5, step=0.01, key="w_dropout")
         strategies = ["failure", "missing"]
         edits["dropout.strategy"] = st.selectbox(
-            "Dropouts are", strategies, strategies.index(base.dropout.strategy), key="w_strategy",
+            "Dropouts are", strategies, key="w_strategy",
             format_func=lambda v: {"failure": "failures (composite estimand)", "missing": "missing (completers)"}[v])
         rules = rules_for(base.endpoint.kind, base.arms.kind)
         if base.interim is None and base.multiple is None:
-            edits["analysis.rule"] = st.selectbox("Decision rule", rules, rules.index(base.analysis.rule),
-                                                  key="w_rule")
-        edits["analysis.alpha"] = st.number_input("One-sided alpha", 0.001, 0.2, float(base.analysis.alpha), 0.005,
-                                                  format="%.3f", key="w_alpha")
+            edits["analysis.rule"] = st.selectbox("Decision rule", rules, key="w_rule")
+        edits["analysis.alpha"] = st.number_input("One-sided alpha", 0.001, 0.2, step=0.005, format="%.3f",
+                                                  key="w_alpha")
         if base.analysis.performance_goal is not None:
             edits["analysis.performance_goal"] = st.number_input(
-                "Performance goal", value=float(base.analysis.performance_goal), step=0.05, key="w_goal")
+                "Performance goal", step=0.05, key="w_goal")
         if base.rule_info.bayesian or edits.get("analysis.rule") == "posterior-probability":
             edits["analysis.threshold"] = st.number_input(
-                "Posterior probability threshold", 0.5, 0.9999, float(base.analysis.threshold or 0.975), 0.005,
-                format="%.4f", key="w_threshold")
+                "Posterior probability threshold", 0.5, 0.9999, step=0.005, format="%.4f", key="w_threshold")
         if base.design_prior is not None and base.design_prior.treatment.family == "fitted":
             st.markdown("**Design prior** (what may be true): fitted to the evidence, discounted")
             edits["design_prior.treatment.a0"] = st.slider(
-                "Weight of the phase 1/2 evidence (power prior a0)", 0.05, 1.0,
-                float(base.design_prior.treatment.a0), 0.05, key="w_a0")
+                "Weight of the phase 1/2 evidence (power prior a0)", 0.05, 1.0, step=0.05, key="w_a0")
             edits["design_prior.treatment.robust_weight"] = st.slider(
-                "Robust (vague) component weight", 0.0, 0.95, float(base.design_prior.treatment.robust_weight), 0.05,
-                key="w_robust")
+                "Robust (vague) component weight", 0.0, 0.95, step=0.05, key="w_robust")
         from planner.rules.catalog import RULES
 
         rule_now = edits.get("analysis.rule", base.analysis.rule)
         if RULES[rule_now].sequential or (RULES[rule_now].bayesian and base.endpoint.kind != "count"):
-            looks = st.selectbox("Interim look", ["none", "one interim look"], key="w_interim",
-                                 index=0 if base.interim is None else 1)
+            looks = st.selectbox("Interim look", ["none", "one interim look"], key="w_interim")
             if looks == "none":
                 edits["interim"] = {} if base.interim is not None else None
             else:
-                fraction = st.slider("Interim at this fraction of participants", 0.2, 0.8,
-                                     float(base.interim.fractions[0]) if base.interim else 0.5, 0.05,
-                                     key="w_fraction")
+                fraction = st.slider("Interim at this fraction of participants", 0.2, 0.8, step=0.05, key="w_fraction")
                 bayes = RULES[rule_now].bayesian
-                futility = st.checkbox("Stop early for futility", value=bool(base.interim and
-                                                                              base.interim.futility != "none"),
-                                       key="w_futility",
+                futility = st.checkbox("Stop early for futility", key="w_futility",
                                        help=("predictive probability of final success below 10%" if bayes else
                                              "conditional power under the current trend below 10% (non-binding)"))
-                edits["interim"] = {
-                    "fractions": [fraction, 1.0],
-                    "futility": ("predictive-probability" if bayes else "conditional-power") if futility else "none",
-                    "futility_threshold": 0.1,
-                } | ({} if bayes else {"spending": base.interim.spending if base.interim else "obrien-fleming"})
+                kept = base.interim.model_dump(mode="json", exclude_none=True) if base.interim else {}
+                if len(kept.get("fractions", [0, 1])) != 2:
+                    kept = {}  # the one-look editor replaces a design with several looks
+                futility_kind = ("predictive-probability" if bayes else "conditional-power") if futility else "none"
+                if futility and kept.get("futility", "none") != "none":
+                    futility_kind = kept["futility"]  # keep the design's own futility rule
+                kept = {k: v for k, v in kept.items() if futility or k not in ("futility_counts", "binding")}
+                edits["interim"] = kept | {"fractions": [fraction, 1.0], "futility": futility_kind} | (
+                    {"futility_threshold": kept.get("futility_threshold", 0.1)} if futility else {})
         n_sims = st.select_slider("Simulated trials per scenario (simulated designs)",
-                                  [2_000, 5_000, 10_000, 20_000, 50_000, 100_000, MAX_APP_SIMS],
-                                  value=min(20_000, base.simulation.n_sims), key="w_sims")
+                                  list(ui.SIMS_CHOICES),
+                                  key="w_sims")
         st.markdown("**Scenarios** (true values per arm); edit the table")
         import pandas as pd
 
@@ -209,14 +231,27 @@ def design_page() -> None:
         st.subheader("Operating characteristics")
         with st.spinner("Computing..."):
             result = run_evaluation(toml_text, int(n_sims), design.simulation.seed)
+        check = result.type_one_error
+        if check is not None and check.exceeds:
+            st.error(check.message, icon="🚩")
         cards = [(f"Power: {r.scenario.name}", r.success) for r in result.results if not r.is_null][:3]
-        worst_null = max((r for r in result.results if r.is_null), key=lambda r: r.success.value, default=None)
-        if worst_null is not None:
-            cards.append((f"Type I error: {worst_null.scenario.name}", worst_null.success))
         if result.assurance is not None:
             cards.append(("Assurance (design prior)", result.assurance))
         for col, (label, est) in zip(st.columns(len(cards)), cards, strict=True):
             col.metric(label, f"{est.value:.4f}", help="exact" if est.exact else f"Monte Carlo SE {est.mcse:.4f}")
+        if check is not None:
+            how = "exact" if check.exact else f"Monte Carlo SE {check.mcse:.4f}"
+            label = ("Type I error (maximum over the null)" if design.rule_info.bayesian
+                     else f"Maximum type I error (alpha {design.analysis.alpha:g})")
+            st.metric(label, f"{check.value:.4f}", help=f"{how}; at treatment {check.at.treatment:.4g}. "
+                      + check.finding, delta=("above alpha" if check.exceeds else "within alpha"),
+                      delta_color="inverse" if check.exceeds else "normal")
+            if design.rule_info.bayesian:
+                st.button("Calibrate the threshold to alpha", key="calibrate", on_click=_calibrate,
+                          args=(toml_text,), help="The smallest posterior threshold whose maximum type I error over "
+                          "the null (estimand scale, dropout included) is at most alpha.")
+            if st.session_state.get("calibration_note"):
+                st.info(st.session_state.calibration_note)
         st.dataframe(ui.results_table(result), hide_index=True, key="results_table",
                      column_config={"P(success)": st.column_config.NumberColumn(format="%.4f"),
                                     "MCSE": st.column_config.NumberColumn(format="%.4f")})

@@ -31,6 +31,32 @@ def example_designs() -> dict[str, str]:
     return {f.name: f.read_text() for f in files}
 
 
+SIMS_CHOICES = (2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000)  # the app's simulation-count choices
+
+
+def widget_defaults(design: Design) -> dict[str, Any]:
+    """The value of every Design-page field for ``design``: the app sets them when a design is loaded, so every
+    field shows the design the user chose (rule, threshold, priors and interim included)."""
+    an = design.analysis
+    out: dict[str, Any] = {
+        "w_n": design.arms.n, "w_dropout": float(design.dropout.rate), "w_strategy": design.dropout.strategy,
+        "w_rule": an.rule, "w_alpha": float(an.alpha), "w_threshold": float(an.threshold or 0.975),
+        "w_interim": "none" if design.interim is None else "one interim look",
+        "w_fraction": float(design.interim.fractions[0]) if design.interim else 0.5,
+        "w_futility": bool(design.interim and design.interim.futility != "none"),
+        "w_sims": max([c for c in SIMS_CHOICES if c <= min(20_000, design.simulation.n_sims)] or [SIMS_CHOICES[0]]),
+    }
+    if design.randomized:
+        out["w_alloc"] = float(design.arms.allocation[0] / design.arms.allocation[1])
+    if an.performance_goal is not None:
+        out["w_goal"] = float(an.performance_goal)
+    prior = design.design_prior.treatment if design.design_prior is not None else None
+    if prior is not None and prior.family == "fitted":
+        out["w_a0"] = float(prior.a0)
+        out["w_robust"] = float(prior.robust_weight)
+    return out
+
+
 def apply_edits(base_toml: str, edits: dict[str, Any]) -> Design:
     """The base design with the user's edits (dotted paths) applied and validated."""
     design = parse_design_text(base_toml, origin="design")

@@ -123,3 +123,43 @@ def test_key_secondaries_are_shown():
     assert not at.exception
     tables = [d.value for d in at.dataframe if "all rejected" in d.value.columns]
     assert tables and "Phase 1/2 effects" in set(tables[0]["scenario"])
+
+
+def load_text(at: AppTest, text: str) -> AppTest:
+    at.text_area(key="pasted").set_value(text)
+    at.button(key="load_pasted").click().run()
+    return at
+
+
+def test_type_one_error_banner_and_calibrate_button():
+    """An uncalibrated Bayesian design shows a red banner beside the cards with the exact maximum type I error;
+    the calibrate button sets a threshold that holds alpha and the banner goes, other edits kept."""
+    from planner.design import design_to_toml
+
+    design = load_design(ROOT / "examples" / "zimislecel_single_arm_bayes.toml").with_changes(
+        {"analysis.threshold": 0.975})
+    at = load_text(AppTest.from_file(APP, default_timeout=120).run(), design_to_toml(design))
+    assert not at.exception
+    api = evaluate(design).type_one_error
+    banners = [e.value for e in at.error if "TYPE I ERROR ABOVE ALPHA" in e.value]
+    assert banners and f"{api.value:.4f}" in banners[0]
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Type I error (maximum over the null)"] == f"{api.value:.4f}"
+    at.number_input(key="w_n").set_value(60).run()  # an edit the calibration must keep
+    at.button(key="calibrate").click().run()
+    assert not at.exception
+    assert not [e for e in at.error if "TYPE I ERROR ABOVE ALPHA" in e.value]
+    assert at.number_input(key="w_n").value == 60
+    threshold = at.number_input(key="w_threshold").value
+    calibrated = evaluate(design.with_changes({"arms.n": 60, "analysis.threshold": threshold}))
+    assert not calibrated.type_one_error.exceeds
+    assert {m.label: m.value for m in at.metric}["Type I error (maximum over the null)"] == \
+        f"{calibrated.type_one_error.value:.4f}"
+
+
+def test_frequentist_design_shows_its_maximum_type_one_error_without_a_banner():
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    api = evaluate(load_design(ROOT / "examples" / "zimislecel_single_arm.toml")).type_one_error
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Maximum type I error (alpha 0.025)"] == f"{api.value:.4f}"
+    assert not [e for e in at.error if "TYPE I ERROR" in e.value]

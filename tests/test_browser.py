@@ -129,3 +129,51 @@ def test_app_start_does_not_import_pymc():
             "print(bool(at.exception), any(m in sys.modules for m in ('pymc', 'pytensor', 'arviz')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out[-2:] == ["False", "False"]
+
+
+def test_browser_upload_of_an_uncalibrated_design_shows_the_banner_then_calibrates(server, artifacts, tmp_path):
+    """A real upload: the red banner with the exact maximum type I error beside the cards; an edit after the
+    upload keeps the uploaded design; the calibrate button removes the banner with a threshold that holds alpha."""
+    from planner.design import design_to_toml
+
+    url, _ = server
+    design = load_design(ROOT / "examples" / "zimislecel_single_arm_bayes.toml").with_changes(
+        {"analysis.threshold": 0.975, "name": "uploaded uncalibrated"})
+    path = tmp_path / "uncalibrated.toml"
+    path.write_text(design_to_toml(design))
+    check = evaluate(design).type_one_error
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        page.locator("[data-testid='stMetric']").first.wait_for(timeout=120_000)
+        page.locator("input[type=file]").first.set_input_files(str(path))
+        banner = page.locator("[data-testid='stAlert']", has_text="TYPE I ERROR ABOVE ALPHA").first
+        banner.wait_for(timeout=60_000)
+        assert f"{check.value:.4f}" in banner.inner_text()
+        assert metric_value(page, "Type I error (maximum over the null)") == f"{check.value:.4f}"
+        page.screenshot(path=str(artifacts / "type_one_error_banner.png"), full_page=True)
+        box = page.get_by_label("Participants (total N)")
+        box.fill("60")
+        box.press("Enter")
+        edited = design.with_changes({"arms.n": 60})
+        want = f"{evaluate(edited).type_one_error.value:.4f}"
+        deadline = time.time() + 60
+        while metric_value(page, "Type I error (maximum over the null)") != want:
+            if time.time() >= deadline:
+                page.screenshot(path=str(artifacts / "upload_edit_failure.png"), full_page=True)
+            assert time.time() < deadline, ("the uploaded design was not kept through the edit: shows "
+                                            f"{metric_value(page, 'Type I error (maximum over the null)')}, want {want}")
+            time.sleep(0.05)
+        page.get_by_role("button", name="Calibrate the threshold to alpha").click()
+        page.locator("[data-testid='stAlert']", has_text="Threshold set to").first.wait_for(timeout=60_000)
+        threshold = float(page.get_by_label("Posterior probability threshold").input_value())
+        calibrated = evaluate(edited.with_changes({"analysis.threshold": threshold})).type_one_error
+        assert not calibrated.exceeds
+        deadline = time.time() + 60
+        while metric_value(page, "Type I error (maximum over the null)") != f"{calibrated.value:.4f}":
+            assert time.time() < deadline, "the calibrated numbers were not shown"
+            time.sleep(0.05)
+        assert page.locator("[data-testid='stAlert']", has_text="TYPE I ERROR ABOVE ALPHA").count() == 0
+        page.screenshot(path=str(artifacts / "type_one_error_calibrated.png"), full_page=True)
+        browser.close()
