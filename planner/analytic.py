@@ -91,8 +91,16 @@ def n_two_proportions(p1: float, p2: float, alpha: float, power: float) -> float
 
 
 def power_nb_rate_ratio(rate_t: float, rate_c: float, n_t: float, n_c: float, exposure: float,
-                        dispersion: float, alpha: float) -> float:
-    """Power of the one-sided Wald test that the treatment rate is lower (Zhu & Lakkis, true-rate variance)."""
+                        dispersion: float, alpha: float, variance: str = "true-rates") -> float:
+    """Power of the one-sided Wald test that the treatment rate is lower (Zhu and Lakkis 2014, eq. 4):
+    Phi((-log RR - z_{1-alpha} sqrt(V0)) / sqrt(V1)), V1 at the true rates, V0 under H0 by ``variance``:
+    'true-rates' (V0 = V1), 'control-rate' (both arms at the control rate) or 'restricted' (both at the
+    pooled rate (n_t mu_t + n_c mu_c) / (n_t + n_c))."""
     mu_t, mu_c = rate_t * exposure, rate_c * exposure
-    var = (1 / mu_t + dispersion) / n_t + (1 / mu_c + dispersion) / n_c
-    return float(special.ndtr(-math.log(rate_t / rate_c) / math.sqrt(var) - _z(1 - alpha)))
+    v1 = (1 / mu_t + dispersion) / n_t + (1 / mu_c + dispersion) / n_c
+    if variance == "true-rates":
+        v0 = v1
+    else:
+        mu0 = mu_c if variance == "control-rate" else (n_t * mu_t + n_c * mu_c) / (n_t + n_c)
+        v0 = (1 / mu0 + dispersion) * (1 / n_t + 1 / n_c)
+    return float(special.ndtr((-math.log(rate_t / rate_c) - _z(1 - alpha) * math.sqrt(v0)) / math.sqrt(v1)))

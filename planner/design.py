@@ -216,6 +216,9 @@ class Analysis(_Spec):
     )
     prior: Prior | None = Field(None, description="analysis prior (treatment arm, or the difference)")
     control_prior: BetaPrior | None = Field(None, description="analysis prior of the control arm (binary)")
+    nb_variance: Literal["true-rates", "control-rate", "restricted"] | None = Field(
+        None, description="nb-wald: the variance of the log rate ratio (Zhu and Lakkis 2014): each arm's rate "
+                          "('true-rates', default), the control rate ('control-rate') or the rate restricted to H0")
     variance: Literal["unknown", "plug-in"] | None = Field(
         None, description="Bayesian rules on a continuous endpoint: 'unknown' (default; Normal-inverse-gamma, "
                           "Student-t posterior: with a flat prior the t test) or 'plug-in' (the sample sd as known)")
@@ -239,11 +242,19 @@ class Interim(_Spec):
     """
 
     fractions: tuple[Annotated[Float, Field(gt=0.0, le=1.0)], ...] = Field(min_length=2, max_length=10)
-    spending: Literal["obrien-fleming", "pocock", "hsd", "custom"] = "obrien-fleming"
+    spending: Literal["obrien-fleming", "pocock", "hsd", "custom", "wang-tsiatis"] = "obrien-fleming"
     gamma: Float | None = Field(None, description="Hwang-Shih-DeCani parameter (spending = 'hsd')")
+    delta: Annotated[Float, Field(ge=0.0, le=0.5)] | None = Field(
+        None, description="Wang-Tsiatis parameter (spending = 'wang-tsiatis'): classical boundaries "
+                          "c t^(delta - 1/2); 0 = O'Brien-Fleming, 0.5 = Pocock")
     cumulative_alpha: tuple[Annotated[Float, Field(ge=0.0)], ...] | None = Field(
         None, description="cumulative alpha spent at each look (spending = 'custom')")
-    futility: Literal["none", "conditional-power", "predictive-probability", "counts"] = "none"
+    futility: Literal["none", "conditional-power", "predictive-probability", "counts", "beta-spending"] = "none"
+    beta: Annotated[Float, Field(gt=0.0, lt=0.5)] = Field(
+        0.2, description="futility = 'beta-spending': the type II error spent over the looks (power 1 - beta)")
+    beta_spending: Literal["obrien-fleming", "pocock", "hsd"] = Field(
+        "obrien-fleming", description="futility = 'beta-spending': the spending function of beta")
+    gamma_beta: Float | None = Field(None, description="Hwang-Shih-DeCani parameter of beta spending")
     futility_threshold: Annotated[Float, Field(gt=0.0, lt=1.0)] = Field(
         0.1, description="stop for futility when conditional power (current trend) or the predictive "
                          "probability of final success is below this")
@@ -444,6 +455,8 @@ def _cross_field_problems(d: Design):
         if an.variance is not None and ep.kind != "continuous":
             yield f"analysis.variance: only used on a continuous endpoint, got {an.variance!r} for a {ep.kind} one"
     else:
+        if an.nb_variance is not None and an.rule != "nb-wald":
+            yield f"analysis.nb_variance: only used by the nb-wald rule, got rule {an.rule!r}"
         for name in ("threshold", "prior", "control_prior", "variance"):
             if getattr(an, name) is not None:
                 yield f"analysis.{name}: not used by the frequentist rule {an.rule!r}; remove it"
@@ -533,8 +546,9 @@ def _interim_problems(d: Design):
             yield "dropout.strategy: Bayesian interim looks on a continuous endpoint need 'missing'"
         if it.futility == "conditional-power":
             yield "interim.futility: a Bayesian rule uses 'predictive-probability' (or 'none')"
-        if it.spending != "obrien-fleming" or it.gamma is not None or it.cumulative_alpha is not None or it.binding:
-            yield "interim: spending, gamma, cumulative_alpha and binding apply to frequentist rules only"
+        if (it.spending != "obrien-fleming" or it.gamma is not None or it.cumulative_alpha is not None or it.binding
+                or it.delta is not None):
+            yield "interim: spending, gamma, delta, cumulative_alpha and binding apply to frequentist rules only"
         return
     if it.efficacy_threshold is not None:
         yield "interim.efficacy_threshold: only used by Bayesian rules"
@@ -571,6 +585,19 @@ def _interim_problems(d: Design):
 
         yield (f"analysis.rule: {d.analysis.rule!r} has no group sequential version; "
                f"with interim looks use one of {', '.join(SEQUENTIAL_RULES)} or posterior-probability")
+    if it.spending == "wang-tsiatis" and it.delta is None:
+        yield "interim.delta: required for Wang-Tsiatis boundaries (0 = O'Brien-Fleming, 0.5 = Pocock)"
+    if it.spending != "wang-tsiatis" and it.delta is not None:
+        yield f"interim.delta: only used with spending = 'wang-tsiatis', got spending = {it.spending!r}"
+    if it.futility == "beta-spending":
+        if exact_binomial:
+            yield "interim.futility: 'beta-spending' applies to normal-theory rules; exact-binomial uses counts"
+        if it.spending not in ("obrien-fleming", "pocock", "hsd"):
+            yield f"interim.spending: beta spending goes with alpha spending functions, got {it.spending!r}"
+        if it.beta_spending == "hsd" and it.gamma_beta is None:
+            yield "interim.gamma_beta: required for Hwang-Shih-DeCani beta spending (e.g. -2)"
+    if it.gamma_beta is not None and not (it.futility == "beta-spending" and it.beta_spending == "hsd"):
+        yield "interim.gamma_beta: only used with futility = 'beta-spending' and beta_spending = 'hsd'"
     if it.spending == "hsd" and it.gamma is None:
         yield "interim.gamma: required for Hwang-Shih-DeCani spending (e.g. -4)"
     if it.spending != "hsd" and it.gamma is not None:

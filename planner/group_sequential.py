@@ -22,7 +22,13 @@ from planner.endpoints.continuous import NormalArm, simulate_normal_arm
 from planner.endpoints.count import CountArm, simulate_count_arm
 from planner.exact import multistage_for
 from planner.randomness import BlockStreams
-from planner.sequential import Boundaries, conditional_power_futility, efficacy_boundaries
+from planner.sequential import (
+    Boundaries,
+    beta_spending_boundaries,
+    conditional_power_futility,
+    efficacy_boundaries,
+    wang_tsiatis_boundaries,
+)
 
 __all__ = ["SequentialTally", "BayesianLooks", "NormalBayesianLooks", "describe_looks", "boundaries_for", "simulate_sequential", "look_statistic"]
 
@@ -30,16 +36,26 @@ ARMS = ("treatment", "control")
 
 
 @cache
-def _boundaries(fractions, alpha, spending, gamma, cumulative, futility, threshold, binding) -> Boundaries:
-    plain = efficacy_boundaries(fractions, alpha, spending, gamma=gamma, cumulative=cumulative)
-    if futility == "none":
+def _boundaries(fractions: tuple[float, ...], alpha: float, it) -> Boundaries:
+    """z-scale boundaries of an [interim] section at information ``fractions`` (cached per design)."""
+    if it.futility == "beta-spending":
+        return beta_spending_boundaries(fractions, alpha, it.beta, it.spending, it.beta_spending, gamma=it.gamma,
+                                        gamma_beta=it.gamma_beta, binding=it.binding).boundaries
+    if it.spending == "wang-tsiatis":
+        plain = wang_tsiatis_boundaries(fractions, alpha, it.delta)
+        spend, cumulative = "custom", plain.alpha_spent  # binding futility re-spends the same alpha per look
+    else:
+        spend, cumulative = it.spending, it.cumulative_alpha
+        plain = efficacy_boundaries(fractions, alpha, spend, gamma=it.gamma, cumulative=cumulative)
+    if it.futility == "none":
         return plain
+    threshold = it.futility_threshold
     lower = conditional_power_futility(plain, threshold)
-    if binding:
+    if it.binding:
         # iterate: futility bounds depend on the final boundary, which depends on them
         b = plain
         for _ in range(50):
-            new = efficacy_boundaries(fractions, alpha, spending, gamma=gamma, cumulative=cumulative, futility=lower)
+            new = efficacy_boundaries(fractions, alpha, spend, gamma=it.gamma, cumulative=cumulative, futility=lower)
             lower = conditional_power_futility(new, threshold)
             if abs(new.efficacy[-1] - b.efficacy[-1]) < 1e-10:
                 break
@@ -48,15 +64,26 @@ def _boundaries(fractions, alpha, spending, gamma, cumulative, futility, thresho
     return Boundaries(plain.fractions, plain.efficacy, lower, plain.alpha_spent, False)
 
 
+def information_fractions(design: Design) -> tuple[float, ...]:
+    """Information fractions of the planned looks: information is proportional to 1 / (sum over arms of 1 / n)."""
+    looks = np.array(design.look_sizes, dtype=float)
+    info = 1.0 / np.sum(1.0 / looks, axis=1)
+    return tuple(float(x) for x in info / info[-1])
+
+
 def boundaries_for(design: Design) -> Boundaries:
     """The z-scale boundaries of a design's looks, at the information fractions of its planned stage sizes."""
+    return _boundaries(information_fractions(design), design.analysis.alpha, design.interim)
+
+
+def beta_spending_inflation(design: Design) -> float | None:
+    """Maximum-information inflation factor implied by beta-spending futility (None for other designs)."""
     it = design.interim
-    looks = np.array(design.look_sizes, dtype=float)
-    # information is proportional to 1 / (sum over arms of 1 / n_arm)
-    info = 1.0 / np.sum(1.0 / looks, axis=1)
-    fractions = tuple(float(x) for x in info / info[-1])
-    return _boundaries(fractions, design.analysis.alpha, it.spending, it.gamma, it.cumulative_alpha,
-                       it.futility, it.futility_threshold, it.binding)
+    if it is None or it.futility != "beta-spending":
+        return None
+    return beta_spending_boundaries(information_fractions(design), design.analysis.alpha, it.beta, it.spending,
+                                    it.beta_spending, gamma=it.gamma, gamma_beta=it.gamma_beta,
+                                    binding=it.binding).inflation_factor
 
 
 def _combine(a, b):
@@ -109,11 +136,10 @@ def look_statistic(design: Design, sample: TrialSample) -> tuple[np.ndarray, np.
             df = t.n + c.n - 2
             stat = sign * (t.mean - c.mean) / np.sqrt((t.ss + c.ss) / df * (1 / t.n + 1 / c.n))
             return np.nan_to_num(stat, nan=-np.inf), df
-        from planner.rules.count import _log_rate_and_var
+        from planner.rules.count import log_rate_ratio_z
 
-        lt, vt = _log_rate_and_var(t, design.endpoint.dispersion)
-        lc, vc = _log_rate_and_var(c, design.endpoint.dispersion)
-        return np.nan_to_num(sign * (lt - lc) / np.sqrt(vt + vc), nan=-np.inf), None
+        z = log_rate_ratio_z(t, c, design.endpoint.dispersion, design.analysis.nb_variance or "true-rates")
+        return np.nan_to_num(sign * z, nan=-np.inf), None
 
 
 @cache
@@ -302,9 +328,13 @@ def describe_looks(design: Design) -> dict:
     for k, (f, c, lo) in enumerate(zip(b.fractions, b.efficacy, b.futility, strict=True)):
         fut = "" if not np.isfinite(lo) else f", fut z<{lo:.2f}"
         labels.append(f"look {k + 1} (t={f:.2f}, z>={c:.2f}{fut})")
-    return {"labels": labels, "participants": [sum(look) for look in looks],
-            "information_fractions": list(b.fractions), "efficacy_z": list(b.efficacy),
-            "futility_z": [float(x) for x in b.futility], "cumulative_alpha": list(b.alpha_spent)}
+    out = {"labels": labels, "participants": [sum(look) for look in looks],
+           "information_fractions": list(b.fractions), "efficacy_z": list(b.efficacy),
+           "futility_z": [float(x) for x in b.futility], "cumulative_alpha": list(b.alpha_spent)}
+    inflation = beta_spending_inflation(design)
+    if inflation is not None:
+        out["beta_spending_inflation_factor"] = inflation
+    return out
 
 
 @cache

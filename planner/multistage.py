@@ -53,7 +53,7 @@ from scipy import stats
 
 from planner.design import Design
 from planner.errors import DesignError
-from planner.sequential import spending
+from planner.sequential import spending, wang_tsiatis_boundaries
 
 __all__ = ["CountBoundaries", "MultistageOC", "MultistageBinary", "multistage_available", "MAX_PATHS"]
 
@@ -170,7 +170,12 @@ class MultistageBinary:
         self.futility_kind = it.futility
         self._cache: dict[tuple[int, ...], CountBoundaries] = {}
         self._nonbinding: dict[tuple[int, ...], tuple[int, ...]] = {}
-        if self.rule == "exact-binomial":
+        if self.rule == "exact-binomial" and it.spending == "wang-tsiatis":
+            # spend per look what the classical Wang-Tsiatis boundaries spend at these fractions
+            self.spent = np.array(wang_tsiatis_boundaries(np.array(self.planned) / self.n, an.alpha,
+                                                          it.delta).alpha_spent)
+            self.spent[-1] = an.alpha
+        elif self.rule == "exact-binomial":
             self.spent = spending(it.spending, an.alpha, np.array(self.planned) / self.n, it.gamma,
                                   it.cumulative_alpha)
             self.spent[-1] = an.alpha if it.spending != "custom" else self.spent[-1]

@@ -13,6 +13,10 @@ References
 Lan KKG, DeMets DL. Discrete sequential boundaries for clinical trials. Biometrika 1983;70:659-63.
 Hwang IK, Shih WJ, DeCani JS. Group sequential designs using a family of type I error
 probability spending functions. Statistics in Medicine 1990;9:1439-45.
+Wang SK, Tsiatis AA. Approximately optimal one-parameter boundaries for group sequential trials.
+Biometrics 1987;43:193-9 (the Delta family: Delta = 0 O'Brien-Fleming, 0.5 Pocock).
+Pampallona S, Tsiatis AA, Kim K. Interim monitoring of group sequential trials using spending functions
+for the type I and type II error probabilities. Drug Inf J 2001;35:1113-21 (beta spending).
 Jennison C, Turnbull BW. Group Sequential Methods with Applications to Clinical Trials.
 Chapman & Hall/CRC 2000, ch. 7 (spending functions) and ch. 19 (numerical computations).
 """
@@ -25,7 +29,7 @@ import numpy as np
 from scipy import optimize, special
 
 __all__ = ["spending", "Boundaries", "efficacy_boundaries", "crossing_probabilities", "inflation_factor",
-           "conditional_power_futility"]
+           "conditional_power_futility", "wang_tsiatis_boundaries", "beta_spending_boundaries", "BetaSpendingDesign"]
 
 GRID_POINTS = 401  # odd, for Simpson's rule; boundaries agree with rpact to about 1e-7
 WIDTH = 9.0  # the grid covers mean +- WIDTH standard deviations
@@ -108,6 +112,9 @@ class _Recursion:
         mean_hi = x.max() + self.drift * dt
         lo = max(lower_z * np.sqrt(self.t[k]), mean_lo - WIDTH * sd)
         hi = min(upper_z * np.sqrt(self.t[k]), mean_hi + WIDTH * sd)
+        if hi <= lo:  # nothing continues
+            y = np.full(GRID_POINTS, lo)
+            return y, np.zeros(GRID_POINTS), np.zeros(GRID_POINTS)
         y, wy = _simpson(lo, hi)
         kernel = np.exp(-0.5 * ((y[:, None] - x[None, :] - self.drift * dt) / sd) ** 2) / (sd * np.sqrt(2 * np.pi))
         return y, wy, kernel @ (w * dens)
@@ -119,6 +126,8 @@ def _restrict(rec: _Recursion, lower_z: float, upper_z: float):
     mean, sd = rec.drift * t1, np.sqrt(t1)
     lo = max(lower_z * sd, mean - WIDTH * sd)
     hi = min(upper_z * sd, mean + WIDTH * sd)
+    if hi <= lo:  # nothing continues
+        return np.full(GRID_POINTS, lo), np.zeros(GRID_POINTS), np.zeros(GRID_POINTS)
     y, wy = _simpson(lo, hi)
     return y, wy, np.exp(-0.5 * ((y - mean) / sd) ** 2) / (sd * np.sqrt(2 * np.pi))
 
@@ -219,3 +228,112 @@ def conditional_power_futility(b: Boundaries, threshold: float, drift: float | N
             z = (c - drift * (1 - tk) - q * np.sqrt(1 - tk)) / np.sqrt(tk)
         out.append(float(z))
     return tuple(out) + (-np.inf,)
+
+
+def wang_tsiatis_boundaries(fractions, alpha: float, delta: float) -> Boundaries:
+    """Classical Wang-Tsiatis boundaries c_k = C t_k^(Delta - 1/2), C such that the level is exactly alpha.
+
+    Delta = 0 gives O'Brien and Fleming's (1979) boundaries, Delta = 0.5 Pocock's (1977) constant ones
+    (rpact's typeOfDesign "WT", "OF" and "P"). The cumulative alpha spent at each look is reported.
+    """
+    t = np.asarray(fractions, dtype=float)
+    shape = t ** (delta - 0.5)
+
+    def level(c: float) -> float:
+        b = Boundaries(tuple(t), tuple(c * shape), tuple(np.full(t.size, -np.inf)), tuple(np.zeros(t.size)))
+        return float(crossing_probabilities(b, 0.0)[0].sum())
+
+    c = optimize.brentq(lambda v: level(v) - alpha, 0.5, 12.0, xtol=1e-13)
+    b = Boundaries(tuple(t), tuple(c * shape), tuple(np.full(t.size, -np.inf)), tuple(np.zeros(t.size)))
+    up, _ = crossing_probabilities(b, 0.0)
+    return Boundaries(b.fractions, b.efficacy, b.futility, tuple(np.cumsum(up)))
+
+
+@dataclass(frozen=True)
+class BetaSpendingDesign:
+    """Efficacy and beta-spending futility bounds, the drift they were built for, and the maximum-N inflation."""
+
+    boundaries: Boundaries
+    drift: float  # E Z_K at full information under the alternative the power refers to
+    inflation_factor: float  # maximum information over that of the fixed design with the same alpha and power
+    beta_spent: tuple[float, ...]  # cumulative
+
+
+def _looks_at_drift(t, alpha_spent, beta_spent, drift: float, binding: bool):
+    """Efficacy bounds c_k (under H0; with the futility stops if binding) and futility bounds l_k spending beta
+    under the drift, look by look; returns (c, l)."""
+    null, alt = _Recursion(t, 0.0), _Recursion(t, drift)
+    c, low = [], []
+    xn = wn = dn = xa = wa = da = None
+    for k in range(t.size):
+        target = alpha_spent[k] - (alpha_spent[k - 1] if k else 0.0)
+        if k == 0:
+            ck = float(special.ndtri(1.0 - target)) if target > 0 else np.inf
+        elif target <= 0:
+            ck = np.inf
+        elif _excess(-10.0, null, k, xn, wn, dn, target) < 0:  # too little continues to spend the alpha due
+            ck = -10.0
+        else:
+            ck = optimize.brentq(_excess, -10.0, 40.0, args=(null, k, xn, wn, dn, target), xtol=1e-12)
+        btarget = beta_spent[k] - (beta_spent[k - 1] if k else 0.0)
+        if k == 0:
+            mean = drift * np.sqrt(t[0])
+            lk = float(mean + special.ndtri(btarget)) if btarget > 0 else -np.inf
+        elif btarget <= 0:
+            lk = -np.inf
+        else:
+            def short(z, k=k, xa=xa, wa=wa, da=da):
+                return alt.cross_down(k, xa, wa, da, z) - btarget
+
+            if short(40.0) < 0:  # even stopping every continuing trial spends less than the beta due
+                lk = 40.0
+            elif short(-20.0) > 0:
+                lk = -np.inf
+            else:
+                lk = optimize.brentq(short, -20.0, 40.0, xtol=1e-12)
+        if k < t.size - 1:
+            lk = min(lk, ck)  # a futility bound above the efficacy bound cannot apply
+        c.append(ck)
+        low.append(lk)
+        if k + 1 < t.size:
+            lo_null = lk if binding else -np.inf
+            if k == 0:
+                xn, wn, dn = _restrict(null, lo_null, ck)
+                xa, wa, da = _restrict(alt, lk, ck)
+            else:
+                xn, wn, dn = null.advance(k, xn, wn, dn, lo_null, ck)
+                xa, wa, da = alt.advance(k, xa, wa, da, lk, ck)
+    return c, low
+
+
+def beta_spending_boundaries(fractions, alpha: float, beta: float, kind: str = "obrien-fleming",
+                             beta_kind: str = "obrien-fleming", *, gamma: float | None = None,
+                             gamma_beta: float | None = None, binding: bool = False) -> BetaSpendingDesign:
+    """Group sequential bounds with alpha spending for efficacy and beta spending for futility.
+
+    For a drift theta (E Z_k = theta sqrt(t_k)) the futility bound l_k is set so that the probability of
+    stopping for futility at look k under theta is the beta spent there (``beta_kind``: O'Brien-Fleming-,
+    Pocock-type or Hwang-Shih-DeCani spending of beta, the same functions as for alpha); theta is then
+    found so that the last futility bound meets the last efficacy bound (the power is exactly 1 - beta).
+    Non-binding designs compute the efficacy bounds as if futility stops were never obeyed; binding ones
+    with them (then the efficacy bounds depend on theta too). The inflation factor is
+    (theta / (z_{1-alpha} + z_{1-beta}))^2, as rpact's getDesignCharacteristics.
+    """
+    t = np.asarray(fractions, dtype=float)
+    if not (np.all(np.diff(t) > 0) and 0 < t[0] and abs(t[-1] - 1.0) < 1e-12):
+        raise ValueError(f"fractions: must increase strictly to 1, got {list(t)}")
+    a_spent = spending(kind, alpha, t, gamma)
+    a_spent[-1] = alpha
+    b_spent = spending(beta_kind, beta, t, gamma_beta)
+    b_spent[-1] = beta
+    fixed = float(special.ndtri(1.0 - alpha) + special.ndtri(1.0 - beta))
+
+    def gap(drift: float) -> float:
+        c, low = _looks_at_drift(t, a_spent, b_spent, drift, binding)
+        return low[-1] - c[-1]
+
+    drift = optimize.brentq(gap, 0.8 * fixed, 2.0 * fixed, xtol=1e-11)
+    c, low = _looks_at_drift(t, a_spent, b_spent, drift, binding)
+    low[-1] = -np.inf  # the last look has its efficacy bound only
+    b = Boundaries(tuple(t), tuple(c), tuple(low), tuple(a_spent), binding)
+    return BetaSpendingDesign(b, float(drift), float((drift / fixed) ** 2), tuple(b_spent))

@@ -1,10 +1,18 @@
 """Decision rules for count endpoints.
 
-Randomized (``nb-wald``): Wald test on the log rate ratio.
-The variance of a log rate estimated from a negative binomial total Y over M
-participants is 1/Y + dispersion/M (delta method), with the dispersion taken
-at its design value, as in the sample-size formula of Zhu and Lakkis. A total
-of zero events is replaced by 0.5 so that the log is defined.
+Randomized (``nb-wald``): Wald z test on the log rate ratio, log(Y_t / (M_t e)) - log(Y_c / (M_c e)),
+with the dispersion k at its design value and one of the three variances of Zhu and Lakkis (2014, sec. 2),
+chosen by ``analysis.nb_variance``:
+
+* ``"true-rates"`` (default; their approach 2, V0 = V1): each arm's rate at its estimate,
+  V = (1 / mu_t + k) / M_t + (1 / mu_c + k) / M_c with mu = Y / M, i.e. 1 / Y_t + k / M_t + 1 / Y_c + k / M_c;
+* ``"control-rate"`` (approach 1): both arms at the control arm's estimated rate,
+  V = (1 / mu_c + k) (1 / M_t + 1 / M_c);
+* ``"restricted"`` (approach 3): both arms at the rate restricted to H0, the maximum-likelihood common rate
+  (Y_t + Y_c) / ((M_t + M_c) e) (for a known k the NB maximum-likelihood mean is the sample mean),
+  V = (1 / mu_0 + k) (1 / M_t + 1 / M_c).
+
+A total of zero events is replaced by 0.5 so that the log is defined.
 
 Single arm (``nb-exact``): under H0 the total over M participants is exactly
 negative binomial with size M / dispersion and mean M * exposure * goal (Poisson
@@ -27,13 +35,24 @@ from scipy import special, stats
 from planner.design import Design
 from planner.endpoints import CountArm, TrialSample
 
-__all__ = ["CountWaldRule", "CountExactRule"]
+__all__ = ["CountWaldRule", "CountExactRule", "log_rate_ratio_z", "NB_VARIANCES"]
+
+NB_VARIANCES = ("true-rates", "control-rate", "restricted")
 
 
-def _log_rate_and_var(arm: CountArm, dispersion: float):
-    y = np.maximum(arm.events, 0.5)
-    m = np.maximum(arm.n, 1)
-    return np.log(y / (m * arm.exposure)), 1.0 / y + dispersion / m
+def log_rate_ratio_z(t: CountArm, c: CountArm, dispersion: float, variance: str = "true-rates") -> np.ndarray:
+    """The Wald z statistic of log(rate_t / rate_c) with one of Zhu and Lakkis's variances (module docstring)."""
+    yt, yc = np.maximum(t.events, 0.5), np.maximum(c.events, 0.5)
+    mt, mc = np.maximum(t.n, 1), np.maximum(c.n, 1)
+    log_ratio = np.log(yt / mt) - np.log(yc / mc)  # the exposure per participant cancels
+    if variance == "true-rates":
+        var = 1.0 / yt + dispersion / mt + 1.0 / yc + dispersion / mc
+    elif variance == "control-rate":
+        var = (mc / yc + dispersion) * (1.0 / mt + 1.0 / mc)
+    else:
+        pooled = np.maximum(t.events + c.events, 0.5) / (mt + mc)
+        var = (1.0 / pooled + dispersion) * (1.0 / mt + 1.0 / mc)
+    return log_ratio / np.sqrt(var)
 
 
 class CountWaldRule:
@@ -42,13 +61,13 @@ class CountWaldRule:
     def __init__(self, design: Design):
         self.sign = -1.0 if design.endpoint.better == "lower" else 1.0
         self.dispersion = design.endpoint.dispersion
+        self.variance = design.analysis.nb_variance or "true-rates"
         self.z = float(special.ndtri(1.0 - design.analysis.alpha))
 
     def decide(self, sample: TrialSample) -> np.ndarray:
-        log_t, var_t = _log_rate_and_var(sample.treatment, self.dispersion)
-        log_c, var_c = _log_rate_and_var(sample.control, self.dispersion)
+        z = log_rate_ratio_z(sample.treatment, sample.control, self.dispersion, self.variance)
         ok = (sample.treatment.n > 0) & (sample.control.n > 0)
-        return ok & (self.sign * (log_t - log_c) / np.sqrt(var_t + var_c) > self.z)
+        return ok & (self.sign * z > self.z)
 
 
 class CountExactRule:
