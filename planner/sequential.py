@@ -282,7 +282,7 @@ def _looks_at_drift(t, alpha_spent, beta_spent, drift: float, binding: bool):
         elif btarget <= 0:
             lk = -np.inf
         else:
-            def short(z, k=k, xa=xa, wa=wa, da=da):
+            def short(z, k=k, xa=xa, wa=wa, da=da, btarget=btarget):
                 return alt.cross_down(k, xa, wa, da, z) - btarget
 
             if short(40.0) < 0:  # even stopping every continuing trial spends less than the beta due
