@@ -255,6 +255,9 @@ class Interim(_Spec):
     beta_spending: Literal["obrien-fleming", "pocock", "hsd"] = Field(
         "obrien-fleming", description="futility = 'beta-spending': the spending function of beta")
     gamma_beta: Float | None = Field(None, description="Hwang-Shih-DeCani parameter of beta spending")
+    beta_alternative: Annotated[Float, Field(gt=0.0, lt=1.0)] | None = Field(
+        None, description="exact-binomial with futility = 'beta-spending': the response rate (participants who "
+                          "stay) under which beta is spent")
     futility_threshold: Annotated[Float, Field(gt=0.0, lt=1.0)] = Field(
         0.1, description="stop for futility when conditional power (current trend) or the predictive "
                          "probability of final success is below this")
@@ -590,12 +593,19 @@ def _interim_problems(d: Design):
     if it.spending != "wang-tsiatis" and it.delta is not None:
         yield f"interim.delta: only used with spending = 'wang-tsiatis', got spending = {it.spending!r}"
     if it.futility == "beta-spending":
-        if exact_binomial:
-            yield "interim.futility: 'beta-spending' applies to normal-theory rules; exact-binomial uses counts"
-        if it.spending not in ("obrien-fleming", "pocock", "hsd"):
+        if exact_binomial and it.beta_alternative is None:
+            yield "interim.beta_alternative: required for beta-spending futility counts (the response rate it spends beta under)"
+        if exact_binomial and it.beta_alternative is not None and d.analysis.performance_goal is not None:
+            boundary = d.null_boundary()
+            if it.beta_alternative <= boundary:
+                yield (f"interim.beta_alternative: must lie above the null boundary {boundary:.4g} "
+                       f"(the goal on the estimand scale), got {it.beta_alternative}")
+        if not exact_binomial and it.spending not in ("obrien-fleming", "pocock", "hsd"):
             yield f"interim.spending: beta spending goes with alpha spending functions, got {it.spending!r}"
         if it.beta_spending == "hsd" and it.gamma_beta is None:
             yield "interim.gamma_beta: required for Hwang-Shih-DeCani beta spending (e.g. -2)"
+    if it.beta_alternative is not None and not (it.futility == "beta-spending" and exact_binomial):
+        yield "interim.beta_alternative: only used by exact-binomial designs with futility = 'beta-spending'"
     if it.gamma_beta is not None and not (it.futility == "beta-spending" and it.beta_spending == "hsd"):
         yield "interim.gamma_beta: only used with futility = 'beta-spending' and beta_spending = 'hsd'"
     if it.spending == "hsd" and it.gamma is None:

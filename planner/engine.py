@@ -118,8 +118,8 @@ def _summarize(design: Design, t: SequentialTally, n_sims: int) -> tuple[Estimat
 
 
 def _exact_stages(design: Design, scenario: Scenario) -> tuple[Estimate, float, StageSummary]:
-    """Exact operating characteristics of a single-arm binary design with interim looks."""
-    oc = multistage_for(design).oc(scenario.treatment)
+    """Exact operating characteristics of a binary design with interim looks (planner.multistage)."""
+    oc = multistage_for(design).oc(scenario.treatment, scenario.control)
     eff, fut = oc.efficacy[0], oc.futility[0]
     est = [Estimate.exactly(v) for v in eff]
     stages = StageSummary(
@@ -202,7 +202,7 @@ def _guard(design: Design, rule, use_exact: bool, n_sims: int, seed: int, chunk_
         evaluator = multistage_for(design)
 
         def exact_power(treatment, control):
-            oc = evaluator.oc(treatment)
+            oc = evaluator.oc(treatment, control)
             return oc.reject_ignoring_futility if ignore_futility else oc.success
     elif use_exact:
         from planner.exact import exact_power as enumerate_power

@@ -53,7 +53,7 @@ def exact_power(design: Design, rule, treatment, control: float | None = None) -
         raise ValueError("exact enumeration is available for binary endpoints only")
     treatment = np.atleast_1d(np.asarray(treatment, dtype=float))
     if design.interim is not None:
-        return multistage_for(design).success_probability(treatment)
+        return multistage_for(design).success_probability(treatment, control)
     sizes = design.arms.sizes
     ms1, w1, _ = analysed_count_distribution(sizes[0], 0.5, design.dropout)
     p1 = treatment * (1.0 - design.dropout.rate) if _thinned(design) else treatment
@@ -75,10 +75,10 @@ def exact_power(design: Design, rule, treatment, control: float | None = None) -
 
 @cache
 def multistage_for(design: Design):
-    """The exact multi-stage evaluator of a single-arm binary design with interim looks (cached per design)."""
-    from planner.multistage import MultistageBinary
+    """The exact multi-stage evaluator of a binary design with interim looks (cached per design)."""
+    from planner.multistage import MultistageBinary, TwoArmMultistage
 
-    return MultistageBinary(design)
+    return TwoArmMultistage(design) if design.randomized else MultistageBinary(design)
 
 
 def _thinned(design: Design) -> bool:

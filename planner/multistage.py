@@ -32,8 +32,10 @@ Boundaries
 
 Futility for ``exact-binomial``: ``conditional-power`` (the probability, under the current trend x / m,
 that the remaining participants bring the count to the final critical count), ``predictive-probability``
-(the same under the Beta(1, 1) posterior predictive), or ``counts`` (stop when X_k <= r_k, Simon's
-convention). The final critical count used for them is the non-binding one.
+(the same under the Beta(1, 1) posterior predictive), ``counts`` (stop when X_k <= r_k, Simon's
+convention), or ``beta-spending`` (the largest counts whose probability of a futility stop under the
+alternative ``interim.beta_alternative`` stays within the beta spent, as gsDesign's binomial designs).
+The final critical count used for them is the non-binding one.
 
 References
 ----------
@@ -55,7 +57,8 @@ from planner.design import Design
 from planner.errors import DesignError
 from planner.sequential import spending, wang_tsiatis_boundaries
 
-__all__ = ["CountBoundaries", "MultistageOC", "MultistageBinary", "multistage_available", "MAX_PATHS"]
+__all__ = ["CountBoundaries", "MultistageOC", "MultistageBinary", "TwoArmMultistage", "multistage_available",
+           "MAX_PATHS"]
 
 # Completer paths (dropouts missing) with probability below this are left out of the enumeration.
 NEGLIGIBLE_PATH = 1e-14
@@ -65,6 +68,8 @@ MAX_PATHS = 20_000
 ALPHA_TOL = 1e-9
 
 COUNT_RULES = ("exact-binomial", "z-score", "posterior-probability")
+# Two-arm enumeration is offered up to this many (x_t, x_c) cells summed over the looks.
+MAX_TWO_ARM_CELLS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -116,9 +121,13 @@ def _tails(dens: np.ndarray) -> np.ndarray:
 
 
 def multistage_available(design: Design) -> bool:
-    """True when the design is a single-arm binary design with interim looks that this module enumerates."""
-    if design.interim is None or design.randomized or design.endpoint.kind != "binary":
+    """True when the design is a binary design with interim looks that this module enumerates: single arm
+    (exact-binomial, z-score, posterior-probability), or two arms with the pooled z test and no missing dropouts."""
+    if design.interim is None or design.endpoint.kind != "binary":
         return False
+    if design.randomized:
+        cells = np.prod([n + 1 for n in design.arms.sizes]) * len(design.look_sizes)
+        return design.analysis.rule == "z-pooled" and not _missing(design) and cells <= MAX_TWO_ARM_CELLS
     if design.analysis.rule not in COUNT_RULES:
         return False
     return _path_count(design) <= MAX_PATHS
@@ -249,10 +258,34 @@ class MultistageBinary:
             self._nonbinding[key] = self._efficacy_counts(key, None)
         return self._nonbinding[key][-1]
 
+    def _beta_spending_counts(self, analysed: tuple[int, ...]) -> tuple[int, ...]:
+        """Futility counts spending beta under the alternative: at each interim look the largest f whose
+        probability of a futility stop there (given no earlier stop), added to the earlier ones, does not exceed
+        the cumulative beta spent at t_k = n_k / N (the efficacy counts being the non-binding ones)."""
+        it = self.design.interim
+        q1 = np.array([it.beta_alternative * (self.retained if self.design.dropout.strategy == "failure" else 1.0)])
+        spent = spending(it.beta_spending, it.beta, np.array(self.planned) / self.n, it.gamma_beta)
+        efficacy = self._efficacy_counts(analysed, None)
+        dens = np.ones((1, 1))
+        stopped, out, previous = 0.0, [], 0
+        for k, m in enumerate(analysed[:-1]):
+            dens = _convolve(dens, _binom_pmf(m - previous, q1))
+            previous = m
+            dens[:, efficacy[k]:] = 0.0
+            below = np.concatenate([[0.0], np.cumsum(dens[0])])  # below[f] = P(continuing, X_k < f)
+            allowed = spent[k] * (1 + ALPHA_TOL) + 1e-15 - stopped
+            f = int(np.flatnonzero(below <= allowed)[-1])
+            out.append(f)
+            stopped += below[f]
+            dens[:, :f] = 0.0
+        return tuple(out) + (0,)
+
     def _futility_counts(self, analysed: tuple[int, ...]) -> tuple[int, ...]:
         """f_k per interim look (stop when X_k < f_k); the last entry is unused (0)."""
         it = self.design.interim
         kind = self.futility_kind
+        if kind == "beta-spending":
+            return self._beta_spending_counts(analysed)
         out = []
         for k, m in enumerate(analysed[:-1]):
             if kind == "none":
@@ -351,7 +384,7 @@ class MultistageBinary:
             dens[:, :f] = 0.0
         return eff, fut, ignoring
 
-    def oc(self, response) -> MultistageOC:
+    def oc(self, response, control=None) -> MultistageOC:
         """Exact operating characteristics at response rates ``response`` (participants who stay)."""
         p = np.atleast_1d(np.asarray(response, dtype=float))
         q = p if self.missing else p * self.retained if self.design.dropout.strategy == "failure" else p
@@ -369,7 +402,7 @@ class MultistageBinary:
         expected_n = (eff + fut) @ enrolled
         return MultistageOC(eff, fut, ignoring, expected_n, max(1.0 - kept, 0.0))
 
-    def success_probability(self, response) -> np.ndarray:
+    def success_probability(self, response, control=None) -> np.ndarray:
         return self.oc(response).success
 
     # --- the simulation's decisions ----------------------------------------------------------
@@ -396,3 +429,85 @@ class MultistageBinary:
         for s in self.stages[len(prefix):]:
             out.append(out[-1] + (int(round(s * self.retained)) if self.missing else s))
         return tuple(out)
+
+
+def _convolve_axis(dens: np.ndarray, pmf: np.ndarray, axis: int) -> np.ndarray:
+    """Sub-density of (X + Y) along one axis of a 2-D sub-density, Y independent with pmf ``pmf``."""
+    moved = np.moveaxis(dens, axis, 0)
+    out = np.zeros((moved.shape[0] + pmf.size - 1, *moved.shape[1:]))
+    for j, w in enumerate(pmf):
+        out[j:j + moved.shape[0]] += w * moved
+    return np.moveaxis(out, 0, axis)
+
+
+class TwoArmMultistage:
+    """Exact operating characteristics of a randomized binary design with interim looks and the pooled z test.
+
+    The state is the pair of cumulative responder counts (x_t, x_c); each stage adds independent binomial
+    increments in each arm (a separable 2-D convolution), and the look's normal-theory boundaries are applied
+    to the pooled z statistic of every cell, with the simulation's own statistic and tie convention
+    (:func:`planner.group_sequential.look_statistic`), so the exact size of the approximate design is shown.
+    Dropouts count as failures (q = p (1 - d) per arm); designs with missing dropouts are simulated.
+    """
+
+    def __init__(self, design: Design):
+        from planner.group_sequential import boundaries_for
+
+        if not (design.randomized and design.interim is not None and design.analysis.rule == "z-pooled"):
+            raise ValueError("two-arm enumeration needs a randomized z-pooled design with interim looks")
+        self.design = design
+        self.looks = design.look_sizes
+        self.K = len(self.looks)
+        self.bounds = boundaries_for(design)
+        self.retained = 1.0 - design.dropout.rate
+        self._regions = [self._region(k) for k in range(self.K)]
+
+    def _region(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        from planner.endpoints import BinaryArm, TrialSample
+        from planner.group_sequential import _at_or_above, look_statistic
+
+        mt, mc = self.looks[k]
+        xt, xc = np.meshgrid(np.arange(mt + 1), np.arange(mc + 1), indexing="ij")
+        sample = TrialSample(BinaryArm(np.full(xt.size, mt), xt.ravel()), BinaryArm(np.full(xt.size, mc), xc.ravel()))
+        stat, df = look_statistic(self.design, sample)
+        cross = _at_or_above(stat, df, self.bounds.efficacy[k], self.design.arms.n).reshape(xt.shape)
+        lo = self.bounds.futility[k]
+        below = (~_at_or_above(stat, df, lo, self.design.arms.n)).reshape(xt.shape) if np.isfinite(lo) \
+            else np.zeros(xt.shape, dtype=bool)
+        return cross, below & ~cross
+
+    def _one(self, pt: float, pc: float):
+        qt, qc = pt * self.retained, pc * self.retained
+        dens = np.ones((1, 1))
+        plain = np.ones((1, 1))
+        eff, fut = np.zeros(self.K), np.zeros(self.K)
+        ignoring = 0.0
+        previous = (0, 0)
+        for k, (mt, mc) in enumerate(self.looks):
+            pmf_t = stats.binom.pmf(np.arange(mt - previous[0] + 1), mt - previous[0], qt)
+            pmf_c = stats.binom.pmf(np.arange(mc - previous[1] + 1), mc - previous[1], qc)
+            previous = (mt, mc)
+            dens = _convolve_axis(_convolve_axis(dens, pmf_t, 0), pmf_c, 1)
+            plain = _convolve_axis(_convolve_axis(plain, pmf_t, 0), pmf_c, 1)
+            cross, below = self._regions[k]
+            eff[k] = dens[cross].sum()
+            ignoring += plain[cross].sum()
+            dens[cross] = 0.0
+            plain[cross] = 0.0
+            stop = np.ones_like(cross) if k == self.K - 1 else below
+            fut[k] = dens[stop].sum()
+            dens[stop] = 0.0
+        return eff, fut, ignoring
+
+    def oc(self, treatment, control=None) -> MultistageOC:
+        pt = np.atleast_1d(np.asarray(treatment, dtype=float))
+        pc = np.broadcast_to(np.atleast_1d(np.asarray(control, dtype=float)), pt.shape)
+        rows = [self._one(float(a), float(b)) for a, b in zip(pt, pc, strict=True)]
+        eff = np.array([r[0] for r in rows])
+        fut = np.array([r[1] for r in rows])
+        ignoring = np.array([r[2] for r in rows])
+        enrolled = np.array([sum(look) for look in self.looks], dtype=float)
+        return MultistageOC(eff, fut, ignoring, (eff + fut) @ enrolled, 0.0)
+
+    def success_probability(self, treatment, control=None) -> np.ndarray:
+        return self.oc(treatment, control).success

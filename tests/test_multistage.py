@@ -279,3 +279,84 @@ def test_simon_search_without_a_feasible_design_names_n_max():
         simon_search(0.2, 0.3, 0.05, 0.1, n_max=10)
     with pytest.raises(DesignError, match=r"p1: must exceed p0 = 0.4, got 0.3"):
         simon_search(0.4, 0.3, 0.05, 0.1)
+
+
+# --- two-arm binary group sequential designs (pooled z test), enumerated --------------------------------------
+
+def two_arm(n=120, futility="conditional-power", dropout=0.1):
+    return parse_design({
+        "name": "two-arm gsd", "arms": {"kind": "randomized", "n": n}, "endpoint": {"kind": "binary"},
+        "analysis": {"rule": "z-pooled"}, "interim": {"fractions": [0.5, 1.0], "futility": futility},
+        "dropout": {"rate": dropout, "strategy": "failure"},
+        "scenarios": [{"name": "null", "treatment": 0.3, "control": 0.3},
+                      {"name": "alt", "treatment": 0.55, "control": 0.3}],
+        "simulation": {"n_sims": 300_000, "seed": 5}})
+
+
+def test_two_arm_enumeration_equals_simulation_within_four_mcse():
+    d = two_arm()
+    exact, sim = evaluate(d), evaluate(d, method="simulate")
+    for a, b in zip(exact.results, sim.results, strict=True):
+        assert a.success.exact
+        assert abs(a.success.value - b.success.value) <= 4 * b.success.mcse
+        ra, rb = a.stages.reject_ignoring_futility, b.stages.reject_ignoring_futility
+        assert abs(ra.value - rb.value) <= 4 * rb.mcse
+        assert abs(a.expected_n - b.expected_n) <= 4 * b.stages.expected_n_mcse
+
+
+def test_two_arm_enumeration_equals_brute_force_over_all_tables():
+    """Every (x_t1, x_c1, x_t2, x_c2) of a small design, with the pooled z statistic written here."""
+    from planner.group_sequential import boundaries_for
+
+    d = two_arm(n=16, dropout=0.0)
+    b = boundaries_for(d)
+    (mt1, mc1), (mt2, mc2) = d.look_sizes
+
+    def z(xt, xc, mt, mc):
+        pooled = (xt + xc) / (mt + mc)
+        var = pooled * (1 - pooled) * (1 / mt + 1 / mc)
+        return (xt / mt - xc / mc) / np.sqrt(var) if var > 0 else 0.0
+
+    pt, pc = 0.6, 0.35
+    total = 0.0
+    for xt1, xc1 in itertools.product(range(mt1 + 1), range(mc1 + 1)):
+        w1 = stats.binom.pmf(xt1, mt1, pt) * stats.binom.pmf(xc1, mc1, pc)
+        z1 = z(xt1, xc1, mt1, mc1)
+        if z1 >= b.efficacy[0]:
+            total += w1
+            continue
+        if not z1 >= b.futility[0]:
+            continue
+        for xt2, xc2 in itertools.product(range(mt2 - mt1 + 1), range(mc2 - mc1 + 1)):
+            w2 = stats.binom.pmf(xt2, mt2 - mt1, pt) * stats.binom.pmf(xc2, mc2 - mc1, pc)
+            if z(xt1 + xt2, xc1 + xc2, mt2, mc2) >= b.efficacy[1]:
+                total += w1 * w2
+    assert multistage_for(d).success_probability(pt, pc)[0] == pytest.approx(total, abs=1e-13)
+
+
+def test_two_arm_normal_theory_design_is_flagged_with_its_exact_size():
+    check = evaluate(two_arm()).type_one_error
+    assert check.exact and check.exceeds and check.at.control == check.at.treatment
+    assert check.value == pytest.approx(0.0278, abs=1e-4)  # ignoring the non-binding futility rule
+
+
+def test_beta_spending_futility_counts_spend_at_most_beta_and_are_the_largest():
+    base = load_design(EXAMPLES / "zimislecel_group_sequential.toml")
+    d = base.with_changes({"interim.futility": "beta-spending", "interim.beta_alternative": 0.75,
+                           "interim.beta": 0.1})
+    ms = multistage_for(d)
+    f = ms.boundaries().futility[0]
+    spent = spending("obrien-fleming", 0.1, np.array([0.5, 1.0]))[0]
+    assert ms.oc(0.75).futility[0, 0] <= spent
+    bigger = d.with_changes({"interim.futility": "counts", "interim.futility_counts": [f],  # stop at <= f: f + 1
+                             "interim.beta_alternative": None, "interim.beta": 0.2})
+    assert multistage_for(bigger).oc(0.75).futility[0, 0] > spent
+    assert evaluate(d).type_one_error.value <= 0.025  # non-binding: the efficacy counts ignore futility
+
+
+def test_beta_spending_counts_need_an_alternative_above_the_null():
+    base = load_design(EXAMPLES / "zimislecel_group_sequential.toml")
+    with pytest.raises(DesignError, match="interim.beta_alternative: required"):
+        base.with_changes({"interim.futility": "beta-spending"})
+    with pytest.raises(DesignError, match=r"interim.beta_alternative: must lie above the null boundary 0.5435"):
+        base.with_changes({"interim.futility": "beta-spending", "interim.beta_alternative": 0.5})
