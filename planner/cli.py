@@ -318,6 +318,51 @@ def calibrate_command(
         _out.print(f"calibrated design written to {output}", highlight=False)
 
 
+@app.command("simon")
+def simon_command(
+    p0: Annotated[float, typer.Option(help="Unacceptable response rate (the null).")],
+    p1: Annotated[float, typer.Option(help="Desirable response rate (the alternative).")],
+    alpha: Annotated[float, typer.Option(help="Type I error at p0.")] = 0.05,
+    beta: Annotated[float, typer.Option(help="Type II error at p1.")] = 0.2,
+    n_max: Annotated[int, typer.Option(help="Largest total N searched.")] = 100,
+    choose: Annotated[str, typer.Option("--design", help="optimal | minimax: the design written with -o.")] = "optimal",
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write that design as a design file.")] = None,  # noqa: UP045
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Simon's two-stage designs (optimal, minimax, admissible) by exhaustive exact search.
+
+    Example: planner simon --p0 0.5 --p1 0.7 --alpha 0.025 --beta 0.1 -o simon.toml
+    """
+    from planner.design import design_to_toml, parse_design
+    from planner.simon import simon_design_data, simon_search
+
+    try:
+        if choose not in ("optimal", "minimax"):
+            raise DesignError(f"--design: 'optimal' or 'minimax', got {choose!r}")
+        if output is not None:
+            _check_output_file(output)
+        found = simon_search(p0, p1, alpha, beta, n_max)
+    except DesignError as err:
+        _fail(err)
+    if output is not None:
+        design = parse_design(simon_design_data(getattr(found, choose), p0, p1, alpha))
+        output.write_text(design_to_toml(design), encoding="utf-8")
+    if as_json:
+        sys.stdout.write(json.dumps(found.to_dict(), indent=2) + "\n")
+        return
+    table = Table(title=f"Simon two-stage designs: p0 = {p0}, p1 = {p1}, alpha = {alpha}, beta = {beta} (exact)")
+    for col in ("design", "r1/n1", "r/n", "EN(p0)", "PET(p0)", "type I error", "power"):
+        table.add_column(col, justify="left" if col == "design" else "right")
+    rows = [("minimax", found.minimax), ("optimal", found.optimal)]
+    rows += [("admissible", d) for d in found.admissible if d not in (found.minimax, found.optimal)]
+    for label, d in rows:
+        table.add_row(label, f"{d.r1}/{d.n1}", f"{d.r}/{d.n}", f"{d.en0:.2f}", f"{d.pet0:.3f}", f"{d.alpha:.4f}",
+                      f"{d.power:.4f}")
+    _out.print(table)
+    if output is not None:
+        _out.print(f"{choose} design written to {output}", highlight=False)
+
+
 def _check_output_file(path: Path) -> None:
     if path.exists() and path.is_dir():
         raise DesignError(f"--output: {path} is a directory; give a file name")

@@ -26,7 +26,7 @@ from scipy import stats
 
 from planner.errors import DesignError
 
-__all__ = ["SimonDesign", "SimonSearch", "simon_oc", "simon_search"]
+__all__ = ["SimonDesign", "SimonSearch", "simon_oc", "simon_search", "simon_design_data"]
 
 MAX_N = 300
 
@@ -147,3 +147,19 @@ def _admissible(designs: list[SimonDesign]) -> list[SimonDesign]:
                 out.append(d)
                 break
     return out
+
+
+def simon_design_data(d: SimonDesign, p0: float, p1: float, alpha: float, name: str | None = None) -> dict:
+    """A Simon design as a planner design (TOML-ready dict): an exact-binomial single-arm design with one
+    interim look at n1, futility counts [r1] and success only at the end (more than r responders)."""
+    return {
+        "name": name or f"Simon two-stage design {d.r1}/{d.n1}, {d.r}/{d.n}",
+        "description": (f"Simon (1989) two-stage design for p0 = {p0}, p1 = {p1}: stop after {d.n1} if at most "
+                        f"{d.r1} respond; success if more than {d.r} of {d.n} respond."),
+        "arms": {"kind": "single-arm", "n": d.n}, "endpoint": {"kind": "binary"},
+        "analysis": {"rule": "exact-binomial", "alpha": alpha, "performance_goal": p0},
+        # binding: Simon's type I error counts on stopping after stage 1 when at most r1 respond
+        "interim": {"fractions": [d.n1 / d.n, 1.0], "futility": "counts", "futility_counts": [d.r1],
+                    "efficacy_counts": [d.n1 + 1, d.r + 1], "binding": True},
+        "scenarios": [{"name": "p0 (null)", "treatment": p0}, {"name": "p1 (alternative)", "treatment": p1}],
+    }

@@ -136,6 +136,12 @@ def _cause(design: Design) -> str:
     if design.interim is not None and design.endpoint.kind == "binary" and rule == "z-score":
         return ("normal-theory spending boundaries applied to a binomial score z statistic ignore the "
                 "discreteness of the count; the exact-binomial rule spends alpha exactly on the count scale")
+    it = design.interim
+    if rule == "exact-binomial" and it is not None and it.efficacy_counts is not None:
+        binding = "" if it.binding or it.futility == "none" else (
+            "; a design whose alpha counts on its futility stops (as Simon's) must declare them binding "
+            "(interim.binding = true)")
+        return "the efficacy_counts given in the design are not derived from alpha" + binding
     if rule in APPROXIMATE_RULES:
         return APPROXIMATE_RULES[rule]
     return f"the {rule} test's reference distribution does not hold exactly for this estimand and dropout"

@@ -197,7 +197,7 @@ def simon_as_design(r1, n1, r, n, p0, p1, alpha):
         "name": "Simon", "arms": {"kind": "single-arm", "n": n}, "endpoint": {"kind": "binary"},
         "analysis": {"rule": "exact-binomial", "alpha": alpha, "performance_goal": p0},
         "interim": {"fractions": [n1 / n, 1.0], "futility": "counts", "futility_counts": [r1],
-                    "efficacy_counts": [n1 + 1, r + 1]},
+                    "efficacy_counts": [n1 + 1, r + 1], "binding": True},
         "scenarios": [{"name": "p0", "treatment": p0}, {"name": "p1", "treatment": p1}],
     })
 
@@ -211,6 +211,7 @@ def test_simon_table_operating_characteristics_exact(row):
     assert null.expected_n == pytest.approx(en0, abs=0.05 + 1e-9)
     assert null.stages.futility_stop[0].value == pytest.approx(pet0, abs=0.005 + 1e-9)
     assert null.success.value <= alpha and alt.success.value >= 1 - beta
+    assert not res.type_one_error.exceeds  # Simon's futility is binding: the guard counts on it
     # and the closed form of Simon's paper, written independently in planner.simon
     assert null.success.value == pytest.approx(simon_oc(r1, n1, r, n, p0)[0], abs=1e-13)
 
@@ -360,3 +361,26 @@ def test_beta_spending_counts_need_an_alternative_above_the_null():
         base.with_changes({"interim.futility": "beta-spending"})
     with pytest.raises(DesignError, match=r"interim.beta_alternative: must lie above the null boundary 0.5435"):
         base.with_changes({"interim.futility": "beta-spending", "interim.beta_alternative": 0.5})
+
+
+def test_cli_simon_writes_a_design_that_evaluates_to_the_table(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    runner = CliRunner()
+    out = runner.invoke(app, ["simon", "--p0", "0.1", "--p1", "0.3", "--alpha", "0.05", "--beta", "0.2",
+                              "-o", str(tmp_path / "simon.toml"), "--json"])
+    assert out.exit_code == 0, out.output
+    optimal = json.loads(out.stdout)["optimal"]
+    assert (optimal["r1"], optimal["n1"], optimal["r"], optimal["n"]) == (1, 10, 5, 29)
+    res = evaluate(load_design(tmp_path / "simon.toml"))
+    assert res.results[0].expected_n == pytest.approx(optimal["en0"], abs=1e-9)
+    assert res.results[0].success.value == pytest.approx(optimal["alpha"], abs=1e-12)
+    assert not res.type_one_error.exceeds
+    bad = runner.invoke(app, ["simon", "--p0", "0.2", "--p1", "0.3", "--n-max", "10"])
+    assert bad.exit_code == 2 and "n_max: no two-stage design" in bad.output and "Traceback" not in bad.output
+    bad = runner.invoke(app, ["simon", "--p0", "1.3", "--p1", "0.3"])
+    assert bad.exit_code == 2 and "p0: a response rate strictly between 0 and 1, got 1.3" in bad.output
