@@ -21,6 +21,7 @@ from planner.endpoints.binary import BinaryArm, simulate_binary_arm
 from planner.endpoints.continuous import NormalArm, simulate_normal_arm
 from planner.endpoints.count import CountArm, simulate_count_arm
 from planner.exact import multistage_for
+from planner.mixtures import student_t_posterior_sf
 from planner.randomness import BlockStreams
 from planner.sequential import (
     Boundaries,
@@ -224,7 +225,10 @@ class NormalBayesianLooks:
     the plug-in standard error, and the prior a Normal mixture (flat when none is given), so
     the posterior is a Normal mixture. The final analysis succeeds when its estimate exceeds
     c, where P(theta > theta0 | c, se_final) = threshold (se_final from the current sd and the
-    final sizes). With a fraction rho of the information still to come, the final estimate is
+    final sizes). Efficacy uses the Student-t posterior of an unknown variance (``analysis.variance``,
+    default; with a flat prior the t test at each look) or the plug-in Normal one; the futility rule's
+    predictive probability uses the plug-in sd. With a fraction rho of the information still to come, the
+    final estimate is
     (1 - rho) current + rho future, future | theta ~ N(theta, se_rem^2), so given the data it is
     a Normal mixture with means (1 - rho) est + rho mu_k and variances rho^2 (v_k + se_rem^2);
     the predictive probability of final success is its mass above c.
@@ -244,6 +248,8 @@ class NormalBayesianLooks:
         self.futility_threshold = it.futility_threshold
         self.final_sizes = design.arms.sizes
         self.randomized = design.randomized
+        self.unknown_variance = an.variance != "plug-in"
+        self.reference_sd = ep.sd
 
     def _estimate(self, arms):
         t = arms[0]
@@ -297,7 +303,12 @@ class NormalBayesianLooks:
         se = np.sqrt(var * sum(inv_n))
         threshold = self.final_threshold if last else self.interim_threshold
         with np.errstate(divide="ignore", invalid="ignore"):
-            eff = self.prior.posterior_sf(self.null, est, se) > threshold
+            if self.unknown_variance:  # Student-t posterior (planner.mixtures.student_t_posterior_sf)
+                nu = arms[0].n - 1 if not self.randomized else arms[0].n + arms[1].n - 2
+                prob = student_t_posterior_sf(self.prior, self.null, est, sum(inv_n), var * nu, nu, self.reference_sd)
+            else:
+                prob = self.prior.posterior_sf(self.null, est, se)
+            eff = prob > threshold
             if last or not self.futility:
                 return eff, np.zeros_like(eff)
             final_inv_n = tuple(1.0 / n for n in self.final_sizes)

@@ -154,7 +154,9 @@ def fitted_table() -> pd.DataFrame:
         e = a.info.get("ess", {})
         mixture = " + ".join(f"{w:.2f} {a.family.capitalize()}({p1:.3g}, {p2:.3g})"
                              for w, p1, p2 in a.mixture.components())
-        rows.append({"prior": name, "what": a.description, "model": a.info.get("model", ""), "mixture": mixture,
+        what = a.description + (f" (heterogeneity tau ~ HalfNormal({a.info['tau_scale']:g}))"
+                                 if "tau_scale" in a.info else "")
+        rows.append({"prior": name, "what": what, "model": a.info.get("model", ""), "mixture": mixture,
                      "family": a.family,
                      "mean": a.mixture.mean(), "sd": a.mixture.var() ** 0.5,
                      "ESS (ELIR)": e.get("elir"), "ESS (Morita)": e.get("morita"), "ESS (moment)": e.get("moment"),

@@ -171,3 +171,26 @@ def test_continuous_bayesian_looks_match_the_integration():
     up, _ = crossing_probabilities(b, 0.04 / np.sqrt(2 / 10_000))
     for est, ref in zip(res.stages.efficacy_stop, up, strict=True):
         assert within_mcse(est.value, ref, est.n_sims)
+
+
+def test_continuous_interim_efficacy_with_a_flat_prior_is_the_t_test_at_each_look():
+    """Unknown variance (the default): P(theta > goal | data) > t at a look iff the one-sample t statistic
+    exceeds the t quantile t_{1-(1-t), n-1}; checked on random sufficient statistics."""
+    from scipy import stats as st
+
+    from planner.endpoints import NormalArm
+    from planner.group_sequential import NormalBayesianLooks
+    from tests.conftest import make_design
+
+    d = make_design({"kind": "single-arm", "n": 30}, {"kind": "continuous", "sd": 1.0},
+                    {"rule": "posterior-probability", "threshold": 0.975, "performance_goal": 0.0},
+                    [{"name": "s", "treatment": 0.3}]).with_changes(
+        {"interim": {"fractions": [0.5, 1.0], "efficacy_threshold": 0.99}})
+    looks = NormalBayesianLooks(d)
+    rng = np.random.default_rng(3)
+    n = np.full(2000, 15)
+    mean = rng.normal(0.4, 0.3, 2000)
+    ss = rng.chisquare(14, 2000)
+    eff, _ = looks.decide(0, False, 15, (NormalArm(n, mean, ss),))
+    t = mean / np.sqrt(ss / 14 / 15)
+    assert np.array_equal(eff, t > st.t.isf(0.01, 14))
