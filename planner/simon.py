@@ -3,9 +3,10 @@
 A design (r1, n1, r, n) enrols n1 participants, stops for futility when at most r1 respond, otherwise
 enrols n - n1 more and succeeds when more than r respond in all. With X1 ~ Bin(n1, p), X2 ~ Bin(n - n1, p):
 P(success | p) = sum_{x1 > r1} P(X1 = x1) P(X2 > r - x1), PET(p) = P(X1 <= r1) and
-EN(p) = n1 + (1 - PET(p)) (n - n1). A design is feasible when P(success | p0) <= alpha and
-P(success | p1) >= 1 - beta. For every total n the feasible design with the smallest EN(p0) is kept
-(ties: the smaller n1, then the smaller r1, as clinfun's ph2simon scans them); the **minimax** design is
+EN(p) = n1 + (1 - PET(p)) (n - n1). A design is feasible when P(success | p0) < alpha and
+P(success | p1) > 1 - beta. For every total n the feasible design with the smallest EN(p0) is kept
+(ties as clinfun's ph2simon, whose strict inequalities these are: the smaller n1, and among the r that share
+the EN the largest); the **minimax** design is
 the kept design with the smallest n (ties: smaller EN), the **optimal** one has the smallest EN(p0), and
 the **admissible** designs (Jung et al. 2004) are those minimizing q n + (1 - q) EN(p0) for some q in
 [0, 1]: the lower convex hull of (n, EN(p0)) between the minimax and the optimal design.
@@ -114,15 +115,15 @@ def simon_search(p0: float, p1: float, alpha: float, beta: float, n_max: int = 1
             if s1.max() < 1.0 - beta:
                 continue
             s0 = t0.success(n1, n)
-            ok = (s0 <= alpha) & (s1 >= 1.0 - beta)
+            ok = (s0 < alpha) & (1.0 - s1 < beta)  # strict, as ph2simon
             ok &= np.arange(n)[None, :] >= np.arange(n1)[:, None]  # r >= r1
             if not ok.any():
                 continue
             pet0 = np.cumsum(t0.pmf[n1])[:n1]
             en0 = n1 + (1.0 - pet0) * (n - n1)
             rows = np.flatnonzero(ok.any(axis=1))
-            i = rows[np.argmin(en0[rows])]  # smallest EN(p0); argmin keeps the smaller r1 on ties
-            j = int(np.flatnonzero(ok[i])[0])  # any feasible r gives the same EN; the smallest r
+            i = rows[np.argmin(en0[rows])]  # smallest EN(p0): the largest feasible r1 (EN falls as r1 grows)
+            j = int(np.flatnonzero(ok[i])[-1])  # every feasible r gives that EN; ph2simon keeps the largest
             cand = SimonDesign(int(i), n1, j, n, float(en0[i]), float(pet0[i]), float(s0[i, j]), float(s1[i, j]))
             if found is None or cand.en0 < found.en0 - 1e-12:
                 found = cand
