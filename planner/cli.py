@@ -118,6 +118,10 @@ def render_stages(result: Evaluation) -> Table | None:
         table.add_row(r.scenario.name, *cells, f"{s.early_success.value:.4f}", f"{s.futility_stop_early.value:.4f}",
                       f"{s.reject_ignoring_futility.value:.4f}")
     table.caption = "cells: P(stop for efficacy) / P(stop for futility; at the last look: fail)"
+    inflation = first.boundaries.get("beta_spending_inflation_factor")
+    if inflation is not None:
+        table.caption += (f"; beta-spending futility: maximum N = {inflation:.4f} x the fixed design's N for the "
+                          "same alpha and power")
     return table
 
 

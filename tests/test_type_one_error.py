@@ -177,3 +177,28 @@ def test_unreachable_alpha_in_calibration_names_alpha():
     # 3 of 3 responders has probability 0.729 under the goal: only a threshold at which nothing succeeds holds 0.01
     with pytest.raises(DesignError, match=r"alpha: 0.01 cannot be reached with N = 3"):
         calibrate_threshold(d)
+
+
+def test_report_states_a_bayesian_designs_type_one_error_and_its_finding(tmp_path):
+    from planner.report import build_report
+
+    design = bayes_example()
+    out = build_report(design, tmp_path / "r", n_sims=2000, pdf=False)
+    page = out.html.read_text()
+    check = evaluate(design).type_one_error
+    assert "type I error (maximum over the null)" in page and f"{check.value:.4f} (exact)" in page
+    assert 'class="alert"' in page and "above the one-sided alpha 0.025" in page
+    assert out.numbers["max type I error"] == [check.value, 0.0]
+
+
+def test_cli_shows_the_beta_spending_inflation(tmp_path):
+    from tests.conftest import make_design
+
+    d = make_design({"kind": "randomized", "n": 300}, {"kind": "continuous", "sd": 1.0}, {"rule": "t-pooled"},
+                    [{"name": "alt", "treatment": 0.3, "control": 0.0}], n_sims=2000).with_changes(
+        {"interim": {"fractions": [0.5, 1.0], "futility": "beta-spending"}})
+    path = tmp_path / "bs.toml"
+    path.write_text(design_to_toml(d))
+    out = runner.invoke(app, ["evaluate", str(path)])
+    assert out.exit_code == 0, out.output
+    assert "maximum N = 1.0560 x the fixed design's N" in " ".join(out.stdout.split())  # rpact: 1.0559984821

@@ -98,7 +98,18 @@ def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = No
                ("estimand", f"{strategy}; dropout rate {design.dropout.rate:g}"),
                ("null hypothesis", f"no benefit over the performance goal {an.performance_goal}"
                 if an.performance_goal is not None else "no difference between the arms")]
-    rules = [("analysis rule", f"{an.rule}: {RULES[an.rule].summary}"), ("one-sided alpha", f"{an.alpha}")]
+    rules = [("analysis rule", f"{an.rule}: {RULES[an.rule].summary}")]
+    guard = result.type_one_error
+    if RULES[an.rule].bayesian and guard is not None:  # a Bayesian design states its type I error, not alpha
+        rules.append(("type I error (maximum over the null)",
+                      f"{guard.value:.4f} ({'exact' if guard.exact else f'MCSE {guard.mcse:.4f}'}); "
+                      f"target one-sided alpha {an.alpha}"))
+    else:
+        rules.append(("one-sided alpha", f"{an.alpha}"))
+    inflation = describe_looks(design).get("beta_spending_inflation_factor") if design.interim is not None else None
+    if inflation is not None:
+        rules.append(("beta-spending futility", f"maximum-information inflation factor {inflation:.4f} over the "
+                                                "fixed design with the same alpha and power"))
     if RULES[an.rule].bayesian:
         rules.append(("posterior threshold", f"{an.threshold}"))
     looks = describe_looks(design)["labels"] if design.interim is not None else []
