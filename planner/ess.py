@@ -134,8 +134,16 @@ def ess_elir(mix: Mixture, *, reference_sd: float | None = None) -> float:
         def integrand(t):
             return float(mix.pdf(t) * prior_information(mix, t) * t * (1 - t))
 
-        eps = 1e-15
-        total = integrate.quad(integrand, eps, 1 - eps, limit=200)[0]
+        # near 0 the integrand behaves as t^(a - 2), near 1 as (1 - t)^(b - 2) (a, b of the components with
+        # the parameter above 1): integrate those endpoint powers out exactly (QUADPACK's algebraic weight)
+        lo = min([a - 2.0 for a in mix.a if a > 1.0] or [0.0])
+        hi = min([b - 2.0 for b in mix.b if b > 1.0] or [0.0])
+        lo, hi = max(lo, -0.999), max(hi, -0.999)
+        def smooth(t):
+            t = min(max(t, 1e-13), 1 - 1e-13)  # QUADPACK may evaluate at the end points
+            return integrand(t) / (t**lo * (1 - t) ** hi)
+
+        total = integrate.quad(smooth, 0.0, 1.0, weight="alg", wvar=(lo, hi), limit=200)[0]
         return float(total)
     if isinstance(mix, NormalMixture):
         lo = min(m - 14 * s for m, s in zip(mix.means, mix.sds, strict=True))
