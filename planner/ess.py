@@ -131,17 +131,19 @@ def ess_elir(mix: Mixture, *, reference_sd: float | None = None) -> float:
         if min(mix.a) < 1 or min(mix.b) < 1:
             return float("nan")  # the defining integral diverges
 
-        def integrand(t):
-            return float(mix.pdf(t) * prior_information(mix, t) * t * (1 - t))
-
         # near 0 the integrand behaves as t^(a - 2), near 1 as (1 - t)^(b - 2) (a, b of the components with
         # the parameter above 1): integrate those endpoint powers out exactly (QUADPACK's algebraic weight)
         lo = min([a - 2.0 for a in mix.a if a > 1.0] or [0.0])
         hi = min([b - 2.0 for b in mix.b if b > 1.0] or [0.0])
         lo, hi = max(lo, -0.999), max(hi, -0.999)
-        def smooth(t):
+        log_w = np.log(np.asarray(mix.weights))
+
+        def smooth(t):  # the integrand over t^lo (1 - t)^hi, in logs (no underflow far from the mode)
             t = min(max(t, 1e-13), 1 - 1e-13)  # QUADPACK may evaluate at the end points
-            return integrand(t) / (t**lo * (1 - t) ** hi)
+            logf, _, _ = _component_terms(mix, t)
+            log_pdf = special.logsumexp(log_w + logf)
+            scale = np.exp(log_pdf + (1 - lo) * np.log(t) + (1 - hi) * np.log1p(-t))
+            return float(scale * prior_information(mix, t))
 
         total = integrate.quad(smooth, 0.0, 1.0, weight="alg", wvar=(lo, hi), limit=200)[0]
         return float(total)
