@@ -74,6 +74,8 @@ def _load(text: str, name: str) -> None:
     st.session_state.load_error = None
     for key in [k for k in st.session_state if k.startswith("w_")]:
         del st.session_state[key]  # widgets follow the newly loaded design
+    for key in ("saved_widgets", "saved_scenarios", "edits"):
+        st.session_state.pop(key, None)
 
 
 def sidebar() -> None:
@@ -130,6 +132,7 @@ def _calibrate(toml_text: str) -> None:
     design = parse_design_text(toml_text).with_changes({"analysis.threshold": threshold})
     st.session_state.base_toml = ui.to_toml(design)
     st.session_state.pop("w_threshold", None)
+    st.session_state.get("saved_widgets", {}).pop("w_threshold", None)
     st.session_state.calibration_note = (f"Threshold set to {threshold:.4f} (calibrated {out['threshold']:.6f}; "
                                          f"maximum type I error {out['max_type_one_error']:.4f} <= alpha "
                                          f"{out['alpha']:g}).")
@@ -142,7 +145,10 @@ def design_page() -> None:
     sidebar()
     s = _state()
     base = parse_design_text(s.base_toml)
-    for key, value in ui.widget_defaults(base).items():  # widgets show the current design (one source of truth)
+    # Widgets show the current design: what the user typed on this page before (kept across page changes,
+    # invalid values included), otherwise the loaded design's values.
+    saved = st.session_state.get("saved_widgets", {})
+    for key, value in (ui.widget_defaults(base) | saved).items():
         st.session_state.setdefault(key, value)
     st.title("Zimislecel phase 3 planner")
     st.caption(base.description or base.name)
@@ -204,21 +210,28 @@ def design_page() -> None:
         st.markdown("**Scenarios** (true values per arm); edit the table")
         import pandas as pd
 
-        frame = pd.DataFrame([{"name": sc.name, "treatment": sc.treatment, "control": sc.control}
-                              for sc in base.scenarios])
+        rows = st.session_state.get("saved_scenarios") or [
+            {"name": sc.name, "treatment": sc.treatment, "control": sc.control} for sc in base.scenarios]
+        frame = pd.DataFrame(rows, columns=["name", "treatment", "control"])
         if not base.randomized:
             frame = frame.drop(columns="control")
-        edited = st.data_editor(frame, num_rows="dynamic", key="w_scenarios", hide_index=True)
+        # the editor is keyed by its content: a saved edit seeds a fresh editor (also after a page change)
+        editor_key = "w_scenarios_" + ui.short_hash(frame.to_json())
+        edited = st.data_editor(frame, num_rows="dynamic", key=editor_key, hide_index=True)
         if not edited.equals(frame):
+            st.session_state.saved_scenarios = edited.to_dict("records")
+        if st.session_state.get("saved_scenarios"):
             scen = []
-            for row in edited.to_dict("records"):
+            for row in st.session_state.saved_scenarios:
                 if not row.get("name"):
                     continue
                 item = {"name": str(row["name"]), "treatment": float(row["treatment"])}
-                if base.randomized and row.get("control") is not None:
+                if base.randomized and row.get("control") is not None and row["control"] == row["control"]:
                     item["control"] = float(row["control"])
                 scen.append(item)
             edits["scenarios"] = scen or None
+    st.session_state.saved_widgets = {k: st.session_state[k] for k in ui.widget_defaults(base)
+                                      if k in st.session_state}
     if edits.get("interim") == {}:
         edits["interim"] = None
         st.session_state.edits = {k: v for k, v in edits.items() if v is not None or k == "interim"}

@@ -415,7 +415,9 @@ def report_command(
 
 
 @app.command("app")
-def app_command(port: Annotated[int, typer.Option(help="Port on localhost.")] = 8501) -> None:
+def app_command(port: Annotated[int, typer.Option(help="Port.")] = 8501,
+                address: Annotated[str, typer.Option(help="Address to bind (127.0.0.1: this machine only).")]
+                = "127.0.0.1") -> None:
     """Start the browser app on the shipped default design (same as scripts/run).
 
     Example: planner app --port 8502
@@ -424,7 +426,8 @@ def app_command(port: Annotated[int, typer.Option(help="Port on localhost.")] = 
 
     root = Path(__file__).resolve().parent.parent
     raise typer.Exit(subprocess.call([sys.executable, "-m", "streamlit", "run", str(root / "app.py"),
-                                      "--server.port", str(port), "--server.headless", "true",
+                                      "--server.port", str(port), "--server.address", address,
+                                      "--server.headless", "true",
                                       "--browser.gatherUsageStats", "false"]))
 
 

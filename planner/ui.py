@@ -34,6 +34,13 @@ def example_designs() -> dict[str, str]:
 SIMS_CHOICES = (2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000)  # the app's simulation-count choices
 
 
+def short_hash(text: str) -> str:
+    """A short stable digest of a text (widget keys that follow their content)."""
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
 def widget_defaults(design: Design) -> dict[str, Any]:
     """The value of every Design-page field for ``design``: the app sets them when a design is loaded, so every
     field shows the design the user chose (rule, threshold, priors and interim included)."""

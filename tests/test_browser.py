@@ -177,3 +177,43 @@ def test_browser_upload_of_an_uncalibrated_design_shows_the_banner_then_calibrat
         assert page.locator("[data-testid='stAlert']", has_text="TYPE I ERROR ABOVE ALPHA").count() == 0
         page.screenshot(path=str(artifacts / "type_one_error_calibrated.png"), full_page=True)
         browser.close()
+
+
+def test_browser_upload_edit_switch_page_and_back_keeps_the_design(server, artifacts, tmp_path):
+    """Upload a randomized HbA1c design, edit N and a scenario, go to another page and back: the fields and the
+    numbers are those of the uploaded design with the edits (the API's), not the shipped default's."""
+    from planner.design import design_to_toml
+
+    url, _ = server
+    design = load_design(ROOT / "examples" / "hba1c_randomized.toml").with_changes({"name": "my HbA1c design"})
+    path = tmp_path / "mine.toml"
+    path.write_text(design_to_toml(design))
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        page.locator("[data-testid='stMetric']").first.wait_for(timeout=120_000)
+        page.locator("input[type=file]").first.set_input_files(str(path))
+        label = "Power: Phase 1/2 effect"
+        page.locator("[data-testid='stMetric']", has_text=label).first.wait_for(timeout=60_000)
+        box = page.get_by_label("Participants (total N)")
+        box.fill("24")
+        box.press("Enter")
+        edited = design.with_changes({"arms.n": 24})
+        r = evaluate(edited, n_sims=20_000)
+        want = f"{r['Phase 1/2 effect'].success.value:.4f}"
+        deadline = time.time() + 60
+        while metric_value(page, label) != want:
+            assert time.time() < deadline, f"shows {metric_value(page, label)}, want {want}"
+            time.sleep(0.05)
+        page.get_by_role("link", name="Evidence and priors").click()
+        page.locator("h1", has_text="Evidence and priors").wait_for(timeout=60_000)
+        page.get_by_role("link", name="Design and results").click()
+        page.locator("[data-testid='stMetric']", has_text=label).first.wait_for(timeout=60_000)
+        deadline = time.time() + 60
+        while metric_value(page, label) != want:
+            assert time.time() < deadline, f"after coming back shows {metric_value(page, label)}, want {want}"
+            time.sleep(0.05)
+        assert page.get_by_label("Participants (total N)").input_value() == "24"
+        page.screenshot(path=str(artifacts / "upload_edit_switch_back.png"), full_page=True)
+        browser.close()
