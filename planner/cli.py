@@ -7,6 +7,7 @@ Bad input exits with code 2 and a one-line message per problem, never a tracebac
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -28,6 +29,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     help="Phase 3 trial planner: operating characteristics of a design file.",
+    rich_markup_mode=None,  # help texts are plain: "[multiple]" is a TOML section, not markup
 )
 # A wide console when output is piped, so the table is not squeezed to 80 columns.
 _out = Console() if sys.stdout.isatty() else Console(width=160)
@@ -35,19 +37,33 @@ _err = Console(stderr=True)
 
 # Runs with at least this many simulated trials in all show a progress bar.
 PROGRESS_THRESHOLD = 2_000_000
+SCHEDULER_TIMEOUT = 5  # seconds to wait for a Dask scheduler given by --scheduler
 
 
 # evaluate()'s argument names, as the user typed them on the command line
 _OPTION_NAMES = {"n_sims:": "--sims:", "seed:": "--seed:", "method:": "--method:"}
 
 
-def _fail(err: DesignError) -> None:
-    """Print one line per problem and exit with code 2."""
+def _fail(err: DesignError, options: dict[str, str] | None = _OPTION_NAMES) -> None:
+    """Print one line per problem and exit with code 2. ``options`` maps API argument names to the command's
+    options (None where the names are a file's fields, e.g. a sweep file's ``n_sims``)."""
     for line in err.problems:
         first, _, rest = line.partition(" ")
-        line = _OPTION_NAMES.get(first, first) + (" " + rest if rest else "")
-        _err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+        line = (options or {}).get(first, first) + (" " + rest if rest else "")
+        _err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True, markup=True)
     raise typer.Exit(code=2)
+
+
+def _check_output_dir(path: Path) -> None:
+    """A folder for a command's output: created if missing; a clear error if it cannot be."""
+    if path.exists() and not path.is_dir():
+        raise DesignError(f"--output: {path} is a file, not a folder; give a folder for the report")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DesignError(f"--output: cannot create the folder {path} ({err.strerror})") from None
+    if not os.access(path, os.W_OK):
+        raise DesignError(f"--output: the folder {path} is not writable")
 
 
 def _truth(values: tuple[float, ...]) -> str:
@@ -172,8 +188,23 @@ def render_priors(result: Evaluation) -> list[str]:
     return lines
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib import metadata
+
+        try:
+            version = metadata.version("zimislecel-planner")
+        except metadata.PackageNotFoundError:  # pragma: no cover - running from a plain checkout
+            version = "unknown (not installed)"
+        _out.print(f"planner {version}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
-def _commands() -> None:
+def _commands(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the planner's version and exit.")] = False,
+) -> None:
     """Phase 3 trial planner: operating characteristics of a design file."""
 
 
@@ -402,6 +433,7 @@ def report_command(
             _check_sims(sims)
         if seed is not None and not 0 <= seed < 2**63:
             raise DesignError(f"--seed: must be between 0 and 2^63 - 1, got {seed}")
+        _check_output_dir(output)
         with _err.status("building the report...") if not as_json else _nullcontext():
             out = build_report(design, output, n_sims=sims, seed=seed, pdf=pdf, source=str(design_file))
     except DesignError as err:
@@ -458,8 +490,9 @@ def sweep_command(
         sweep = load_sweep(sweep_file)
         if workers < 0 or workers > 256:
             raise DesignError(f"--workers: must be between 0 and 256, got {workers}")
+        _check_output_file(output)
     except DesignError as err:
-        _fail(err)
+        _fail(err, options=None)  # the sweep file's own fields keep their names
     total = len(tasks_of(sweep))
     with Progress(TextColumn("sweep"), BarColumn(), TextColumn("{task.completed}/{task.total} tasks"),
                   TimeRemainingColumn(), console=_err, transient=True, disable=as_json) as bar:
@@ -472,7 +505,12 @@ def sweep_command(
             from dask.distributed import Client, LocalCluster
 
             if scheduler:
-                with Client(scheduler) as client:
+                try:
+                    client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+                except (OSError, TimeoutError) as err:
+                    _fail(DesignError(f"--scheduler: no Dask scheduler answered at {scheduler} within "
+                                      f"{SCHEDULER_TIMEOUT} s ({type(err).__name__})"))
+                with client:
                     table = run_sweep(sweep, client=client, progress=tick)
             else:
                 with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
@@ -480,7 +518,10 @@ def sweep_command(
                     table = run_sweep(sweep, client=client, progress=tick)
         else:
             table = run_sweep(sweep, progress=tick)
-    table.to_csv(output, index=False)
+    try:
+        table.to_csv(output, index=False)
+    except OSError as err:
+        _fail(DesignError(f"--output: cannot write {output} ({err.strerror})"))
     if as_json:
         sys.stdout.write(table.to_json(orient="records", indent=1) + "\n")
     else:

@@ -670,7 +670,7 @@ def load_design(source: str | Path) -> Design:
     """Read and validate a TOML design file."""
     path = Path(source)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (some editors write one) is accepted
     except FileNotFoundError:
         raise DesignError(f"{path}: no such design file") from None
     except (OSError, UnicodeDecodeError) as err:
@@ -680,6 +680,7 @@ def load_design(source: str | Path) -> Design:
 
 def parse_design_text(text: str, *, origin: str = "design") -> Design:
     """Validate TOML text into a :class:`Design` (used for uploads and the CLI)."""
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as some editors save UTF-8
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

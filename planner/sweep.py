@@ -69,9 +69,11 @@ def load_sweep(path: str | Path) -> Sweep:
     """Read a sweep file; the design path is relative to it."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise DesignError(f"{path}: no such sweep file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise DesignError(f"{path}: cannot read the sweep file ({err})") from None
     except tomllib.TOMLDecodeError as err:
         raise DesignError(f"{path}: not valid TOML ({err})") from None
     if "design" not in data:
@@ -84,10 +86,14 @@ def load_sweep(path: str | Path) -> Sweep:
     if unknown:
         raise DesignError(f"{path}: unknown field(s) {sorted(unknown)}")
     n_sims = data.get("n_sims", design.simulation.n_sims)
-    if not isinstance(n_sims, int):
-        raise DesignError(f"n_sims: must be a whole number, got {n_sims!r}")
-    return Sweep(design, {k: tuple(v) for k, v in grid.items()}, n_sims, data.get("blocks_per_task", 1),
-                 data.get("method", "auto"))
+    if isinstance(n_sims, bool) or not isinstance(n_sims, int):
+        raise DesignError(f"{path}: n_sims: must be a whole number, got {n_sims!r}")
+    try:
+        return Sweep(design, {k: tuple(v) for k, v in grid.items()}, n_sims, data.get("blocks_per_task", 1),
+                     data.get("method", "auto"))
+    except DesignError as err:  # name the sweep file, whose fields these are
+        raise DesignError("; ".join(f"{path}: {p}" for p in err.problems),
+                          problems=tuple(f"{path}: {p}" for p in err.problems)) from None
 
 
 @dataclass(frozen=True)
