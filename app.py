@@ -102,15 +102,39 @@ def sidebar() -> None:
         st.caption(f"Current: {s.base_name}")
 
 
-def current_design():
-    """The base design with the widget edits of the Design page; None (and an error box) if invalid."""
+def edited_design():
+    """(design, problems): the base design with the Design page's edits when they are valid (and remembered as
+    the last valid design), else the last valid design and the problems of the edit."""
     s = _state()
-    edits = st.session_state.get("edits", {})
     try:
-        return ui.apply_edits(s.base_toml, edits)
+        design = ui.apply_edits(s.base_toml, st.session_state.get("edits", {}))
     except DesignError as err:
-        st.error("This change makes the design invalid: " + "; ".join(err.problems), icon="⚠️")
-        return ui.apply_edits(s.base_toml, {})
+        last = st.session_state.get("last_valid_toml")
+        base = parse_design_text(last if last and st.session_state.get("last_valid_base") == s.base_toml
+                                 else s.base_toml)
+        return base, list(err.problems)
+    st.session_state.last_valid_toml = ui.to_toml(design)
+    st.session_state.last_valid_base = s.base_toml
+    return design, []
+
+
+def current_design():
+    """The design the other pages show: the edited one, or the last valid one (with a note) while an edit is invalid."""
+    design, problems = edited_design()
+    if problems:
+        st.warning("An edit on the Design page is not valid; this page shows the last valid design.", icon="⚠️")
+    return design
+
+
+# the Design page's fields, by the design field a message names (longest prefix first)
+FIELD_SLOTS = ("arms.n", "arms.allocation", "dropout", "analysis.rule", "analysis.alpha",
+               "analysis.performance_goal", "analysis.threshold", "design_prior", "interim", "scenarios")
+
+
+def _slot_for(problem: str) -> str | None:
+    field = problem.split(":", 1)[0]
+    matches = [f for f in FIELD_SLOTS if field == f or field.startswith(f + ".") or field.startswith(f + "[")]
+    return max(matches, key=len) if matches else None
 
 
 def _calibrate(toml_text: str) -> None:
@@ -154,34 +178,45 @@ def design_page() -> None:
     st.caption(base.description or base.name)
     left, right = st.columns([1, 2])
     edits = {}
+    slots = {}
     with left:
         st.subheader("Design")
-        edits["arms.n"] = st.number_input("Participants (total N)", 2, 5000, step=1, key="w_n")
+        slots[None] = st.empty()  # messages that name no field of this page
+        # no min/max on the number fields: an out-of-range value reaches the design's checks, whose message
+        # (naming the field and the value) appears under the field
+        edits["arms.n"] = st.number_input("Participants (total N)", step=1, key="w_n")
+        slots["arms.n"] = st.empty()
         if base.randomized:
-            ratio = st.number_input("Allocation treatment : control (x : 1)", 0.25, 4.0, step=0.25, key="w_alloc")
+            ratio = st.number_input("Allocation treatment : control (x : 1)", step=0.25, key="w_alloc")
             edits["arms.allocation"] = [ratio, 1.0]
+            slots["arms.allocation"] = st.empty()
         edits["dropout.rate"] = st.slider("Dropout by one year", 0.0, 0.5, step=0.01, key="w_dropout")
         strategies = ["failure", "missing"]
         edits["dropout.strategy"] = st.selectbox(
             "Dropouts are", strategies, key="w_strategy",
             format_func=lambda v: {"failure": "failures (composite estimand)", "missing": "missing (completers)"}[v])
+        slots["dropout"] = st.empty()
         rules = rules_for(base.endpoint.kind, base.arms.kind)
         if base.interim is None and base.multiple is None:
             edits["analysis.rule"] = st.selectbox("Decision rule", rules, key="w_rule")
-        edits["analysis.alpha"] = st.number_input("One-sided alpha", 0.001, 0.2, step=0.005, format="%.3f",
-                                                  key="w_alpha")
+        slots["analysis.rule"] = st.empty()
+        edits["analysis.alpha"] = st.number_input("One-sided alpha", step=0.005, format="%.3f", key="w_alpha")
+        slots["analysis.alpha"] = st.empty()
         if base.analysis.performance_goal is not None:
             edits["analysis.performance_goal"] = st.number_input(
                 "Performance goal", step=0.05, key="w_goal")
+            slots["analysis.performance_goal"] = st.empty()
         if base.rule_info.bayesian or edits.get("analysis.rule") == "posterior-probability":
             edits["analysis.threshold"] = st.number_input(
-                "Posterior probability threshold", 0.5, 0.9999, step=0.005, format="%.4f", key="w_threshold")
+                "Posterior probability threshold", step=0.005, format="%.4f", key="w_threshold")
+            slots["analysis.threshold"] = st.empty()
         if base.design_prior is not None and base.design_prior.treatment.family == "fitted":
             st.markdown("**Design prior** (what may be true): fitted to the evidence, discounted")
             edits["design_prior.treatment.a0"] = st.slider(
                 "Weight of the phase 1/2 evidence (power prior a0)", 0.05, 1.0, step=0.05, key="w_a0")
             edits["design_prior.treatment.robust_weight"] = st.slider(
                 "Robust (vague) component weight", 0.0, 0.95, step=0.05, key="w_robust")
+            slots["design_prior"] = st.empty()
         from planner.rules.catalog import RULES
 
         rule_now = edits.get("analysis.rule", base.analysis.rule)
@@ -204,6 +239,7 @@ def design_page() -> None:
                 kept = {k: v for k, v in kept.items() if futility or k not in ("futility_counts", "binding")}
                 edits["interim"] = kept | {"fractions": [fraction, 1.0], "futility": futility_kind} | (
                     {"futility_threshold": kept.get("futility_threshold", 0.1)} if futility else {})
+            slots["interim"] = st.empty()
         n_sims = st.select_slider("Simulated trials per scenario (simulated designs)",
                                   list(ui.SIMS_CHOICES),
                                   key="w_sims")
@@ -218,6 +254,7 @@ def design_page() -> None:
         # the editor is keyed by its content: a saved edit seeds a fresh editor (also after a page change)
         editor_key = "w_scenarios_" + ui.short_hash(frame.to_json())
         edited = st.data_editor(frame, num_rows="dynamic", key=editor_key, hide_index=True)
+        slots["scenarios"] = st.empty()
         if not edited.equals(frame):
             st.session_state.saved_scenarios = edited.to_dict("records")
         if st.session_state.get("saved_scenarios"):
@@ -237,11 +274,20 @@ def design_page() -> None:
         st.session_state.edits = {k: v for k, v in edits.items() if v is not None or k == "interim"}
     else:
         st.session_state.edits = {k: v for k, v in edits.items() if v is not None}
-    design = current_design()
+    design, problems = edited_design()
+    by_slot: dict = {}
+    for problem in problems:  # beside the field it names; what the user typed stays in the field
+        slot = _slot_for(problem)
+        by_slot.setdefault(slot if slot in slots else None, []).append(problem)
+    for slot, messages in by_slot.items():
+        slots[slot].error("\n\n".join(messages), icon="⚠️")
     toml_text = ui.to_toml(design)
     st.session_state.design_toml = toml_text
     with right:
         st.subheader("Operating characteristics")
+        if problems:
+            st.warning("Your last edit is not valid (the message is beside the field). The results below are "
+                       "those of the last valid design.", icon="⚠️")
         with st.spinner("Computing..."):
             result = run_evaluation(toml_text, int(n_sims), design.simulation.seed)
         check = result.type_one_error

@@ -217,3 +217,41 @@ def test_browser_upload_edit_switch_page_and_back_keeps_the_design(server, artif
         assert page.get_by_label("Participants (total N)").input_value() == "24"
         page.screenshot(path=str(artifacts / "upload_edit_switch_back.png"), full_page=True)
         browser.close()
+
+
+def test_browser_invalid_edit_is_shown_beside_the_field_and_switching_shipped_designs(server, artifacts):
+    """N = 0: the message naming arms.n appears just under the field, the typed 0 stays, the cards keep the last
+    valid design's numbers; then choosing the Bayesian example shows its rule and its own numbers."""
+    url, _ = server
+    default = load_design(ROOT / "examples" / "zimislecel_single_arm.toml")
+    label = "Power: Phase 1/2 estimate"
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        page.locator("[data-testid='stMetric']", has_text=label).first.wait_for(timeout=120_000)
+        box = page.get_by_label("Participants (total N)")
+        box.fill("0")
+        box.press("Enter")
+        alert = page.locator("[data-testid='stAlert']", has_text="arms.n").first
+        alert.wait_for(timeout=60_000)
+        field_box, alert_box = box.bounding_box(), alert.bounding_box()
+        assert 0 <= alert_box["y"] - (field_box["y"] + field_box["height"]) < 120, (field_box, alert_box)
+        assert box.input_value() == "0"
+        assert metric_value(page, label) == f"{evaluate(default)['Phase 1/2 estimate'].success.value:.4f}"
+        page.locator("[data-testid='stAlert']", has_text="last valid design").first.wait_for(timeout=10_000)
+        page.screenshot(path=str(artifacts / "invalid_edit.png"), full_page=True)
+        # choose another shipped design: every field follows it
+        page.locator("[data-testid='stSelectbox']", has_text="Shipped design").click()
+        page.get_by_role("option", name="zimislecel_single_arm_bayes.toml").click()
+        bayes = load_design(ROOT / "examples" / "zimislecel_single_arm_bayes.toml")
+        want = f"{evaluate(bayes)['Phase 1/2 estimate'].success.value:.4f}"
+        deadline = time.time() + 60
+        while metric_value(page, label) != want:
+            assert time.time() < deadline, f"shows {metric_value(page, label)}, want {want}"
+            time.sleep(0.05)
+        assert page.get_by_label("Participants (total N)").input_value() == "50"
+        assert page.get_by_label("Posterior probability threshold").input_value() == "0.9882"
+        assert page.get_by_label("Decision rule").input_value() == "posterior-probability"
+        page.screenshot(path=str(artifacts / "switched_design.png"), full_page=True)
+        browser.close()
