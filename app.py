@@ -40,15 +40,20 @@ def run_size(toml_text: str, target: float, metric: str, scenario: str | None, n
                       n_sims=n_sims, seed=seed)
 
 
-def run_report(toml_text: str) -> dict:
-    """Build the briefing report in a temporary folder and keep its bytes for download."""
+def run_report(toml_text: str, pinned: tuple[tuple[str, str, int], ...] = ()) -> dict:
+    """Build the briefing report (with the pinned designs' comparison) in a temporary folder; keep its bytes."""
     import tempfile
     from pathlib import Path
 
     from planner.report import CHROMIUM, build_report
 
+    comparison = None
+    if pinned:
+        comparison = ui.comparison_table([(label, run_evaluation(text, n, parse_design_text(text).simulation.seed))
+                                          for label, text, n in pinned])
     with tempfile.TemporaryDirectory() as tmp:
-        out = build_report(parse_design_text(toml_text), Path(tmp) / "report", pdf=Path(CHROMIUM).exists())
+        out = build_report(parse_design_text(toml_text), Path(tmp) / "report", pdf=Path(CHROMIUM).exists(),
+                           comparison=comparison)
         return {"toml": toml_text, "html": out.html.read_bytes(),
                 "pdf": out.pdf.read_bytes() if out.pdf else None, "seconds": out.seconds}
 
@@ -311,6 +316,14 @@ def design_page() -> None:
                           "the null (estimand scale, dropout included) is at most alpha.")
             if st.session_state.get("calibration_note"):
                 st.info(st.session_state.calibration_note)
+        pinned = st.session_state.setdefault("pinned", [])
+        if st.button(f"Pin this design for comparison ({len(pinned)} of {ui.MAX_PINNED} pinned)", key="pin",
+                     disabled=bool(problems) or len(pinned) >= ui.MAX_PINNED,
+                     help="Keep these numbers and compare them with other versions on the Compare page."):
+            st.session_state.pin_count = st.session_state.get("pin_count", 0) + 1
+            label = f"{st.session_state.pin_count}. {design.name} (N = {design.arms.n}, {design.analysis.rule})"
+            pinned.append({"label": label, "toml": toml_text, "n_sims": int(n_sims)})
+            st.success(f"Pinned: {label}. Change the design and pin again, then open Compare designs.")
         st.dataframe(ui.results_table(result), hide_index=True, key="results_table",
                      column_config={"P(success)": st.column_config.NumberColumn(format="%.4f"),
                                     "MCSE": st.column_config.NumberColumn(format="%.4f")})
@@ -426,7 +439,8 @@ def export_page() -> None:
                "error over the null grid, power and assurance curves, sensitivity, reproducibility.")
     if st.button("Build the report", key="build_report"):
         with st.spinner("Building the report..."):
-            st.session_state.report = run_report(toml_text)
+            pinned = tuple((p["label"], p["toml"], p["n_sims"]) for p in st.session_state.get("pinned", []))
+            st.session_state.report = run_report(toml_text, pinned)
     built = st.session_state.get("report")
     if built is not None and built["toml"] == toml_text:
         st.download_button("Download the report (HTML)", built["html"], file_name="report.html", mime="text/html",
@@ -440,7 +454,54 @@ def export_page() -> None:
     st.caption("The same file runs on the command line: `planner evaluate design.toml`.")
 
 
+def compare_page() -> None:
+    from planner.plots import curve_frame, overlay_chart
+
+    sidebar()
+    st.title("Compare designs")
+    pinned = st.session_state.setdefault("pinned", [])
+    if not pinned:
+        st.info("No design pinned yet: on the Design page, set a design up and press *Pin this design for "
+                "comparison*; change it and pin again (up to four).")
+        return
+    evaluations = [(p["label"], run_evaluation(p["toml"], p["n_sims"], parse_design_text(p["toml"]).simulation.seed))
+                   for p in pinned]
+    flagged = [label for label, r in evaluations if r.type_one_error is not None and r.type_one_error.exceeds]
+    if flagged:
+        st.error("Type I error above alpha: " + "; ".join(flagged), icon="🚩")
+    table = ui.comparison_table(evaluations)
+    st.dataframe(table, hide_index=True, key="comparison_table",
+                 column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table.columns
+                                if table[c].dtype.kind == "f" and c not in ("alpha", "expected N (first alternative)")})
+    st.caption("Each probability with its Monte Carlo SE (0 when exact); the maximum type I error is over each "
+               "design's own composite null. Power columns are the designs' own alternative scenarios.")
+    st.download_button("Download the comparison (CSV)", ui.comparison_csv(evaluations), file_name="comparison.csv",
+                       mime="text/csv", key="dl_comparison")
+    power, assurance = {}, {}
+    for (label, result), p in zip(evaluations, pinned, strict=True):
+        d = result.design
+        ns = tuple(sorted({max(4, int(d.arms.n * f)) for f in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)}))
+        alternatives = [r.scenario.name for r in result.results if not r.is_null]
+        if alternatives:
+            points = run_curve(p["toml"], ns, "power", alternatives[0], min(p["n_sims"], 20_000), d.simulation.seed)
+            power[label] = curve_frame(points, "power")
+        if d.design_prior is not None:
+            points = run_curve(p["toml"], ns, "assurance", None, min(p["n_sims"], 20_000), d.simulation.seed)
+            assurance[label] = curve_frame(points, "assurance")
+    if power:
+        st.markdown("**Power over N** (each design under its first alternative scenario)")
+        st.altair_chart(overlay_chart(power, "power"), width="stretch")
+    if assurance:
+        st.markdown("**Assurance over N** (each design's design prior)")
+        st.altair_chart(overlay_chart(assurance, "assurance"), width="stretch")
+    remove = st.selectbox("Remove a pinned design", ["(none)"] + [p["label"] for p in pinned], key="w_unpin")
+    if remove != "(none)" and st.button("Remove", key="unpin"):
+        st.session_state.pinned = [p for p in pinned if p["label"] != remove]
+        st.rerun()
+
+
 pages = [st.Page(design_page, title="Design and results", url_path="design", default=True),
+         st.Page(compare_page, title="Compare designs", url_path="compare"),
          st.Page(priors_page, title="Evidence and priors", url_path="priors"),
          st.Page(size_page, title="Sample size", url_path="size"),
          st.Page(export_page, title="Import and export", url_path="export")]

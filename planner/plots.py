@@ -9,7 +9,7 @@ import pandas as pd
 from planner.mixtures import BetaMixture, GammaMixture, NormalMixture
 from planner.search import CurvePoint
 
-__all__ = ["curve_frame", "curve_chart", "prior_frame", "prior_chart"]
+__all__ = ["curve_frame", "curve_chart", "prior_frame", "prior_chart", "overlay_chart"]
 
 
 def curve_frame(points: tuple[CurvePoint, ...], metric: str) -> pd.DataFrame:
@@ -56,3 +56,15 @@ def prior_chart(frame: pd.DataFrame, x_title: str):
         x=alt.X("value:Q", title=x_title), y=alt.Y("density:Q", title="density"), color="prior:N",
         tooltip=["prior", alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("density:Q", format=".3f")],
     ).properties(height=300)
+
+
+def overlay_chart(frames: dict[str, pd.DataFrame], metric: str):
+    """Several designs' curves over N on one chart (one colour per design), each with its 95% MCSE band."""
+    data = pd.concat([f.assign(design=name) for name, f in frames.items()]) if frames else pd.DataFrame(
+        columns=["N", metric, "low", "high", "MCSE", "design"])
+    base = alt.Chart(data).encode(x=alt.X("N:Q", title="total participants (N)"), color=alt.Color("design:N"))
+    band = base.mark_area(opacity=0.15).encode(y=alt.Y("low:Q", title=metric, scale=alt.Scale(domain=[0, 1])),
+                                               y2="high:Q")
+    line = base.mark_line(point=True).encode(y=f"{metric}:Q", tooltip=[
+        "design", "N", alt.Tooltip(f"{metric}:Q", format=".4f"), alt.Tooltip("MCSE:Q", format=".4f")])
+    return alt.layer(band, line).properties(height=320)

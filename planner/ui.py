@@ -185,3 +185,41 @@ def prior_mixtures(design: Design) -> dict[str, object]:
 
 def to_toml(design: Design) -> str:
     return design_to_toml(design)
+
+
+# --- design comparison ------------------------------------------------------------------------------
+
+MAX_PINNED = 4
+
+
+def comparison_table(pinned: list[tuple[str, Evaluation]]) -> pd.DataFrame:
+    """Pinned designs side by side, one row each: N, rule, maximum type I error, assurance, expected N and the
+    power of every scenario, each probability with its Monte Carlo SE (0 when exact)."""
+    rows = []
+    for label, result in pinned:
+        d = result.design
+        check = result.type_one_error
+        row: dict[str, Any] = {"design": label, "N": d.arms.n, "rule": d.analysis.rule,
+                               "looks": 1 if d.interim is None else len(d.interim.fractions),
+                               "alpha": d.analysis.alpha,
+                               "max type I error": None if check is None else check.value,
+                               "max type I error MCSE": None if check is None else check.mcse,
+                               "above alpha": None if check is None else bool(check.exceeds)}
+        if result.assurance is not None:
+            row["assurance"] = result.assurance.value
+            row["assurance MCSE"] = result.assurance.mcse
+        for r in result.results:
+            if not r.is_null:
+                row[f"power: {r.scenario.name}"] = r.success.value
+                row[f"power MCSE: {r.scenario.name}"] = r.success.mcse
+        alternatives = [r for r in result.results if not r.is_null]
+        row["expected N (first alternative)"] = alternatives[0].expected_n if alternatives else None
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def comparison_csv(pinned: list[tuple[str, Evaluation]]) -> str:
+    table = comparison_table(pinned)
+    table["design hash"] = [r.design_hash for _, r in pinned]
+    table["seed"] = [r.seed for _, r in pinned]
+    return table.to_csv(index=False)

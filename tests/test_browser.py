@@ -255,3 +255,50 @@ def test_browser_invalid_edit_is_shown_beside_the_field_and_switching_shipped_de
         assert page.get_by_label("Decision rule").input_value() == "posterior-probability"
         page.screenshot(path=str(artifacts / "switched_design.png"), full_page=True)
         browser.close()
+
+
+def test_browser_pin_two_designs_and_compare(server, artifacts):
+    """Pin the default design, change N, pin again, open Compare designs: the table shows both with the API's
+    numbers, both curves are drawn, and the comparison downloads as CSV."""
+    url, _ = server
+    default = load_design(ROOT / "examples" / "zimislecel_single_arm.toml")
+    bigger = default.with_changes({"arms.n": 70})
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        page.goto(url)
+        label = "Power: Phase 1/2 estimate"
+        page.locator("[data-testid='stMetric']", has_text=label).first.wait_for(timeout=120_000)
+        page.get_by_role("button", name="Pin this design for comparison").click()
+        page.locator("[data-testid='stAlert']", has_text="Pinned: 1.").wait_for(timeout=30_000)
+        box = page.get_by_label("Participants (total N)")
+        box.fill("70")
+        box.press("Enter")
+        want = f"{evaluate(bigger)['Phase 1/2 estimate'].success.value:.4f}"
+        deadline = time.time() + 60
+        while metric_value(page, label) != want:
+            assert time.time() < deadline
+            time.sleep(0.05)
+        page.get_by_role("button", name="Pin this design for comparison").click()
+        page.locator("[data-testid='stAlert']", has_text="Pinned: 2.").wait_for(timeout=30_000)
+        page.get_by_role("link", name="Compare designs").click()
+        page.locator("h1", has_text="Compare designs").wait_for(timeout=60_000)
+        page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=60_000)
+        with page.expect_download() as info:
+            page.get_by_role("button", name="Download the comparison (CSV)").click()
+        csv = Path(info.value.path()).read_text()
+        import io
+
+        import pandas as pd
+
+        table = pd.read_csv(io.StringIO(csv))
+        assert list(table["N"]) == [50, 70]
+        for n in (50, 70):
+            r = evaluate(default.with_changes({"arms.n": n}), n_sims=20_000)
+            assert table.loc[table["N"] == n, "power: Phase 1/2 estimate"].iloc[0] == pytest.approx(
+                r["Phase 1/2 estimate"].success.value, abs=1e-12)
+            assert table.loc[table["N"] == n, "max type I error"].iloc[0] == pytest.approx(
+                r.type_one_error.value, abs=1e-12)
+            assert table.loc[table["N"] == n, "assurance"].iloc[0] == pytest.approx(r.assurance.value, abs=1e-12)
+        page.screenshot(path=str(artifacts / "compare.png"), full_page=True)
+        browser.close()

@@ -101,3 +101,19 @@ def test_report_builds_for_every_shipped_example(example, tmp_path):
     out = build_report(load_design(ROOT / "examples" / example), tmp_path, n_sims=2000, pdf=False)
     page = out.html.read_text()
     assert 'id="reproducibility"' in page and "maximum type I error" in page
+
+
+def test_comparison_section_equals_the_api(tmp_path):
+    from planner import ui
+
+    base = load_design(DESIGN)
+    pinned = [(f"N = {n}", evaluate(base.with_changes({"arms.n": n}))) for n in (40, 60)]
+    table = ui.comparison_table(pinned)
+    out = build_report(base, tmp_path / "r", n_sims=2000, pdf=False, comparison=table)
+    page = out.html.read_text()
+    assert 'id="comparison"' in page
+    saved = (out.directory / "comparison.csv").read_text()
+    for label, r in pinned:
+        assert label in page and label in saved
+        assert f"{r.type_one_error.value:.4f}" in page
+        assert f"{r['Phase 1/2 estimate'].success.value:.4f}" in page

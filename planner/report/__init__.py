@@ -70,8 +70,10 @@ def _crossing(xs, ys, target: float):
 
 
 def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = None, seed: int | None = None,
-                 pdf: bool = True, source: str | None = None) -> ReportOutput:
-    """Compute everything the report shows and write it to ``out_dir``."""
+                 pdf: bool = True, source: str | None = None, comparison: pd.DataFrame | None = None
+                 ) -> ReportOutput:
+    """Compute everything the report shows and write it to ``out_dir``; ``comparison`` (the app's pinned
+    designs, :func:`planner.ui.comparison_table`) adds a section and comparison.csv."""
     import jinja2
 
     from planner import ui
@@ -232,6 +234,8 @@ def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = No
 
     # tables as CSV
     oc.to_csv(out / "operating_characteristics.csv", index=False)
+    if comparison is not None:
+        comparison.to_csv(out / "comparison.csv", index=False)
     null_table.to_csv(out / "null_grid.csv", index=False)
     if power_points:
         curve_frame(power_points, "power").to_csv(out / "power_curve.csv", index=False)
@@ -249,6 +253,7 @@ def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = No
         looks=looks, evidence_html=_table(ui.evidence_table()), fitted_html=_table(fitted),
         design_priors=[(r, html.escape(s), _Info(i)) for r, s, i in design_prior_rows], prior_svg=prior_svg,
         oc_html=_table(oc), type_one_error=check, null_grid_html=_table(null_table),
+        comparison_html=_table(comparison) if comparison is not None else "",
         stages_html=_table(stages) if stages is not None else "", power_svg=power_svg,
         curve_scenario=html.escape(chosen or ""), assurance_svg=assurance_svg, sensitivity=sensitivity,
         reproducibility=[(k, html.escape(str(v))) for k, v in reproducibility], command=html.escape(command),
