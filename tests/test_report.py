@@ -117,3 +117,49 @@ def test_comparison_section_equals_the_api(tmp_path):
         assert label in page and label in saved
         assert f"{r.type_one_error.value:.4f}" in page
         assert f"{r['Phase 1/2 estimate'].success.value:.4f}" in page
+
+
+def test_each_sensitivity_sentence_agrees_with_its_table(report):
+    """Parse every sensitivity sentence of the page and check each parameter value it names against the CSV
+    table beside it: 'below' means value + 2 MCSE < 0.8 or exact below, 'at least' the reverse."""
+    import pandas as pd
+
+    page = report.html.read_text()
+    checked = 0
+    for csv in sorted(report.directory.glob("sensitivity_*.csv")):
+        frame = pd.read_csv(csv)
+        parameter, value = frame.columns[0], frame.columns[1]
+        quantity = "Assurance" if value == "assurance" else "Power"
+        sentences = re.findall(rf"{quantity} is (.*?)\.(?:\s|<)", page)
+        mine = [s for s in sentences if f"{parameter} =" in s]
+        assert mine, (parameter, sentences)
+        clauses = mine[0].split("; ")
+        for clause in clauses:
+            kind = "below" if clause.startswith("below") else "unsure" if clause.startswith("within") else "above"
+            named = re.sub(r".* = ", "", clause).replace(" and ", ", ").split(", ")
+            for text in named:
+                row = frame.loc[(frame[parameter] - float(text)).abs() < 1e-9].iloc[0]
+                y, se = row[value], row["MCSE"]
+                if kind == "below":
+                    assert y < 0.8 and (se == 0 or y + 2 * se < 0.8), (parameter, text, y, se)
+                elif kind == "above":
+                    assert y >= 0.8 and (se == 0 or y - 2 * se > 0.8), (parameter, text, y, se)
+                else:
+                    assert abs(y - 0.8) <= 2 * se
+                checked += 1
+    assert checked >= 10
+    assert "discounted to a0 = 1.0" not in page  # the false sentence of the old report
+
+
+def test_target_sentence_states_what_the_table_shows():
+    import pandas as pd
+
+    from planner.report import target_sentence
+
+    frame = pd.DataFrame({"a0": [0.1, 0.5, 1.0], "assurance": [0.6, 0.79, 0.9], "MCSE": [0.0, 0.0, 0.0]})
+    assert target_sentence("Assurance", "a0", frame, "assurance", 0.8) == (
+        "Assurance is below 0.8 at a0 = 0.1 and 0.5; at least 0.8 at a0 = 1.")
+    frame["assurance"] = [0.5, 0.6, 0.7]
+    assert target_sentence("Assurance", "a0", frame, "assurance", 0.8) == "Assurance is below 0.8 at a0 = 0.1, 0.5 and 1."
+    frame["MCSE"] = [0.0, 0.0, 0.06]
+    assert "within Monte Carlo error of 0.8 at a0 = 1" in target_sentence("Assurance", "a0", frame, "assurance", 0.8)

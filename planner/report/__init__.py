@@ -61,12 +61,27 @@ def _curve_scenario(result) -> str | None:
     return min(alternatives, key=lambda r: abs(r.success.value - 0.8)).scenario.name
 
 
-def _crossing(xs, ys, target: float):
-    """The first x at which y falls below target, scanning from the largest x down (None if never)."""
-    for x, y in sorted(zip(xs, ys, strict=True), reverse=True):
-        if y < target:
-            return x
-    return None
+def target_sentence(quantity: str, parameter: str, frame: pd.DataFrame, column: str, target: float) -> str:
+    """A sentence about where ``column`` reaches ``target`` over the rows of ``frame`` (indexed by ``parameter``),
+    computed from the table it describes: the values of the parameter at which it is below, at least, or within
+    two Monte Carlo SEs of the target (where simulated)."""
+    def fmt(values):
+        values = [f"{v:g}" for v in values]
+        return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " and " + values[-1]
+
+    xs, ys = frame[parameter].tolist(), frame[column].tolist()
+    se = frame["MCSE"].tolist() if "MCSE" in frame else [0.0] * len(xs)
+    unsure = [x for x, y, e in zip(xs, ys, se, strict=True) if e > 0 and abs(y - target) <= 2 * e]
+    below = [x for x, y, e in zip(xs, ys, se, strict=True) if y < target and x not in unsure]
+    above = [x for x, y, e in zip(xs, ys, se, strict=True) if y >= target and x not in unsure]
+    parts = []
+    if below:
+        parts.append(f"below {target:g} at {parameter} = {fmt(below)}")
+    if above:
+        parts.append(f"at least {target:g} at {parameter} = {fmt(above)}")
+    if unsure:
+        parts.append(f"within Monte Carlo error of {target:g} at {parameter} = {fmt(unsure)}")
+    return f"{quantity} is " + "; ".join(parts) + "."
 
 
 def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = None, seed: int | None = None,
@@ -168,27 +183,25 @@ def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = No
                 design.scenarios[0].model_dump()]}), n_sims=curve_n_sims, seed=seed).assurance
             rows.append({"design prior a0": a0, "assurance": a.value, "MCSE": a.mcse})
         frame = pd.DataFrame(rows)
-        cross = _crossing(frame["design prior a0"], frame["assurance"], SENSITIVITY_TARGET)
-        note = (f"Assurance falls below {SENSITIVITY_TARGET} when the phase 1/2 evidence is discounted to a0 = {cross}."
-                if cross is not None else f"Assurance stays at or above {SENSITIVITY_TARGET} for every a0 shown."
-                if frame["assurance"].min() >= SENSITIVITY_TARGET else
-                f"Assurance is below {SENSITIVITY_TARGET} for every a0 shown.")
+        note = target_sentence("Assurance", "design prior a0", frame, "assurance", SENSITIVITY_TARGET) + \
+            " (a0 = 1 uses the phase 1/2 evidence in full; smaller a0 discounts it.)"
         sensitivity.append(("Assurance against the discount of the evidence (power prior a0)", _table(frame), note))
         sens_frames["discount"] = frame
     if an.prior is not None and an.prior.family == "fitted" and chosen_row is not None:
         rows = [{"analysis prior a0": a0, "power": (e := power_at({"analysis.prior.a0": a0})).value, "MCSE": e.mcse}
                 for a0 in (0.1, 0.25, 0.5, 0.75, 1.0)]
         frame = pd.DataFrame(rows)
-        cross = _crossing(frame["analysis prior a0"], frame["power"], SENSITIVITY_TARGET)
         sensitivity.append(("Power against the discount of the analysis prior", _table(frame),
-                            f"Power falls below {SENSITIVITY_TARGET} at a0 = {cross}." if cross is not None else ""))
+                            target_sentence("Power", "analysis prior a0", frame, "power", SENSITIVITY_TARGET)))
         sens_frames["analysis_discount"] = frame
     if chosen_row is not None and an.performance_goal is not None:
         goals = [an.performance_goal + d for d in (-0.1, -0.05, 0.0, 0.05, 0.1)]
         goals = [g for g in goals if ep.kind != "binary" or 0 < g < 1]
         rows = [{"performance goal": g, "power": (e := power_at({"analysis.performance_goal": g})).value,
                  "MCSE": e.mcse} for g in goals]
-        sensitivity.append((f"Power under \"{chosen}\" against the performance goal", _table(pd.DataFrame(rows)), ""))
+        sensitivity.append((f"Power under \"{chosen}\" against the performance goal", _table(pd.DataFrame(rows)),
+                            target_sentence("Power", "performance goal", pd.DataFrame(rows), "power",
+                                            SENSITIVITY_TARGET)))
         sens_frames["goal"] = pd.DataFrame(rows)
     if chosen_row is not None:
         strategy = design.dropout.strategy
@@ -197,7 +210,8 @@ def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = No
         rows = [{"dropout rate": r, "power": (e := power_at({"dropout.rate": r, "dropout.strategy": strategy})).value,
                  "MCSE": e.mcse} for r in (0.0, 0.05, 0.1, 0.15, 0.2)]
         sensitivity.append((f"Power under \"{chosen}\" against the dropout rate (dropouts {strategy})",
-                            _table(pd.DataFrame(rows)), ""))
+                            _table(pd.DataFrame(rows)),
+                            target_sentence("Power", "dropout rate", pd.DataFrame(rows), "power", SENSITIVITY_TARGET)))
         sens_frames["dropout"] = pd.DataFrame(rows)
 
     # 7. reproducibility
