@@ -19,10 +19,15 @@ from planner.results import Evaluation
 
 __all__ = ["EXAMPLES", "example_designs", "apply_edits", "results_table", "stages_table", "multiple_table",
            "evidence_table",
-           "fitted_table", "results_csv", "DEFAULT_EXAMPLE"]
+           "fitted_table", "results_csv", "DEFAULT_EXAMPLE", "human"]
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEFAULT_EXAMPLE = "zimislecel_single_arm.toml"
+
+
+def human(name: str) -> str:
+    """An identifier as words: 'insulin_independence' -> 'insulin independence'."""
+    return str(name).replace("_", " ")
 
 
 def example_designs() -> dict[str, str]:
@@ -147,7 +152,8 @@ def evidence_table() -> pd.DataFrame:
         if isinstance(value, dict):
             for field, v in value.items():
                 if field != "source":
-                    rows.append({"study": "FORWARD phase 1/2", "measure": f"{key}: {field}", "value": str(v),
+                    rows.append({"study": "FORWARD phase 1/2", "measure": f"{human(key)}: {human(field)}",
+                                 "value": ", ".join(str(x) for x in v) if isinstance(v, list) else str(v),
                                  "source": sources[value.get("source", "forward")]})
     for h in data["historical"]:
         rows.append({"study": h["study"], "measure": h["endpoint"], "value": f"{h['responders']}/{h['n']}",

@@ -163,3 +163,34 @@ def test_target_sentence_states_what_the_table_shows():
     assert target_sentence("Assurance", "a0", frame, "assurance", 0.8) == "Assurance is below 0.8 at a0 = 0.1, 0.5 and 1."
     frame["MCSE"] = [0.0, 0.0, 0.06]
     assert "within Monte Carlo error of 0.8 at a0 = 1" in target_sentence("Assurance", "a0", frame, "assurance", 0.8)
+
+
+@NEED_PDF
+@pytest.mark.parametrize("example", ["zimislecel_single_arm.toml", "zimislecel_group_sequential.toml",
+                                     "hba1c_randomized.toml"])
+def test_briefing_pdf_pages_are_filled_numbered_and_in_plain_words(example, tmp_path):
+    """pdftoppm renders every page: none but the last is more than half blank; pdftotext: every page numbered
+    'Page k of n', and the text holds no snake_case identifier (file names aside), no JSON and no 'None'."""
+    import numpy as np
+    from PIL import Image
+
+    out = build_report(load_design(ROOT / "examples" / example), tmp_path / "r", n_sims=5000, pdf=True)
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(out.pdf), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert 3 <= len(pages) <= 15
+    for page in pages[:-1]:
+        gray = np.asarray(Image.open(page).convert("L"))
+        body = gray[: int(gray.shape[0] * 0.92)]  # above the footer with the page number
+        inked = (body < 235).any(axis=1).mean()
+        assert inked >= 0.5, (page.name, inked)
+    text = subprocess.run(["pdftotext", "-layout", str(out.pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    for k in range(1, len(pages) + 1):
+        assert f"Page {k} of {len(pages)}" in text
+    words = re.findall(r"[\w./-]+", text)
+    snake = [w for w in words if re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", w)]
+    assert not snake, snake[:10]
+    assert "{" not in text and "None" not in text and "nan" not in text.split()
+    assert re.search(r"expected N \d+\.\d\b", text)  # E[N] to one decimal
+    if "Type I error" in text:
+        assert re.search(r"maximum type I error over the null is 0\.\d{4}", text)

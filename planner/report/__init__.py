@@ -27,6 +27,7 @@ from planner.engine import evaluate
 from planner.errors import DesignError
 from planner.priors import ess_text
 from planner.results import Estimate
+from planner.ui import human
 
 __all__ = ["build_report", "ReportOutput", "CHROMIUM"]
 
@@ -43,9 +44,60 @@ class ReportOutput:
     seconds: float
 
 
-def _table(frame: pd.DataFrame, digits: int = 4) -> str:
-    return frame.to_html(index=False, float_format=lambda v: f"{v:.{digits}f}", na_rep="", border=0,
-                         classes="data", escape=True)
+ONE_DECIMAL = ("expected N", "E[N]", "ESS", "N")  # columns shown to one decimal
+
+
+def _cell(column: str, value) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "&ndash;"  # does not apply
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    if isinstance(value, (float, np.floating)):
+        if column == "bulk ESS":
+            return f"{value:,.0f}"
+        if any(column.startswith(c) for c in ONE_DECIMAL):
+            return f"{value:.1f}"
+        if column in ("R-hat",):
+            return f"{value:.3f}"
+        if column in ("treatment", "control", "performance goal", "dropout rate", "design prior a0",
+                      "analysis prior a0", "alpha", "mean", "sd"):
+            return f"{value:.4g}"
+        return f"{value:.4f}"
+    return html.escape(str(value))
+
+
+def _table(frame: pd.DataFrame, caption: str | None = None) -> str:
+    """An HTML table with human column names, sensible digits (probabilities and MCSE to 4 decimals, expected N
+    and ESS to 1) and a dash where a value does not apply; captioned 'Table k.' by the template's counter."""
+    head = "".join(f"<th>{html.escape(human(c))}</th>" for c in frame.columns)
+    body = "".join("<tr>" + "".join(f'<td class="{"num" if isinstance(v, (int, float, np.number)) else ""}">'
+                                    f"{_cell(c, v)}</td>" for c, v in zip(frame.columns, row, strict=True)) + "</tr>"
+                   for row in frame.itertuples(index=False))
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f'<table class="data">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def prior_text(spec) -> str:
+    """A prior as a reader states it (no JSON)."""
+    family = spec.family
+    if family == "fitted":
+        parts = [f"fitted prior \u201c{human(spec.name)}\u201d"]
+        if spec.a0 != 1.0:
+            parts.append(f"power prior a0 = {spec.a0:g}")
+        if spec.robust_weight:
+            parts.append(f"robust weight {spec.robust_weight:g}")
+        return ", ".join(parts)
+    if family == "point":
+        return f"fixed at {spec.value:g}"
+    name = {"beta": "Beta", "normal": "Normal", "gamma": "Gamma"}[family]
+    comps = []
+    for c in spec.components:
+        a, b = (c.a, c.b) if family == "beta" else (c.mean, c.sd) if family == "normal" else (c.shape, c.rate)
+        comps.append(f"{c.weight:.2g} {name}({a:.4g}, {b:.4g})" if len(spec.components) > 1 else
+                     f"{name}({a:.4g}, {b:.4g})")
+    return " + ".join(comps)
 
 
 def _svg(chart) -> str:
@@ -137,11 +189,14 @@ def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = No
         spec = (design.design_prior.treatment if role.startswith("design prior (treatment)") else
                 design.design_prior.control if role.startswith("design prior (control)") else
                 an.prior if role.startswith("analysis prior") and "control" not in role else an.control_prior)
-        design_prior_rows.append((role, json.dumps(spec.model_dump(mode="json", exclude_none=True)), info))
+        design_prior_rows.append((role, prior_text(spec), info))
     mixtures = ui.prior_mixtures(design)
     prior_svg = _svg(prior_chart(prior_frame(mixtures), "response rate" if ep.kind == "binary" else ep.label)) \
         if mixtures else ""
     fitted = ui.fitted_table()
+    fitted = fitted.assign(prior=[human(n) for n in fitted["prior"]])[
+        ["prior", "what", "stored as", "mixture", "mean", "sd", "ESS (ELIR)", "ESS (Morita)", "ESS (moment)",
+         "R-hat", "bulk ESS"]]
 
     # 4. operating characteristics and the null grid
     oc = ui.results_table(result)
@@ -154,6 +209,23 @@ def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = No
                                 "MCSE": g.mcse} for g in check.grid])
     if not design.randomized:
         null_table = null_table.drop(columns="control")
+    # the page shows about ten rows of the grid (the boundary and the maximum among them); the CSV has all
+    shown = sorted(set(np.linspace(0, len(null_table) - 1, min(len(null_table), 9)).round().astype(int))
+                   | {int(null_table["P(success)"].idxmax()), len(null_table) - 1})
+    null_shown = null_table.iloc[shown]
+    key_numbers = [("design", f"{design.arms.kind}, N = {design.arms.n}, {an.rule}"
+                              + (f", {len(design.interim.fractions)} looks" if design.interim else ""))]
+    key_numbers.append(("maximum type I error", f"{check.value:.4f} ({'exact' if check.exact else f'MCSE {check.mcse:.4f}'})"
+                        + (" -- ABOVE ALPHA" if check.exceeds else f" -- within alpha {an.alpha:g}")))
+    for r in result.results:
+        if not r.is_null:
+            key_numbers.append((f"power: {r.scenario.name}", f"{r.success.value:.4f}"
+                                + ("" if r.success.exact else f" (MCSE {r.success.mcse:.4f})")
+                                + f"; expected N {r.expected_n:.1f}"))
+    if result.assurance is not None:
+        a = result.assurance
+        key_numbers.append(("assurance (design prior)", f"{a.value:.4f}" + ("" if a.exact else f" (MCSE {a.mcse:.4f})")))
+    estimand = _estimand_rows(design)
     stages = ui.stages_table(result)
 
     # 5. curves over N
@@ -217,7 +289,7 @@ def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = No
     # 7. reproducibility
     design_file = out / "design.toml"
     design_file.write_text(design_to_toml(design))
-    command = f"planner report {source or 'design.toml'} -o {out.name} --sims {n_sims} --seed {seed}"
+    command = f"planner report {source or out / 'design.toml'} -o {out} --sims {n_sims} --seed {seed}"
     script = (
         "# Reproduces the key numbers of the report: run `python reproduce.py` in this folder.\n"
         "import json\n"
@@ -264,11 +336,16 @@ def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = No
         design=design, generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         versions=result.versions, design_hash=result.design_hash, seed=seed, n_sims=n_sims,
         summary=[(k, html.escape(str(v))) for k, v in summary], rules=[(k, html.escape(str(v))) for k, v in rules],
-        looks=looks, evidence_html=_table(ui.evidence_table()), fitted_html=_table(fitted),
+        looks=looks, evidence_html=_table(ui.evidence_table(), "The phase 1/2 and historical evidence, each number with its source"),
+        fitted_html=_table(fitted, "Priors fitted with PyMC to the evidence"),
         design_priors=[(r, html.escape(s), _Info(i)) for r, s, i in design_prior_rows], prior_svg=prior_svg,
-        oc_html=_table(oc), type_one_error=check, null_grid_html=_table(null_table),
-        comparison_html=_table(comparison) if comparison is not None else "",
-        stages_html=_table(stages) if stages is not None else "", power_svg=power_svg,
+        oc_html=_table(oc, "Operating characteristics per scenario"), type_one_error=check,
+        null_grid_html=_table(null_shown, "Probability of declaring success over the null (selected rows; all in "
+                                          "null_grid.csv)"),
+        key_numbers=[(k, html.escape(v)) for k, v in key_numbers], estimand=[(k, html.escape(v)) for k, v in estimand],
+        comparison_html=_table(comparison, "The pinned designs side by side") if comparison is not None else "",
+        stages_html=_table(stages, "Probability of stopping at each look") if stages is not None else "",
+        power_svg=power_svg,
         curve_scenario=html.escape(chosen or ""), assurance_svg=assurance_svg, sensitivity=sensitivity,
         reproducibility=[(k, html.escape(str(v))) for k, v in reproducibility], command=html.escape(command),
         script=html.escape(script))
@@ -276,6 +353,31 @@ def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = No
     html_path.write_text(page)
     pdf_path = _print_pdf(html_path) if pdf else None
     return ReportOutput(out, html_path, pdf_path, numbers, time.perf_counter() - began)
+
+
+def _estimand_rows(design: Design) -> list[tuple[str, str]]:
+    """The estimand's attributes as ICH E9(R1) lists them, from the design's fields."""
+    ep, an, d = design.endpoint, design.analysis, design.dropout
+    if d.strategy == "failure":
+        value = "a non-responder" if ep.kind == "binary" else f"the failure value {getattr(ep, 'failure_value', '')}"
+        events = (f"dropout and intercurrent events (e.g. resuming insulin, graft loss), probability {d.rate:g} by the "
+                  f"analysis: composite strategy -- the participant counts as {value}")
+    else:
+        events = (f"dropout (probability {d.rate:g}): the completers are analysed, dropout assumed missing "
+                  "completely at random")
+    if design.randomized:
+        measure = {"binary": "difference in response proportions, treatment minus control",
+                   "continuous": "difference in means, treatment minus control",
+                   "count": "ratio of event rates, treatment over control"}[ep.kind]
+    else:
+        measure = {"binary": f"proportion of responders, against the performance goal {an.performance_goal:g}",
+                   "continuous": f"mean, against the performance goal {an.performance_goal:g}",
+                   "count": f"event rate, against the performance goal {an.performance_goal:g}"}[ep.kind]
+    return [("population", "participants enrolled by the protocol's eligibility criteria"
+             + (" and randomized" if design.randomized else "")),
+            ("treatment", "zimislecel" + (" versus standard care" if design.randomized else "")),
+            ("variable (endpoint)", ep.label), ("intercurrent events and strategy", events),
+            ("population-level summary", measure)]
 
 
 class _Info:
