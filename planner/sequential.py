@@ -136,6 +136,17 @@ def _excess(z, rec, k, x, w, dens, target):
     return rec.cross_up(k, x, w, dens, z) - target
 
 
+def _efficacy_bound(rec: _Recursion, k: int, x, w, dens, target: float) -> float:
+    """The z bound at look k whose first-crossing probability under H0 is ``target`` (the alpha spent there)."""
+    if k == 0:
+        return float(special.ndtri(1.0 - target)) if target > 0 else np.inf
+    if target <= 0:
+        return np.inf
+    if _excess(-10.0, rec, k, x, w, dens, target) < 0:  # too little continues to spend the alpha due
+        return -10.0
+    return optimize.brentq(_excess, -10.0, 40.0, args=(rec, k, x, w, dens, target), xtol=1e-12)
+
+
 def efficacy_boundaries(fractions, alpha: float, kind: str = "obrien-fleming", *, gamma: float | None = None,
                         cumulative=None, futility=None) -> Boundaries:
     """Efficacy boundaries spending ``alpha`` (one-sided) at the information ``fractions``.
@@ -154,13 +165,7 @@ def efficacy_boundaries(fractions, alpha: float, kind: str = "obrien-fleming", *
     x, w, dens = rec.first()
     bounds = []
     for k in range(t.size):
-        target = spent[k] - (spent[k - 1] if k else 0.0)
-        if k == 0:
-            c = float(special.ndtri(1.0 - target)) if target > 0 else np.inf
-        elif target <= 0:
-            c = np.inf
-        else:
-            c = optimize.brentq(_excess, -10.0, 40.0, args=(rec, k, x, w, dens, target), xtol=1e-12)
+        c = _efficacy_bound(rec, k, x, w, dens, spent[k] - (spent[k - 1] if k else 0.0))
         bounds.append(c)
         if k + 1 < t.size:
             if k == 0:
@@ -266,15 +271,7 @@ def _looks_at_drift(t, alpha_spent, beta_spent, drift: float, binding: bool):
     c, low = [], []
     xn = wn = dn = xa = wa = da = None
     for k in range(t.size):
-        target = alpha_spent[k] - (alpha_spent[k - 1] if k else 0.0)
-        if k == 0:
-            ck = float(special.ndtri(1.0 - target)) if target > 0 else np.inf
-        elif target <= 0:
-            ck = np.inf
-        elif _excess(-10.0, null, k, xn, wn, dn, target) < 0:  # too little continues to spend the alpha due
-            ck = -10.0
-        else:
-            ck = optimize.brentq(_excess, -10.0, 40.0, args=(null, k, xn, wn, dn, target), xtol=1e-12)
+        ck = _efficacy_bound(null, k, xn, wn, dn, alpha_spent[k] - (alpha_spent[k - 1] if k else 0.0))
         btarget = beta_spent[k] - (beta_spent[k - 1] if k else 0.0)
         if k == 0:
             mean = drift * np.sqrt(t[0])

@@ -7,6 +7,7 @@ with the measured times.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -69,6 +70,24 @@ def artifacts(tmp_path_factory) -> Path:
     path = Path(target) if target else tmp_path_factory.mktemp("browser")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@contextlib.contextmanager
+def app_page(url: str, **page_options):
+    """A Chromium page with the app open and its first card drawn; the browser closes afterwards."""
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, **page_options)
+        page.goto(url)
+        page.locator("[data-testid='stMetric']").first.wait_for(timeout=120_000)
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
+def upload(page, path) -> None:
+    page.locator("input[type=file]").first.set_input_files(str(path))
 
 
 def metric_value(page, label: str) -> str:
@@ -142,12 +161,8 @@ def test_browser_upload_of_an_uncalibrated_design_shows_the_banner_then_calibrat
     path = tmp_path / "uncalibrated.toml"
     path.write_text(design_to_toml(design))
     check = evaluate(design).type_one_error
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(url)
-        page.locator("[data-testid='stMetric']").first.wait_for(timeout=120_000)
-        page.locator("input[type=file]").first.set_input_files(str(path))
+    with app_page(url) as page:
+        upload(page, path)
         banner = page.locator("[data-testid='stAlert']", has_text="TYPE I ERROR ABOVE ALPHA").first
         banner.wait_for(timeout=60_000)
         assert f"{check.value:.4f}" in banner.inner_text()
@@ -176,7 +191,6 @@ def test_browser_upload_of_an_uncalibrated_design_shows_the_banner_then_calibrat
             time.sleep(0.05)
         assert page.locator("[data-testid='stAlert']", has_text="TYPE I ERROR ABOVE ALPHA").count() == 0
         page.screenshot(path=str(artifacts / "type_one_error_calibrated.png"), full_page=True)
-        browser.close()
 
 
 def test_browser_upload_edit_switch_page_and_back_keeps_the_design(server, artifacts, tmp_path):
@@ -188,12 +202,8 @@ def test_browser_upload_edit_switch_page_and_back_keeps_the_design(server, artif
     design = load_design(ROOT / "examples" / "hba1c_randomized.toml").with_changes({"name": "my HbA1c design"})
     path = tmp_path / "mine.toml"
     path.write_text(design_to_toml(design))
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(url)
-        page.locator("[data-testid='stMetric']").first.wait_for(timeout=120_000)
-        page.locator("input[type=file]").first.set_input_files(str(path))
+    with app_page(url) as page:
+        upload(page, path)
         label = "Power: Phase 1/2 effect"
         page.locator("[data-testid='stMetric']", has_text=label).first.wait_for(timeout=60_000)
         box = page.get_by_label("Participants (total N)")
@@ -216,7 +226,6 @@ def test_browser_upload_edit_switch_page_and_back_keeps_the_design(server, artif
             time.sleep(0.05)
         assert page.get_by_label("Participants (total N)").input_value() == "24"
         page.screenshot(path=str(artifacts / "upload_edit_switch_back.png"), full_page=True)
-        browser.close()
 
 
 def test_browser_invalid_edit_is_shown_beside_the_field_and_switching_shipped_designs(server, artifacts):
