@@ -298,25 +298,13 @@ def design_page() -> None:
         if problems:
             st.warning("Your last edit is not valid (the message is beside the field). The results below are "
                        "those of the last valid design.", icon="⚠️")
-        # everything this column shows is computed first, then drawn: no mix of old and new numbers
+        # the cards and tables come from one evaluation, computed before any of them is drawn (no mix of old
+        # and new numbers); the curves below are computed next, under their own spinner
         with st.spinner("Computing..."):
             result = run_evaluation(toml_text, int(n_sims), design.simulation.seed)
-            alternatives = [r for r in result.results if not r.is_null]
-            n0, curve_sims = design.arms.n, min(int(n_sims), 20_000)
-            power_curve_points = assurance_points = None
-            names = [r.scenario.name for r in alternatives]
-            if alternatives:
-                ns = tuple(sorted({max(4, int(n0 * f)) for f in (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.4,
-                                                                     1.6, 1.8, 2.0)}))
-                # default: the alternative whose power at the current N is closest to 80%
-                closest = min(range(len(names)), key=lambda i: abs(alternatives[i].success.value - 0.8))
-                if st.session_state.get("w_curve_scenario") not in names:
-                    st.session_state.w_curve_scenario = names[closest]
-                power_curve_points = run_curve(toml_text, ns, "power", st.session_state.w_curve_scenario, curve_sims,
-                                               design.simulation.seed)
-            if design.design_prior is not None:
-                ns_a = tuple(sorted({max(4, int(n0 * f)) for f in (0.4, 0.6, 0.8, 1.0, 1.2, 1.5, 2.0)}))
-                assurance_points = run_curve(toml_text, ns_a, "assurance", None, curve_sims, design.simulation.seed)
+        alternatives = [r for r in result.results if not r.is_null]
+        names = [r.scenario.name for r in alternatives]
+        n0, curve_sims = design.arms.n, min(int(n_sims), 20_000)
         check = result.type_one_error
         if check is not None and check.exceeds:
             st.error(check.message, icon="🚩")
@@ -361,14 +349,25 @@ def design_page() -> None:
         if stages is not None:
             st.markdown("**Interim looks**: probability of stopping at each look")
             st.dataframe(stages, hide_index=True)
-        if power_curve_points is not None:
+        if alternatives:
+            ns = tuple(sorted({max(4, int(n0 * f)) for f in (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.4,
+                                                                 1.6, 1.8, 2.0)}))
+            # default: the alternative whose power at the current N is closest to 80%
+            closest = min(range(len(names)), key=lambda i: abs(alternatives[i].success.value - 0.8))
+            if st.session_state.get("w_curve_scenario") not in names:
+                st.session_state.w_curve_scenario = names[closest]
             chosen = st.selectbox("Power over N under the scenario", names, key="w_curve_scenario")
+            with st.spinner("Computing the power curve..."):
+                power_curve_points = run_curve(toml_text, ns, "power", chosen, curve_sims, design.simulation.seed)
             st.markdown(f"**Power over N** under *{chosen}*")
             st.altair_chart(curve_chart(curve_frame(power_curve_points, "power"), "power", current_n=n0),
                             width="stretch")
             st.caption("The band is 95% Monte Carlo uncertainty; the red line is the current N. Binary designs are "
                        "exact, so their power is a saw-tooth in N.")
-        if assurance_points is not None:
+        if design.design_prior is not None:
+            ns_a = tuple(sorted({max(4, int(n0 * f)) for f in (0.4, 0.6, 0.8, 1.0, 1.2, 1.5, 2.0)}))
+            with st.spinner("Computing the assurance curve..."):
+                assurance_points = run_curve(toml_text, ns_a, "assurance", None, curve_sims, design.simulation.seed)
             st.markdown("**Assurance over N**: the probability of success averaged over the design prior")
             st.altair_chart(curve_chart(curve_frame(assurance_points, "assurance"), "assurance", current_n=n0),
                             width="stretch")
