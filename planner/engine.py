@@ -26,7 +26,7 @@ from planner.results import Estimate, Evaluation, ScenarioResult, StageSummary
 from planner.rules import make_rule
 from planner.type_one_error import check_type_one_error
 
-__all__ = ["evaluate", "tally", "count_successes", "DEFAULT_CHUNK_SIZE"]
+__all__ = ["evaluate", "max_type_one_error", "tally", "count_successes", "DEFAULT_CHUNK_SIZE"]
 
 DEFAULT_CHUNK_SIZE = 1 << 16
 MAX_CHUNK_SIZE = 1 << 22
@@ -192,6 +192,22 @@ def evaluate(design: Design, *, n_sims: int | None = None, seed: int | None = No
     guard = _guard(design, rule, use_exact, n_sims, seed, chunk_size) if type_one_error else None
     return Evaluation(design, tuple(results), seed, n_sims, method, time.perf_counter() - began, assurance,
                       design_priors(design), type_one_error=guard)
+
+
+def max_type_one_error(design: Design, *, n_sims: int | None = None, seed: int | None = None, method: Method = "auto",
+                       chunk_size: int = DEFAULT_CHUNK_SIZE):
+    """The maximum type I error over the design's composite null alone (what ``evaluate`` reports as
+    ``type_one_error``), without evaluating its scenarios; for a [multiple] design, its primary endpoint's.
+
+    Calibration calls this at every step; the report uses it for designs with several endpoints, whose
+    family-wise error is :func:`planner.multiple.familywise_error`.
+    """
+    if design.multiple is not None:
+        primary = [sc.model_dump(exclude={"endpoints"}) for sc in design.scenarios]
+        design = design.with_changes({"multiple": None, "design_prior": None, "scenarios": primary})
+    n_sims, seed, chunk_size = _evaluate_iv(design, n_sims, seed, method, chunk_size)
+    use_exact = method == "exact" or (method == "auto" and exact_available(design))
+    return _guard(design, make_rule(design), use_exact, n_sims, seed, chunk_size)
 
 
 def _guard(design: Design, rule, use_exact: bool, n_sims: int, seed: int, chunk_size: int):

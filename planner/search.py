@@ -20,7 +20,7 @@ import numpy as np
 from scipy import stats
 
 from planner.design import Design
-from planner.engine import evaluate
+from planner.engine import evaluate, max_type_one_error
 from planner.errors import DesignError
 from planner.exact import exact_available
 
@@ -199,11 +199,6 @@ def smallest_n(design: Design, target: float, *, metric: Metric = "power", scena
                       tuple(sorted(cache.values(), key=lambda q: q.n)))
 
 
-def _guarded(design: Design, n_sims: int | None, seed: int | None):
-    """The design's type I error check (maximum over its composite null, on the estimand scale)."""
-    return evaluate(design.with_changes({"design_prior": None}), n_sims=n_sims, seed=seed).type_one_error
-
-
 def _null_scenario_dicts(design: Design, null_values) -> list[dict]:
     nulls = [{"name": f"null {i}", "treatment": float(v)} | ({"control": float(v)} if design.randomized else {})
              for i, v in enumerate(null_values)]
@@ -238,7 +233,7 @@ def calibrate_threshold(design: Design, alpha: float | None = None, null_values=
     def worst(threshold: float) -> tuple[float, float, bool, Any]:
         d = design.with_changes({"analysis.threshold": float(threshold), "analysis.alpha": float(alpha),
                                  "design_prior": None})
-        check = _guarded(d, n_sims, seed)
+        check = max_type_one_error(d, n_sims=n_sims, seed=seed)
         value, mcse, exact = check.value, check.mcse, check.exact
         if extra is not None:
             res = evaluate(d.with_changes({"scenarios": extra}), n_sims=n_sims, seed=seed, type_one_error=False)

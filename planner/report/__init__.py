@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from planner.design import Design, design_to_toml
-from planner.engine import evaluate
+from planner.engine import evaluate, max_type_one_error
 from planner.errors import DesignError
 from planner.priors import ess_text
 from planner.results import Estimate
@@ -200,11 +200,8 @@ def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = No
 
     # 4. operating characteristics and the null grid
     oc = ui.results_table(result)
-    check = result.type_one_error
-    if check is None:  # several endpoints: the primary endpoint's own null (FWER: planner evaluate --fwer)
-        primary = [sc.model_dump(exclude={"endpoints"}) for sc in design.scenarios]
-        check = evaluate(design.with_changes({"multiple": None, "design_prior": None, "scenarios": primary}),
-                         n_sims=n_sims, seed=seed).type_one_error
+    # several endpoints: the primary endpoint's own null (their FWER: planner evaluate --fwer)
+    check = result.type_one_error or max_type_one_error(design, n_sims=n_sims, seed=seed)
     null_table = pd.DataFrame([{"treatment": g.treatment, "control": g.control, "P(success)": g.value,
                                 "MCSE": g.mcse} for g in check.grid])
     if not design.randomized:
@@ -293,15 +290,12 @@ def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = No
     script = (
         "# Reproduces the key numbers of the report: run `python reproduce.py` in this folder.\n"
         "import json\n"
-        "from planner import evaluate, load_design\n\n"
+        "from planner import evaluate, load_design\n"
+        "from planner.engine import max_type_one_error\n\n"
         "design = load_design('design.toml')\n"
         f"result = evaluate(design, n_sims={n_sims}, seed={seed})\n"
         "numbers = {r.scenario.name: [r.success.value, r.success.mcse] for r in result.results}\n"
-        "check = result.type_one_error\n"
-        "if check is None:  # several endpoints: the primary endpoint's own null\n"
-        "    primary = [sc.model_dump(exclude={'endpoints'}) for sc in design.scenarios]\n"
-        "    check = evaluate(design.with_changes({'multiple': None, 'design_prior': None, 'scenarios': primary}),\n"
-        f"                     n_sims={n_sims}, seed={seed}).type_one_error\n"
+        f"check = result.type_one_error or max_type_one_error(design, n_sims={n_sims}, seed={seed})\n"
         "numbers['max type I error'] = [check.value, check.mcse]\n"
         "if result.assurance is not None:\n"
         "    numbers['assurance'] = [result.assurance.value, result.assurance.mcse]\n"
