@@ -12,7 +12,7 @@ import math
 import streamlit as st
 
 from planner import DesignError, parse_design_text, ui
-from planner.rules.catalog import rules_for
+from planner.rules.catalog import RULES, rules_for
 
 st.set_page_config(page_title="Zimislecel phase 3 planner", layout="wide")
 
@@ -173,124 +173,103 @@ def _calibrate(toml_text: str) -> None:
 
 
 # --- pages -------------------------------------------------------------------------------------------
+def _scenario_edit(editor_key: str, rows: list[dict]) -> None:
+    """Data editor callback (runs before the rerun): the scenario rows after the user's edit."""
+    st.session_state.saved_scenarios = ui.apply_table_edits(rows, st.session_state[editor_key])
+
+
+def design_fields(base, values: dict, messages: dict) -> None:
+    """The Design page's fields for ``base`` (their values are in the session already), each with the messages
+    that name it just below it."""
+    rule_now = ui.field_rule(base, values)
+    shown = ui.shown_fields(base, rule_now)
+    drawn = {"arms.n", "dropout", "analysis.rule", "analysis.alpha", "scenarios"} | {
+        slot for key, slot in (("w_alloc", "arms.allocation"), ("w_goal", "analysis.performance_goal"),
+                               ("w_threshold", "analysis.threshold"), ("w_a0", "design_prior"),
+                               ("w_interim", "interim")) if key in shown}
+    placed: dict = {}
+    for slot, lines in messages.items():  # a message for a field this page does not draw goes to the top
+        placed.setdefault(slot if slot in drawn else None, []).extend(lines)
+
+    def note(slot: str | None) -> None:
+        if placed.get(slot):
+            st.error("\n\n".join(placed[slot]), icon="⚠️")
+
+    st.subheader("Design")
+    note(None)  # messages that name no field of this page
+    # no min/max on the number fields: an out-of-range value reaches the design's checks, whose message
+    # (naming the field and the value) appears under the field
+    st.number_input("Participants (total N)", step=1, key="w_n")
+    note("arms.n")
+    if "w_alloc" in shown:
+        st.number_input("Allocation treatment : control (x : 1)", step=0.25, key="w_alloc")
+        note("arms.allocation")
+    st.slider("Dropout by one year", 0.0, 0.5, step=0.01, key="w_dropout")
+    st.selectbox("Dropouts are", ["failure", "missing"], key="w_strategy",
+                 format_func=lambda v: {"failure": "failures (composite estimand)",
+                                        "missing": "missing (completers)"}[v])
+    note("dropout")
+    if "w_rule" in shown:
+        st.selectbox("Decision rule", rules_for(base.endpoint.kind, base.arms.kind), key="w_rule")
+    note("analysis.rule")
+    st.number_input("One-sided alpha", step=0.005, format="%.3f", key="w_alpha")
+    note("analysis.alpha")
+    if "w_goal" in shown:
+        st.number_input("Performance goal", step=0.05, key="w_goal")
+        note("analysis.performance_goal")
+    if "w_threshold" in shown:
+        st.number_input("Posterior probability threshold", step=0.005, format="%.4f", key="w_threshold")
+        note("analysis.threshold")
+    if "w_a0" in shown:
+        st.markdown("**Design prior** (what may be true): fitted to the evidence, discounted")
+        st.slider("Weight of the phase 1/2 evidence (power prior a0)", 0.05, 1.0, step=0.05, key="w_a0")
+        st.slider("Robust (vague) component weight", 0.0, 0.95, step=0.05, key="w_robust")
+        note("design_prior")
+    if "w_interim" in shown:
+        looks = st.selectbox("Interim look", ["none", "one interim look"], key="w_interim")
+        if looks != "none":
+            st.slider("Interim at this fraction of participants", 0.2, 0.8, step=0.05, key="w_fraction")
+            st.checkbox("Stop early for futility", key="w_futility",
+                        help=("predictive probability of final success below 10%" if RULES[rule_now].bayesian
+                              else "conditional power under the current trend below 10% (non-binding)"))
+        note("interim")
+    st.select_slider("Simulated trials per scenario (simulated designs)", list(ui.SIMS_CHOICES), key="w_sims")
+    st.markdown("**Scenarios** (true values per arm); edit the table")
+    import pandas as pd
+
+    rows = st.session_state.get("saved_scenarios") or ui.scenario_rows(base)
+    frame = pd.DataFrame(rows, columns=["name", "treatment"] + (["control"] if base.randomized else []))
+    # the editor is keyed by its content: an edit seeds a fresh editor (also after a page change)
+    editor_key = "w_scenarios_" + ui.short_hash(frame.to_json())
+    st.data_editor(frame, num_rows="dynamic", key=editor_key, hide_index=True, on_change=_scenario_edit,
+                   args=(editor_key, frame.to_dict("records")))
+    note("scenarios")
+
+
 def design_page() -> None:
     from planner.plots import curve_chart, curve_frame
 
     sidebar()
     s = _state()
     base = parse_design_text(s.base_toml)
-    # Widgets show the current design: what the user typed on this page before (kept across page changes,
-    # invalid values included), otherwise the loaded design's values.
-    saved = st.session_state.get("saved_widgets", {})
-    for key, value in (ui.widget_defaults(base) | saved).items():
+    # The fields show the current design: what the user set on this page before (kept across page changes,
+    # invalid values included), otherwise the loaded design's values. Their values are read from the session
+    # before any field is drawn, so the results are computed and drawn first.
+    defaults = ui.widget_defaults(base)
+    for key, value in (defaults | st.session_state.get("saved_widgets", {})).items():
         st.session_state.setdefault(key, value)
-    st.title("Zimislecel phase 3 planner")
-    st.caption(base.description or base.name)
-    left, right = st.columns([1, 2])
-    edits = {}
-    slots = {}
-    with left:
-        st.subheader("Design")
-        slots[None] = st.empty()  # messages that name no field of this page
-        # no min/max on the number fields: an out-of-range value reaches the design's checks, whose message
-        # (naming the field and the value) appears under the field
-        edits["arms.n"] = st.number_input("Participants (total N)", step=1, key="w_n")
-        slots["arms.n"] = st.empty()
-        if base.randomized:
-            ratio = st.number_input("Allocation treatment : control (x : 1)", step=0.25, key="w_alloc")
-            edits["arms.allocation"] = [ratio, 1.0]
-            slots["arms.allocation"] = st.empty()
-        edits["dropout.rate"] = st.slider("Dropout by one year", 0.0, 0.5, step=0.01, key="w_dropout")
-        strategies = ["failure", "missing"]
-        edits["dropout.strategy"] = st.selectbox(
-            "Dropouts are", strategies, key="w_strategy",
-            format_func=lambda v: {"failure": "failures (composite estimand)", "missing": "missing (completers)"}[v])
-        slots["dropout"] = st.empty()
-        rules = rules_for(base.endpoint.kind, base.arms.kind)
-        if base.interim is None and base.multiple is None:
-            edits["analysis.rule"] = st.selectbox("Decision rule", rules, key="w_rule")
-        slots["analysis.rule"] = st.empty()
-        edits["analysis.alpha"] = st.number_input("One-sided alpha", step=0.005, format="%.3f", key="w_alpha")
-        slots["analysis.alpha"] = st.empty()
-        if base.analysis.performance_goal is not None:
-            edits["analysis.performance_goal"] = st.number_input(
-                "Performance goal", step=0.05, key="w_goal")
-            slots["analysis.performance_goal"] = st.empty()
-        if base.rule_info.bayesian or edits.get("analysis.rule") == "posterior-probability":
-            edits["analysis.threshold"] = st.number_input(
-                "Posterior probability threshold", step=0.005, format="%.4f", key="w_threshold")
-            slots["analysis.threshold"] = st.empty()
-        if base.design_prior is not None and base.design_prior.treatment.family == "fitted":
-            st.markdown("**Design prior** (what may be true): fitted to the evidence, discounted")
-            edits["design_prior.treatment.a0"] = st.slider(
-                "Weight of the phase 1/2 evidence (power prior a0)", 0.05, 1.0, step=0.05, key="w_a0")
-            edits["design_prior.treatment.robust_weight"] = st.slider(
-                "Robust (vague) component weight", 0.0, 0.95, step=0.05, key="w_robust")
-            slots["design_prior"] = st.empty()
-        from planner.rules.catalog import RULES
-
-        rule_now = edits.get("analysis.rule", base.analysis.rule)
-        if RULES[rule_now].sequential or (RULES[rule_now].bayesian and base.endpoint.kind != "count"):
-            looks = st.selectbox("Interim look", ["none", "one interim look"], key="w_interim")
-            if looks == "none":
-                edits["interim"] = {} if base.interim is not None else None
-            else:
-                fraction = st.slider("Interim at this fraction of participants", 0.2, 0.8, step=0.05, key="w_fraction")
-                bayes = RULES[rule_now].bayesian
-                futility = st.checkbox("Stop early for futility", key="w_futility",
-                                       help=("predictive probability of final success below 10%" if bayes else
-                                             "conditional power under the current trend below 10% (non-binding)"))
-                kept = base.interim.model_dump(mode="json", exclude_none=True) if base.interim else {}
-                if len(kept.get("fractions", [0, 1])) != 2:
-                    kept = {}  # the one-look editor replaces a design with several looks
-                futility_kind = ("predictive-probability" if bayes else "conditional-power") if futility else "none"
-                if futility and kept.get("futility", "none") != "none":
-                    futility_kind = kept["futility"]  # keep the design's own futility rule
-                kept = {k: v for k, v in kept.items() if futility or k not in ("futility_counts", "binding")}
-                edits["interim"] = kept | {"fractions": [fraction, 1.0], "futility": futility_kind} | (
-                    {"futility_threshold": kept.get("futility_threshold", 0.1)} if futility else {})
-            slots["interim"] = st.empty()
-        n_sims = st.select_slider("Simulated trials per scenario (simulated designs)",
-                                  list(ui.SIMS_CHOICES),
-                                  key="w_sims")
-        st.markdown("**Scenarios** (true values per arm); edit the table")
-        import pandas as pd
-
-        rows = st.session_state.get("saved_scenarios") or [
-            {"name": sc.name, "treatment": sc.treatment, "control": sc.control} for sc in base.scenarios]
-        frame = pd.DataFrame(rows, columns=["name", "treatment", "control"])
-        if not base.randomized:
-            frame = frame.drop(columns="control")
-        # the editor is keyed by its content: a saved edit seeds a fresh editor (also after a page change)
-        editor_key = "w_scenarios_" + ui.short_hash(frame.to_json())
-        edited = st.data_editor(frame, num_rows="dynamic", key=editor_key, hide_index=True)
-        slots["scenarios"] = st.empty()
-        if not edited.equals(frame):
-            st.session_state.saved_scenarios = edited.to_dict("records")
-        if st.session_state.get("saved_scenarios"):
-            scen = []
-            for row in st.session_state.saved_scenarios:
-                if not row.get("name"):
-                    continue
-                item = {"name": str(row["name"]), "treatment": float(row["treatment"])}
-                if base.randomized and row.get("control") is not None and row["control"] == row["control"]:
-                    item["control"] = float(row["control"])
-                scen.append(item)
-            edits["scenarios"] = scen or None
-    st.session_state.saved_widgets = {k: st.session_state[k] for k in ui.widget_defaults(base)
-                                      if k in st.session_state}
-    if edits.get("interim") == {}:
-        edits["interim"] = None
-        st.session_state.edits = {k: v for k, v in edits.items() if v is not None or k == "interim"}
-    else:
-        st.session_state.edits = {k: v for k, v in edits.items() if v is not None}
+    values = {key: st.session_state[key] for key in defaults}
+    st.session_state.saved_widgets = values
+    st.session_state.edits = ui.edits_from_fields(base, values, st.session_state.get("saved_scenarios"))
+    n_sims = int(values["w_sims"])
     design, problems = edited_design()
     by_slot: dict = {}
     for problem in problems:  # beside the field it names; what the user typed stays in the field
         slot = _slot_for(problem)
-        by_slot.setdefault(slot if slot in slots else None, []).append(problem)
-    for slot, messages in by_slot.items():
-        slots[slot].error("\n\n".join(messages), icon="⚠️")
+        by_slot.setdefault(slot, []).append(problem)
+    st.title("Zimislecel phase 3 planner")
+    st.caption(base.description or base.name)
+    left, right = st.columns([1, 2])
     toml_text = ui.to_toml(design)
     st.session_state.design_toml = toml_text
     with right:
@@ -349,6 +328,9 @@ def design_page() -> None:
         if stages is not None:
             st.markdown("**Interim looks**: probability of stopping at each look")
             st.dataframe(stages, hide_index=True)
+    with left:  # the fields after the results: the browser shows the cards first
+        design_fields(base, values, by_slot)
+    with right:
         if alternatives:
             ns = tuple(sorted({max(4, int(n0 * f)) for f in (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.4,
                                                                  1.6, 1.8, 2.0)}))

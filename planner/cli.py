@@ -452,15 +452,21 @@ def app_command(port: Annotated[int, typer.Option(help="Port.")] = 8501,
                 = "127.0.0.1") -> None:
     """Start the browser app on the shipped default design (same as scripts/run).
 
+    The server imports and exercises the planner's app code before it listens, so that its first visitor
+    does not wait for them.
+
     Example: planner app --port 8502
     """
-    import subprocess
+    from streamlit.web import cli as streamlit_cli
+
+    from planner.ui import warm_up
 
     root = Path(__file__).resolve().parent.parent
-    raise typer.Exit(subprocess.call([sys.executable, "-m", "streamlit", "run", str(root / "app.py"),
-                                      "--server.port", str(port), "--server.address", address,
-                                      "--server.headless", "true",
-                                      "--browser.gatherUsageStats", "false"]))
+    seconds = warm_up()
+    print(f"planner: app code ready in {seconds:.1f} s; serving http://{address}:{port}", flush=True)
+    sys.argv = ["streamlit", "run", str(root / "app.py"), "--server.port", str(port), "--server.address", address,
+                "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    streamlit_cli.main()  # exits with streamlit's status
 
 
 class _nullcontext:

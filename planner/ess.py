@@ -29,6 +29,8 @@ RBesT (R package), ``ess()``: documented values used in tests/test_ess.py.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from scipy import integrate, optimize, special, stats
 
@@ -165,6 +167,13 @@ def ess_elir(mix: Mixture, *, reference_sd: float | None = None) -> float:
 
 def effective_sample_sizes(mix: Mixture, *, reference_sd: float | None = None) -> dict[str, float]:
     """Moment, Morita (s -> infinity) and ELIR ESS of a mixture prior."""
-    return {"moment": ess_moment(mix, reference_sd=reference_sd),
-            "morita": ess_morita(mix, reference_sd=reference_sd),
-            "elir": ess_elir(mix, reference_sd=reference_sd)}
+    return dict(_effective_sample_sizes(mix, reference_sd))
+
+
+@lru_cache(maxsize=256)
+def _effective_sample_sizes(mix: Mixture, reference_sd: float | None) -> tuple[tuple[str, float], ...]:
+    # mixtures are frozen dataclasses of tuples: a prior's ESS is computed once (the app and the curves ask
+    # for it at every evaluation, and ELIR is a numerical integral)
+    return (("moment", ess_moment(mix, reference_sd=reference_sd)),
+            ("morita", ess_morita(mix, reference_sd=reference_sd)),
+            ("elir", ess_elir(mix, reference_sd=reference_sd)))

@@ -69,10 +69,119 @@ def widget_defaults(design: Design) -> dict[str, Any]:
     return out
 
 
+def scenario_rows(design: Design) -> list[dict[str, Any]]:
+    """The scenario table the Design page shows for ``design``: name, treatment (and control if randomized)."""
+    return [{"name": sc.name, "treatment": sc.treatment} | ({"control": sc.control} if design.randomized else {})
+            for sc in design.scenarios]
+
+
+def apply_table_edits(rows: list[dict[str, Any]], delta: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows after a data editor's edits (Streamlit's ``edited_rows`` / ``added_rows`` / ``deleted_rows``, whose
+    indices are positions in ``rows``)."""
+    edited = [dict(row) for row in rows]
+    for index, changes in (delta.get("edited_rows") or {}).items():
+        edited[int(index)].update(changes)
+    deleted = {int(i) for i in delta.get("deleted_rows") or ()}
+    columns = list(rows[0]) if rows else ["name", "treatment"]
+    added = [{c: row.get(c) for c in columns} for row in delta.get("added_rows") or ()]
+    return [row for i, row in enumerate(edited) if i not in deleted] + added
+
+
+def field_rule(design: Design, values: dict[str, Any]) -> str:
+    """The decision rule the Design page's fields choose (the design's own where the page offers no choice)."""
+    return values["w_rule"] if design.interim is None and design.multiple is None else design.analysis.rule
+
+
+def shown_fields(design: Design, rule: str) -> set[str]:
+    """The Design page's optional fields shown for ``design`` when its rule is ``rule`` (a field is shown only
+    where the design has what it edits)."""
+    from planner.rules.catalog import RULES
+
+    info = RULES[rule]
+    shown = set()
+    if design.randomized:
+        shown.add("w_alloc")
+    if design.interim is None and design.multiple is None:
+        shown.add("w_rule")
+    if design.analysis.performance_goal is not None:
+        shown.add("w_goal")
+    if design.rule_info.bayesian or rule == "posterior-probability":
+        shown.add("w_threshold")
+    if design.design_prior is not None and design.design_prior.treatment.family == "fitted":
+        shown |= {"w_a0", "w_robust"}
+    if info.sequential or (info.bayesian and design.endpoint.kind != "count"):
+        shown.add("w_interim")
+    return shown
+
+
+def _number(value: Any) -> Any:
+    """A table cell as a float where it is a number; anything else is left for the design's checks to name."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def edits_from_fields(design: Design, values: dict[str, Any], rows: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """The edits (dotted paths -> values) the Design page's fields make to ``design``.
+
+    ``values`` holds the fields' values by widget key (see :func:`widget_defaults`); ``rows`` the scenario table
+    when the user edited it (None: the design's own scenarios). Empty-named rows are ignored; ``interim`` None
+    removes the design's interim looks.
+    """
+    from planner.rules.catalog import RULES
+
+    rule = field_rule(design, values)
+    shown = shown_fields(design, rule)
+    edits: dict[str, Any] = {"arms.n": values["w_n"], "dropout.rate": values["w_dropout"],
+                             "dropout.strategy": values["w_strategy"], "analysis.alpha": values["w_alpha"]}
+    if "w_alloc" in shown:
+        edits["arms.allocation"] = [values["w_alloc"], 1.0]
+    if "w_rule" in shown:
+        edits["analysis.rule"] = rule
+    if "w_goal" in shown:
+        edits["analysis.performance_goal"] = values["w_goal"]
+    if "w_threshold" in shown:
+        edits["analysis.threshold"] = values["w_threshold"]
+    if "w_a0" in shown:
+        edits["design_prior.treatment.a0"] = values["w_a0"]
+        edits["design_prior.treatment.robust_weight"] = values["w_robust"]
+    if "w_interim" in shown:
+        if values["w_interim"] == "none":
+            if design.interim is not None:
+                edits["interim"] = None
+        else:
+            futility = bool(values["w_futility"])
+            kept = design.interim.model_dump(mode="json", exclude_none=True) if design.interim else {}
+            if len(kept.get("fractions", [0, 1])) != 2:
+                kept = {}  # the one-look editor replaces a design with several looks
+            futility_kind = ("predictive-probability" if RULES[rule].bayesian else "conditional-power") \
+                if futility else "none"
+            if futility and kept.get("futility", "none") != "none":
+                futility_kind = kept["futility"]  # keep the design's own futility rule
+            kept = {k: v for k, v in kept.items() if futility or k not in ("futility_counts", "binding")}
+            edits["interim"] = kept | {"fractions": [values["w_fraction"], 1.0], "futility": futility_kind} | (
+                {"futility_threshold": kept.get("futility_threshold", 0.1)} if futility else {})
+    if rows is not None:
+        scenarios = []
+        for row in rows:
+            if not row.get("name"):
+                continue
+            item = {"name": str(row["name"]), "treatment": _number(row.get("treatment"))}
+            control = row.get("control")
+            if design.randomized and control is not None and control == control:  # NaN: left blank
+                item["control"] = _number(control)
+            scenarios.append(item)
+        if scenarios:
+            edits["scenarios"] = scenarios
+    return edits
+
+
 def apply_edits(base_toml: str, edits: dict[str, Any]) -> Design:
-    """The base design with the user's edits (dotted paths) applied and validated."""
+    """The base design with the user's edits (dotted paths) applied and validated; ``interim`` None removes the
+    interim looks, any other None is no edit."""
     design = parse_design_text(base_toml, origin="design")
-    clean = {k: v for k, v in edits.items() if v is not None}
+    clean = {k: v for k, v in edits.items() if v is not None or k == "interim"}
     return design.with_changes(clean) if clean else design
 
 
@@ -229,3 +338,21 @@ def comparison_csv(pinned: list[tuple[str, Evaluation]]) -> str:
     table["design hash"] = [r.design_hash for _, r in pinned]
     table["seed"] = [r.seed for _, r in pinned]
     return table.to_csv(index=False)
+
+
+def warm_up() -> float:
+    """Import and exercise what the app's first page uses (tables, charts, the default design's evaluation and
+    curves), so that the server pays these costs when it starts rather than its first visitor. Seconds taken."""
+    import time
+
+    began = time.perf_counter()
+    from planner.plots import curve_chart, curve_frame
+    from planner.search import power_curve
+
+    design = parse_design_text(example_designs()[DEFAULT_EXAMPLE])
+    results_table(evaluate(design, n_sims=2_000, seed=design.simulation.seed))
+    metric = "assurance" if design.design_prior is not None else "power"
+    points = power_curve(design, (design.arms.n,), metric=metric, scenario=None if metric == "assurance" else
+                         design.scenarios[-1].name, n_sims=2_000, seed=design.simulation.seed)
+    curve_chart(curve_frame(points, metric), metric, current_n=design.arms.n).to_dict()
+    return time.perf_counter() - began

@@ -1,4 +1,4 @@
-"""A real browser against `streamlit run app.py`: Playwright driving Debian's Chromium on 127.0.0.1.
+"""A real browser against `planner app` (as `scripts/run`; it runs `streamlit run app.py`): Playwright driving Debian's Chromium on 127.0.0.1.
 
 Loads the app, changes the sample size, waits for the numbers to update, checks them against the
 planner's API, and saves a screenshot of each page (to $PLANNER_TEST_ARTIFACTS, or a temporary directory)
@@ -44,8 +44,7 @@ def server():
     port = free_port()
     began = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        [sys.executable, "-m", "planner.cli", "app", "--port", str(port), "--address", "127.0.0.1"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
