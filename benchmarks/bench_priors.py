@@ -23,7 +23,7 @@ def run(code: str, env: dict[str, str] | None = None) -> str:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        def fit(output: str) -> tuple[dict, float]:
+        def fit_in_process(output: str) -> tuple[dict, float]:
             """fit_all in a fresh process, sharing one PyTensor compile directory (empty at first)."""
             began = time.perf_counter()
             meta = json.loads(run(
@@ -32,17 +32,17 @@ def main() -> None:
                 env={"PYTENSOR_FLAGS": f"compiledir={tmp}/pytensor"}))
             return meta, time.perf_counter() - began
 
-        fit, cold_wall = fit(tmp + "/fitted")
-        warm, warm_wall = fit(tmp + "/fitted2")
-    load = float(run("import time, planner; from planner.priors import load_fitted; t = time.perf_counter(); "
+        cold, cold_wall = fit_in_process(tmp + "/fitted")
+        warm, warm_wall = fit_in_process(tmp + "/fitted2")
+    load = float(run("import time, planner; from planner.artifacts import load_fitted; t = time.perf_counter(); "
                      "load_fitted(); print(time.perf_counter() - t)"))
     imp = run("import sys, time; t = time.perf_counter(); import planner; "
               "print(time.perf_counter() - t, 'pymc' in sys.modules)")
     print("| measurement | seconds |")
     print("|---|---|")
     print(f"| fit all models from scratch, cold compile cache (process wall time) | {cold_wall:.1f} |")
-    print(f"|   of which fit_all itself | {fit['fit_seconds']:.1f} (per model: "
-          + ", ".join(f"{k} {v:.1f}" for k, v in fit["model_seconds"].items()) + ") |")
+    print(f"|   of which fit_all itself | {cold['fit_seconds']:.1f} (per model: "
+          + ", ".join(f"{k} {v:.1f}" for k, v in cold["model_seconds"].items()) + ") |")
     print(f"| refit with a warm compile cache (process wall time) | {warm_wall:.1f} (fit_all {warm['fit_seconds']:.1f}) |")
     print(f"| load the stored priors (after import) | {load:.4f} |")
     seconds, pymc_loaded = imp.split()

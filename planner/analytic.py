@@ -15,6 +15,7 @@ Statistics in Medicine 2014;33:376-87 (their variance method 3: variances at the
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from scipy import optimize, special, stats
 
@@ -46,7 +47,7 @@ def power_t_one_sample(delta: float, sd: float, n: float, alpha: float) -> float
     return float(stats.nct.sf(stats.t.isf(alpha, df), df, delta * math.sqrt(n) / sd))
 
 
-def _solve_n(power_of_n, target: float, low: float) -> float:
+def _solve_n(power_of_n: Callable[[float], float], target: float, low: float) -> float:
     """Smallest real n with power_of_n(n) = target, by an expanding bracket and Brent's method."""
     high = max(2 * low, 4.0)
     while power_of_n(high) < target:

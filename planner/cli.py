@@ -10,19 +10,20 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from planner.design import load_design
-from planner.engine import evaluate
 from planner.errors import DesignError
-from planner.exact import exact_available
-from planner.priors import ess_text
-from planner.results import Evaluation, json_ready
+
+if TYPE_CHECKING:
+    from planner.results import Evaluation
+
+# The planner's modules are imported inside the commands that use them, so that `planner --help` and
+# `planner --version` answer without importing numpy, scipy or pydantic models.
 
 app = typer.Typer(
     add_completion=False,
@@ -52,6 +53,16 @@ def _fail(err: DesignError, options: dict[str, str] | None = _OPTION_NAMES) -> N
         line = (options or {}).get(first, first) + (" " + rest if rest else "")
         _err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True, markup=True)
     raise typer.Exit(code=2)
+
+
+def _require(extra: str, *modules: str) -> None:
+    """Exit with a one-line message when an optional dependency of a command is not installed."""
+    import importlib.util
+
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        _fail(DesignError(f"{extra}: this command needs {', '.join(missing)}, not installed; install the planner "
+                          f"with its extra: pip install 'zimislecel-planner[{extra}]'"), None)
 
 
 def _check_output_dir(path: Path) -> None:
@@ -179,6 +190,7 @@ def render_fwer(design, n_sims: int, seed: int) -> Table:
 
 def render_priors(result: Evaluation) -> list[str]:
     """One line per prior of the design: mean, sd, effective sample sizes."""
+    from planner.priors import ess_text
     lines = []
     for role, info in result.priors.items():
         text = f"{role}: {info['family']}, mean {info['mean']:.4g}, sd {info['sd']:.3g}"
@@ -223,6 +235,9 @@ def evaluate_command(
 
     Example: planner evaluate examples/zimislecel_single_arm.toml --sims 200000 --seed 7
     """
+    from planner.design import load_design
+    from planner.engine import evaluate
+    from planner.exact import exact_available
     try:
         design = load_design(design_file)
         n_sims = design.simulation.n_sims if sims is None else sims
@@ -273,6 +288,7 @@ def size_command(
 
     Example: planner size examples/zimislecel_single_arm.toml --target-power 0.9 --scenario "Phase 1/2 estimate"
     """
+    from planner.design import load_design
     from planner.search import smallest_n
 
     try:
@@ -322,7 +338,7 @@ def calibrate_command(
     The null is the design's own, on the estimand scale (dropout included), exact for binary designs.
     Example: planner calibrate examples/zimislecel_single_arm_bayes.toml -o calibrated.toml
     """
-    from planner.design import design_to_toml
+    from planner.design import design_to_toml, load_design
     from planner.search import calibrated_design, size_and_calibrate
 
     try:
@@ -425,6 +441,8 @@ def report_command(
 
     Example: planner report examples/zimislecel_single_arm.toml -o briefing
     """
+    from planner.design import load_design
+    _require("report", "jinja2", "pandas", "altair", "vl_convert")
     from planner.report import build_report
 
     try:
@@ -457,14 +475,18 @@ def app_command(port: Annotated[int, typer.Option(help="Port.")] = 8501,
 
     Example: planner app --port 8502
     """
+    import importlib.util
+
+    _require("app", "streamlit", "pandas", "altair")
+
     from streamlit.web import cli as streamlit_cli
 
     from planner.ui import warm_up
 
-    root = Path(__file__).resolve().parent.parent
+    script = importlib.util.find_spec("planner.webapp").origin  # inside the package: an installed planner has it
     seconds = warm_up()
     print(f"planner: app code ready in {seconds:.1f} s; serving http://{address}:{port}", flush=True)
-    sys.argv = ["streamlit", "run", str(root / "app.py"), "--server.port", str(port), "--server.address", address,
+    sys.argv = ["streamlit", "run", str(script), "--server.port", str(port), "--server.address", address,
                 "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     streamlit_cli.main()  # exits with streamlit's status
 
@@ -544,7 +566,9 @@ def priors_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON
 
     Example: planner priors list --json
     """
-    from planner.priors import fitted_metadata, load_fitted
+    from planner.artifacts import fitted_metadata, load_fitted
+    from planner.priors import ess_text
+    from planner.results import json_ready
 
     fitted = load_fitted()
     if as_json:

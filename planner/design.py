@@ -393,8 +393,8 @@ class Design(_Spec):
         return sign * (truth[0] - reference) <= 1e-12 * max(1.0, abs(reference))
 
     def multiple_spec(self):
-        """The [multiple] section as a :class:`planner.multiple.MultipleEndpoints` (validated)."""
-        from planner.multiple import Composite, EndpointSpec, MultipleEndpoints
+        """The [multiple] section as a :class:`planner.multiple_spec.MultipleEndpoints` (validated)."""
+        from planner.multiple_spec import Composite, EndpointSpec, MultipleEndpoints
 
         m = self.multiple
         return MultipleEndpoints(
@@ -642,7 +642,7 @@ def _prior_problems(where: str, prior, want: str):
     """A prior's family must fit the endpoint; a fitted prior must exist and be of that family."""
     family = prior.family
     if family == "fitted":
-        from planner.priors import fitted_prior_family, fitted_prior_names  # stored artifacts, numpy only
+        from planner.artifacts import fitted_prior_family, fitted_prior_names
 
         family = fitted_prior_family(prior.name)
         if family is None:

@@ -18,8 +18,9 @@ from planner.assurance import DesignPriorSampler, exact_assurance
 from planner.design import MAX_SIMS, MIN_SIMS, Design, Scenario
 from planner.endpoints import simulate_trials
 from planner.errors import DesignError
-from planner.exact import exact_available, exact_success_probability, multistage_for
+from planner.exact import exact_available, exact_success_probability
 from planner.group_sequential import SequentialTally, describe_looks, simulate_sequential
+from planner.multistage import multistage_for
 from planner.priors import design_priors
 from planner.randomness import BLOCK_SIZE, BlockStreams
 from planner.results import Estimate, Evaluation, ScenarioResult, StageSummary

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 __all__ = ["DesignError", "from_validation_error"]
 
@@ -43,7 +44,7 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _describe(error: dict[str, Any]) -> list[str]:
+def _describe(error: ErrorDetails) -> list[str]:
     loc = _location(tuple(error.get("loc", ())))
     kind = error.get("type", "")
     msg = str(error.get("msg", "invalid"))

@@ -8,15 +8,13 @@ Completer counts with probability below 1e-15 are skipped (total below 1e-13).
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
 from scipy import stats
 
 from planner.design import Design, Scenario
 from planner.endpoints.binary import analysed_count_distribution
 
-__all__ = ["exact_available", "exact_power", "exact_success_probability", "multistage_for"]
+__all__ = ["exact_available", "exact_power", "exact_success_probability"]
 
 # Work allowed for "auto" to choose enumeration: analysed-count pairs x table cells x rule weight.
 EXACT_BUDGET = 5e7
@@ -53,6 +51,8 @@ def exact_power(design: Design, rule, treatment, control: float | None = None) -
         raise ValueError("exact enumeration is available for binary endpoints only")
     treatment = np.atleast_1d(np.asarray(treatment, dtype=float))
     if design.interim is not None:
+        from planner.multistage import multistage_for
+
         return multistage_for(design).success_probability(treatment, control)
     sizes = design.arms.sizes
     ms1, w1, _ = analysed_count_distribution(sizes[0], 0.5, design.dropout)
@@ -71,14 +71,6 @@ def exact_power(design: Design, rule, treatment, control: float | None = None) -
             crit = rule.critical(int(m1), int(m2))
             total += weight1 * weight2 * (tails1[:, crit] @ pmf2[int(m2)])
     return total
-
-
-@cache
-def multistage_for(design: Design):
-    """The exact multi-stage evaluator of a binary design with interim looks (cached per design)."""
-    from planner.multistage import MultistageBinary, TwoArmMultistage
-
-    return TwoArmMultistage(design) if design.randomized else MultistageBinary(design)
 
 
 def _thinned(design: Design) -> bool:

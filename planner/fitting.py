@@ -24,8 +24,10 @@ from typing import Any
 
 import numpy as np
 
+from planner.artifacts import mixture_from_components
 from planner.mixfit import auto_fit
-from planner.priors import ess, mixture_from_components, priors_dir
+from planner.priors import ess
+from planner.resources import priors_dir
 from planner.results import json_ready
 
 __all__ = ["PriorFitError", "Evidence", "fit_all", "fit_model", "MODELS", "MAP_TAU_SCALES", "d2_d3_range_constants",

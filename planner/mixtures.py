@@ -19,8 +19,6 @@ from functools import cache
 import numpy as np
 from scipy import special
 
-from planner.design import BetaComponent, BetaPrior, GammaComponent, GammaPrior, NormalComponent, NormalPrior
-
 __all__ = ["BetaMixture", "NormalMixture", "GammaMixture", "prob_greater", "quadrature_01", "student_t_posterior_sf"]
 
 
@@ -38,13 +36,6 @@ class BetaMixture:
     a: tuple[float, ...]
     b: tuple[float, ...]
 
-    @classmethod
-    def from_prior(cls, prior: BetaPrior | None) -> BetaMixture:
-        """The analysis prior of a design; ``None`` means uniform, Beta(1, 1)."""
-        if prior is None:
-            return cls((1.0,), (1.0,), (1.0,))
-        c = prior.components
-        return cls(tuple(x.weight for x in c), tuple(x.a for x in c), tuple(x.b for x in c))
 
     def _arrays(self):
         return np.asarray(self.weights), np.asarray(self.a), np.asarray(self.b)
@@ -53,9 +44,6 @@ class BetaMixture:
         """(weight, a, b) per component."""
         return list(zip(self.weights, self.a, self.b, strict=True))
 
-    def to_prior(self) -> BetaPrior:
-        return BetaPrior(family="beta", components=tuple(
-            BetaComponent(weight=float(w), a=float(a), b=float(b)) for w, a, b in zip(*self._arrays(), strict=True)))
 
     def mean(self) -> float:
         w, a, b = self._arrays()
@@ -161,13 +149,6 @@ class NormalMixture:
     def flat(self) -> bool:
         return not self.weights
 
-    @classmethod
-    def from_prior(cls, prior: NormalPrior | None) -> NormalMixture:
-        """The analysis prior of a design; ``None`` means flat (the posterior is the likelihood)."""
-        if prior is None:
-            return cls()
-        c = prior.components
-        return cls(tuple(x.weight for x in c), tuple(x.mean for x in c), tuple(x.sd for x in c))
 
     def _arrays(self):
         return np.asarray(self.weights), np.asarray(self.means), np.asarray(self.sds)
@@ -176,9 +157,6 @@ class NormalMixture:
         """(weight, mean, sd) per component."""
         return list(zip(self.weights, self.means, self.sds, strict=True))
 
-    def to_prior(self) -> NormalPrior:
-        return NormalPrior(family="normal", components=tuple(
-            NormalComponent(weight=float(w), mean=float(m), sd=float(s)) for w, m, s in zip(*self._arrays(), strict=True)))
 
     def mean(self) -> float:
         w, m, _ = self._arrays()
@@ -263,19 +241,11 @@ class GammaMixture:
     shape: tuple[float, ...]
     rate: tuple[float, ...]
 
-    @classmethod
-    def from_prior(cls, prior: GammaPrior) -> GammaMixture:
-        c = prior.components
-        return cls(tuple(x.weight for x in c), tuple(x.shape for x in c), tuple(x.rate for x in c))
 
     def components(self) -> list[tuple[float, float, float]]:
         """(weight, shape, rate) per component."""
         return list(zip(self.weights, self.shape, self.rate, strict=True))
 
-    def to_prior(self) -> GammaPrior:
-        return GammaPrior(family="gamma", components=tuple(
-            GammaComponent(weight=float(w), shape=float(a), rate=float(b))
-            for w, a, b in zip(self.weights, self.shape, self.rate, strict=True)))
 
     def mean(self) -> float:
         return float(np.sum(np.asarray(self.weights) * np.asarray(self.shape) / np.asarray(self.rate)))

@@ -16,6 +16,7 @@ test procedures. Statistics in Medicine 2009;28:586-604 (Algorithm 1).
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["fixed_sequence", "holm", "graphical", "holm_graph", "fixed_sequence_graph", "check_graph"]
 
@@ -38,7 +39,7 @@ def holm(p: np.ndarray, alpha: float) -> np.ndarray:
     return out
 
 
-def check_graph(weights, transitions) -> tuple[np.ndarray, np.ndarray]:
+def check_graph(weights: ArrayLike, transitions: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Validate a graph: weights >= 0 summing to at most 1; transitions >= 0, zero diagonal, rows summing to at most 1."""
     w = np.asarray(weights, dtype=float)
     g = np.asarray(transitions, dtype=float)
@@ -50,7 +51,7 @@ def check_graph(weights, transitions) -> tuple[np.ndarray, np.ndarray]:
     return w, g
 
 
-def graphical(p: np.ndarray, alpha: float, weights, transitions) -> np.ndarray:
+def graphical(p: np.ndarray, alpha: float, weights: ArrayLike, transitions: ArrayLike) -> np.ndarray:
     """Bretz et al. (2009) graphical procedure, Algorithm 1, for every trial at once.
 
     Repeatedly reject any hypothesis j with p_j <= w_j alpha, pass its weight on along the

@@ -28,7 +28,7 @@ Boundaries
   expressed as counts (the same decisions as the simulation's ``z >= c``), so their exact size is shown.
 * ``posterior-probability``: efficacy when P(p > goal | data) exceeds the (interim) threshold, futility
   when the predictive probability of final success is below the futility threshold
-  (:class:`planner.group_sequential.BayesianLooks`).
+  (:class:`planner.looks.BayesianLooks`).
 
 Futility for ``exact-binomial``: ``conditional-power`` (the probability, under the current trend x / m,
 that the remaining participants bring the count to the final critical count), ``predictive-probability``
@@ -48,7 +48,7 @@ Anderson K. gsDesign: gsBinomialExact (exact binomial group sequential boundarie
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
 import numpy as np
 from scipy import stats
@@ -193,13 +193,13 @@ class MultistageBinary:
     # --- boundaries -----------------------------------------------------------------------
     @cached_property
     def _bayes(self):
-        from planner.group_sequential import BayesianLooks
+        from planner.looks import BayesianLooks
 
         return BayesianLooks(self.design)
 
     @cached_property
     def _z(self):
-        from planner.group_sequential import boundaries_for
+        from planner.looks import boundaries_for
 
         return boundaries_for(self.design)
 
@@ -446,12 +446,12 @@ class TwoArmMultistage:
     The state is the pair of cumulative responder counts (x_t, x_c); each stage adds independent binomial
     increments in each arm (a separable 2-D convolution), and the look's normal-theory boundaries are applied
     to the pooled z statistic of every cell, with the simulation's own statistic and tie convention
-    (:func:`planner.group_sequential.look_statistic`), so the exact size of the approximate design is shown.
+    (:func:`planner.looks.look_statistic`), so the exact size of the approximate design is shown.
     Dropouts count as failures (q = p (1 - d) per arm); designs with missing dropouts are simulated.
     """
 
     def __init__(self, design: Design):
-        from planner.group_sequential import boundaries_for
+        from planner.looks import boundaries_for
 
         if not (design.randomized and design.interim is not None and design.analysis.rule == "z-pooled"):
             raise ValueError("two-arm enumeration needs a randomized z-pooled design with interim looks")
@@ -464,15 +464,15 @@ class TwoArmMultistage:
 
     def _region(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         from planner.endpoints import BinaryArm, TrialSample
-        from planner.group_sequential import _at_or_above, look_statistic
+        from planner.looks import at_or_above, look_statistic
 
         mt, mc = self.looks[k]
         xt, xc = np.meshgrid(np.arange(mt + 1), np.arange(mc + 1), indexing="ij")
         sample = TrialSample(BinaryArm(np.full(xt.size, mt), xt.ravel()), BinaryArm(np.full(xt.size, mc), xc.ravel()))
         stat, df = look_statistic(self.design, sample)
-        cross = _at_or_above(stat, df, self.bounds.efficacy[k], self.design.arms.n).reshape(xt.shape)
+        cross = at_or_above(stat, df, self.bounds.efficacy[k], self.design.arms.n).reshape(xt.shape)
         lo = self.bounds.futility[k]
-        below = (~_at_or_above(stat, df, lo, self.design.arms.n)).reshape(xt.shape) if np.isfinite(lo) \
+        below = (~at_or_above(stat, df, lo, self.design.arms.n)).reshape(xt.shape) if np.isfinite(lo) \
             else np.zeros(xt.shape, dtype=bool)
         return cross, below & ~cross
 
@@ -511,3 +511,9 @@ class TwoArmMultistage:
 
     def success_probability(self, treatment, control=None) -> np.ndarray:
         return self.oc(treatment, control).success
+
+
+@cache
+def multistage_for(design: Design):
+    """The exact multi-stage evaluator of a binary design with interim looks (cached per design)."""
+    return TwoArmMultistage(design) if design.randomized else MultistageBinary(design)

@@ -19,24 +19,20 @@ J R Stat Soc A 1980;143:383-430.
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import special, stats
 
+from planner.artifacts import FittedArtifact, fitted_prior_names, load_fitted
 from planner.design import BetaPrior, FittedPrior, GammaPrior, NormalPrior, PointMass
 from planner.errors import DesignError
 from planner.mixtures import BetaMixture, GammaMixture, NormalMixture
 
 __all__ = [
-    "priors_dir", "FittedArtifact", "load_fitted", "fitted_prior_names", "fitted_prior_family",
     "resolve", "analysis_mixture", "power_prior", "robustify", "ess", "describe", "design_priors", "box_p_value_binary",
-    "box_p_value_normal", "Point", "fitted_metadata", "mixture_from_components", "ess_text",
+    "box_p_value_normal", "Point", "ess_text",
 ]
 
 Mixture = BetaMixture | NormalMixture | GammaMixture
@@ -56,67 +52,6 @@ class Point:
 
     def sample(self, pick: np.random.Generator, draw: np.random.Generator, size: int) -> np.ndarray:
         return np.full(size, self.value)
-
-
-def priors_dir() -> Path:
-    """Where the evidence and fitted priors live: $PLANNER_PRIORS_DIR, or the project's priors/."""
-    env = os.environ.get("PLANNER_PRIORS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "priors"
-
-
-@dataclass(frozen=True)
-class FittedArtifact:
-    """One stored prior: its mixture approximation and what it was fitted from."""
-
-    name: str
-    family: str  # beta | normal | gamma
-    mixture: Mixture
-    description: str
-    parameter: str
-    initial: dict[str, float]  # the vague prior the evidence updated (for power-prior discounting)
-    reference_sd: float | None  # normal priors: sd of one participant's outcome (unit information)
-    info: dict[str, Any] = field(default_factory=dict)  # model, evidence, diagnostics, draws file
-
-
-def mixture_from_components(family: str, components: list[list[float]]) -> Mixture:
-    w, p1, p2 = (tuple(float(c[i]) for c in components) for i in range(3))
-    return {"beta": BetaMixture, "normal": NormalMixture, "gamma": GammaMixture}[family](w, p1, p2)
-
-
-@cache
-def _load(directory: str) -> tuple[dict[str, FittedArtifact], dict[str, Any]]:
-    path = Path(directory) / "fitted" / "priors.json"
-    if not path.exists():
-        return {}, {}
-    data = json.loads(path.read_text())
-    artifacts = {}
-    for name, entry in data["priors"].items():
-        artifacts[name] = FittedArtifact(
-            name=name, family=entry["family"], mixture=mixture_from_components(entry["family"], entry["components"]),
-            description=entry["description"], parameter=entry["parameter"], initial=entry.get("initial", {}),
-            reference_sd=entry.get("reference_sd"),
-            info={k: v for k, v in entry.items() if k not in ("family", "components", "description", "parameter")},
-        )
-    return artifacts, data.get("metadata", {})
-
-
-def load_fitted(directory: str | Path | None = None) -> dict[str, FittedArtifact]:
-    """The stored fitted priors by name (empty if none were fitted yet)."""
-    return _load(str(directory or priors_dir()))[0]
-
-
-def fitted_metadata(directory: str | Path | None = None) -> dict[str, Any]:
-    """Data hash, seed, versions and timings of the stored fit."""
-    return _load(str(directory or priors_dir()))[1]
-
-
-def fitted_prior_names() -> list[str]:
-    return sorted(load_fitted())
-
-
-def fitted_prior_family(name: str) -> str | None:
-    art = load_fitted().get(name)
-    return None if art is None else art.family
 
 
 # --- discounting ---------------------------------------------------------------------------
@@ -171,11 +106,11 @@ def resolve(spec, *, reference_sd: float | None = None) -> Mixture | Point:
     if isinstance(spec, PointMass):
         return Point(spec.value)
     if isinstance(spec, BetaPrior):
-        return BetaMixture.from_prior(spec)
+        return BetaMixture(*zip(*((c.weight, c.a, c.b) for c in spec.components), strict=True))
     if isinstance(spec, NormalPrior):
-        return NormalMixture.from_prior(spec)
+        return NormalMixture(*zip(*((c.weight, c.mean, c.sd) for c in spec.components), strict=True))
     if isinstance(spec, GammaPrior):
-        return GammaMixture.from_prior(spec)
+        return GammaMixture(*zip(*((c.weight, c.shape, c.rate) for c in spec.components), strict=True))
     if isinstance(spec, FittedPrior):
         artifact = load_fitted().get(spec.name)
         if artifact is None:

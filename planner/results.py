@@ -19,7 +19,7 @@ from planner.design import Design, Scenario
 __all__ = ["Estimate", "StageSummary", "ScenarioResult", "Evaluation", "package_versions", "json_ready"]
 
 
-def json_ready(obj):
+def json_ready(obj: Any) -> Any:
     """A copy of nested dicts/lists with non-finite floats as None, so that the JSON is valid (no NaN)."""
     if isinstance(obj, dict):
         return {k: json_ready(v) for k, v in obj.items()}

@@ -7,21 +7,21 @@ app stay a thin layer and lets them be tested like any other code.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from planner.artifacts import load_fitted
 from planner.design import Design, design_to_toml, parse_design_text
 from planner.engine import evaluate
-from planner.priors import load_fitted, priors_dir, resolve
+from planner.priors import resolve
+from planner.resources import examples_dir, priors_dir
 from planner.results import Evaluation
 
-__all__ = ["EXAMPLES", "example_designs", "apply_edits", "results_table", "stages_table", "multiple_table",
+__all__ = ["example_designs", "apply_edits", "results_table", "stages_table", "multiple_table",
            "evidence_table",
            "fitted_table", "results_csv", "DEFAULT_EXAMPLE", "human"]
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEFAULT_EXAMPLE = "zimislecel_single_arm.toml"
 
 
@@ -32,7 +32,7 @@ def human(name: str) -> str:
 
 def example_designs() -> dict[str, str]:
     """The shipped example designs: file name -> TOML text (the default first)."""
-    files = sorted(EXAMPLES.glob("*.toml"), key=lambda f: (f.name != DEFAULT_EXAMPLE, f.name))
+    files = sorted(examples_dir().glob("*.toml"), key=lambda f: (f.name != DEFAULT_EXAMPLE, f.name))
     return {f.name: f.read_text() for f in files}
 
 

@@ -13,17 +13,14 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 
 
-def run_page(root: str, page: str) -> None:
-    import sys
+def run_page(page: str) -> None:
+    from planner import webapp
 
-    sys.path.insert(0, root)
-    import app
-
-    getattr(app, page)()
+    getattr(webapp, page)()
 
 
 def page(name: str) -> AppTest:
-    return AppTest.from_function(run_page, args=(str(ROOT), name), default_timeout=120).run()
+    return AppTest.from_function(run_page, args=(name,), default_timeout=120).run()
 
 
 def results(at: AppTest):

@@ -107,7 +107,7 @@ def test_predictive_probability_rule_needs_a_bayesian_design():
 
 
 def test_predictive_probability_matches_integration():
-    from planner.group_sequential import BayesianLooks
+    from planner.looks import BayesianLooks
 
     looks = BayesianLooks(design())
     crit = looks.final.critical(20)
@@ -131,7 +131,7 @@ def continuous_design(prior=None, n=100, efficacy=0.999, futility="predictive-pr
 def test_normal_predictive_probability_matches_brute_force(prior):
     """The closed form against simulating the rest of the trial from the posterior predictive."""
     from planner.endpoints import NormalArm
-    from planner.group_sequential import NormalBayesianLooks
+    from planner.looks import NormalBayesianLooks
 
     looks = NormalBayesianLooks(continuous_design(prior))
     est, sd, m = 0.25, 1.1, 25  # current difference, pooled sd, per arm (final 50 per arm)
@@ -179,7 +179,7 @@ def test_continuous_interim_efficacy_with_a_flat_prior_is_the_t_test_at_each_loo
     from scipy import stats as st
 
     from planner.endpoints import NormalArm
-    from planner.group_sequential import NormalBayesianLooks
+    from planner.looks import NormalBayesianLooks
     from tests.conftest import make_design
 
     d = make_design({"kind": "single-arm", "n": 30}, {"kind": "continuous", "sd": 1.0},

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from planner.artifacts import load_fitted
 from planner.fitting import Evidence, PriorFitError, beta_binomial, fit_all, fit_model, map_prior
-from planner.priors import load_fitted
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::FutureWarning", "ignore::RuntimeWarning")
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from planner import DesignError, evaluate
-from planner.group_sequential import boundaries_for
+from planner.looks import boundaries_for
 from planner.sequential import crossing_probabilities
 from tests.conftest import make_design, within_mcse
 

@@ -12,7 +12,7 @@ from scipy import stats
 
 from planner import evaluate, load_design, parse_design
 from planner.errors import DesignError
-from planner.exact import multistage_for
+from planner.multistage import multistage_for
 from planner.sequential import spending
 from planner.simon import simon_oc, simon_search
 
@@ -307,7 +307,7 @@ def test_two_arm_enumeration_equals_simulation_within_four_mcse():
 
 def test_two_arm_enumeration_equals_brute_force_over_all_tables():
     """Every (x_t1, x_c1, x_t2, x_c2) of a small design, with the pooled z statistic written here."""
-    from planner.group_sequential import boundaries_for
+    from planner.looks import boundaries_for
 
     d = two_arm(n=16, dropout=0.0)
     b = boundaries_for(d)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from scipy import integrate, special, stats
 
+from planner.artifacts import load_fitted
 from planner.design import FittedPrior
 from planner.fitting import d2_d3_range_constants
 from planner.mixfit import auto_fit, fit_mixture
@@ -19,12 +20,11 @@ from planner.priors import (
     box_p_value_binary,
     box_p_value_normal,
     ess,
-    load_fitted,
     power_prior,
-    priors_dir,
     resolve,
     robustify,
 )
+from planner.resources import priors_dir
 
 EXPECTED = {"insulin_independence": "beta", "part_c_composite": "beta", "hba1c_change": "normal",
             "time_in_range_day365": "normal", "she_rate_treated": "gamma", "c_peptide_day365_log": "normal",
@@ -33,7 +33,7 @@ EXPECTED = {"insulin_independence": "beta", "part_c_composite": "beta", "hba1c_c
 
 
 def test_import_planner_does_not_import_pymc_and_priors_load_fast():
-    code = ("import sys, time; import planner; from planner.priors import load_fitted; "
+    code = ("import sys, time; import planner; from planner.artifacts import load_fitted; "
             "t = time.perf_counter(); p = load_fitted(); dt = time.perf_counter() - t; "
             "print(dt, len(p), any(m in sys.modules for m in ('pymc', 'arviz', 'pytensor')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()

@@ -165,7 +165,7 @@ def test_beta_spending_design_simulated_power_and_futility():
     """A one-sample t design (N = 300) at the effect the bounds were built for: simulated power and futility
     stopping per look within 4 MCSE of 1 - beta and the beta spent (the t statistic is nearly z at this N)."""
     from planner import evaluate
-    from planner.group_sequential import beta_spending_inflation, boundaries_for
+    from planner.looks import beta_spending_inflation, boundaries_for
     from planner.sequential import beta_spending_boundaries
     from tests.conftest import make_design
 

@@ -1,0 +1,507 @@
+"""The planner in a browser: `planner app` (or `scripts/run`, or `streamlit run app.py` in a checkout).
+
+A thin router over the planner's public API: widgets -> a design -> planner -> tables and
+charts. No statistics here. The current design lives in the session as TOML text; a bad
+upload or a bad edit shows an error and leaves the last good design in place.
+"""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from planner import DesignError, parse_design_text, ui
+from planner.rules.catalog import RULES, rules_for
+
+MAX_APP_SIMS = ui.SIMS_CHOICES[-1]
+
+
+# --- cached calls into the planner (arguments are plain values; bounded caches) -------------------
+@st.cache_data(max_entries=64, show_spinner=False)
+def run_evaluation(toml_text: str, n_sims: int, seed: int):
+    return ui.evaluate_toml(toml_text, n_sims, seed)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def run_curve(toml_text: str, ns: tuple[int, ...], metric: str, scenario: str | None, n_sims: int, seed: int):
+    from planner.search import power_curve
+
+    return power_curve(parse_design_text(toml_text), ns, metric=metric, scenario=scenario, n_sims=n_sims, seed=seed)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def run_size(toml_text: str, target: float, metric: str, scenario: str | None, n_max: int, n_sims: int, seed: int):
+    from planner.search import smallest_n
+
+    return smallest_n(parse_design_text(toml_text), target, metric=metric, scenario=scenario, n_max=n_max,
+                      n_sims=n_sims, seed=seed)
+
+
+def run_report(toml_text: str, pinned: tuple[tuple[str, str, int], ...] = ()) -> dict:
+    """Build the briefing report (with the pinned designs' comparison) in a temporary folder; keep its bytes."""
+    import tempfile
+    from pathlib import Path
+
+    from planner.report import CHROMIUM, build_report
+
+    comparison = None
+    if pinned:
+        comparison = ui.comparison_table([(label, run_evaluation(text, n, parse_design_text(text).simulation.seed))
+                                          for label, text, n in pinned])
+    with tempfile.TemporaryDirectory() as tmp:
+        out = build_report(parse_design_text(toml_text), Path(tmp) / "report", pdf=Path(CHROMIUM).exists(),
+                           comparison=comparison)
+        return {"toml": toml_text, "html": out.html.read_bytes(),
+                "pdf": out.pdf.read_bytes() if out.pdf else None, "seconds": out.seconds}
+
+
+# --- the current design ------------------------------------------------------------------------------
+def _state():
+    if "base_toml" not in st.session_state:
+        examples = ui.example_designs()
+        st.session_state.base_toml = examples[ui.DEFAULT_EXAMPLE]
+        st.session_state.base_name = ui.DEFAULT_EXAMPLE
+    return st.session_state
+
+
+def _load(text: str, name: str) -> None:
+    """Replace the base design if the text is a valid design; otherwise show why and keep the old one."""
+    try:
+        parse_design_text(text, origin=name)
+    except DesignError as err:
+        st.session_state.load_error = f"{name}: " + "; ".join(err.problems)
+        return
+    st.session_state.base_toml = text
+    st.session_state.base_name = name
+    st.session_state.load_error = None
+    # every field follows the newly loaded design: its values are assigned (not only forgotten), so that the
+    # browser's copy of a field the user had typed into is replaced too
+    defaults = ui.widget_defaults(parse_design_text(text))
+    for key in [k for k in st.session_state if k.startswith("w_") and k not in defaults]:
+        del st.session_state[key]
+    for key, value in defaults.items():
+        st.session_state[key] = value
+    for key in ("saved_widgets", "saved_scenarios", "edits"):
+        st.session_state.pop(key, None)
+
+
+def sidebar() -> None:
+    s = _state()
+    with st.sidebar:
+        st.header("Design file")
+        examples = ui.example_designs()
+        # a shipped design is loaded only when the user picks one (not whenever the box differs from the
+        # current design, which would drop an uploaded or pasted design on the next rerun)
+        st.selectbox("Shipped design", list(examples), key="example_choice",
+                     index=list(examples).index(s.base_name) if s.base_name in examples else 0,
+                     on_change=lambda: _load(examples[st.session_state.example_choice],
+                                             st.session_state.example_choice))
+        uploaded = st.file_uploader("Load a design (TOML)", type=["toml"], key="upload")
+        if uploaded is not None and st.session_state.get("last_upload") != uploaded.file_id:
+            st.session_state.last_upload = uploaded.file_id
+            _load(uploaded.getvalue().decode("utf-8", errors="replace"), uploaded.name)
+        with st.expander("Paste a design (TOML)"):
+            pasted = st.text_area("TOML", key="pasted", height=150)
+            if st.button("Load pasted design", key="load_pasted"):
+                _load(pasted, "pasted design")
+        if st.session_state.get("load_error"):
+            st.error(st.session_state.load_error, icon="⚠️")
+        st.caption(f"Current: {s.base_name}")
+
+
+def edited_design():
+    """(design, problems): the base design with the Design page's edits when they are valid (and remembered as
+    the last valid design), else the last valid design and the problems of the edit."""
+    s = _state()
+    try:
+        design = ui.apply_edits(s.base_toml, st.session_state.get("edits", {}))
+    except DesignError as err:
+        last = st.session_state.get("last_valid_toml")
+        base = parse_design_text(last if last and st.session_state.get("last_valid_base") == s.base_toml
+                                 else s.base_toml)
+        return base, list(err.problems)
+    st.session_state.last_valid_toml = ui.to_toml(design)
+    st.session_state.last_valid_base = s.base_toml
+    return design, []
+
+
+def current_design():
+    """The design the other pages show: the edited one, or the last valid one (with a note) while an edit is invalid."""
+    design, problems = edited_design()
+    if problems:
+        st.warning("An edit on the Design page is not valid; this page shows the last valid design.", icon="⚠️")
+    return design
+
+
+# the Design page's fields, by the design field a message names (longest prefix first)
+FIELD_SLOTS = ("arms.n", "arms.allocation", "dropout", "analysis.rule", "analysis.alpha",
+               "analysis.performance_goal", "analysis.threshold", "design_prior", "interim", "scenarios")
+
+
+def _slot_for(problem: str) -> str | None:
+    field = problem.split(":", 1)[0]
+    matches = [f for f in FIELD_SLOTS if field == f or field.startswith(f + ".") or field.startswith(f + "[")]
+    return max(matches, key=len) if matches else None
+
+
+def _calibrate(toml_text: str) -> None:
+    """Button callback (runs before the widgets are drawn): set the threshold widget to the calibrated value."""
+    from planner.search import calibrate_threshold
+
+    try:
+        out = calibrate_threshold(parse_design_text(toml_text))
+    except DesignError as err:
+        st.session_state.calibration_note = "Calibration failed: " + "; ".join(err.problems)
+        return
+    threshold = math.ceil(out["threshold"] * 1e4) / 1e4  # rounded up to the widget's 4 decimals: never above alpha
+    if threshold > 0.9999:
+        st.session_state.calibration_note = (f"The calibrated threshold {out['threshold']:.6f} is above the "
+                                             "largest the field takes (0.9999); edit the design file.")
+        return
+    # the current design (with every edit) becomes the base, with the calibrated threshold; the threshold
+    # field then follows the base while every other field keeps what the user set
+    design = parse_design_text(toml_text).with_changes({"analysis.threshold": threshold})
+    st.session_state.base_toml = ui.to_toml(design)
+    st.session_state.pop("w_threshold", None)
+    st.session_state.get("saved_widgets", {}).pop("w_threshold", None)
+    st.session_state.calibration_note = (f"Threshold set to {threshold:.4f} (calibrated {out['threshold']:.6f}; "
+                                         f"maximum type I error {out['max_type_one_error']:.4f} <= alpha "
+                                         f"{out['alpha']:g}).")
+
+
+# --- pages -------------------------------------------------------------------------------------------
+def _scenario_edit(editor_key: str, rows: list[dict]) -> None:
+    """Data editor callback (runs before the rerun): the scenario rows after the user's edit."""
+    st.session_state.saved_scenarios = ui.apply_table_edits(rows, st.session_state[editor_key])
+
+
+def design_fields(base, values: dict, messages: dict) -> None:
+    """The Design page's fields for ``base`` (their values are in the session already), each with the messages
+    that name it just below it."""
+    rule_now = ui.field_rule(base, values)
+    shown = ui.shown_fields(base, rule_now)
+    drawn = {"arms.n", "dropout", "analysis.rule", "analysis.alpha", "scenarios"} | {
+        slot for key, slot in (("w_alloc", "arms.allocation"), ("w_goal", "analysis.performance_goal"),
+                               ("w_threshold", "analysis.threshold"), ("w_a0", "design_prior"),
+                               ("w_interim", "interim")) if key in shown}
+    placed: dict = {}
+    for slot, lines in messages.items():  # a message for a field this page does not draw goes to the top
+        placed.setdefault(slot if slot in drawn else None, []).extend(lines)
+
+    def note(slot: str | None) -> None:
+        if placed.get(slot):
+            st.error("\n\n".join(placed[slot]), icon="⚠️")
+
+    st.subheader("Design")
+    note(None)  # messages that name no field of this page
+    # no min/max on the number fields: an out-of-range value reaches the design's checks, whose message
+    # (naming the field and the value) appears under the field
+    st.number_input("Participants (total N)", step=1, key="w_n")
+    note("arms.n")
+    if "w_alloc" in shown:
+        st.number_input("Allocation treatment : control (x : 1)", step=0.25, key="w_alloc")
+        note("arms.allocation")
+    st.slider("Dropout by one year", 0.0, 0.5, step=0.01, key="w_dropout")
+    st.selectbox("Dropouts are", ["failure", "missing"], key="w_strategy",
+                 format_func=lambda v: {"failure": "failures (composite estimand)",
+                                        "missing": "missing (completers)"}[v])
+    note("dropout")
+    if "w_rule" in shown:
+        st.selectbox("Decision rule", rules_for(base.endpoint.kind, base.arms.kind), key="w_rule")
+    note("analysis.rule")
+    st.number_input("One-sided alpha", step=0.005, format="%.3f", key="w_alpha")
+    note("analysis.alpha")
+    if "w_goal" in shown:
+        st.number_input("Performance goal", step=0.05, key="w_goal")
+        note("analysis.performance_goal")
+    if "w_threshold" in shown:
+        st.number_input("Posterior probability threshold", step=0.005, format="%.4f", key="w_threshold")
+        note("analysis.threshold")
+    if "w_a0" in shown:
+        st.markdown("**Design prior** (what may be true): fitted to the evidence, discounted")
+        st.slider("Weight of the phase 1/2 evidence (power prior a0)", 0.05, 1.0, step=0.05, key="w_a0")
+        st.slider("Robust (vague) component weight", 0.0, 0.95, step=0.05, key="w_robust")
+        note("design_prior")
+    if "w_interim" in shown:
+        looks = st.selectbox("Interim look", ["none", "one interim look"], key="w_interim")
+        if looks != "none":
+            st.slider("Interim at this fraction of participants", 0.2, 0.8, step=0.05, key="w_fraction")
+            st.checkbox("Stop early for futility", key="w_futility",
+                        help=("predictive probability of final success below 10%" if RULES[rule_now].bayesian
+                              else "conditional power under the current trend below 10% (non-binding)"))
+        note("interim")
+    st.select_slider("Simulated trials per scenario (simulated designs)", list(ui.SIMS_CHOICES), key="w_sims")
+    st.markdown("**Scenarios** (true values per arm); edit the table")
+    import pandas as pd
+
+    rows = st.session_state.get("saved_scenarios") or ui.scenario_rows(base)
+    frame = pd.DataFrame(rows, columns=["name", "treatment"] + (["control"] if base.randomized else []))
+    # the editor is keyed by its content: an edit seeds a fresh editor (also after a page change)
+    editor_key = "w_scenarios_" + ui.short_hash(frame.to_json())
+    st.data_editor(frame, num_rows="dynamic", key=editor_key, hide_index=True, on_change=_scenario_edit,
+                   args=(editor_key, frame.to_dict("records")))
+    note("scenarios")
+
+
+def design_page() -> None:
+    from planner.plots import curve_chart, curve_frame
+
+    sidebar()
+    s = _state()
+    base = parse_design_text(s.base_toml)
+    # The fields show the current design: what the user set on this page before (kept across page changes,
+    # invalid values included), otherwise the loaded design's values. Their values are read from the session
+    # before any field is drawn, so the results are computed and drawn first.
+    defaults = ui.widget_defaults(base)
+    for key, value in (defaults | st.session_state.get("saved_widgets", {})).items():
+        st.session_state.setdefault(key, value)
+    values = {key: st.session_state[key] for key in defaults}
+    st.session_state.saved_widgets = values
+    st.session_state.edits = ui.edits_from_fields(base, values, st.session_state.get("saved_scenarios"))
+    n_sims = int(values["w_sims"])
+    design, problems = edited_design()
+    by_slot: dict = {}
+    for problem in problems:  # beside the field it names; what the user typed stays in the field
+        slot = _slot_for(problem)
+        by_slot.setdefault(slot, []).append(problem)
+    st.title("Zimislecel phase 3 planner")
+    st.caption(base.description or base.name)
+    left, right = st.columns([1, 2])
+    toml_text = ui.to_toml(design)
+    st.session_state.design_toml = toml_text
+    with right:
+        st.subheader("Operating characteristics")
+        if problems:
+            st.warning("Your last edit is not valid (the message is beside the field). The results below are "
+                       "those of the last valid design.", icon="⚠️")
+        # the cards and tables come from one evaluation, computed before any of them is drawn (no mix of old
+        # and new numbers); the curves below are computed next, under their own spinner
+        with st.spinner("Computing..."):
+            result = run_evaluation(toml_text, int(n_sims), design.simulation.seed)
+        alternatives = [r for r in result.results if not r.is_null]
+        names = [r.scenario.name for r in alternatives]
+        n0, curve_sims = design.arms.n, min(int(n_sims), 20_000)
+        check = result.type_one_error
+        if check is not None and check.exceeds:
+            st.error(check.message, icon="🚩")
+        cards = [(f"Power: {r.scenario.name}", r.success) for r in result.results if not r.is_null][:3]
+        if result.assurance is not None:
+            cards.append(("Assurance (design prior)", result.assurance))
+        for col, (label, est) in zip(st.columns(len(cards)), cards, strict=True):
+            col.metric(label, f"{est.value:.4f}", help="exact" if est.exact else f"Monte Carlo SE {est.mcse:.4f}")
+        if check is not None:
+            how = "exact" if check.exact else f"Monte Carlo SE {check.mcse:.4f}"
+            label = ("Type I error (maximum over the null)" if design.rule_info.bayesian
+                     else f"Maximum type I error (alpha {design.analysis.alpha:g})")
+            st.metric(label, f"{check.value:.4f}", help=f"{how}; at treatment {check.at.treatment:.4g}. "
+                      + check.finding, delta=("above alpha" if check.exceeds else "within alpha"),
+                      delta_color="inverse" if check.exceeds else "normal")
+            if design.rule_info.bayesian:
+                st.button("Calibrate the threshold to alpha", key="calibrate", on_click=_calibrate,
+                          args=(toml_text,), help="The smallest posterior threshold whose maximum type I error over "
+                          "the null (estimand scale, dropout included) is at most alpha.")
+            if st.session_state.get("calibration_note"):
+                st.info(st.session_state.calibration_note)
+        pinned = st.session_state.setdefault("pinned", [])
+        if st.button(f"Pin this design for comparison ({len(pinned)} of {ui.MAX_PINNED} pinned)", key="pin",
+                     disabled=bool(problems) or len(pinned) >= ui.MAX_PINNED,
+                     help="Keep these numbers and compare them with other versions on the Compare page."):
+            st.session_state.pin_count = st.session_state.get("pin_count", 0) + 1
+            label = f"{st.session_state.pin_count}. {design.name} (N = {design.arms.n}, {design.analysis.rule})"
+            pinned.append({"label": label, "toml": toml_text, "n_sims": int(n_sims)})
+            st.success(f"Pinned: {label}. Change the design and pin again, then open Compare designs.")
+        st.dataframe(ui.results_table(result), hide_index=True, key="results_table",
+                     column_config={"P(success)": st.column_config.NumberColumn(format="%.4f"),
+                                    "MCSE": st.column_config.NumberColumn(format="%.4f")})
+        st.caption("P(success) is the chance that the trial declares success. Under a null scenario it is the "
+                   "type I error (should be at most alpha); otherwise it is the power. MCSE is the Monte Carlo "
+                   "standard error (0 when computed exactly).")
+        several = ui.multiple_table(result)
+        if several is not None:
+            st.markdown(f"**Key secondary endpoints** ({design.multiple.procedure}): probability each hypothesis is "
+                        "rejected after the multiple testing procedure, and alone")
+            st.dataframe(several, hide_index=True, key="multiple_table")
+        stages = ui.stages_table(result)
+        if stages is not None:
+            st.markdown("**Interim looks**: probability of stopping at each look")
+            st.dataframe(stages, hide_index=True)
+    with left:  # the fields after the results: the browser shows the cards first
+        design_fields(base, values, by_slot)
+    with right:
+        if alternatives:
+            ns = tuple(sorted({max(4, int(n0 * f)) for f in (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.4,
+                                                                 1.6, 1.8, 2.0)}))
+            # default: the alternative whose power at the current N is closest to 80%
+            closest = min(range(len(names)), key=lambda i: abs(alternatives[i].success.value - 0.8))
+            if st.session_state.get("w_curve_scenario") not in names:
+                st.session_state.w_curve_scenario = names[closest]
+            chosen = st.selectbox("Power over N under the scenario", names, key="w_curve_scenario")
+            with st.spinner("Computing the power curve..."):
+                power_curve_points = run_curve(toml_text, ns, "power", chosen, curve_sims, design.simulation.seed)
+            st.markdown(f"**Power over N** under *{chosen}*")
+            st.altair_chart(curve_chart(curve_frame(power_curve_points, "power"), "power", current_n=n0),
+                            width="stretch")
+            st.caption("The band is 95% Monte Carlo uncertainty; the red line is the current N. Binary designs are "
+                       "exact, so their power is a saw-tooth in N.")
+        if design.design_prior is not None:
+            ns_a = tuple(sorted({max(4, int(n0 * f)) for f in (0.4, 0.6, 0.8, 1.0, 1.2, 1.5, 2.0)}))
+            with st.spinner("Computing the assurance curve..."):
+                assurance_points = run_curve(toml_text, ns_a, "assurance", None, curve_sims, design.simulation.seed)
+            st.markdown("**Assurance over N**: the probability of success averaged over the design prior")
+            st.altair_chart(curve_chart(curve_frame(assurance_points, "assurance"), "assurance", current_n=n0),
+                            width="stretch")
+            st.caption("Assurance levels off below 1 as N grows: it cannot exceed the design prior's probability "
+                       "that the therapy truly beats the goal.")
+
+
+def priors_page() -> None:
+    from planner.plots import prior_chart, prior_frame
+
+    sidebar()
+    st.title("Evidence and priors")
+    st.markdown("The phase 1/2 and historical numbers behind the priors, each with its source.")
+    st.dataframe(ui.evidence_table(), hide_index=True, key="evidence")
+    st.subheader("Priors fitted with PyMC (stored; refit with `planner priors fit`)")
+    st.dataframe(ui.fitted_table(), hide_index=True, key="fitted")
+    design = current_design()
+    mixtures = ui.prior_mixtures(design)
+    if mixtures:
+        st.subheader("This design's priors")
+        label = "response rate" if design.endpoint.kind == "binary" else design.endpoint.label
+        st.altair_chart(prior_chart(prior_frame(mixtures), label), width="stretch")
+        from planner.priors import design_priors, ess_text
+
+        for role, info in design_priors(design).items():
+            st.write(f"**{role}**: mean {info['mean']:.3f}, sd {info['sd']:.3f}, effective sample size "
+                     + ess_text(info.get("ess")).removeprefix("ESS "))
+        st.caption("The design prior says what we believe the true effect may be (it drives assurance); the "
+                   "analysis prior enters a Bayesian decision rule. Discount the evidence on the Design page.")
+    else:
+        st.info("This design has no design or analysis prior.")
+
+
+def size_page() -> None:
+    from planner.plots import curve_chart, curve_frame
+
+    sidebar()
+    st.title("Sample size")
+    design = current_design()
+    metric = st.radio("Target", ["power", "assurance"], horizontal=True, key="w_metric",
+                      disabled=design.design_prior is None)
+    target = st.slider(f"Target {metric}", 0.5, 0.99, 0.9 if metric == "power" else 0.8, 0.01, key="w_target")
+    alternatives = [sc.name for sc in design.scenarios if not design.is_null(sc)]
+    scenario = None
+    if metric == "power":
+        if not alternatives:
+            st.warning("The design has no alternative scenario to compute power under.")
+            return
+        scenario = st.selectbox("Power under the scenario", alternatives, key="w_size_scenario")
+    n_max = st.number_input("Largest N to consider", 10, 5000, max(4 * design.arms.n, 100), key="w_nmax")
+    try:
+        with st.spinner("Searching..."):
+            res = run_size(ui.to_toml(design), float(target), metric, scenario, int(n_max), 20_000,
+                           design.simulation.seed)
+    except DesignError as err:
+        st.error("; ".join(err.problems))
+        return
+    if res.n is None:
+        st.warning(f"{metric.capitalize()} {target} is not reached up to N = {n_max}.")
+    else:
+        st.metric(f"Smallest N with {metric} >= {target}", res.n,
+                  help=f"{metric} {res.value:.4f}" + ("" if res.mcse == 0 else f", MCSE {res.mcse:.4f}"))
+        if res.n_stable and res.n_stable != res.n:
+            st.info(f"Power is a saw-tooth in N for a binary endpoint: it stays at or above {target} for every "
+                    f"N >= {res.n_stable}.")
+    if res.curve:
+        st.altair_chart(curve_chart(curve_frame(res.curve, metric), metric, target=target, current_n=res.n),
+                        width="stretch")
+
+
+def export_page() -> None:
+    sidebar()
+    st.title("Import and export")
+    design = current_design()
+    toml_text = ui.to_toml(design)
+    st.download_button("Download the design (TOML)", toml_text, file_name="design.toml", key="dl_design")
+    result = run_evaluation(toml_text, min(20_000, design.simulation.n_sims), design.simulation.seed)
+    st.download_button("Download the results (CSV)", ui.results_csv(result), file_name="results.csv", key="dl_csv")
+    st.subheader("Briefing report")
+    st.caption("Design and estimand, rules, evidence and priors, operating characteristics with the maximum type I "
+               "error over the null grid, power and assurance curves, sensitivity, reproducibility.")
+    if st.button("Build the report", key="build_report"):
+        with st.spinner("Building the report..."):
+            pinned = tuple((p["label"], p["toml"], p["n_sims"]) for p in st.session_state.get("pinned", []))
+            st.session_state.report = run_report(toml_text, pinned)
+    built = st.session_state.get("report")
+    if built is not None and built["toml"] == toml_text:
+        st.download_button("Download the report (HTML)", built["html"], file_name="report.html", mime="text/html",
+                           key="dl_report_html")
+        if built["pdf"] is not None:
+            st.download_button("Download the report (PDF)", built["pdf"], file_name="report.pdf",
+                               mime="application/pdf", key="dl_report_pdf")
+        st.caption(f"Built in {built['seconds']:.1f} s.")
+    st.subheader("The design file")
+    st.code(toml_text, language="toml")
+    st.caption("The same file runs on the command line: `planner evaluate design.toml`.")
+
+
+def compare_page() -> None:
+    from planner.plots import curve_frame, overlay_chart
+
+    sidebar()
+    st.title("Compare designs")
+    pinned = st.session_state.setdefault("pinned", [])
+    if not pinned:
+        st.info("No design pinned yet: on the Design page, set a design up and press *Pin this design for "
+                "comparison*; change it and pin again (up to four).")
+        return
+    evaluations = [(p["label"], run_evaluation(p["toml"], p["n_sims"], parse_design_text(p["toml"]).simulation.seed))
+                   for p in pinned]
+    flagged = [label for label, r in evaluations if r.type_one_error is not None and r.type_one_error.exceeds]
+    if flagged:
+        st.error("Type I error above alpha: " + "; ".join(flagged), icon="🚩")
+    table = ui.comparison_table(evaluations)
+    st.dataframe(table, hide_index=True, key="comparison_table",
+                 column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table.columns
+                                if table[c].dtype.kind == "f" and c not in ("alpha", "expected N (first alternative)")})
+    st.caption("Each probability with its Monte Carlo SE (0 when exact); the maximum type I error is over each "
+               "design's own composite null. Power columns are the designs' own alternative scenarios.")
+    st.download_button("Download the comparison (CSV)", ui.comparison_csv(evaluations), file_name="comparison.csv",
+                       mime="text/csv", key="dl_comparison")
+    power, assurance = {}, {}
+    for (label, result), p in zip(evaluations, pinned, strict=True):
+        d = result.design
+        ns = tuple(sorted({max(4, int(d.arms.n * f)) for f in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)}))
+        alternatives = [r.scenario.name for r in result.results if not r.is_null]
+        if alternatives:
+            points = run_curve(p["toml"], ns, "power", alternatives[0], min(p["n_sims"], 20_000), d.simulation.seed)
+            power[label] = curve_frame(points, "power")
+        if d.design_prior is not None:
+            points = run_curve(p["toml"], ns, "assurance", None, min(p["n_sims"], 20_000), d.simulation.seed)
+            assurance[label] = curve_frame(points, "assurance")
+    if power:
+        st.markdown("**Power over N** (each design under its first alternative scenario)")
+        st.altair_chart(overlay_chart(power, "power"), width="stretch")
+    if assurance:
+        st.markdown("**Assurance over N** (each design's design prior)")
+        st.altair_chart(overlay_chart(assurance, "assurance"), width="stretch")
+    remove = st.selectbox("Remove a pinned design", ["(none)"] + [p["label"] for p in pinned], key="w_unpin")
+    if remove != "(none)" and st.button("Remove", key="unpin"):
+        st.session_state.pinned = [p for p in pinned if p["label"] != remove]
+        st.rerun()
+
+
+def main() -> None:
+    """One run of the app's script: the page configuration, then the page the user is on."""
+    st.set_page_config(page_title="Zimislecel phase 3 planner", layout="wide")
+    pages = [st.Page(design_page, title="Design and results", url_path="design", default=True),
+             st.Page(compare_page, title="Compare designs", url_path="compare"),
+             st.Page(priors_page, title="Evidence and priors", url_path="priors"),
+             st.Page(size_page, title="Sample size", url_path="size"),
+             st.Page(export_page, title="Import and export", url_path="export")]
+    st.navigation(pages).run()
+
+
+if __name__ == "__main__":  # `planner app` runs this file as Streamlit's script; tests import the page functions
+    main()
