@@ -67,8 +67,9 @@ def start(command: list[str], port_option: str) -> tuple[subprocess.Popen, str, 
     """Start a server; return it, its address and the seconds to its health endpoint answering."""
     port = free_port()
     began = time.perf_counter()
-    proc = subprocess.Popen(command + [port_option, str(port)], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        command + [port_option, str(port)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     url = f"http://127.0.0.1:{port}"
     while True:
         try:
@@ -98,7 +99,7 @@ def changes(page, count: int) -> list[float]:
     design = load_design(ROOT / "examples" / "zimislecel_single_arm.toml")
     out = []
     for n in [80, 60, 70, 55, 90, 65, 75, 45][:count]:
-        expected = f'{evaluate(design.with_changes({"arms.n": n}))[LABEL.split(": ")[1]].success.value:.4f}'
+        expected = f"{evaluate(design.with_changes({'arms.n': n}))[LABEL.split(': ')[1]].success.value:.4f}"
         box = page.get_by_label("Participants (total N)")
         t1 = time.perf_counter()
         box.fill(str(n))
@@ -126,10 +127,28 @@ def main() -> None:
         for name, code in FLOOR_APPS.items():
             file = Path(tmp) / (name.replace(" ", "_") + ".py")
             file.write_text(code)
-            servers[name] = (*start([sys.executable, "-m", "streamlit", "run", str(file), "--server.address",
-                                     "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats",
-                                     "false"], "--server.port"), "Power: floor")
-        figures: dict[str, list[float]] = {f"{name} {cache}": [] for name in servers for cache in ("cold", "warm")}
+            servers[name] = (
+                *start(
+                    [
+                        sys.executable,
+                        "-m",
+                        "streamlit",
+                        "run",
+                        str(file),
+                        "--server.address",
+                        "127.0.0.1",
+                        "--server.headless",
+                        "true",
+                        "--browser.gatherUsageStats",
+                        "false",
+                    ],
+                    "--server.port",
+                ),
+                "Power: floor",
+            )
+        figures: dict[str, list[float]] = {
+            f"{name} {cache}": [] for name in servers for cache in ("cold", "warm")
+        }
         try:
             with sync_api.sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])

@@ -33,10 +33,14 @@ def main() -> None:
         times = []
         for _ in range(rounds):
             began = time.perf_counter()
-            subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            subprocess.run(
+                command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
+            )
             times.append(time.perf_counter() - began)
-        print(f"{name:44s} best {min(times):.3f} s, median {statistics.median(times):.3f} s, "
-              f"max {max(times):.3f} s ({rounds} rounds)")
+        print(
+            f"{name:44s} best {min(times):.3f} s, median {statistics.median(times):.3f} s, "
+            f"max {max(times):.3f} s ({rounds} rounds)"
+        )
 
 
 if __name__ == "__main__":

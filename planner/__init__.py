@@ -22,14 +22,32 @@ if TYPE_CHECKING:
     from planner.results import Estimate, Evaluation, ScenarioResult
 
 _PUBLIC = {
-    "Design": "planner.design", "Scenario": "planner.design", "design_to_toml": "planner.design",
-    "load_design": "planner.design", "parse_design": "planner.design", "parse_design_text": "planner.design",
-    "count_successes": "planner.engine", "evaluate": "planner.engine", "DesignError": "planner.errors",
-    "Estimate": "planner.results", "Evaluation": "planner.results", "ScenarioResult": "planner.results",
+    "Design": "planner.design",
+    "Scenario": "planner.design",
+    "design_to_toml": "planner.design",
+    "load_design": "planner.design",
+    "parse_design": "planner.design",
+    "parse_design_text": "planner.design",
+    "count_successes": "planner.engine",
+    "evaluate": "planner.engine",
+    "DesignError": "planner.errors",
+    "Estimate": "planner.results",
+    "Evaluation": "planner.results",
+    "ScenarioResult": "planner.results",
 }
 __all__ = [
-    "Design", "Scenario", "DesignError", "Estimate", "Evaluation", "ScenarioResult",
-    "load_design", "parse_design", "parse_design_text", "design_to_toml", "evaluate", "count_successes",
+    "Design",
+    "Scenario",
+    "DesignError",
+    "Estimate",
+    "Evaluation",
+    "ScenarioResult",
+    "load_design",
+    "parse_design",
+    "parse_design_text",
+    "design_to_toml",
+    "evaluate",
+    "count_successes",
 ]
 __version__ = "0.1.0"
 

@@ -20,8 +20,14 @@ from collections.abc import Callable
 from scipy import optimize, special, stats
 
 __all__ = [
-    "power_t_two_sample", "power_t_one_sample", "n_t_two_sample", "n_t_one_sample",
-    "power_z_two_sample", "n_z_two_sample", "power_two_proportions", "n_two_proportions",
+    "power_t_two_sample",
+    "power_t_one_sample",
+    "n_t_two_sample",
+    "n_t_one_sample",
+    "power_z_two_sample",
+    "n_z_two_sample",
+    "power_two_proportions",
+    "n_two_proportions",
     "power_nb_rate_ratio",
 ]
 
@@ -72,7 +78,9 @@ def power_z_two_sample(delta: float, sd: float, n1: float, n2: float, alpha: flo
     return float(special.ndtr(delta / (sd * math.sqrt(1 / n1 + 1 / n2)) - _z(1 - alpha)))
 
 
-def n_z_two_sample(delta: float, sd: float, alpha: float, power: float, ratio: float = 1.0) -> tuple[float, float]:
+def n_z_two_sample(
+    delta: float, sd: float, alpha: float, power: float, ratio: float = 1.0
+) -> tuple[float, float]:
     """(n1, n2) for the one-sided z test with n1 = ratio * n2: n2 = (1 + 1/ratio) (z sd / delta)^2, unrounded."""
     n2 = (1 + 1 / ratio) * ((_z(1 - alpha) + _z(power)) * sd / delta) ** 2
     return ratio * n2, n2
@@ -91,8 +99,16 @@ def n_two_proportions(p1: float, p2: float, alpha: float, power: float) -> float
     return _solve_n(lambda n: power_two_proportions(p1, p2, n, alpha), power, 1.0)
 
 
-def power_nb_rate_ratio(rate_t: float, rate_c: float, n_t: float, n_c: float, exposure: float,
-                        dispersion: float, alpha: float, variance: str = "true-rates") -> float:
+def power_nb_rate_ratio(
+    rate_t: float,
+    rate_c: float,
+    n_t: float,
+    n_c: float,
+    exposure: float,
+    dispersion: float,
+    alpha: float,
+    variance: str = "true-rates",
+) -> float:
     """Power of the one-sided Wald test that the treatment rate is lower (Zhu and Lakkis 2014, eq. 4):
     Phi((-log RR - z_{1-alpha} sqrt(V0)) / sqrt(V1)), V1 at the true rates, V0 under H0 by ``variance``:
     'true-rates' (V0 = V1), 'control-rate' (both arms at the control rate) or 'restricted' (both at the

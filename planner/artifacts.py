@@ -16,8 +16,14 @@ from typing import Any
 from planner.mixtures import BetaMixture, GammaMixture, NormalMixture
 from planner.resources import priors_dir
 
-__all__ = ["FittedArtifact", "load_fitted", "fitted_metadata", "fitted_prior_names", "fitted_prior_family",
-           "mixture_from_components"]
+__all__ = [
+    "FittedArtifact",
+    "load_fitted",
+    "fitted_metadata",
+    "fitted_prior_names",
+    "fitted_prior_family",
+    "mixture_from_components",
+]
 
 Mixture = BetaMixture | NormalMixture | GammaMixture
 
@@ -51,10 +57,18 @@ def _load(directory: str) -> tuple[dict[str, FittedArtifact], dict[str, Any]]:
     artifacts = {}
     for name, entry in data["priors"].items():
         artifacts[name] = FittedArtifact(
-            name=name, family=entry["family"], mixture=mixture_from_components(entry["family"], entry["components"]),
-            description=entry["description"], parameter=entry["parameter"], initial=entry.get("initial", {}),
+            name=name,
+            family=entry["family"],
+            mixture=mixture_from_components(entry["family"], entry["components"]),
+            description=entry["description"],
+            parameter=entry["parameter"],
+            initial=entry.get("initial", {}),
             reference_sd=entry.get("reference_sd"),
-            info={k: v for k, v in entry.items() if k not in ("family", "components", "description", "parameter")},
+            info={
+                k: v
+                for k, v in entry.items()
+                if k not in ("family", "components", "description", "parameter")
+            },
         )
     return artifacts, data.get("metadata", {})
 

@@ -51,7 +51,9 @@ class DesignPriorSampler:
 
     def draw(self, streams: BlockStreams, size: int) -> Truth:
         def arm(prior, name):
-            return prior.sample(streams(f"design_prior.{name}.component"), streams(f"design_prior.{name}.value"), size)
+            return prior.sample(
+                streams(f"design_prior.{name}.component"), streams(f"design_prior.{name}.value"), size
+            )
 
         control = None if self.control is None else arm(self.control, "control")
         return Truth(arm(self.treatment, "treatment"), control)

@@ -10,7 +10,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -61,8 +61,13 @@ def _require(extra: str, *modules: str) -> None:
 
     missing = [m for m in modules if importlib.util.find_spec(m) is None]
     if missing:
-        _fail(DesignError(f"{extra}: this command needs {', '.join(missing)}, not installed; install the planner "
-                          f"with its extra: pip install 'zimislecel-planner[{extra}]'"), None)
+        _fail(
+            DesignError(
+                f"{extra}: this command needs {', '.join(missing)}, not installed; install the planner "
+                f"with its extra: pip install 'zimislecel-planner[{extra}]'"
+            ),
+            None,
+        )
 
 
 def _check_output_dir(path: Path) -> None:
@@ -85,14 +90,24 @@ def render_table(result: Evaluation) -> Table:
     """The operating characteristics as a rich table (one row per scenario)."""
     d = result.design
     table = Table(title=f"{d.name} -- {d.analysis.rule}, {_level(result)}, N = {d.arms.n}")
-    for col, justify in (("scenario", "left"), ("truth", "right"), ("estimand", "right"), ("measure", "left"),
-                         ("P(success)", "right"), ("MCSE", "right"), ("E[N]", "right"), ("method", "left")):
+    for col, justify in (
+        ("scenario", "left"),
+        ("truth", "right"),
+        ("estimand", "right"),
+        ("measure", "left"),
+        ("P(success)", "right"),
+        ("MCSE", "right"),
+        ("E[N]", "right"),
+        ("method", "left"),
+    ):
         table.add_column(col, justify=justify)
     for r in result.results:
         est = r.success
         table.add_row(
             r.scenario.name,
-            _truth((r.scenario.treatment,) + ((r.scenario.control,) if r.scenario.control is not None else ())),
+            _truth(
+                (r.scenario.treatment,) + ((r.scenario.control,) if r.scenario.control is not None else ())
+            ),
             _truth(r.estimand),
             r.label,
             f"{est.value:.4f}",
@@ -102,9 +117,17 @@ def render_table(result: Evaluation) -> Table:
         )
     if result.assurance is not None:
         a = result.assurance
-        table.add_row("Assurance (design prior)", "prior", "", "assurance", f"{a.value:.4f}",
-                      "0 (exact)" if a.exact else f"{a.mcse:.4f}", "" if d.interim else f"{d.arms.n:.1f}",
-                      "exact" if a.exact else f"{a.n_sims:,} sims", style="bold")
+        table.add_row(
+            "Assurance (design prior)",
+            "prior",
+            "",
+            "assurance",
+            f"{a.value:.4f}",
+            "0 (exact)" if a.exact else f"{a.mcse:.4f}",
+            "" if d.interim else f"{d.arms.n:.1f}",
+            "exact" if a.exact else f"{a.n_sims:,} sims",
+            style="bold",
+        )
     return table
 
 
@@ -131,7 +154,11 @@ def render_stages(result: Evaluation) -> Table | None:
     if first is None:
         return None
     worst = max(e.mcse for r in result.results for e in (*r.stages.efficacy_stop, *r.stages.futility_stop))
-    how = "exact" if all(e.exact for r in result.results for e in r.stages.efficacy_stop) else f"MCSE <= {worst:.4f}"
+    how = (
+        "exact"
+        if all(e.exact for r in result.results for e in r.stages.efficacy_stop)
+        else f"MCSE <= {worst:.4f}"
+    )
     table = Table(title=f"Interim looks: probability of stopping at each look ({how})")
     table.add_column("scenario")
     for label in first.boundaries["labels"]:
@@ -141,14 +168,23 @@ def render_stages(result: Evaluation) -> Table | None:
     table.add_column("reject if futility ignored", justify="right")
     for r in result.results:
         s = r.stages
-        cells = [f"{e.value:.4f} / {f.value:.4f}" for e, f in zip(s.efficacy_stop, s.futility_stop, strict=True)]
-        table.add_row(r.scenario.name, *cells, f"{s.early_success.value:.4f}", f"{s.futility_stop_early.value:.4f}",
-                      f"{s.reject_ignoring_futility.value:.4f}")
+        cells = [
+            f"{e.value:.4f} / {f.value:.4f}" for e, f in zip(s.efficacy_stop, s.futility_stop, strict=True)
+        ]
+        table.add_row(
+            r.scenario.name,
+            *cells,
+            f"{s.early_success.value:.4f}",
+            f"{s.futility_stop_early.value:.4f}",
+            f"{s.reject_ignoring_futility.value:.4f}",
+        )
     table.caption = "cells: P(stop for efficacy) / P(stop for futility; at the last look: fail)"
     inflation = first.boundaries.get("beta_spending_inflation_factor")
     if inflation is not None:
-        table.caption += (f"; beta-spending futility: maximum N = {inflation:.4f} x the fixed design's N for the "
-                          "same alpha and power")
+        table.caption += (
+            f"; beta-spending futility: maximum N = {inflation:.4f} x the fixed design's N for the "
+            "same alpha and power"
+        )
     return table
 
 
@@ -178,19 +214,26 @@ def render_fwer(design, n_sims: int, seed: int) -> Table:
 
     base = next(s for s in design.scenarios if s.endpoints)
     configs = familywise_error(design.multiple_spec(), dict(base.endpoints), n_sims=n_sims, seed=seed)
-    table = Table(title=f"Family-wise error (alpha {design.analysis.alpha:g}) under each null configuration "
-                        f"(from scenario {base.name!r})")
+    table = Table(
+        title=f"Family-wise error (alpha {design.analysis.alpha:g}) under each null configuration "
+        f"(from scenario {base.name!r})"
+    )
     for col in ("endpoints with no effect", "true null hypotheses", "FWER", "MCSE"):
         table.add_column(col)
     for c in configs:
-        table.add_row(", ".join(c["null_endpoints"]), ", ".join(c["true_null_hypotheses"]),
-                      f"{c['fwer'].value:.4f}", f"{c['fwer'].mcse:.4f}")
+        table.add_row(
+            ", ".join(c["null_endpoints"]),
+            ", ".join(c["true_null_hypotheses"]),
+            f"{c['fwer'].value:.4f}",
+            f"{c['fwer'].mcse:.4f}",
+        )
     return table
 
 
 def render_priors(result: Evaluation) -> list[str]:
     """One line per prior of the design: mean, sd, effective sample sizes."""
     from planner.priors import ess_text
+
     lines = []
     for role, info in result.priors.items():
         text = f"{role}: {info['family']}, mean {info['mean']:.4g}, sd {info['sd']:.3g}"
@@ -214,8 +257,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _commands(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the planner's version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the planner's version and exit."
+        ),
+    ] = False,
 ) -> None:
     """Phase 3 trial planner: operating characteristics of a design file."""
 
@@ -223,13 +270,17 @@ def _commands(
 @app.command("evaluate")
 def evaluate_command(
     design_file: Annotated[Path, typer.Argument(help="A design TOML file (see examples/).")],
-    sims: Annotated[Optional[int], typer.Option("--sims", help="Simulated trials per scenario.")] = None,  # noqa: UP045
-    seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed.")] = None,  # noqa: UP045
+    sims: Annotated[int | None, typer.Option("--sims", help="Simulated trials per scenario.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
     method: Annotated[str, typer.Option(help="auto | exact | simulate.")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
-    fwer: Annotated[bool, typer.Option("--fwer", help="Also the family-wise error under every null "
-                                                    "configuration ([multiple] designs).")] = False,
+    fwer: Annotated[
+        bool,
+        typer.Option(
+            "--fwer", help="Also the family-wise error under every null configuration ([multiple] designs)."
+        ),
+    ] = False,
 ) -> None:
     """Operating characteristics per scenario: P(success) with its Monte Carlo SE, expected N.
 
@@ -238,17 +289,25 @@ def evaluate_command(
     from planner.design import load_design
     from planner.engine import evaluate
     from planner.exact import exact_available
+
     try:
         design = load_design(design_file)
         n_sims = design.simulation.n_sims if sims is None else sims
         will_simulate = method == "simulate" or (method == "auto" and not exact_available(design))
         total = n_sims * len(design.scenarios) if isinstance(n_sims, int) else 0
         if will_simulate and not quiet and total >= PROGRESS_THRESHOLD:
-            with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                          TimeRemainingColumn(), console=_err, transient=True) as bar:
+            with Progress(
+                TextColumn("simulating"),
+                BarColumn(),
+                TextColumn("{task.percentage:>3.0f}%"),
+                TimeRemainingColumn(),
+                console=_err,
+                transient=True,
+            ) as bar:
                 task = bar.add_task("sims", total=total)
-                result = evaluate(design, n_sims=sims, seed=seed, method=method,
-                                  progress=lambda k: bar.advance(task, k))
+                result = evaluate(
+                    design, n_sims=sims, seed=seed, method=method, progress=lambda k: bar.advance(task, k)
+                )
         else:
             result = evaluate(design, n_sims=sims, seed=seed, method=method)
     except DesignError as err:
@@ -268,20 +327,28 @@ def evaluate_command(
             _out.print(render_fwer(design, result.n_sims, result.seed))
         for line in render_priors(result):
             _out.print(line, highlight=False)
-        _out.print(f"seed {result.seed}; design hash {result.design_hash[:12]}; "
-                   f"{result.elapsed_seconds:.2f} s", style="dim")
+        _out.print(
+            f"seed {result.seed}; design hash {result.design_hash[:12]}; {result.elapsed_seconds:.2f} s",
+            style="dim",
+        )
 
 
 @app.command("size")
 def size_command(
     design_file: Annotated[Path, typer.Argument(help="A design TOML file.")],
-    target_power: Annotated[Optional[float], typer.Option(help="Target power under the scenario.")] = None,  # noqa: UP045
-    target_assurance: Annotated[Optional[float], typer.Option(help="Target assurance (needs a design prior).")] = None,  # noqa: UP045
-    scenario: Annotated[Optional[str], typer.Option(help="Scenario for power (default: the first alternative).")] = None,  # noqa: UP045
-    n_min: Annotated[Optional[int], typer.Option(help="Smallest total N to consider.")] = None,  # noqa: UP045
-    n_max: Annotated[Optional[int], typer.Option(help="Largest total N to consider.")] = None,  # noqa: UP045
-    sims: Annotated[Optional[int], typer.Option("--sims", help="Simulated trials per N (simulated designs).")] = None,  # noqa: UP045
-    seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed.")] = None,  # noqa: UP045
+    target_power: Annotated[float | None, typer.Option(help="Target power under the scenario.")] = None,
+    target_assurance: Annotated[
+        float | None, typer.Option(help="Target assurance (needs a design prior).")
+    ] = None,
+    scenario: Annotated[
+        str | None, typer.Option(help="Scenario for power (default: the first alternative).")
+    ] = None,
+    n_min: Annotated[int | None, typer.Option(help="Smallest total N to consider.")] = None,
+    n_max: Annotated[int | None, typer.Option(help="Largest total N to consider.")] = None,
+    sims: Annotated[
+        int | None, typer.Option("--sims", help="Simulated trials per N (simulated designs).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """The smallest total N reaching a target power or assurance, with the curve over N.
@@ -298,18 +365,30 @@ def size_command(
         if sims is not None:
             _check_sims(sims)
         metric = "power" if target_power is not None else "assurance"
-        result = smallest_n(design, target_power if target_power is not None else target_assurance, metric=metric,
-                            scenario=scenario, n_min=n_min, n_max=n_max, n_sims=sims, seed=seed)
+        result = smallest_n(
+            design,
+            target_power if target_power is not None else target_assurance,
+            metric=metric,
+            scenario=scenario,
+            n_min=n_min,
+            n_max=n_max,
+            n_sims=sims,
+            seed=seed,
+        )
     except DesignError as err:
         _fail(err)
     if as_json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
         return
     if result.n is None:
-        _out.print(f"target {metric} {result.target} not reached up to N = {result.curve[-1].n if result.curve else n_max}")
+        _out.print(
+            f"target {metric} {result.target} not reached up to N = {result.curve[-1].n if result.curve else n_max}"
+        )
         raise typer.Exit(code=1)
     how = "exact" if result.mcse == 0 else f"MCSE {result.mcse:.4f}"
-    _out.print(f"smallest N with {metric} >= {result.target}: [bold]{result.n}[/] ({metric} {result.value:.4f}, {how})")
+    _out.print(
+        f"smallest N with {metric} >= {result.target}: [bold]{result.n}[/] ({metric} {result.value:.4f}, {how})"
+    )
     if result.n_stable is not None and result.n_stable != result.n:
         _out.print(f"power is a saw-tooth in N: it stays >= {result.target} for every N >= {result.n_stable}")
     table = Table(title=f"{metric} over N" + (f" ({result.scenario})" if result.scenario else ""))
@@ -324,13 +403,21 @@ def size_command(
 @app.command("calibrate")
 def calibrate_command(
     design_file: Annotated[Path, typer.Argument(help="A design TOML file with a Bayesian rule.")],
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write the calibrated design here.")] = None,  # noqa: UP045
-    alpha: Annotated[Optional[float], typer.Option(help="Target one-sided alpha (default: the design's).")] = None,  # noqa: UP045
-    target_power: Annotated[Optional[float], typer.Option(help="Also search N: the smallest N whose calibrated "  # noqa: UP045
-                                                                 "design reaches this power.")] = None,
-    scenario: Annotated[Optional[str], typer.Option(help="Scenario for --target-power.")] = None,  # noqa: UP045
-    sims: Annotated[Optional[int], typer.Option("--sims", help="Simulated trials per step (simulated designs).")] = None,  # noqa: UP045
-    seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed.")] = None,  # noqa: UP045
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the calibrated design here.")
+    ] = None,
+    alpha: Annotated[
+        float | None, typer.Option(help="Target one-sided alpha (default: the design's).")
+    ] = None,
+    target_power: Annotated[
+        float | None,
+        typer.Option(help="Also search N: the smallest N whose calibrated design reaches this power."),
+    ] = None,
+    scenario: Annotated[str | None, typer.Option(help="Scenario for --target-power.")] = None,
+    sims: Annotated[
+        int | None, typer.Option("--sims", help="Simulated trials per step (simulated designs).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Calibrate a Bayesian threshold so that the maximum type I error over the null is at most alpha.
@@ -350,7 +437,9 @@ def calibrate_command(
         if target_power is not None:
             found = size_and_calibrate(design, target_power, scenario=scenario, n_sims=sims, seed=seed)
             if found["found"] is None:
-                raise DesignError(f"--target-power: {target_power} not reached by any calibrated design searched")
+                raise DesignError(
+                    f"--target-power: {target_power} not reached by any calibrated design searched"
+                )
             design = design.with_changes({"arms.n": found["found"]["n"]})
         calibrated, out = calibrated_design(design, alpha=alpha, n_sims=sims, seed=seed)
     except DesignError as err:
@@ -358,13 +447,17 @@ def calibrate_command(
     if output is not None:
         output.write_text(design_to_toml(calibrated), encoding="utf-8")
     if as_json:
-        sys.stdout.write(json.dumps({"n": calibrated.arms.n, **out, "output": str(output) if output else None},
-                                    indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps({"n": calibrated.arms.n, **out, "output": str(output) if output else None}, indent=2)
+            + "\n"
+        )
         return
     how = "exact" if out["exact"] else f"MCSE {out['mcse']:.4f}"
-    _out.print(f"threshold {out['threshold']:.6f} (N = {calibrated.arms.n}): maximum type I error "
-               f"{out['max_type_one_error']:.4f} ({how}) <= alpha {out['alpha']:g}, at treatment {out['at']['treatment']:.4g}",
-               highlight=False)
+    _out.print(
+        f"threshold {out['threshold']:.6f} (N = {calibrated.arms.n}): maximum type I error "
+        f"{out['max_type_one_error']:.4f} ({how}) <= alpha {out['alpha']:g}, at treatment {out['at']['treatment']:.4g}",
+        highlight=False,
+    )
     if output is not None:
         _out.print(f"calibrated design written to {output}", highlight=False)
 
@@ -376,8 +469,12 @@ def simon_command(
     alpha: Annotated[float, typer.Option(help="Type I error at p0.")] = 0.05,
     beta: Annotated[float, typer.Option(help="Type II error at p1.")] = 0.2,
     n_max: Annotated[int, typer.Option(help="Largest total N searched.")] = 100,
-    choose: Annotated[str, typer.Option("--design", help="optimal | minimax: the design written with -o.")] = "optimal",
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write that design as a design file.")] = None,  # noqa: UP045
+    choose: Annotated[
+        str, typer.Option("--design", help="optimal | minimax: the design written with -o.")
+    ] = "optimal",
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write that design as a design file.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Simon's two-stage designs (optimal, minimax, admissible) by exhaustive exact search.
@@ -401,14 +498,23 @@ def simon_command(
     if as_json:
         sys.stdout.write(json.dumps(found.to_dict(), indent=2) + "\n")
         return
-    table = Table(title=f"Simon two-stage designs: p0 = {p0}, p1 = {p1}, alpha = {alpha}, beta = {beta} (exact)")
+    table = Table(
+        title=f"Simon two-stage designs: p0 = {p0}, p1 = {p1}, alpha = {alpha}, beta = {beta} (exact)"
+    )
     for col in ("design", "r1/n1", "r/n", "EN(p0)", "PET(p0)", "type I error", "power"):
         table.add_column(col, justify="left" if col == "design" else "right")
     rows = [("minimax", found.minimax), ("optimal", found.optimal)]
     rows += [("admissible", d) for d in found.admissible if d not in (found.minimax, found.optimal)]
     for label, d in rows:
-        table.add_row(label, f"{d.r1}/{d.n1}", f"{d.r}/{d.n}", f"{d.en0:.2f}", f"{d.pet0:.3f}", f"{d.alpha:.4f}",
-                      f"{d.power:.4f}")
+        table.add_row(
+            label,
+            f"{d.r1}/{d.n1}",
+            f"{d.r}/{d.n}",
+            f"{d.en0:.2f}",
+            f"{d.pet0:.3f}",
+            f"{d.alpha:.4f}",
+            f"{d.power:.4f}",
+        )
     _out.print(table)
     if output is not None:
         _out.print(f"{choose} design written to {output}", highlight=False)
@@ -431,10 +537,14 @@ def _check_sims(sims: int) -> None:
 @app.command("report")
 def report_command(
     design_file: Annotated[Path, typer.Argument(help="A design TOML file.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Directory for the report.")] = Path("report"),
-    sims: Annotated[Optional[int], typer.Option("--sims", help="Simulated trials per scenario.")] = None,  # noqa: UP045
-    seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed.")] = None,  # noqa: UP045
-    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also print a PDF (needs Debian's chromium).")] = True,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Directory for the report.")] = Path(
+        "report"
+    ),
+    sims: Annotated[int | None, typer.Option("--sims", help="Simulated trials per scenario.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    pdf: Annotated[
+        bool, typer.Option("--pdf/--no-pdf", help="Also print a PDF (needs Debian's chromium).")
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the key numbers and paths as JSON.")] = False,
 ) -> None:
     """The briefing report: HTML (charts embedded), PDF, CSV tables, the design and a reproduction script.
@@ -442,6 +552,7 @@ def report_command(
     Example: planner report examples/zimislecel_single_arm.toml -o briefing
     """
     from planner.design import load_design
+
     _require("report", "jinja2", "pandas", "altair", "vl_convert")
     from planner.report import build_report
 
@@ -457,17 +568,33 @@ def report_command(
     except DesignError as err:
         _fail(err)
     if as_json:
-        sys.stdout.write(json.dumps({"html": str(out.html), "pdf": str(out.pdf) if out.pdf else None,
-                                     "numbers": out.numbers, "seconds": out.seconds}, indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "html": str(out.html),
+                    "pdf": str(out.pdf) if out.pdf else None,
+                    "numbers": out.numbers,
+                    "seconds": out.seconds,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
     else:
-        _out.print(f"report written to {out.html}" + (f" and {out.pdf}" if out.pdf else "")
-                   + f" in {out.seconds:.1f} s")
+        _out.print(
+            f"report written to {out.html}"
+            + (f" and {out.pdf}" if out.pdf else "")
+            + f" in {out.seconds:.1f} s"
+        )
 
 
 @app.command("app")
-def app_command(port: Annotated[int, typer.Option(help="Port.")] = 8501,
-                address: Annotated[str, typer.Option(help="Address to bind (127.0.0.1: this machine only).")]
-                = "127.0.0.1") -> None:
+def app_command(
+    port: Annotated[int, typer.Option(help="Port.")] = 8501,
+    address: Annotated[
+        str, typer.Option(help="Address to bind (127.0.0.1: this machine only).")
+    ] = "127.0.0.1",
+) -> None:
     """Start the browser app on the shipped default design (same as scripts/run).
 
     The server imports and exercises the planner's app code before it listens, so that its first visitor
@@ -483,11 +610,24 @@ def app_command(port: Annotated[int, typer.Option(help="Port.")] = 8501,
 
     from planner.ui import warm_up
 
-    script = importlib.util.find_spec("planner.webapp").origin  # inside the package: an installed planner has it
+    script = importlib.util.find_spec(
+        "planner.webapp"
+    ).origin  # inside the package: an installed planner has it
     seconds = warm_up()
     print(f"planner: app code ready in {seconds:.1f} s; serving http://{address}:{port}", flush=True)
-    sys.argv = ["streamlit", "run", str(script), "--server.port", str(port), "--server.address", address,
-                "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    sys.argv = [
+        "streamlit",
+        "run",
+        str(script),
+        "--server.port",
+        str(port),
+        "--server.address",
+        address,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     streamlit_cli.main()  # exits with streamlit's status
 
 
@@ -502,10 +642,14 @@ class _nullcontext:
 @app.command("sweep")
 def sweep_command(
     sweep_file: Annotated[Path, typer.Argument(help="A sweep TOML file (see examples/sweeps/).")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="CSV file for the table.")] = Path("sweep.csv"),
+    output: Annotated[Path, typer.Option("-o", "--output", help="CSV file for the table.")] = Path(
+        "sweep.csv"
+    ),
     workers: Annotated[int, typer.Option(help="Local Dask workers (0: in this process).")] = 0,
-    scheduler: Annotated[Optional[str], typer.Option(help="Address of a running Dask scheduler, "  # noqa: UP045
-                                                          "e.g. tcp://127.0.0.1:8786.")] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON records.")] = False,
 ) -> None:
     """A grid of design variations x scenarios, each cell with its MCSE; identical however it is split.
@@ -522,8 +666,15 @@ def sweep_command(
     except DesignError as err:
         _fail(err, options=None)  # the sweep file's own fields keep their names
     total = len(tasks_of(sweep))
-    with Progress(TextColumn("sweep"), BarColumn(), TextColumn("{task.completed}/{task.total} tasks"),
-                  TimeRemainingColumn(), console=_err, transient=True, disable=as_json) as bar:
+    with Progress(
+        TextColumn("sweep"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} tasks"),
+        TimeRemainingColumn(),
+        console=_err,
+        transient=True,
+        disable=as_json,
+    ) as bar:
         job = bar.add_task("tasks", total=total)
 
         def tick(done: int, _total: int) -> None:
@@ -536,13 +687,25 @@ def sweep_command(
                 try:
                     client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
                 except (OSError, TimeoutError) as err:
-                    _fail(DesignError(f"--scheduler: no Dask scheduler answered at {scheduler} within "
-                                      f"{SCHEDULER_TIMEOUT} s ({type(err).__name__})"))
+                    _fail(
+                        DesignError(
+                            f"--scheduler: no Dask scheduler answered at {scheduler} within "
+                            f"{SCHEDULER_TIMEOUT} s ({type(err).__name__})"
+                        )
+                    )
                 with client:
                     table = run_sweep(sweep, client=client, progress=tick)
             else:
-                with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster, Client(cluster) as client:
+                with (
+                    LocalCluster(
+                        n_workers=workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        host="127.0.0.1",
+                        dashboard_address=None,
+                    ) as cluster,
+                    Client(cluster) as client,
+                ):
                     table = run_sweep(sweep, client=client, progress=tick)
         else:
             table = run_sweep(sweep, progress=tick)
@@ -572,13 +735,39 @@ def priors_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON
 
     fitted = load_fitted()
     if as_json:
-        sys.stdout.write(json.dumps(json_ready({"metadata": fitted_metadata(), "priors": {
-            name: {"family": a.family, "components": [list(c) for c in a.mixture.components()], "description": a.description, **a.info}
-            for name, a in fitted.items()}}), indent=2, allow_nan=False) + "\n")
+        sys.stdout.write(
+            json.dumps(
+                json_ready(
+                    {
+                        "metadata": fitted_metadata(),
+                        "priors": {
+                            name: {
+                                "family": a.family,
+                                "components": [list(c) for c in a.mixture.components()],
+                                "description": a.description,
+                                **a.info,
+                            }
+                            for name, a in fitted.items()
+                        },
+                    }
+                ),
+                indent=2,
+                allow_nan=False,
+            )
+            + "\n"
+        )
         return
     table = Table(title="Fitted priors (priors/fitted/priors.json)")
-    for col in ("name", "family", "stored as (weight: parameters)", "approximation error", "ESS",
-                "R-hat", "bulk ESS", "what"):
+    for col in (
+        "name",
+        "family",
+        "stored as (weight: parameters)",
+        "approximation error",
+        "ESS",
+        "R-hat",
+        "bulk ESS",
+        "what",
+    ):
         table.add_column(col)
     for name, a in fitted.items():
         mix = a.mixture
@@ -591,19 +780,32 @@ def priors_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON
         else:
             error = ""
         diag = a.info.get("diagnostics", {})
-        table.add_row(name, a.family, comps, error, ess_text(a.info.get("ess")).removeprefix("ESS "),
-                      f"{diag.get('rhat_max', float('nan')):.3f}", f"{diag.get('ess_bulk_min', float('nan')):.0f}",
-                      a.description + (f" (heterogeneity tau ~ HalfNormal({a.info['tau_scale']:g}))"
-                                       if "tau_scale" in a.info else ""))
+        table.add_row(
+            name,
+            a.family,
+            comps,
+            error,
+            ess_text(a.info.get("ess")).removeprefix("ESS "),
+            f"{diag.get('rhat_max', float('nan')):.3f}",
+            f"{diag.get('ess_bulk_min', float('nan')):.0f}",
+            a.description
+            + (
+                f" (heterogeneity tau ~ HalfNormal({a.info['tau_scale']:g}))" if "tau_scale" in a.info else ""
+            ),
+        )
     _out.print(table)
-    _out.print("MAP prior sensitivity to the heterogeneity prior: map_responder (tau scale 1) and "
-               "map_responder_tau* (other scales); a smaller scale borrows more (larger ESS).", highlight=False)
-
+    _out.print(
+        "MAP prior sensitivity to the heterogeneity prior: map_responder (tau scale 1) and "
+        "map_responder_tau* (other scales); a smaller scale borrows more (larger ESS).",
+        highlight=False,
+    )
 
 
 @priors_app.command("fit")
 def priors_fit(
-    output: Annotated[Optional[Path], typer.Option(help="Directory for the artifacts (default priors/fitted).")] = None,  # noqa: UP045
+    output: Annotated[
+        Path | None, typer.Option(help="Directory for the artifacts (default priors/fitted).")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed of the NUTS chains.")] = 20261123,
 ) -> None:
     """Refit every PyMC model to priors/evidence.toml, check convergence, store draws and mixtures.
@@ -613,7 +815,9 @@ def priors_fit(
     try:
         from planner.fitting import PriorFitError, fit_all
     except ImportError as err:  # pragma: no cover - depends on the installation
-        _err.print(f"[bold red]error:[/] fitting needs PyMC and ArviZ ({err}); install with pip install -e '.[priors]'")
+        _err.print(
+            f"[bold red]error:[/] fitting needs PyMC and ArviZ ({err}); install with pip install -e '.[priors]'"
+        )
         raise typer.Exit(code=2) from None
     try:
         result = fit_all(output, seed=seed, log=lambda line: _err.print(line, highlight=False))
@@ -621,8 +825,10 @@ def priors_fit(
         _err.print(f"[bold red]error:[/] {err}")
         raise typer.Exit(code=1) from None
     meta = result["metadata"]
-    _out.print(f"fitted {len(result['priors'])} priors in {meta['fit_seconds']:.1f} s; "
-               f"evidence sha256 {meta['evidence_sha256'][:12]}")
+    _out.print(
+        f"fitted {len(result['priors'])} priors in {meta['fit_seconds']:.1f} s; "
+        f"evidence sha256 {meta['evidence_sha256'][:12]}"
+    )
 
 
 def main() -> None:

@@ -35,11 +35,32 @@ from planner.errors import DesignError, from_validation_error
 from planner.rules.catalog import RULES, rules_for
 
 __all__ = [
-    "Arms", "BinaryEndpoint", "ContinuousEndpoint", "CountEndpoint", "Dropout",
-    "BetaComponent", "BetaPrior", "NormalComponent", "NormalPrior", "GammaComponent", "GammaPrior",
-    "FittedPrior", "PointMass", "DesignPrior", "Interim", "Multiple", "Analysis",
-    "Scenario", "Simulation", "Design", "load_design", "parse_design", "parse_design_text", "design_to_toml",
-    "MAX_SIMS", "MIN_SIMS",
+    "Arms",
+    "BinaryEndpoint",
+    "ContinuousEndpoint",
+    "CountEndpoint",
+    "Dropout",
+    "BetaComponent",
+    "BetaPrior",
+    "NormalComponent",
+    "NormalPrior",
+    "GammaComponent",
+    "GammaPrior",
+    "FittedPrior",
+    "PointMass",
+    "DesignPrior",
+    "Interim",
+    "Multiple",
+    "Analysis",
+    "Scenario",
+    "Simulation",
+    "Design",
+    "load_design",
+    "parse_design",
+    "parse_design_text",
+    "design_to_toml",
+    "MAX_SIMS",
+    "MIN_SIMS",
 ]
 
 MIN_SIMS = 100
@@ -193,7 +214,9 @@ class PointMass(_Spec):
 
 
 Prior = Annotated[BetaPrior | NormalPrior | FittedPrior, Field(discriminator="family")]
-TruthPrior = Annotated[BetaPrior | NormalPrior | GammaPrior | FittedPrior | PointMass, Field(discriminator="family")]
+TruthPrior = Annotated[
+    BetaPrior | NormalPrior | GammaPrior | FittedPrior | PointMass, Field(discriminator="family")
+]
 
 
 class DesignPrior(_Spec):
@@ -217,11 +240,15 @@ class Analysis(_Spec):
     prior: Prior | None = Field(None, description="analysis prior (treatment arm, or the difference)")
     control_prior: BetaPrior | None = Field(None, description="analysis prior of the control arm (binary)")
     nb_variance: Literal["true-rates", "control-rate", "restricted"] | None = Field(
-        None, description="nb-wald: the variance of the log rate ratio (Zhu and Lakkis 2014): each arm's rate "
-                          "('true-rates', default), the control rate ('control-rate') or the rate restricted to H0")
+        None,
+        description="nb-wald: the variance of the log rate ratio (Zhu and Lakkis 2014): each arm's rate "
+        "('true-rates', default), the control rate ('control-rate') or the rate restricted to H0",
+    )
     variance: Literal["unknown", "plug-in"] | None = Field(
-        None, description="Bayesian rules on a continuous endpoint: 'unknown' (default; Normal-inverse-gamma, "
-                          "Student-t posterior: with a flat prior the t test) or 'plug-in' (the sample sd as known)")
+        None,
+        description="Bayesian rules on a continuous endpoint: 'unknown' (default; Normal-inverse-gamma, "
+        "Student-t posterior: with a flat prior the t test) or 'plug-in' (the sample sd as known)",
+    )
 
 
 class Interim(_Spec):
@@ -245,31 +272,49 @@ class Interim(_Spec):
     spending: Literal["obrien-fleming", "pocock", "hsd", "custom", "wang-tsiatis"] = "obrien-fleming"
     gamma: Float | None = Field(None, description="Hwang-Shih-DeCani parameter (spending = 'hsd')")
     delta: Annotated[Float, Field(ge=0.0, le=0.5)] | None = Field(
-        None, description="Wang-Tsiatis parameter (spending = 'wang-tsiatis'): classical boundaries "
-                          "c t^(delta - 1/2); 0 = O'Brien-Fleming, 0.5 = Pocock")
+        None,
+        description="Wang-Tsiatis parameter (spending = 'wang-tsiatis'): classical boundaries "
+        "c t^(delta - 1/2); 0 = O'Brien-Fleming, 0.5 = Pocock",
+    )
     cumulative_alpha: tuple[Annotated[Float, Field(ge=0.0)], ...] | None = Field(
-        None, description="cumulative alpha spent at each look (spending = 'custom')")
-    futility: Literal["none", "conditional-power", "predictive-probability", "counts", "beta-spending"] = "none"
+        None, description="cumulative alpha spent at each look (spending = 'custom')"
+    )
+    futility: Literal["none", "conditional-power", "predictive-probability", "counts", "beta-spending"] = (
+        "none"
+    )
     beta: Annotated[Float, Field(gt=0.0, lt=0.5)] = Field(
-        0.2, description="futility = 'beta-spending': the type II error spent over the looks (power 1 - beta)")
+        0.2, description="futility = 'beta-spending': the type II error spent over the looks (power 1 - beta)"
+    )
     beta_spending: Literal["obrien-fleming", "pocock", "hsd"] = Field(
-        "obrien-fleming", description="futility = 'beta-spending': the spending function of beta")
+        "obrien-fleming", description="futility = 'beta-spending': the spending function of beta"
+    )
     gamma_beta: Float | None = Field(None, description="Hwang-Shih-DeCani parameter of beta spending")
     beta_alternative: Annotated[Float, Field(gt=0.0, lt=1.0)] | None = Field(
-        None, description="exact-binomial with futility = 'beta-spending': the response rate (participants who "
-                          "stay) under which beta is spent")
+        None,
+        description="exact-binomial with futility = 'beta-spending': the response rate (participants who "
+        "stay) under which beta is spent",
+    )
     futility_threshold: Annotated[Float, Field(gt=0.0, lt=1.0)] = Field(
-        0.1, description="stop for futility when conditional power (current trend) or the predictive "
-                         "probability of final success is below this")
+        0.1,
+        description="stop for futility when conditional power (current trend) or the predictive "
+        "probability of final success is below this",
+    )
     efficacy_threshold: Annotated[Float, Field(gt=0.0, lt=1.0)] | None = Field(
-        None, description="Bayesian rules: posterior probability needed to stop for efficacy at an interim")
-    binding: bool = Field(False, description="futility stops are binding (efficacy bounds computed with them)")
+        None, description="Bayesian rules: posterior probability needed to stop for efficacy at an interim"
+    )
+    binding: bool = Field(
+        False, description="futility stops are binding (efficacy bounds computed with them)"
+    )
     efficacy_counts: tuple[Annotated[Int, Field(ge=0)], ...] | None = Field(
-        None, description="exact-binomial: success at look k when the responders reach this count "
-                          "(replaces the spending boundaries; one per look)")
+        None,
+        description="exact-binomial: success at look k when the responders reach this count "
+        "(replaces the spending boundaries; one per look)",
+    )
     futility_counts: tuple[Annotated[Int, Field(ge=0)], ...] | None = Field(
-        None, description="futility = 'counts': stop at interim look k when the responders are at most "
-                          "this count (Simon's r1; one per interim look)")
+        None,
+        description="futility = 'counts': stop at interim look k when the responders are at most "
+        "this count (Simon's r1; one per interim look)",
+    )
 
 
 class Scenario(_Spec):
@@ -280,7 +325,8 @@ class Scenario(_Spec):
     control: Finite | None = None
     sd: Positive | None = Field(None, description="continuous endpoints: overrides endpoint.sd")
     endpoints: dict[str, tuple[Finite, Finite]] | None = Field(
-        None, description="[multiple] designs: (treatment, control) per endpoint of the multiple section")
+        None, description="[multiple] designs: (treatment, control) per endpoint of the multiple section"
+    )
 
 
 class MultipleEndpointSpec(_Spec):
@@ -345,7 +391,9 @@ class Design(_Spec):
         """Cumulative participants per arm at each look (one look, all of them, without interim)."""
         if self.interim is None:
             return (self.arms.sizes,)
-        return tuple(tuple(int(math.floor(f * n + 0.5)) for n in self.arms.sizes) for f in self.interim.fractions)
+        return tuple(
+            tuple(int(math.floor(f * n + 0.5)) for n in self.arms.sizes) for f in self.interim.fractions
+        )
 
     @property
     def rule_info(self):
@@ -399,10 +447,16 @@ class Design(_Spec):
         m = self.multiple
         return MultipleEndpoints(
             endpoints=tuple(EndpointSpec(e.name, e.kind, e.sd, e.better) for e in m.endpoints),
-            correlation=m.correlation, hypotheses=m.hypotheses, sizes=self.arms.sizes, procedure=m.procedure,
-            weights=m.weights, transitions=m.transitions,
-            composites=tuple(Composite(c.name, c.all_of) for c in m.composites), alpha=self.analysis.alpha,
-            binary_test=m.binary_test)
+            correlation=m.correlation,
+            hypotheses=m.hypotheses,
+            sizes=self.arms.sizes,
+            procedure=m.procedure,
+            weights=m.weights,
+            transitions=m.transitions,
+            composites=tuple(Composite(c.name, c.all_of) for c in m.composites),
+            alpha=self.analysis.alpha,
+            binary_test=m.binary_test,
+        )
 
     def hash(self) -> str:
         """SHA-256 of the design's canonical JSON: the same design, the same hash."""
@@ -428,8 +482,10 @@ def _cross_field_problems(d: Design):
         return
     info = RULES[an.rule]
     if ep.kind not in info.endpoints or arms.kind not in info.arms:
-        yield (f"analysis.rule: {an.rule!r} does not apply to a {arms.kind} {ep.kind} design; "
-               f"choose one of {', '.join(rules_for(ep.kind, arms.kind))}")
+        yield (
+            f"analysis.rule: {an.rule!r} does not apply to a {arms.kind} {ep.kind} design; "
+            f"choose one of {', '.join(rules_for(ep.kind, arms.kind))}"
+        )
         return
     sizes = arms.sizes
     min_arm = 2 if ep.kind == "continuous" else 1
@@ -485,8 +541,10 @@ def _cross_field_problems(d: Design):
     # dropout strategy
     if d.dropout.rate > 0:
         if ep.kind == "continuous" and d.dropout.strategy == "failure" and ep.failure_value is None:
-            yield ("endpoint.failure_value: required when dropouts count as failures "
-                   "(dropout.strategy = 'failure'); or set dropout.strategy = 'missing'")
+            yield (
+                "endpoint.failure_value: required when dropouts count as failures "
+                "(dropout.strategy = 'failure'); or set dropout.strategy = 'missing'"
+            )
         if ep.kind == "count" and d.dropout.strategy == "failure":
             yield "dropout.strategy: count endpoints support 'missing' only (dropouts leave the analysis)"
         if an.rule == "ancova" and d.dropout.strategy == "failure":
@@ -549,8 +607,13 @@ def _interim_problems(d: Design):
             yield "dropout.strategy: Bayesian interim looks on a continuous endpoint need 'missing'"
         if it.futility == "conditional-power":
             yield "interim.futility: a Bayesian rule uses 'predictive-probability' (or 'none')"
-        if (it.spending != "obrien-fleming" or it.gamma is not None or it.cumulative_alpha is not None or it.binding
-                or it.delta is not None):
+        if (
+            it.spending != "obrien-fleming"
+            or it.gamma is not None
+            or it.cumulative_alpha is not None
+            or it.binding
+            or it.delta is not None
+        ):
             yield "interim: spending, gamma, delta, cumulative_alpha and binding apply to frequentist rules only"
         return
     if it.efficacy_threshold is not None:
@@ -563,13 +626,17 @@ def _interim_problems(d: Design):
     if it.futility == "counts":
         r = it.futility_counts
         if r is None or len(r) != len(f) - 1:
-            yield (f"interim.futility_counts: needs one count per interim look ({len(f) - 1}), "
-                   f"got {None if r is None else list(r)}")
+            yield (
+                f"interim.futility_counts: needs one count per interim look ({len(f) - 1}), "
+                f"got {None if r is None else list(r)}"
+            )
         elif not any(_look_problems(d)):
             for k, (count, look) in enumerate(zip(r, d.look_sizes, strict=False)):
                 if count >= look[0]:
-                    yield (f"interim.futility_counts[{k}]: {count} responders of the {look[0]} at look {k + 1} "
-                           "would stop every trial")
+                    yield (
+                        f"interim.futility_counts[{k}]: {count} responders of the {look[0]} at look {k + 1} "
+                        "would stop every trial"
+                    )
     elif it.futility_counts is not None:
         yield "interim.futility_counts: only used with futility = 'counts'"
     if it.efficacy_counts is not None:
@@ -578,16 +645,24 @@ def _interim_problems(d: Design):
             yield "interim.efficacy_counts: only used by the exact-binomial rule"
         elif len(e) != len(f):
             yield f"interim.efficacy_counts: needs one count per look ({len(f)}), got {list(e)}"
-        elif it.futility == "counts" and it.futility_counts is not None and len(it.futility_counts) == len(f) - 1:
+        elif (
+            it.futility == "counts"
+            and it.futility_counts is not None
+            and len(it.futility_counts) == len(f) - 1
+        ):
             for k, (r_k, e_k) in enumerate(zip(it.futility_counts, e, strict=False)):
                 if r_k + 1 > e_k:
-                    yield (f"interim.futility_counts[{k}]: {r_k} (stop at {r_k} or fewer responders) is not below "
-                           f"efficacy_counts[{k}] = {e_k}")
+                    yield (
+                        f"interim.futility_counts[{k}]: {r_k} (stop at {r_k} or fewer responders) is not below "
+                        f"efficacy_counts[{k}] = {e_k}"
+                    )
     if not RULES[d.analysis.rule].sequential:
         from planner.rules.catalog import SEQUENTIAL_RULES
 
-        yield (f"analysis.rule: {d.analysis.rule!r} has no group sequential version; "
-               f"with interim looks use one of {', '.join(SEQUENTIAL_RULES)} or posterior-probability")
+        yield (
+            f"analysis.rule: {d.analysis.rule!r} has no group sequential version; "
+            f"with interim looks use one of {', '.join(SEQUENTIAL_RULES)} or posterior-probability"
+        )
     if it.spending == "wang-tsiatis" and it.delta is None:
         yield "interim.delta: required for Wang-Tsiatis boundaries (0 = O'Brien-Fleming, 0.5 = Pocock)"
     if it.spending != "wang-tsiatis" and it.delta is not None:
@@ -598,8 +673,10 @@ def _interim_problems(d: Design):
         if exact_binomial and it.beta_alternative is not None and d.analysis.performance_goal is not None:
             boundary = d.null_boundary()
             if it.beta_alternative <= boundary:
-                yield (f"interim.beta_alternative: must lie above the null boundary {boundary:.4g} "
-                       f"(the goal on the estimand scale), got {it.beta_alternative}")
+                yield (
+                    f"interim.beta_alternative: must lie above the null boundary {boundary:.4g} "
+                    f"(the goal on the estimand scale), got {it.beta_alternative}"
+                )
         if not exact_binomial and it.spending not in ("obrien-fleming", "pocock", "hsd"):
             yield f"interim.spending: beta spending goes with alpha spending functions, got {it.spending!r}"
         if it.beta_spending == "hsd" and it.gamma_beta is None:
@@ -633,8 +710,10 @@ def _look_problems(d: Design):
     for arm in range(len(d.arms.sizes)):
         per_arm = [look[arm] for look in looks]
         if per_arm[0] < smallest or any(b <= a for a, b in zip(per_arm, per_arm[1:], strict=False)):
-            yield (f"interim.fractions: {list(f)} of {d.arms.sizes[arm]} participants give looks at {per_arm}; "
-                   f"each look needs new participants and at least {smallest} at the first")
+            yield (
+                f"interim.fractions: {list(f)} of {d.arms.sizes[arm]} participants give looks at {per_arm}; "
+                f"each look needs new participants and at least {smallest} at the first"
+            )
             return
 
 
@@ -655,6 +734,7 @@ def _prior_problems(where: str, prior, want: str):
 
 
 # --- reading and writing -------------------------------------------------------------
+
 
 def parse_design(data: dict[str, Any]) -> Design:
     """Validate a dict (e.g. parsed TOML) into a :class:`Design`; raise DesignError on problems."""

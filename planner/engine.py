@@ -53,14 +53,25 @@ def _evaluate_iv(design, n_sims, seed, method, chunk_size):
     if method not in ("auto", "exact", "simulate"):
         raise DesignError(f"method: must be 'auto', 'exact' or 'simulate', got {method!r}")
     if method == "exact" and not exact_available(design):
-        raise DesignError("method: 'exact' needs a binary design that can be enumerated (fixed, or single-arm "
-                          "with interim looks)")
+        raise DesignError(
+            "method: 'exact' needs a binary design that can be enumerated (fixed, or single-arm "
+            "with interim looks)"
+        )
     chunk_size = _check_int("chunk_size", chunk_size, 1, MAX_CHUNK_SIZE)
     return n_sims, seed, chunk_size
 
 
-def tally(design: Design, rule, scenario: Scenario | DesignPriorSampler, *, seed: int, start: int, stop: int,
-          chunk_size: int = DEFAULT_CHUNK_SIZE, progress: Progress | None = None) -> SequentialTally:
+def tally(
+    design: Design,
+    rule,
+    scenario: Scenario | DesignPriorSampler,
+    *,
+    seed: int,
+    start: int,
+    stop: int,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    progress: Progress | None = None,
+) -> SequentialTally:
     """Outcomes of simulated trials start..stop-1: per look, stops for efficacy and for futility.
 
     A fixed design has one look (efficacy = success). ``scenario`` is a fixed truth, or a
@@ -84,20 +95,35 @@ def tally(design: Design, rule, scenario: Scenario | DesignPriorSampler, *, seed
                 total.add(simulate_sequential(design, truth, streams, size))
             else:
                 wins = int(np.count_nonzero(rule.decide(simulate_trials(design, truth, streams, size))))
-                total.add(SequentialTally(np.array([wins]), np.array([size - wins]), wins, size * n, size * n * n))
+                total.add(
+                    SequentialTally(np.array([wins]), np.array([size - wins]), wins, size * n, size * n * n)
+                )
             if progress is not None:
                 progress(size)
     return total
 
 
-def count_successes(design: Design, rule, scenario, *, seed: int, start: int, stop: int,
-                    chunk_size: int = DEFAULT_CHUNK_SIZE, progress: Progress | None = None) -> int:
+def count_successes(
+    design: Design,
+    rule,
+    scenario,
+    *,
+    seed: int,
+    start: int,
+    stop: int,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    progress: Progress | None = None,
+) -> int:
     """Number of simulated trials start..stop-1 in which the design declares success."""
-    t = tally(design, rule, scenario, seed=seed, start=start, stop=stop, chunk_size=chunk_size, progress=progress)
+    t = tally(
+        design, rule, scenario, seed=seed, start=start, stop=stop, chunk_size=chunk_size, progress=progress
+    )
     return int(t.efficacy.sum())
 
 
-def _summarize(design: Design, t: SequentialTally, n_sims: int) -> tuple[Estimate, float, StageSummary | None]:
+def _summarize(
+    design: Design, t: SequentialTally, n_sims: int
+) -> tuple[Estimate, float, StageSummary | None]:
     success = Estimate.from_count(int(t.efficacy.sum()), n_sims)
     mean_n = t.enrolled / n_sims
     if design.interim is None:
@@ -106,7 +132,8 @@ def _summarize(design: Design, t: SequentialTally, n_sims: int) -> tuple[Estimat
     est = [Estimate.from_count(int(c), n_sims) for c in t.efficacy]
     fut = [Estimate.from_count(int(c), n_sims) for c in t.futility]
     stages = StageSummary(
-        efficacy_stop=tuple(est), futility_stop=tuple(fut),
+        efficacy_stop=tuple(est),
+        futility_stop=tuple(fut),
         early_success=Estimate.from_count(int(t.efficacy[:-1].sum()), n_sims),
         final_success=est[-1],
         futility_stop_early=Estimate.from_count(int(t.futility[:-1].sum()), n_sims),
@@ -124,17 +151,29 @@ def _exact_stages(design: Design, scenario: Scenario) -> tuple[Estimate, float, 
     eff, fut = oc.efficacy[0], oc.futility[0]
     est = [Estimate.exactly(v) for v in eff]
     stages = StageSummary(
-        efficacy_stop=tuple(est), futility_stop=tuple(Estimate.exactly(v) for v in fut),
-        early_success=Estimate.exactly(eff[:-1].sum()), final_success=est[-1],
-        futility_stop_early=Estimate.exactly(fut[:-1].sum()), final_failure=Estimate.exactly(fut[-1]),
-        reject_ignoring_futility=Estimate.exactly(oc.reject_ignoring_futility[0]), expected_n_mcse=0.0,
-        boundaries=describe_looks(design))
+        efficacy_stop=tuple(est),
+        futility_stop=tuple(Estimate.exactly(v) for v in fut),
+        early_success=Estimate.exactly(eff[:-1].sum()),
+        final_success=est[-1],
+        futility_stop_early=Estimate.exactly(fut[:-1].sum()),
+        final_failure=Estimate.exactly(fut[-1]),
+        reject_ignoring_futility=Estimate.exactly(oc.reject_ignoring_futility[0]),
+        expected_n_mcse=0.0,
+        boundaries=describe_looks(design),
+    )
     return Estimate.exactly(eff.sum()), float(oc.expected_n[0]), stages
 
 
-def evaluate(design: Design, *, n_sims: int | None = None, seed: int | None = None, method: Method = "auto",
-             chunk_size: int = DEFAULT_CHUNK_SIZE, progress: Progress | None = None,
-             type_one_error: bool = True) -> Evaluation:
+def evaluate(
+    design: Design,
+    *,
+    n_sims: int | None = None,
+    seed: int | None = None,
+    method: Method = "auto",
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    progress: Progress | None = None,
+    type_one_error: bool = True,
+) -> Evaluation:
     """Operating characteristics of ``design`` under each of its scenarios.
 
     Parameters
@@ -169,34 +208,79 @@ def evaluate(design: Design, *, n_sims: int | None = None, seed: int | None = No
         if use_exact and design.interim is not None:
             success, expected_n, stages = _exact_stages(design, scenario)
         elif use_exact:
-            success, expected_n = Estimate.exactly(exact_success_probability(design, rule, scenario)), design.arms.n
+            success, expected_n = (
+                Estimate.exactly(exact_success_probability(design, rule, scenario)),
+                design.arms.n,
+            )
         else:
-            t = tally(design, rule, scenario, seed=seed, start=0, stop=n_sims, chunk_size=chunk_size,
-                      progress=progress)
+            t = tally(
+                design,
+                rule,
+                scenario,
+                seed=seed,
+                start=0,
+                stop=n_sims,
+                chunk_size=chunk_size,
+                progress=progress,
+            )
             success, expected_n, stages = _summarize(design, t, n_sims)
         multiple = None
         if design.multiple is not None and scenario.endpoints:
             from planner.multiple import simulate_multiple
 
-            multiple = simulate_multiple(design.multiple_spec(), dict(scenario.endpoints), n_sims=n_sims, seed=seed)
-        results.append(ScenarioResult(scenario, design.estimand_truth(scenario), design.is_null(scenario),
-                                      success, float(expected_n), stages, multiple))
+            multiple = simulate_multiple(
+                design.multiple_spec(), dict(scenario.endpoints), n_sims=n_sims, seed=seed
+            )
+        results.append(
+            ScenarioResult(
+                scenario,
+                design.estimand_truth(scenario),
+                design.is_null(scenario),
+                success,
+                float(expected_n),
+                stages,
+                multiple,
+            )
+        )
     assurance = None
     if design.design_prior is not None:
         value = exact_assurance(design, rule) if use_exact else None
         if value is not None:
             assurance = Estimate.exactly(value)
         else:
-            t = tally(design, rule, DesignPriorSampler(design), seed=seed, start=0, stop=n_sims,
-                      chunk_size=chunk_size, progress=progress)
+            t = tally(
+                design,
+                rule,
+                DesignPriorSampler(design),
+                seed=seed,
+                start=0,
+                stop=n_sims,
+                chunk_size=chunk_size,
+                progress=progress,
+            )
             assurance = _summarize(design, t, n_sims)[0]
     guard = _guard(design, rule, use_exact, n_sims, seed, chunk_size) if type_one_error else None
-    return Evaluation(design, tuple(results), seed, n_sims, method, time.perf_counter() - began, assurance,
-                      design_priors(design), type_one_error=guard)
+    return Evaluation(
+        design,
+        tuple(results),
+        seed,
+        n_sims,
+        method,
+        time.perf_counter() - began,
+        assurance,
+        design_priors(design),
+        type_one_error=guard,
+    )
 
 
-def max_type_one_error(design: Design, *, n_sims: int | None = None, seed: int | None = None, method: Method = "auto",
-                       chunk_size: int = DEFAULT_CHUNK_SIZE):
+def max_type_one_error(
+    design: Design,
+    *,
+    n_sims: int | None = None,
+    seed: int | None = None,
+    method: Method = "auto",
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+):
     """The maximum type I error over the design's composite null alone (what ``evaluate`` reports as
     ``type_one_error``), without evaluating its scenarios; for a [multiple] design, its primary endpoint's.
 
@@ -213,7 +297,9 @@ def max_type_one_error(design: Design, *, n_sims: int | None = None, seed: int |
 
 def _guard(design: Design, rule, use_exact: bool, n_sims: int, seed: int, chunk_size: int):
     """The maximum type I error over the composite null (planner.type_one_error), exact where the design is."""
-    ignore_futility = design.interim is not None and design.interim.futility != "none" and not design.interim.binding
+    ignore_futility = (
+        design.interim is not None and design.interim.futility != "none" and not design.interim.binding
+    )
     exact_power = None
     if use_exact and design.interim is not None:
         evaluator = multistage_for(design)

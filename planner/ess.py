@@ -36,7 +36,14 @@ from scipy import integrate, optimize, special, stats
 
 from planner.mixtures import BetaMixture, GammaMixture, NormalMixture
 
-__all__ = ["prior_information", "prior_mode", "ess_moment", "ess_morita", "ess_elir", "effective_sample_sizes"]
+__all__ = [
+    "prior_information",
+    "prior_mode",
+    "ess_moment",
+    "ess_morita",
+    "ess_elir",
+    "effective_sample_sizes",
+]
 
 Mixture = BetaMixture | NormalMixture | GammaMixture
 
@@ -84,8 +91,9 @@ def prior_mode(mix: Mixture) -> float:
     dens = mix.pdf(grid)
     i = int(np.argmax(dens))
     a, b = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
-    res = optimize.minimize_scalar(lambda x: -float(mix.pdf(x)), bounds=(a, b), method="bounded",
-                                   options={"xatol": 1e-13})
+    res = optimize.minimize_scalar(
+        lambda x: -float(mix.pdf(x)), bounds=(a, b), method="bounded", options={"xatol": 1e-13}
+    )
     return float(res.x)
 
 
@@ -153,15 +161,29 @@ def ess_elir(mix: Mixture, *, reference_sd: float | None = None) -> float:
         lo = min(m - 14 * s for m, s in zip(mix.means, mix.sds, strict=True))
         hi = max(m + 14 * s for m, s in zip(mix.means, mix.sds, strict=True))
         points = sorted(mix.means)
-        value = integrate.quad(lambda t: float(mix.pdf(t) * prior_information(mix, t)), lo, hi, points=points,
-                               limit=200, epsabs=1e-12, epsrel=1e-10)[0]
+        value = integrate.quad(
+            lambda t: float(mix.pdf(t) * prior_information(mix, t)),
+            lo,
+            hi,
+            points=points,
+            limit=200,
+            epsabs=1e-12,
+            epsrel=1e-10,
+        )[0]
         return float(value * _sd(reference_sd) ** 2)
     if min(mix.shape) <= 1:
         return float("nan")  # E[1 / theta] diverges for a component with shape <= 1: the integral diverges
     hi = max(stats.gamma.isf(1e-14, a, scale=1 / r) for a, r in zip(mix.shape, mix.rate, strict=True))
     points = sorted(a / r for a, r in zip(mix.shape, mix.rate, strict=True))
-    value = integrate.quad(lambda t: float(mix.pdf(t) * prior_information(mix, t) * t), 0.0, hi, points=points,
-                           limit=200, epsabs=1e-12, epsrel=1e-10)[0]
+    value = integrate.quad(
+        lambda t: float(mix.pdf(t) * prior_information(mix, t) * t),
+        0.0,
+        hi,
+        points=points,
+        limit=200,
+        epsabs=1e-12,
+        epsrel=1e-10,
+    )[0]
     return float(value)
 
 
@@ -174,6 +196,8 @@ def effective_sample_sizes(mix: Mixture, *, reference_sd: float | None = None) -
 def _effective_sample_sizes(mix: Mixture, reference_sd: float | None) -> tuple[tuple[str, float], ...]:
     # mixtures are frozen dataclasses of tuples: a prior's ESS is computed once (the app and the curves ask
     # for it at every evaluation, and ELIR is a numerical integral)
-    return (("moment", ess_moment(mix, reference_sd=reference_sd)),
-            ("morita", ess_morita(mix, reference_sd=reference_sd)),
-            ("elir", ess_elir(mix, reference_sd=reference_sd)))
+    return (
+        ("moment", ess_moment(mix, reference_sd=reference_sd)),
+        ("morita", ess_morita(mix, reference_sd=reference_sd)),
+        ("elir", ess_elir(mix, reference_sd=reference_sd)),
+    )

@@ -30,8 +30,16 @@ from planner.priors import ess
 from planner.resources import priors_dir
 from planner.results import json_ready
 
-__all__ = ["PriorFitError", "Evidence", "fit_all", "fit_model", "MODELS", "MAP_TAU_SCALES", "d2_d3_range_constants",
-           "ks_distance"]
+__all__ = [
+    "PriorFitError",
+    "Evidence",
+    "fit_all",
+    "fit_model",
+    "MODELS",
+    "MAP_TAU_SCALES",
+    "d2_d3_range_constants",
+    "ks_distance",
+]
 
 # Mean and sd of the range of 12 independent standard normal draws (the control-chart
 # constants d2 and d3 for subgroups of 12; e.g. Montgomery, Introduction to Statistical
@@ -71,15 +79,25 @@ class Evidence:
 # Each builder adds its variables to the current PyMC model and returns
 # {prior name: (name of the variable whose draws are the prior, family, description, extra)}.
 
+
 def beta_binomial(pm, ev: Evidence, key: str, name: str, label: str):
     """p ~ Beta(1, 1); responders ~ Binomial(n, p). The posterior is Beta(1 + x, 1 + n - x) exactly."""
     d = ev.phase12[key]
     p = pm.Beta(f"{name}_p", 1.0, 1.0)
     pm.Binomial(f"{name}_y", n=d["n"], p=p, observed=d["responders"])
     x, n = d["responders"], d["n"]
-    return {name: (f"{name}_p", "beta", label, {"initial": {"a": 1.0, "b": 1.0},
-                                                   "evidence": {"responders": x, "n": n},
-                                                   "conjugate": [[1.0, 1.0 + x, 1.0 + n - x]]})}
+    return {
+        name: (
+            f"{name}_p",
+            "beta",
+            label,
+            {
+                "initial": {"a": 1.0, "b": 1.0},
+                "evidence": {"responders": x, "n": n},
+                "conjugate": [[1.0, 1.0 + x, 1.0 + n - x]],
+            },
+        )
+    }
 
 
 def hba1c_change(pm, ev: Evidence):
@@ -94,8 +112,14 @@ def hba1c_change(pm, ev: Evidence):
     mu = pm.Normal("hba1c_mu", 0.0, 5.0)
     sigma = pm.LogNormal("hba1c_sigma", np.log(j["hba1c_change_sd"]), 0.2)
     pm.Normal("hba1c_mean_obs", mu, sigma / np.sqrt(d["n"]), observed=d["change_day365_mean"])
-    return {"hba1c_change": ("hba1c_mu", "normal", "mean HbA1c change at day 365 (%-points)",
-                             {"reference_sd": j["hba1c_change_sd"]})}
+    return {
+        "hba1c_change": (
+            "hba1c_mu",
+            "normal",
+            "mean HbA1c change at day 365 (%-points)",
+            {"reference_sd": j["hba1c_change_sd"]},
+        )
+    }
 
 
 def time_in_range(pm, ev: Evidence):
@@ -122,8 +146,14 @@ def time_in_range(pm, ev: Evidence):
     pm.Normal("tir_mean_obs", mean, sd / np.sqrt(d["n"]), observed=d["day365_mean"] / 100.0)
     pm.Deterministic("tir_mean_percent", 100.0 * mean)
     pm.Deterministic("tir_sd_percent", 100.0 * sd)
-    return {"time_in_range_day365": ("tir_mean_percent", "normal", "mean time in range at day 365 (%)",
-                                     {"reference_sd_variable": "tir_sd_percent"})}
+    return {
+        "time_in_range_day365": (
+            "tir_mean_percent",
+            "normal",
+            "mean time in range at day 365 (%)",
+            {"reference_sd_variable": "tir_sd_percent"},
+        )
+    }
 
 
 def severe_hypoglycemia(pm, ev: Evidence):
@@ -140,10 +170,18 @@ def severe_hypoglycemia(pm, ev: Evidence):
     root = pm.HalfNormal("she_root_rate", sigma=np.sqrt(1.0 / (2 * 0.001)))
     rate = pm.Deterministic("she_rate", root**2)
     pm.Poisson("she_events", rate * exposure, observed=d["events"])
-    return {"she_rate_treated": ("she_rate", "gamma", "severe hypoglycaemia events per person-year, treated",
-                                 {"initial": {"shape": 0.5, "rate": 0.001},
-                                  "evidence": {"events": d["events"], "person_years": exposure},
-                                  "conjugate": [[1.0, 0.5 + d["events"], 0.001 + exposure]]})}
+    return {
+        "she_rate_treated": (
+            "she_rate",
+            "gamma",
+            "severe hypoglycaemia events per person-year, treated",
+            {
+                "initial": {"shape": 0.5, "rate": 0.001},
+                "evidence": {"events": d["events"], "person_years": exposure},
+                "conjugate": [[1.0, 0.5 + d["events"], 0.001 + exposure]],
+            },
+        )
+    }
 
 
 def c_peptide(pm, ev: Evidence):
@@ -164,11 +202,21 @@ def c_peptide(pm, ev: Evidence):
     cv = pm.LogNormal("cpep_cv", np.log(0.5 * (lo + hi)), 0.1)
     tau = pm.HalfNormal("cpep_tau", 0.2)
     var_ln = pm.math.log(1.0 + cv**2)
-    pm.Normal("cpep_obs", b0 + b1 * np.log(days / 365.0) + var_ln / 2, pm.math.sqrt(cv**2 / d["n"] + tau**2),
-              observed=log_means)
+    pm.Normal(
+        "cpep_obs",
+        b0 + b1 * np.log(days / 365.0) + var_ln / 2,
+        pm.math.sqrt(cv**2 / d["n"] + tau**2),
+        observed=log_means,
+    )
     pm.Deterministic("cpep_sd_log", pm.math.sqrt(var_ln))
-    return {"c_peptide_day365_log": ("cpep_b0", "normal", "log median stimulated C-peptide at day 365 (log pmol/L)",
-                                     {"reference_sd_variable": "cpep_sd_log"})}
+    return {
+        "c_peptide_day365_log": (
+            "cpep_b0",
+            "normal",
+            "log median stimulated C-peptide at day 365 (log pmol/L)",
+            {"reference_sd_variable": "cpep_sd_log"},
+        )
+    }
 
 
 def map_prior(pm, ev: Evidence, tau_scale: float = 1.0, name: str = "map_responder"):
@@ -180,7 +228,9 @@ def map_prior(pm, ev: Evidence, tau_scale: float = 1.0, name: str = "map_respond
     tau ~ HalfNormal(tau_scale): the between-study heterogeneity. The prior for a new
     study is the predictive p_new = expit(mu + tau z_new).
     """
-    studies = [("FORWARD", ev.phase12["insulin_independence"]["responders"], ev.phase12["insulin_independence"]["n"])]
+    studies = [
+        ("FORWARD", ev.phase12["insulin_independence"]["responders"], ev.phase12["insulin_independence"]["n"])
+    ]
     studies += [(h["study"], h["responders"], h["n"]) for h in ev.data["historical"]]
     y = np.array([s[1] for s in studies])
     n = np.array([s[2] for s in studies])
@@ -190,17 +240,32 @@ def map_prior(pm, ev: Evidence, tau_scale: float = 1.0, name: str = "map_respond
     pm.Binomial(f"{name}_y", n=n, p=pm.math.invlogit(mu + tau * z), observed=y)
     z_new = pm.Normal(f"{name}_znew", 0.0, 1.0)
     pm.Deterministic(f"{name}_pnew", pm.math.invlogit(mu + tau * z_new))
-    return {name: (f"{name}_pnew", "beta", "responder rate in a new islet-replacement study (MAP predictive)",
-                   {"initial": {"a": 1.0, "b": 1.0}, "studies": [s[0] for s in studies],
-                    "tau_scale": tau_scale})}
+    return {
+        name: (
+            f"{name}_pnew",
+            "beta",
+            "responder rate in a new islet-replacement study (MAP predictive)",
+            {"initial": {"a": 1.0, "b": 1.0}, "studies": [s[0] for s in studies], "tau_scale": tau_scale},
+        )
+    }
 
 
 def _phase12_models(pm, ev):
     out = {}
-    out.update(beta_binomial(pm, ev, "insulin_independence", "insulin_independence",
-                             "insulin independence at 1 year (phase 1/2: 10 of 12)"))
-    out.update(beta_binomial(pm, ev, "part_c_composite", "part_c_composite",
-                             "Part C composite at 1 year (phase 1/2: 12 of 12)"))
+    out.update(
+        beta_binomial(
+            pm,
+            ev,
+            "insulin_independence",
+            "insulin_independence",
+            "insulin independence at 1 year (phase 1/2: 10 of 12)",
+        )
+    )
+    out.update(
+        beta_binomial(
+            pm, ev, "part_c_composite", "part_c_composite", "Part C composite at 1 year (phase 1/2: 12 of 12)"
+        )
+    )
     for build in (hba1c_change, time_in_range, severe_hypoglycemia, c_peptide):
         out.update(build(pm, ev))
     return out
@@ -219,22 +284,43 @@ def _map_at(scale: float) -> Callable:
     return map_sensitivity
 
 
-MODELS: dict[str, Callable] = {"phase12": _phase12_models, "map": map_prior,
-                               **{f"map_tau{scale:g}": _map_at(scale) for scale in MAP_TAU_SCALES}}
+MODELS: dict[str, Callable] = {
+    "phase12": _phase12_models,
+    "map": map_prior,
+    **{f"map_tau{scale:g}": _map_at(scale) for scale in MAP_TAU_SCALES},
+}
 
 
 # --- sampling and checks -----------------------------------------------------------------------
 
-def fit_model(builder: Callable, ev: Evidence, *, seed: int, draws: int = 2000, tune: int = 500,
-              chains: int = 4, check: bool = True, **kwargs):
+
+def fit_model(
+    builder: Callable,
+    ev: Evidence,
+    *,
+    seed: int,
+    draws: int = 2000,
+    tune: int = 500,
+    chains: int = 4,
+    check: bool = True,
+    **kwargs,
+):
     """Build one PyMC model, sample it with NUTS, check it; returns (InferenceData, specs, diagnostics)."""
     import arviz as az
     import pymc as pm
 
     with pm.Model():
         specs = builder(pm, ev, **kwargs)
-        idata = pm.sample(draws=draws, tune=tune, chains=chains, cores=1, random_seed=seed,
-                          progressbar=False, compute_convergence_checks=False, target_accept=0.95)
+        idata = pm.sample(
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=1,
+            random_seed=seed,
+            progressbar=False,
+            compute_convergence_checks=False,
+            target_accept=0.95,
+        )
     free = [v for v in idata.posterior.data_vars]
     rhat = az.rhat(idata, var_names=free)
     ess_bulk = az.ess(idata, var_names=free, method="bulk")
@@ -242,7 +328,9 @@ def fit_model(builder: Callable, ev: Evidence, *, seed: int, draws: int = 2000, 
         "rhat_max": float(max(float(rhat[v].max()) for v in free)),
         "ess_bulk_min": float(min(float(ess_bulk[v].min()) for v in free)),
         "divergences": int(idata.sample_stats["diverging"].sum()),
-        "draws": draws, "chains": chains, "tune": tune,
+        "draws": draws,
+        "chains": chains,
+        "tune": tune,
     }
     if check:
         problems = []
@@ -287,7 +375,11 @@ def ks_distance(mixture, reference, draws) -> float:
             parts = [stats.norm.cdf(points, m, sd) for _, m, sd in comps]
         return np.asarray(parts).T @ w
 
-    ref = np.searchsorted(np.sort(draws), points, side="right") / len(draws) if reference is None else cdf(reference)
+    ref = (
+        np.searchsorted(np.sort(draws), points, side="right") / len(draws)
+        if reference is None
+        else cdf(reference)
+    )
     return float(np.max(np.abs(cdf(mixture) - ref)))
 
 
@@ -311,26 +403,45 @@ def _fit_and_store(model_name: str, ev: Evidence, out_dir: Path, seed: int, draw
         if conjugate is not None:
             # the posterior is known exactly: store it; the EM fit of the draws only checks the sampler
             stored = mixture_from_components(family, conjugate)
-            approximation = {"method": "exact conjugate posterior", "em_components": em,
-                             "em_ks_distance_to_exact": ks_distance(fit.mixture, stored, values)}
+            approximation = {
+                "method": "exact conjugate posterior",
+                "em_components": em,
+                "em_ks_distance_to_exact": ks_distance(fit.mixture, stored, values),
+            }
         else:
             stored = fit.mixture
-            approximation = {"method": f"EM mixture of {len(em)} component(s) fitted to the NUTS draws",
-                             "ks_distance_to_draws": ks_distance(fit.mixture, None, values)}
+            approximation = {
+                "method": f"EM mixture of {len(em)} component(s) fitted to the NUTS draws",
+                "ks_distance_to_draws": ks_distance(fit.mixture, None, values),
+            }
         entry = {
             "family": family,
             "components": [list(c) for c in stored.components()],
-            "description": description, "parameter": var, "model": f"{model_name}:{builder.__name__}",
-            "draws_file": draws_file, "draws_mean": float(values.mean()), "draws_sd": float(values.std()),
-            "mixture_aic": fit.aic, "approximation": approximation, "diagnostics": diagnostics, **extra,
+            "description": description,
+            "parameter": var,
+            "model": f"{model_name}:{builder.__name__}",
+            "draws_file": draws_file,
+            "draws_mean": float(values.mean()),
+            "draws_sd": float(values.std()),
+            "mixture_aic": fit.aic,
+            "approximation": approximation,
+            "diagnostics": diagnostics,
+            **extra,
         }
         entry["ess"] = ess(stored, reference_sd=entry.get("reference_sd"))
         entries[name] = entry
     return entries, time.perf_counter() - t0
 
 
-def fit_all(output: str | Path | None = None, *, seed: int = 20261123, evidence: str | Path | None = None,
-            draws: int = 2000, workers: int = 2, log: Callable[[str], None] = print) -> dict[str, Any]:
+def fit_all(
+    output: str | Path | None = None,
+    *,
+    seed: int = 20261123,
+    evidence: str | Path | None = None,
+    draws: int = 2000,
+    workers: int = 2,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
     """Fit every model, store draws and mixture approximations in ``output`` (default priors/fitted).
 
     The models are independent and run in ``workers`` processes at once (each its own seed
@@ -345,7 +456,9 @@ def fit_all(output: str | Path | None = None, *, seed: int = 20261123, evidence:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(min(workers, len(names)), mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(
+            min(workers, len(names)), mp_context=multiprocessing.get_context("fork")
+        ) as pool:
             futures = [pool.submit(_fit_and_store, m, ev, out_dir, seed, draws) for m in names]
             outcomes = [f.result() for f in futures]
     else:
@@ -354,10 +467,17 @@ def fit_all(output: str | Path | None = None, *, seed: int = 20261123, evidence:
     for entries, _ in outcomes:
         priors.update(entries)
     for name, entry in priors.items():
-        log(f"{name}: {entry['family']} mixture with {len(entry['components'])} component(s), ESS {entry['ess']}")
-    metadata = {"evidence_sha256": ev.sha256, "seed": seed, "versions": _versions(),
-                "fit_seconds": time.perf_counter() - began,
-                "model_seconds": {m: seconds for m, (_, seconds) in zip(names, outcomes, strict=True)}}
-    (out_dir / "priors.json").write_text(json.dumps(json_ready({"metadata": metadata, "priors": priors}), indent=2,
-                                                    allow_nan=False))
+        log(
+            f"{name}: {entry['family']} mixture with {len(entry['components'])} component(s), ESS {entry['ess']}"
+        )
+    metadata = {
+        "evidence_sha256": ev.sha256,
+        "seed": seed,
+        "versions": _versions(),
+        "fit_seconds": time.perf_counter() - began,
+        "model_seconds": {m: seconds for m, (_, seconds) in zip(names, outcomes, strict=True)},
+    }
+    (out_dir / "priors.json").write_text(
+        json.dumps(json_ready({"metadata": metadata, "priors": priors}), indent=2, allow_nan=False)
+    )
     return {"metadata": metadata, "priors": priors}

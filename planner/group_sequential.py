@@ -63,26 +63,45 @@ def describe_looks(design: Design) -> dict:
     if design.analysis.rule == "exact-binomial":
         b = multistage_for(design).boundaries()
         fut = [f"fut x<{f}" if f > 0 else "" for f in b.futility]
-        labels = [f"look {k + 1} (n={n}: x>={e}" + (f", {fut[k]}" if fut[k] and k < len(looks) - 1 else "") + ")"
-                  for k, (n, e) in enumerate(zip(b.analysed, b.efficacy, strict=True))]
-        return {"labels": labels, "participants": [sum(look) for look in looks],
-                "efficacy_counts": list(b.efficacy), "futility_counts": list(b.futility[:-1]),
-                "analysed": list(b.analysed)}
+        labels = [
+            f"look {k + 1} (n={n}: x>={e}" + (f", {fut[k]}" if fut[k] and k < len(looks) - 1 else "") + ")"
+            for k, (n, e) in enumerate(zip(b.analysed, b.efficacy, strict=True))
+        ]
+        return {
+            "labels": labels,
+            "participants": [sum(look) for look in looks],
+            "efficacy_counts": list(b.efficacy),
+            "futility_counts": list(b.futility[:-1]),
+            "analysed": list(b.analysed),
+        }
     if design.rule_info.bayesian:
         it, an = design.interim, design.analysis
         eff = it.efficacy_threshold if it.efficacy_threshold is not None else an.threshold
-        fut = f", futility if predictive probability < {it.futility_threshold:g}" if it.futility != "none" else ""
-        labels = [f"look {k + 1} (n={sum(look)}: P(benefit) > {eff if k < len(looks) - 1 else an.threshold:g}"
-                  + (fut if k < len(looks) - 1 else "") + ")" for k, look in enumerate(looks)]
+        fut = (
+            f", futility if predictive probability < {it.futility_threshold:g}"
+            if it.futility != "none"
+            else ""
+        )
+        labels = [
+            f"look {k + 1} (n={sum(look)}: P(benefit) > {eff if k < len(looks) - 1 else an.threshold:g}"
+            + (fut if k < len(looks) - 1 else "")
+            + ")"
+            for k, look in enumerate(looks)
+        ]
         return {"labels": labels, "participants": [sum(look) for look in looks]}
     b = boundaries_for(design)
     labels = []
     for k, (f, c, lo) in enumerate(zip(b.fractions, b.efficacy, b.futility, strict=True)):
         fut = "" if not np.isfinite(lo) else f", fut z<{lo:.2f}"
         labels.append(f"look {k + 1} (t={f:.2f}, z>={c:.2f}{fut})")
-    out = {"labels": labels, "participants": [sum(look) for look in looks],
-           "information_fractions": list(b.fractions), "efficacy_z": list(b.efficacy),
-           "futility_z": [float(x) for x in b.futility], "cumulative_alpha": list(b.alpha_spent)}
+    out = {
+        "labels": labels,
+        "participants": [sum(look) for look in looks],
+        "information_fractions": list(b.fractions),
+        "efficacy_z": list(b.efficacy),
+        "futility_z": [float(x) for x in b.futility],
+        "cumulative_alpha": list(b.alpha_spent),
+    }
     inflation = beta_spending_inflation(design)
     if inflation is not None:
         out["beta_spending_inflation_factor"] = inflation
@@ -142,7 +161,9 @@ def simulate_sequential(design: Design, scenario, streams: BlockStreams, size: i
         else:
             stat, df = look_statistic(design, TrialSample(cumulative[0], cumulative[1]))
             cross = at_or_above(stat, df, b.efficacy[k], design.arms.n)
-            below = ~at_or_above(stat, df, b.futility[k], design.arms.n) if np.isfinite(b.futility[k]) else False
+            below = (
+                ~at_or_above(stat, df, b.futility[k], design.arms.n) if np.isfinite(b.futility[k]) else False
+            )
         ever_crossed |= cross
         stop_eff = active & cross
         stop_fut = active & ~cross & (below | last)

@@ -27,16 +27,32 @@ from planner.sequential import (
     wang_tsiatis_boundaries,
 )
 
-__all__ = ["boundaries_for", "information_fractions", "beta_spending_inflation", "look_statistic", "at_or_above",
-           "BayesianLooks", "NormalBayesianLooks", "bayesian_looks"]
+__all__ = [
+    "boundaries_for",
+    "information_fractions",
+    "beta_spending_inflation",
+    "look_statistic",
+    "at_or_above",
+    "BayesianLooks",
+    "NormalBayesianLooks",
+    "bayesian_looks",
+]
 
 
 @cache
 def _boundaries(fractions: tuple[float, ...], alpha: float, it) -> Boundaries:
     """z-scale boundaries of an [interim] section at information ``fractions`` (cached per design)."""
     if it.futility == "beta-spending":
-        return beta_spending_boundaries(fractions, alpha, it.beta, it.spending, it.beta_spending, gamma=it.gamma,
-                                        gamma_beta=it.gamma_beta, binding=it.binding).boundaries
+        return beta_spending_boundaries(
+            fractions,
+            alpha,
+            it.beta,
+            it.spending,
+            it.beta_spending,
+            gamma=it.gamma,
+            gamma_beta=it.gamma_beta,
+            binding=it.binding,
+        ).boundaries
     if it.spending == "wang-tsiatis":
         plain = wang_tsiatis_boundaries(fractions, alpha, it.delta)
         spend, cumulative = "custom", plain.alpha_spent  # binding futility re-spends the same alpha per look
@@ -51,7 +67,9 @@ def _boundaries(fractions: tuple[float, ...], alpha: float, it) -> Boundaries:
         # iterate: futility bounds depend on the final boundary, which depends on them
         b = plain
         for _ in range(50):
-            new = efficacy_boundaries(fractions, alpha, spend, gamma=it.gamma, cumulative=cumulative, futility=lower)
+            new = efficacy_boundaries(
+                fractions, alpha, spend, gamma=it.gamma, cumulative=cumulative, futility=lower
+            )
             lower = conditional_power_futility(new, threshold)
             if abs(new.efficacy[-1] - b.efficacy[-1]) < 1e-10:
                 break
@@ -77,9 +95,16 @@ def beta_spending_inflation(design: Design) -> float | None:
     it = design.interim
     if it is None or it.futility != "beta-spending":
         return None
-    return beta_spending_boundaries(information_fractions(design), design.analysis.alpha, it.beta, it.spending,
-                                    it.beta_spending, gamma=it.gamma, gamma_beta=it.gamma_beta,
-                                    binding=it.binding).inflation_factor
+    return beta_spending_boundaries(
+        information_fractions(design),
+        design.analysis.alpha,
+        it.beta,
+        it.spending,
+        it.beta_spending,
+        gamma=it.gamma,
+        gamma_beta=it.gamma_beta,
+        binding=it.binding,
+    ).inflation_factor
 
 
 def look_statistic(design: Design, sample: TrialSample) -> tuple[np.ndarray, np.ndarray | None]:
@@ -278,7 +303,9 @@ class NormalBayesianLooks:
         with np.errstate(divide="ignore", invalid="ignore"):
             if self.unknown_variance:  # Student-t posterior (planner.mixtures.student_t_posterior_sf)
                 nu = arms[0].n - 1 if not self.randomized else arms[0].n + arms[1].n - 2
-                prob = student_t_posterior_sf(self.prior, self.null, est, sum(inv_n), var * nu, nu, self.reference_sd)
+                prob = student_t_posterior_sf(
+                    self.prior, self.null, est, sum(inv_n), var * nu, nu, self.reference_sd
+                )
             else:
                 prob = self.prior.posterior_sf(self.null, est, se)
             eff = prob > threshold

@@ -52,7 +52,10 @@ def _weighted_beta_mle(x: np.ndarray, r: np.ndarray, start: tuple[float, float])
 
     def equations(log_ab):
         a, b = np.exp(log_ab)
-        return [special.digamma(a) - special.digamma(a + b) - s1, special.digamma(b) - special.digamma(a + b) - s2]
+        return [
+            special.digamma(a) - special.digamma(a + b) - s1,
+            special.digamma(b) - special.digamma(a + b) - s2,
+        ]
 
     sol = optimize.root(equations, np.log(start), method="hybr")
     a, b = np.exp(sol.x)
@@ -113,8 +116,11 @@ def fit_mixture(draws, family: str, k: int, *, max_iter: int = 300, tol: float =
     ll = float(special.logsumexp(log_p, axis=1).sum())
     order = np.argsort(-w)
     cls = {"beta": BetaMixture, "normal": NormalMixture, "gamma": GammaMixture}[family]
-    mix = cls(tuple(float(v) for v in w[order]), tuple(float(v) for v in params[order, 0]),
-              tuple(float(v) for v in params[order, 1]))
+    mix = cls(
+        tuple(float(v) for v in w[order]),
+        tuple(float(v) for v in params[order, 0]),
+        tuple(float(v) for v in params[order, 1]),
+    )
     return MixtureFit(mix, ll, 2 * (3 * k - 1) - 2 * ll, it)
 
 

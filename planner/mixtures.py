@@ -19,7 +19,14 @@ from functools import cache
 import numpy as np
 from scipy import special
 
-__all__ = ["BetaMixture", "NormalMixture", "GammaMixture", "prob_greater", "quadrature_01", "student_t_posterior_sf"]
+__all__ = [
+    "BetaMixture",
+    "NormalMixture",
+    "GammaMixture",
+    "prob_greater",
+    "quadrature_01",
+    "student_t_posterior_sf",
+]
 
 
 def _pick_components(weights: tuple[float, ...], rng: np.random.Generator, size: int) -> np.ndarray:
@@ -36,14 +43,12 @@ class BetaMixture:
     a: tuple[float, ...]
     b: tuple[float, ...]
 
-
     def _arrays(self):
         return np.asarray(self.weights), np.asarray(self.a), np.asarray(self.b)
 
     def components(self) -> list[tuple[float, float, float]]:
         """(weight, a, b) per component."""
         return list(zip(self.weights, self.a, self.b, strict=True))
-
 
     def mean(self) -> float:
         w, a, b = self._arrays()
@@ -58,8 +63,9 @@ class BetaMixture:
     def pdf(self, t) -> np.ndarray:
         w, a, b = self._arrays()
         t = np.asarray(t, dtype=float)[..., None]
-        return np.sum(w * np.exp(special.xlogy(a - 1, t) + special.xlog1py(b - 1, -t) - special.betaln(a, b)),
-                      axis=-1)
+        return np.sum(
+            w * np.exp(special.xlogy(a - 1, t) + special.xlog1py(b - 1, -t) - special.betaln(a, b)), axis=-1
+        )
 
     def sample(self, pick: np.random.Generator, draw: np.random.Generator, size: int) -> np.ndarray:
         """Draws from the mixture: ``pick`` chooses components, ``draw`` the values (separate streams
@@ -121,8 +127,9 @@ def quadrature_01(n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
     return t, wt
 
 
-def prob_greater(first: BetaMixture, x1, m1: int, second: BetaMixture, x2, m2: int,
-                 n_nodes: int | None = None) -> np.ndarray:
+def prob_greater(
+    first: BetaMixture, x1, m1: int, second: BetaMixture, x2, m2: int, n_nodes: int | None = None
+) -> np.ndarray:
     """P(p1 > p2 | data) for independent Beta-mixture posteriors, as a table over x1 (rows) and x2 (columns).
 
     Computed as the integral of f1(t) F2(t) dt by Gauss-Legendre quadrature
@@ -149,14 +156,12 @@ class NormalMixture:
     def flat(self) -> bool:
         return not self.weights
 
-
     def _arrays(self):
         return np.asarray(self.weights), np.asarray(self.means), np.asarray(self.sds)
 
     def components(self) -> list[tuple[float, float, float]]:
         """(weight, mean, sd) per component."""
         return list(zip(self.weights, self.means, self.sds, strict=True))
-
 
     def mean(self) -> float:
         w, m, _ = self._arrays()
@@ -198,7 +203,9 @@ class NormalMixture:
         return np.sum(wpost * special.ndtr((post_mean - threshold) / np.sqrt(post_var)), axis=-1)
 
 
-def student_t_posterior_sf(prior: NormalMixture, threshold: float, estimate, c, ss, nu, reference_sd: float | None):
+def student_t_posterior_sf(
+    prior: NormalMixture, threshold: float, estimate, c, ss, nu, reference_sd: float | None
+):
     """P(theta > threshold | data) when the variance is unknown (Normal-inverse-gamma; Student-t posterior).
 
     Data: an estimate ``estimate`` ~ N(theta, sigma^2 c) and a sum of squares ``ss`` ~ sigma^2 chi^2_nu,
@@ -217,7 +224,9 @@ def student_t_posterior_sf(prior: NormalMixture, threshold: float, estimate, c, 
     if prior.flat:
         return special.stdtr(nu, (estimate - threshold) / np.sqrt(ss / nu * c))
     if reference_sd is None:
-        raise ValueError("reference_sd: needed to read a Normal prior as conjugate (information in participants)")
+        raise ValueError(
+            "reference_sd: needed to read a Normal prior as conjugate (information in participants)"
+        )
     w, m, sd = prior._arrays()
     kappa = (reference_sd / sd) ** 2
     est, cc, sss = estimate[..., None], c[..., None], ss[..., None]
@@ -241,11 +250,9 @@ class GammaMixture:
     shape: tuple[float, ...]
     rate: tuple[float, ...]
 
-
     def components(self) -> list[tuple[float, float, float]]:
         """(weight, shape, rate) per component."""
         return list(zip(self.weights, self.shape, self.rate, strict=True))
-
 
     def mean(self) -> float:
         return float(np.sum(np.asarray(self.weights) * np.asarray(self.shape) / np.asarray(self.rate)))
@@ -257,7 +264,9 @@ class GammaMixture:
     def pdf(self, t) -> np.ndarray:
         w, a, b = (np.asarray(v) for v in (self.weights, self.shape, self.rate))
         t = np.asarray(t, dtype=float)[..., None]
-        return np.sum(w * np.exp(special.xlogy(a - 1, t) - b * t + a * np.log(b) - special.gammaln(a)), axis=-1)
+        return np.sum(
+            w * np.exp(special.xlogy(a - 1, t) - b * t + a * np.log(b) - special.gammaln(a)), axis=-1
+        )
 
     def sample(self, pick: np.random.Generator, draw: np.random.Generator, size: int) -> np.ndarray:
         a, b = np.asarray(self.shape), np.asarray(self.rate)

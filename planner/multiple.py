@@ -28,8 +28,14 @@ from planner.randomness import BLOCK_SIZE, BlockStreams
 from planner.results import Estimate
 from planner.rules.binary import fisher_pvalues
 
-__all__ = ["EndpointSpec", "Composite", "MultipleEndpoints", "MultipleResult", "simulate_multiple",
-           "familywise_error"]
+__all__ = [
+    "EndpointSpec",
+    "Composite",
+    "MultipleEndpoints",
+    "MultipleResult",
+    "simulate_multiple",
+    "familywise_error",
+]
 
 MAX_VALUES_PER_CHUNK = 1 << 22  # patient values (trials x patients x endpoints) held at once
 
@@ -45,9 +51,15 @@ class MultipleResult:
     seed: int
 
     def to_dict(self) -> dict:
-        return {"hypotheses": list(self.hypotheses), "power": [e.to_dict() for e in self.power],
-                "unadjusted": [e.to_dict() for e in self.unadjusted], "all_rejected": self.all_rejected.to_dict(),
-                "any_rejected": self.any_rejected.to_dict(), "n_sims": self.n_sims, "seed": self.seed}
+        return {
+            "hypotheses": list(self.hypotheses),
+            "power": [e.to_dict() for e in self.power],
+            "unadjusted": [e.to_dict() for e in self.unadjusted],
+            "all_rejected": self.all_rejected.to_dict(),
+            "any_rejected": self.any_rejected.to_dict(),
+            "n_sims": self.n_sims,
+            "seed": self.seed,
+        }
 
 
 def _arm_outcomes(me: MultipleEndpoints, truth: dict, arm: int, streams: BlockStreams, size: int):
@@ -112,11 +124,19 @@ def _p_value_chunks(me: MultipleEndpoints, truth: dict, n_sims: int, seed: int, 
         block_stop = min(block_start + BLOCK_SIZE, n_sims)
         for lo in range(block_start, block_stop, chunk):
             size = min(chunk, block_stop - lo)
-            yield _p_values(me, _arm_outcomes(me, truth, 0, streams, size), _arm_outcomes(me, truth, 1, streams, size))
+            yield _p_values(
+                me, _arm_outcomes(me, truth, 0, streams, size), _arm_outcomes(me, truth, 1, streams, size)
+            )
 
 
-def simulate_multiple(me: MultipleEndpoints, truth: dict[str, tuple[float, float]], *, n_sims: int = 100_000,
-                      seed: int = 20261123, max_values: int = MAX_VALUES_PER_CHUNK) -> MultipleResult:
+def simulate_multiple(
+    me: MultipleEndpoints,
+    truth: dict[str, tuple[float, float]],
+    *,
+    n_sims: int = 100_000,
+    seed: int = 20261123,
+    max_values: int = MAX_VALUES_PER_CHUNK,
+) -> MultipleResult:
     """Power per hypothesis after multiplicity adjustment, and of all hypotheses together, each with its MCSE."""
     _check_truth(me, truth)
     if not 100 <= n_sims <= 10**8:
@@ -132,20 +152,38 @@ def simulate_multiple(me: MultipleEndpoints, truth: dict[str, tuple[float, float
         all_count += int(rej.all(axis=1).sum())
         any_count += int(rej.any(axis=1).sum())
     est = lambda c: Estimate.from_count(int(c), n_sims)  # noqa: E731
-    return MultipleResult(me.hypotheses, tuple(est(c) for c in adjusted), tuple(est(c) for c in raw),
-                          est(all_count), est(any_count), n_sims, seed)
+    return MultipleResult(
+        me.hypotheses,
+        tuple(est(c) for c in adjusted),
+        tuple(est(c) for c in raw),
+        est(all_count),
+        est(any_count),
+        n_sims,
+        seed,
+    )
 
 
-def familywise_error(me: MultipleEndpoints, truth: dict[str, tuple[float, float]], *, n_sims: int = 100_000,
-                     seed: int = 20261123) -> list[dict]:
+def familywise_error(
+    me: MultipleEndpoints,
+    truth: dict[str, tuple[float, float]],
+    *,
+    n_sims: int = 100_000,
+    seed: int = 20261123,
+) -> list[dict]:
     """FWER under every null configuration: each non-empty set of endpoints with treatment = control.
 
     A hypothesis is a true null when all endpoints it involves have equal arms. Returns, per
     configuration, the probability of rejecting at least one true null with its MCSE.
     """
     _check_truth(me, truth)
-    involved = {h: ({h} if h in {e.name for e in me.endpoints}
-                    else set(next(c for c in me.composites if c.name == h).all_of)) for h in me.hypotheses}
+    involved = {
+        h: (
+            {h}
+            if h in {e.name for e in me.endpoints}
+            else set(next(c for c in me.composites if c.name == h).all_of)
+        )
+        for h in me.hypotheses
+    }
     names = [e.name for e in me.endpoints]
     out = []
     for size in range(1, len(names) + 1):
@@ -155,11 +193,18 @@ def familywise_error(me: MultipleEndpoints, truth: dict[str, tuple[float, float]
             if not true_null:
                 continue
             count = _count_null_rejections(me, t, true_null, n_sims, seed)
-            out.append({"null_endpoints": list(nulls), "true_null_hypotheses": [me.hypotheses[i] for i in true_null],
-                        "fwer": Estimate.from_count(count, n_sims)})
+            out.append(
+                {
+                    "null_endpoints": list(nulls),
+                    "true_null_hypotheses": [me.hypotheses[i] for i in true_null],
+                    "fwer": Estimate.from_count(count, n_sims),
+                }
+            )
     return out
 
 
 def _count_null_rejections(me, truth, true_null, n_sims, seed) -> int:
-    return sum(int(me.adjust(p)[:, true_null].any(axis=1).sum())
-               for p in _p_value_chunks(me, truth, n_sims, seed, MAX_VALUES_PER_CHUNK))
+    return sum(
+        int(me.adjust(p)[:, true_null].any(axis=1).sum())
+        for p in _p_value_chunks(me, truth, n_sims, seed, MAX_VALUES_PER_CHUNK)
+    )

@@ -57,7 +57,9 @@ class MultipleEndpoints:
                 raise DesignError(f"endpoints.{e.name}.sd: a continuous endpoint needs sd > 0, got {e.sd}")
         r = np.asarray(self.correlation, dtype=float)
         if r.shape != (len(names), len(names)) or not np.allclose(r, r.T) or not np.allclose(np.diag(r), 1.0):
-            raise DesignError("correlation: needs a symmetric matrix with unit diagonal, one row per endpoint")
+            raise DesignError(
+                "correlation: needs a symmetric matrix with unit diagonal, one row per endpoint"
+            )
         try:
             chol = np.linalg.cholesky(r)
         except np.linalg.LinAlgError:

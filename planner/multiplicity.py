@@ -46,8 +46,15 @@ def check_graph(weights: ArrayLike, transitions: ArrayLike) -> tuple[np.ndarray,
     m = w.size
     if w.ndim != 1 or np.any(w < 0) or w.sum() > 1 + 1e-12:
         raise ValueError(f"weights: need non-negative values summing to at most 1, got {w.tolist()}")
-    if g.shape != (m, m) or np.any(g < 0) or np.any(np.abs(np.diag(g)) > 0) or np.any(g.sum(axis=1) > 1 + 1e-12):
-        raise ValueError("transitions: need an m x m matrix, non-negative, zero diagonal, rows summing to at most 1")
+    if (
+        g.shape != (m, m)
+        or np.any(g < 0)
+        or np.any(np.abs(np.diag(g)) > 0)
+        or np.any(g.sum(axis=1) > 1 + 1e-12)
+    ):
+        raise ValueError(
+            "transitions: need an m x m matrix, non-negative, zero diagonal, rows summing to at most 1"
+        )
     return w, g
 
 

@@ -57,8 +57,14 @@ from planner.design import Design
 from planner.errors import DesignError
 from planner.sequential import spending, wang_tsiatis_boundaries
 
-__all__ = ["CountBoundaries", "MultistageOC", "MultistageBinary", "TwoArmMultistage", "multistage_available",
-           "MAX_PATHS"]
+__all__ = [
+    "CountBoundaries",
+    "MultistageOC",
+    "MultistageBinary",
+    "TwoArmMultistage",
+    "multistage_available",
+    "MAX_PATHS",
+]
 
 # Completer paths (dropouts missing) with probability below this are left out of the enumeration.
 NEGLIGIBLE_PATH = 1e-14
@@ -108,10 +114,10 @@ def _convolve(dens: np.ndarray, pmf: np.ndarray) -> np.ndarray:
     out = np.zeros((rows, length + s))
     if s + 1 <= length:
         for j in range(s + 1):
-            out[:, j:j + length] += dens * pmf[:, j:j + 1]
+            out[:, j : j + length] += dens * pmf[:, j : j + 1]
     else:
         for i in range(length):
-            out[:, i:i + s + 1] += dens[:, i:i + 1] * pmf
+            out[:, i : i + s + 1] += dens[:, i : i + 1] * pmf
     return out
 
 
@@ -181,12 +187,14 @@ class MultistageBinary:
         self._nonbinding: dict[tuple[int, ...], tuple[int, ...]] = {}
         if self.rule == "exact-binomial" and it.spending == "wang-tsiatis":
             # spend per look what the classical Wang-Tsiatis boundaries spend at these fractions
-            self.spent = np.array(wang_tsiatis_boundaries(np.array(self.planned) / self.n, an.alpha,
-                                                          it.delta).alpha_spent)
+            self.spent = np.array(
+                wang_tsiatis_boundaries(np.array(self.planned) / self.n, an.alpha, it.delta).alpha_spent
+            )
             self.spent[-1] = an.alpha
         elif self.rule == "exact-binomial":
-            self.spent = spending(it.spending, an.alpha, np.array(self.planned) / self.n, it.gamma,
-                                  it.cumulative_alpha)
+            self.spent = spending(
+                it.spending, an.alpha, np.array(self.planned) / self.n, it.gamma, it.cumulative_alpha
+            )
             self.spent[-1] = an.alpha if it.spending != "custom" else self.spent[-1]
         self._check_reachable()
 
@@ -209,11 +217,17 @@ class MultistageBinary:
             return 0 if z < 0 else m + 1
         x = np.arange(m + 1)
         with np.errstate(divide="ignore", invalid="ignore"):
-            stat = (x / m - self.goal) / np.sqrt(self.goal * (1 - self.goal) / m) if m > 0 else np.full(1, -np.inf)
+            stat = (
+                (x / m - self.goal) / np.sqrt(self.goal * (1 - self.goal) / m)
+                if m > 0
+                else np.full(1, -np.inf)
+            )
         ok = stat >= z
         return int(np.argmax(ok)) if ok.any() else m + 1
 
-    def _spending_counts(self, analysed: tuple[int, ...], futility: tuple[int, ...] | None) -> tuple[int, ...]:
+    def _spending_counts(
+        self, analysed: tuple[int, ...], futility: tuple[int, ...] | None
+    ) -> tuple[int, ...]:
         """Efficacy counts spending alpha exactly under the null q0 = goal (futility stops removed if given)."""
         dens = np.ones((1, 1))
         crossed = 0.0
@@ -230,10 +244,12 @@ class MultistageBinary:
             crossed += tails[e]
             dens[:, e:] = 0.0
             if futility is not None and k < self.K - 1:
-                dens[:, :futility[k]] = 0.0
+                dens[:, : futility[k]] = 0.0
         return tuple(out)
 
-    def _efficacy_counts(self, analysed: tuple[int, ...], futility: tuple[int, ...] | None) -> tuple[int, ...]:
+    def _efficacy_counts(
+        self, analysed: tuple[int, ...], futility: tuple[int, ...] | None
+    ) -> tuple[int, ...]:
         it = self.design.interim
         if self.rule == "exact-binomial":
             if it.efficacy_counts is not None:
@@ -263,7 +279,9 @@ class MultistageBinary:
         probability of a futility stop there (given no earlier stop), added to the earlier ones, does not exceed
         the cumulative beta spent at t_k = n_k / N (the efficacy counts being the non-binding ones)."""
         it = self.design.interim
-        q1 = np.array([it.beta_alternative * (self.retained if self.design.dropout.strategy == "failure" else 1.0)])
+        q1 = np.array(
+            [it.beta_alternative * (self.retained if self.design.dropout.strategy == "failure" else 1.0)]
+        )
         spent = spending(it.beta_spending, it.beta, np.array(self.planned) / self.n, it.gamma_beta)
         efficacy = self._efficacy_counts(analysed, None)
         dens = np.ones((1, 1))
@@ -271,7 +289,7 @@ class MultistageBinary:
         for k, m in enumerate(analysed[:-1]):
             dens = _convolve(dens, _binom_pmf(m - previous, q1))
             previous = m
-            dens[:, efficacy[k]:] = 0.0
+            dens[:, efficacy[k] :] = 0.0
             below = np.concatenate([[0.0], np.cumsum(dens[0])])  # below[f] = P(continuing, X_k < f)
             allowed = spent[k] * (1 + ALPHA_TOL) + 1e-15 - stopped
             f = int(np.flatnonzero(below <= allowed)[-1])
@@ -302,7 +320,7 @@ class MultistageBinary:
             if kind == "counts":
                 out.append(int(it.futility_counts[k]) + 1)
                 continue
-            target = self._final_count(analysed[:k + 1])
+            target = self._final_count(analysed[: k + 1])
             x = np.arange(m + 1)
             need = target - x
             if kind == "conditional-power":
@@ -316,7 +334,9 @@ class MultistageBinary:
     def boundaries(self, analysed: tuple[int, ...] | None = None) -> CountBoundaries:
         """Count boundaries for cumulative analysed counts ``analysed`` (default: the planned looks, all analysed)."""
         if analysed is None:
-            analysed = tuple(int(round(n * self.retained)) for n in self.planned) if self.missing else self.planned
+            analysed = (
+                tuple(int(round(n * self.retained)) for n in self.planned) if self.missing else self.planned
+            )
         analysed = tuple(int(a) for a in analysed)
         if analysed not in self._cache:
             futility = self._futility_counts(analysed)
@@ -333,14 +353,17 @@ class MultistageBinary:
             efficacy = self._efficacy_counts(self.planned, None)
             for k, (r, e) in enumerate(zip(it.futility_counts, efficacy[:-1], strict=False)):
                 if r + 1 > e:
-                    raise DesignError(f"interim.futility_counts[{k}]: {r} (stop at {r} or fewer responders at look "
-                                      f"{k + 1}) is not below the efficacy count {e} of that look")
+                    raise DesignError(
+                        f"interim.futility_counts[{k}]: {r} (stop at {r} or fewer responders at look "
+                        f"{k + 1}) is not below the efficacy count {e} of that look"
+                    )
         b = self.boundaries(self.planned)
         if all(e > m for e, m in zip(b.efficacy, b.analysed, strict=True)):
-            p_all = self.goal ** self.n
+            p_all = self.goal**self.n
             raise DesignError(
                 f"analysis.alpha: {self.alpha:g} cannot be reached: even {self.n} responders of {self.n} have "
-                f"probability {p_all:.3g} under the performance goal {self.goal:g}")
+                f"probability {p_all:.3g} under the performance goal {self.goal:g}"
+            )
 
     # --- operating characteristics ---------------------------------------------------------
     def _paths(self):
@@ -406,7 +429,9 @@ class MultistageBinary:
         return self.oc(response).success
 
     # --- the simulation's decisions ----------------------------------------------------------
-    def decide(self, k: int, analysed_history: np.ndarray, events: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def decide(
+        self, k: int, analysed_history: np.ndarray, events: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(efficacy, futility) at look k for simulated trials: ``analysed_history`` (trials, k + 1) holds the
         cumulative analysed counts at looks 0..k, ``events`` the cumulative responders at look k."""
         if not self.missing:
@@ -426,7 +451,7 @@ class MultistageBinary:
     def _complete(self, prefix: tuple[int, ...]) -> tuple[int, ...]:
         """Boundaries at look k depend only on the path up to k; complete a prefix with expected completers."""
         out = list(prefix)
-        for s in self.stages[len(prefix):]:
+        for s in self.stages[len(prefix) :]:
             out.append(out[-1] + (int(round(s * self.retained)) if self.missing else s))
         return tuple(out)
 
@@ -436,7 +461,7 @@ def _convolve_axis(dens: np.ndarray, pmf: np.ndarray, axis: int) -> np.ndarray:
     moved = np.moveaxis(dens, axis, 0)
     out = np.zeros((moved.shape[0] + pmf.size - 1, *moved.shape[1:]))
     for j, w in enumerate(pmf):
-        out[j:j + moved.shape[0]] += w * moved
+        out[j : j + moved.shape[0]] += w * moved
     return np.moveaxis(out, 0, axis)
 
 
@@ -468,12 +493,17 @@ class TwoArmMultistage:
 
         mt, mc = self.looks[k]
         xt, xc = np.meshgrid(np.arange(mt + 1), np.arange(mc + 1), indexing="ij")
-        sample = TrialSample(BinaryArm(np.full(xt.size, mt), xt.ravel()), BinaryArm(np.full(xt.size, mc), xc.ravel()))
+        sample = TrialSample(
+            BinaryArm(np.full(xt.size, mt), xt.ravel()), BinaryArm(np.full(xt.size, mc), xc.ravel())
+        )
         stat, df = look_statistic(self.design, sample)
         cross = at_or_above(stat, df, self.bounds.efficacy[k], self.design.arms.n).reshape(xt.shape)
         lo = self.bounds.futility[k]
-        below = (~at_or_above(stat, df, lo, self.design.arms.n)).reshape(xt.shape) if np.isfinite(lo) \
+        below = (
+            (~at_or_above(stat, df, lo, self.design.arms.n)).reshape(xt.shape)
+            if np.isfinite(lo)
             else np.zeros(xt.shape, dtype=bool)
+        )
         return cross, below & ~cross
 
     def _one(self, pt: float, pc: float):

@@ -17,21 +17,38 @@ def curve_frame(points: tuple[CurvePoint, ...], metric: str) -> pd.DataFrame:
     n = np.array([p.n for p in points])
     v = np.array([p.value for p in points])
     se = np.array([p.mcse for p in points])
-    return pd.DataFrame({"N": n, metric: v, "low": np.clip(v - 1.96 * se, 0, 1), "high": np.clip(v + 1.96 * se, 0, 1),
-                         "MCSE": se, "exact": [p.exact for p in points]})
+    return pd.DataFrame(
+        {
+            "N": n,
+            metric: v,
+            "low": np.clip(v - 1.96 * se, 0, 1),
+            "high": np.clip(v + 1.96 * se, 0, 1),
+            "MCSE": se,
+            "exact": [p.exact for p in points],
+        }
+    )
 
 
 def curve_chart(frame: pd.DataFrame, metric: str, target: float | None = None, current_n: int | None = None):
     base = alt.Chart(frame).encode(x=alt.X("N:Q", title="total participants (N)"))
-    band = base.mark_area(opacity=0.25).encode(y=alt.Y("low:Q", title=metric, scale=alt.Scale(domain=[0, 1])),
-                                               y2="high:Q")
+    band = base.mark_area(opacity=0.25).encode(
+        y=alt.Y("low:Q", title=metric, scale=alt.Scale(domain=[0, 1])), y2="high:Q"
+    )
     line = base.mark_line(point=True).encode(
-        y=f"{metric}:Q", tooltip=["N", alt.Tooltip(f"{metric}:Q", format=".4f"), alt.Tooltip("MCSE:Q", format=".4f")])
+        y=f"{metric}:Q",
+        tooltip=["N", alt.Tooltip(f"{metric}:Q", format=".4f"), alt.Tooltip("MCSE:Q", format=".4f")],
+    )
     layers = [band, line]
     if target is not None:
-        layers.append(alt.Chart(pd.DataFrame({"y": [target]})).mark_rule(strokeDash=[6, 4], color="gray").encode(y="y:Q"))
+        layers.append(
+            alt.Chart(pd.DataFrame({"y": [target]}))
+            .mark_rule(strokeDash=[6, 4], color="gray")
+            .encode(y="y:Q")
+        )
     if current_n is not None:
-        layers.append(alt.Chart(pd.DataFrame({"x": [current_n]})).mark_rule(color="firebrick").encode(x="x:Q"))
+        layers.append(
+            alt.Chart(pd.DataFrame({"x": [current_n]})).mark_rule(color="firebrick").encode(x="x:Q")
+        )
     return alt.layer(*layers).properties(height=320)
 
 
@@ -52,19 +69,37 @@ def prior_frame(priors: dict[str, object], n_points: int = 400) -> pd.DataFrame:
 
 
 def prior_chart(frame: pd.DataFrame, x_title: str):
-    return alt.Chart(frame).mark_line().encode(
-        x=alt.X("value:Q", title=x_title), y=alt.Y("density:Q", title="density"), color="prior:N",
-        tooltip=["prior", alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("density:Q", format=".3f")],
-    ).properties(height=300)
+    return (
+        alt.Chart(frame)
+        .mark_line()
+        .encode(
+            x=alt.X("value:Q", title=x_title),
+            y=alt.Y("density:Q", title="density"),
+            color="prior:N",
+            tooltip=["prior", alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("density:Q", format=".3f")],
+        )
+        .properties(height=300)
+    )
 
 
 def overlay_chart(frames: dict[str, pd.DataFrame], metric: str):
     """Several designs' curves over N on one chart (one colour per design), each with its 95% MCSE band."""
-    data = pd.concat([f.assign(design=name) for name, f in frames.items()]) if frames else pd.DataFrame(
-        columns=["N", metric, "low", "high", "MCSE", "design"])
+    data = (
+        pd.concat([f.assign(design=name) for name, f in frames.items()])
+        if frames
+        else pd.DataFrame(columns=["N", metric, "low", "high", "MCSE", "design"])
+    )
     base = alt.Chart(data).encode(x=alt.X("N:Q", title="total participants (N)"), color=alt.Color("design:N"))
-    band = base.mark_area(opacity=0.15).encode(y=alt.Y("low:Q", title=metric, scale=alt.Scale(domain=[0, 1])),
-                                               y2="high:Q")
-    line = base.mark_line(point=True).encode(y=f"{metric}:Q", tooltip=[
-        "design", "N", alt.Tooltip(f"{metric}:Q", format=".4f"), alt.Tooltip("MCSE:Q", format=".4f")])
+    band = base.mark_area(opacity=0.15).encode(
+        y=alt.Y("low:Q", title=metric, scale=alt.Scale(domain=[0, 1])), y2="high:Q"
+    )
+    line = base.mark_line(point=True).encode(
+        y=f"{metric}:Q",
+        tooltip=[
+            "design",
+            "N",
+            alt.Tooltip(f"{metric}:Q", format=".4f"),
+            alt.Tooltip("MCSE:Q", format=".4f"),
+        ],
+    )
     return alt.layer(band, line).properties(height=320)

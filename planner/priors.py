@@ -31,8 +31,17 @@ from planner.errors import DesignError
 from planner.mixtures import BetaMixture, GammaMixture, NormalMixture
 
 __all__ = [
-    "resolve", "analysis_mixture", "power_prior", "robustify", "ess", "describe", "design_priors", "box_p_value_binary",
-    "box_p_value_normal", "Point", "ess_text",
+    "resolve",
+    "analysis_mixture",
+    "power_prior",
+    "robustify",
+    "ess",
+    "describe",
+    "design_priors",
+    "box_p_value_binary",
+    "box_p_value_normal",
+    "Point",
+    "ess_text",
 ]
 
 Mixture = BetaMixture | NormalMixture | GammaMixture
@@ -56,6 +65,7 @@ class Point:
 
 # --- discounting ---------------------------------------------------------------------------
 
+
 def power_prior(artifact: FittedArtifact, a0: float) -> Mixture:
     """Discount the evidence behind a fitted prior by the power-prior weight ``a0`` in (0, 1].
 
@@ -74,11 +84,13 @@ def power_prior(artifact: FittedArtifact, a0: float) -> Mixture:
         return NormalMixture(mix.weights, mix.means, tuple(s / np.sqrt(a0) for s in mix.sds))
     if isinstance(mix, BetaMixture):
         ai, bi = artifact.initial.get("a", 1.0), artifact.initial.get("b", 1.0)
-        return BetaMixture(mix.weights, tuple(ai + a0 * (a - ai) for a in mix.a),
-                           tuple(bi + a0 * (b - bi) for b in mix.b))
+        return BetaMixture(
+            mix.weights, tuple(ai + a0 * (a - ai) for a in mix.a), tuple(bi + a0 * (b - bi) for b in mix.b)
+        )
     si, ri = artifact.initial.get("shape", 0.5), artifact.initial.get("rate", 0.0)
-    return GammaMixture(mix.weights, tuple(si + a0 * (s - si) for s in mix.shape),
-                        tuple(ri + a0 * (r - ri) for r in mix.rate))
+    return GammaMixture(
+        mix.weights, tuple(si + a0 * (s - si) for s in mix.shape), tuple(ri + a0 * (r - ri) for r in mix.rate)
+    )
 
 
 def robustify(mix: Mixture, weight: float, *, reference_sd: float | None = None) -> Mixture:
@@ -114,7 +126,9 @@ def resolve(spec, *, reference_sd: float | None = None) -> Mixture | Point:
     if isinstance(spec, FittedPrior):
         artifact = load_fitted().get(spec.name)
         if artifact is None:
-            raise DesignError(f"prior: no fitted prior {spec.name!r}; choose one of {', '.join(fitted_prior_names())}")
+            raise DesignError(
+                f"prior: no fitted prior {spec.name!r}; choose one of {', '.join(fitted_prior_names())}"
+            )
         mix = power_prior(artifact, spec.a0)
         return robustify(mix, spec.robust_weight, reference_sd=artifact.reference_sd or reference_sd)
     raise TypeError(f"not a prior: {spec!r}")
@@ -128,6 +142,7 @@ def analysis_mixture(spec, family: str, *, reference_sd: float | None = None) ->
 
 
 # --- effective sample size -------------------------------------------------------------------
+
 
 def ess(mix: Mixture, *, reference_sd: float | None = None) -> dict[str, float]:
     """Moment, Morita and ELIR effective sample sizes of a prior (:mod:`planner.ess`).
@@ -153,13 +168,19 @@ def ess_text(values: dict | None) -> str:
     def one(v):
         return "undefined" if v is None or not np.isfinite(v) else ("infinite" if np.isinf(v) else f"{v:.1f}")
 
-    return "ESS " + " / ".join(f"{one(values.get(key))} ({label})" for key, label in ESS_METHODS if key in values)
+    return "ESS " + " / ".join(
+        f"{one(values.get(key))} ({label})" for key, label in ESS_METHODS if key in values
+    )
 
 
 def describe(spec, *, reference_sd: float | None = None) -> dict[str, Any]:
     """Mean, sd and effective sample sizes of a prior as stated in a design (for reports and the CLI)."""
     prior = resolve(spec, reference_sd=reference_sd)
-    out: dict[str, Any] = {"family": spec.family, "mean": float(prior.mean()), "sd": float(np.sqrt(prior.var()))}
+    out: dict[str, Any] = {
+        "family": spec.family,
+        "mean": float(prior.mean()),
+        "sd": float(np.sqrt(prior.var())),
+    }
     if isinstance(prior, Point):
         out["ess"] = {"moment": float("inf"), "morita": float("inf"), "elir": float("inf")}
         return out
@@ -176,8 +197,11 @@ def design_priors(design) -> dict[str, dict[str, Any]]:
     an = design.analysis
     if design.rule_info.bayesian:
         if an.prior is not None:
-            roles["analysis prior (treatment)" if design.endpoint.kind == "binary" and design.randomized
-                  else "analysis prior"] = an.prior
+            roles[
+                "analysis prior (treatment)"
+                if design.endpoint.kind == "binary" and design.randomized
+                else "analysis prior"
+            ] = an.prior
         if an.control_prior is not None:
             roles["analysis prior (control)"] = an.control_prior
     if design.design_prior is not None:
@@ -189,6 +213,7 @@ def design_priors(design) -> dict[str, dict[str, Any]]:
 
 # --- prior-data conflict --------------------------------------------------------------------
 
+
 def box_p_value_binary(prior: BetaMixture, x: int, n: int) -> float:
     """Box's prior-predictive p-value of observing x responders of n: P(f(Y) <= f(x)), Y ~ prior predictive.
 
@@ -196,8 +221,17 @@ def box_p_value_binary(prior: BetaMixture, x: int, n: int) -> float:
     """
     y = np.arange(n + 1)
     w, a, b = prior._arrays()
-    pmf = np.sum(w * np.exp(special.gammaln(n + 1) - special.gammaln(y + 1)[:, None] - special.gammaln(n - y + 1)[:, None]
-                            + special.betaln(a + y[:, None], b + n - y[:, None]) - special.betaln(a, b)), axis=1)
+    pmf = np.sum(
+        w
+        * np.exp(
+            special.gammaln(n + 1)
+            - special.gammaln(y + 1)[:, None]
+            - special.gammaln(n - y + 1)[:, None]
+            + special.betaln(a + y[:, None], b + n - y[:, None])
+            - special.betaln(a, b)
+        ),
+        axis=1,
+    )
     return float(np.sum(pmf[pmf <= pmf[x] * (1 + 1e-12)]))
 
 

@@ -24,8 +24,10 @@ def shipped(folder: str) -> Path:
     checkout = _PACKAGE.parent / folder
     if checkout.is_dir():
         return checkout
-    raise FileNotFoundError(f"the planner's {folder}/ folder is missing from {installed} and {checkout}: "
-                            "reinstall the planner (its wheel ships it as package data)")
+    raise FileNotFoundError(
+        f"the planner's {folder}/ folder is missing from {installed} and {checkout}: "
+        "reinstall the planner (its wheel ships it as package data)"
+    )
 
 
 def priors_dir() -> Path:

@@ -86,10 +86,13 @@ class StageSummary:
         return {
             "efficacy_stop": [e.to_dict() for e in self.efficacy_stop],
             "futility_stop": [e.to_dict() for e in self.futility_stop],
-            "early_success": self.early_success.to_dict(), "final_success": self.final_success.to_dict(),
-            "futility_stop_early": self.futility_stop_early.to_dict(), "final_failure": self.final_failure.to_dict(),
+            "early_success": self.early_success.to_dict(),
+            "final_success": self.final_success.to_dict(),
+            "futility_stop_early": self.futility_stop_early.to_dict(),
+            "final_failure": self.final_failure.to_dict(),
             "reject_ignoring_futility": self.reject_ignoring_futility.to_dict(),
-            "expected_n_mcse": self.expected_n_mcse, "boundaries": self.boundaries,
+            "expected_n_mcse": self.expected_n_mcse,
+            "boundaries": self.boundaries,
         }
 
 

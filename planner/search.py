@@ -24,8 +24,16 @@ from planner.engine import evaluate, max_type_one_error
 from planner.errors import DesignError
 from planner.exact import exact_available
 
-__all__ = ["CurvePoint", "SizeResult", "power_curve", "smallest_n", "calibrate_threshold", "calibrated_design",
-           "size_and_calibrate", "exact_t_power"]
+__all__ = [
+    "CurvePoint",
+    "SizeResult",
+    "power_curve",
+    "smallest_n",
+    "calibrate_threshold",
+    "calibrated_design",
+    "size_and_calibrate",
+    "exact_t_power",
+]
 
 Metric = Literal["power", "assurance"]
 
@@ -52,9 +60,16 @@ class SizeResult:
     curve: tuple[CurvePoint, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
-        return {"target": self.target, "metric": self.metric, "scenario": self.scenario, "n": self.n,
-                "n_stable": self.n_stable, "value": self.value, "mcse": self.mcse,
-                "curve": [p.__dict__ for p in self.curve]}
+        return {
+            "target": self.target,
+            "metric": self.metric,
+            "scenario": self.scenario,
+            "n": self.n,
+            "n_stable": self.n_stable,
+            "value": self.value,
+            "mcse": self.mcse,
+            "curve": [p.__dict__ for p in self.curve],
+        }
 
 
 def exact_t_power(design: Design, scenario) -> float | None:
@@ -105,7 +120,9 @@ def _scenario(design: Design, name: str | None):
     for s in design.scenarios:
         if s.name == name:
             return s
-    raise DesignError(f"scenario: no scenario named {name!r}; have {', '.join(s.name for s in design.scenarios)}")
+    raise DesignError(
+        f"scenario: no scenario named {name!r}; have {', '.join(s.name for s in design.scenarios)}"
+    )
 
 
 def _point(design: Design, n: int, metric: Metric, scenario, n_sims: int, seed: int) -> CurvePoint:
@@ -125,8 +142,15 @@ def _point(design: Design, n: int, metric: Metric, scenario, n_sims: int, seed: 
     return CurvePoint(int(n), est.value, est.mcse, est.exact)
 
 
-def power_curve(design: Design, ns, *, metric: Metric = "power", scenario: str | None = None,
-                n_sims: int | None = None, seed: int | None = None) -> tuple[CurvePoint, ...]:
+def power_curve(
+    design: Design,
+    ns,
+    *,
+    metric: Metric = "power",
+    scenario: str | None = None,
+    n_sims: int | None = None,
+    seed: int | None = None,
+) -> tuple[CurvePoint, ...]:
     """Power (or assurance) at each total sample size in ``ns``, with common random numbers."""
     sc = _scenario(design, scenario) if metric == "power" else design.scenarios[0]
     n_sims = n_sims or design.simulation.n_sims
@@ -139,9 +163,17 @@ def _check_target(target: float) -> None:
         raise DesignError(f"target: must lie strictly between 0 and 1, got {target!r}")
 
 
-def smallest_n(design: Design, target: float, *, metric: Metric = "power", scenario: str | None = None,
-               n_min: int | None = None, n_max: int | None = None, n_sims: int | None = None,
-               seed: int | None = None) -> SizeResult:
+def smallest_n(
+    design: Design,
+    target: float,
+    *,
+    metric: Metric = "power",
+    scenario: str | None = None,
+    n_min: int | None = None,
+    n_max: int | None = None,
+    n_sims: int | None = None,
+    seed: int | None = None,
+) -> SizeResult:
     """The smallest total N whose power (or assurance) reaches ``target``.
 
     Exact designs (binary, t tests): every N in [n_min, n_max] is scanned, so the saw-tooth of
@@ -158,9 +190,14 @@ def smallest_n(design: Design, target: float, *, metric: Metric = "power", scena
     n_sims = n_sims or design.simulation.n_sims
     seed = design.simulation.seed if seed is None else seed
     probe = design.with_changes({"arms.n": lo, "scenarios": [sc.model_dump()]})
-    scan = design.interim is None and metric == "power" and (
-        (probe.endpoint.kind == "binary" and exact_available(probe.with_changes({"arms.n": hi})))
-        or exact_t_power(probe, sc) is not None)
+    scan = (
+        design.interim is None
+        and metric == "power"
+        and (
+            (probe.endpoint.kind == "binary" and exact_available(probe.with_changes({"arms.n": hi})))
+            or exact_t_power(probe, sc) is not None
+        )
+    )
     if scan:
         curve = tuple(_point(design, n, metric, sc, n_sims, seed) for n in range(lo, hi + 1))
         values = np.array([p.value for p in curve])
@@ -183,8 +220,16 @@ def smallest_n(design: Design, target: float, *, metric: Metric = "power", scena
         return cache[n]
 
     if at(hi).value < target:
-        return SizeResult(target, metric, getattr(sc, "name", None), None, None, at(hi).value, at(hi).mcse,
-                          tuple(sorted(cache.values(), key=lambda p: p.n)))
+        return SizeResult(
+            target,
+            metric,
+            getattr(sc, "name", None),
+            None,
+            None,
+            at(hi).value,
+            at(hi).mcse,
+            tuple(sorted(cache.values(), key=lambda p: p.n)),
+        )
     a, b = lo, hi
     if at(a).value >= target:
         b = a
@@ -195,20 +240,38 @@ def smallest_n(design: Design, target: float, *, metric: Metric = "power", scena
         else:
             a = mid
     p = at(b)
-    return SizeResult(target, metric, getattr(sc, "name", None), p.n, None, p.value, p.mcse,
-                      tuple(sorted(cache.values(), key=lambda q: q.n)))
+    return SizeResult(
+        target,
+        metric,
+        getattr(sc, "name", None),
+        p.n,
+        None,
+        p.value,
+        p.mcse,
+        tuple(sorted(cache.values(), key=lambda q: q.n)),
+    )
 
 
 def _null_scenario_dicts(design: Design, null_values) -> list[dict]:
-    nulls = [{"name": f"null {i}", "treatment": float(v)} | ({"control": float(v)} if design.randomized else {})
-             for i, v in enumerate(null_values)]
+    nulls = [
+        {"name": f"null {i}", "treatment": float(v)} | ({"control": float(v)} if design.randomized else {})
+        for i, v in enumerate(null_values)
+    ]
     if not nulls:
         raise DesignError("null_values: give at least one null value")
     return nulls
 
 
-def calibrate_threshold(design: Design, alpha: float | None = None, null_values=None, *, n_sims: int | None = None,
-                        seed: int | None = None, tolerance: float = 1e-6, mcse_margin: float = 2.0) -> dict[str, Any]:
+def calibrate_threshold(
+    design: Design,
+    alpha: float | None = None,
+    null_values=None,
+    *,
+    n_sims: int | None = None,
+    seed: int | None = None,
+    tolerance: float = 1e-6,
+    mcse_margin: float = 2.0,
+) -> dict[str, Any]:
     """The smallest posterior-probability threshold whose maximum type I error over the composite null is <= alpha.
 
     The null is the design's own, on the estimand scale and including its boundary (the guard of
@@ -231,12 +294,15 @@ def calibrate_threshold(design: Design, alpha: float | None = None, null_values=
             raise DesignError(f"null_values: {outside} are not in the null hypothesis of the design")
 
     def worst(threshold: float) -> tuple[float, float, bool, Any]:
-        d = design.with_changes({"analysis.threshold": float(threshold), "analysis.alpha": float(alpha),
-                                 "design_prior": None})
+        d = design.with_changes(
+            {"analysis.threshold": float(threshold), "analysis.alpha": float(alpha), "design_prior": None}
+        )
         check = max_type_one_error(d, n_sims=n_sims, seed=seed)
         value, mcse, exact = check.value, check.mcse, check.exact
         if extra is not None:
-            res = evaluate(d.with_changes({"scenarios": extra}), n_sims=n_sims, seed=seed, type_one_error=False)
+            res = evaluate(
+                d.with_changes({"scenarios": extra}), n_sims=n_sims, seed=seed, type_one_error=False
+            )
             top = max(res.results, key=lambda r: r.success.value)
             if top.success.value > value:
                 value, mcse, exact = top.success.value, top.success.mcse, top.success.exact
@@ -249,8 +315,10 @@ def calibrate_threshold(design: Design, alpha: float | None = None, null_values=
     lo, hi = 0.5, 1.0 - 1e-9
     if not ok(hi):
         value, mcse, _, _ = worst(hi)
-        raise DesignError(f"alpha: {alpha:g} cannot be reached: even a threshold of 1 - 1e-9 leaves a type I error "
-                          f"of {value:.4g} (MCSE {mcse:.2g})")
+        raise DesignError(
+            f"alpha: {alpha:g} cannot be reached: even a threshold of 1 - 1e-9 leaves a type I error "
+            f"of {value:.4g} (MCSE {mcse:.2g})"
+        )
     if ok(lo):
         hi = lo
     while hi - lo > tolerance:
@@ -267,11 +335,19 @@ def calibrate_threshold(design: Design, alpha: float | None = None, null_values=
         d = design.with_changes({"analysis.threshold": float(hi), "design_prior": None})
         control = 1e-12 if design.randomized else None
         if float(exact_power(d, make_rule(d), 1.0, control)[0]) == 0.0:
-            raise DesignError(f"alpha: {alpha:g} cannot be reached with N = {design.arms.n}: the only thresholds "
-                              "that hold it let no trial succeed, even with every participant responding")
-    return {"threshold": hi, "max_type_one_error": value, "mcse": mcse, "exact": exact, "alpha": alpha,
-            "at": {"treatment": check.at.treatment, "control": check.at.control},
-            "null_values": None if null_values is None else [float(v) for v in null_values]}
+            raise DesignError(
+                f"alpha: {alpha:g} cannot be reached with N = {design.arms.n}: the only thresholds "
+                "that hold it let no trial succeed, even with every participant responding"
+            )
+    return {
+        "threshold": hi,
+        "max_type_one_error": value,
+        "mcse": mcse,
+        "exact": exact,
+        "alpha": alpha,
+        "at": {"treatment": check.at.treatment, "control": check.at.control},
+        "null_values": None if null_values is None else [float(v) for v in null_values],
+    }
 
 
 def calibrated_design(design: Design, **kwargs) -> tuple[Design, dict[str, Any]]:
@@ -280,8 +356,16 @@ def calibrated_design(design: Design, **kwargs) -> tuple[Design, dict[str, Any]]
     return design.with_changes({"analysis.threshold": out["threshold"]}), out
 
 
-def size_and_calibrate(design: Design, target: float, *, scenario: str | None = None, n_min: int | None = None,
-                       n_max: int | None = None, n_sims: int | None = None, seed: int | None = None) -> dict[str, Any]:
+def size_and_calibrate(
+    design: Design,
+    target: float,
+    *,
+    scenario: str | None = None,
+    n_min: int | None = None,
+    n_max: int | None = None,
+    n_sims: int | None = None,
+    seed: int | None = None,
+) -> dict[str, Any]:
     """Joint search over N and threshold: the smallest N whose calibrated threshold gives power >= target.
 
     At each N the threshold is calibrated to alpha over the composite null, then the power under
@@ -299,10 +383,24 @@ def size_and_calibrate(design: Design, target: float, *, scenario: str | None = 
     def at(n: int) -> dict[str, Any]:
         if n not in cache:
             d, cal = calibrated_design(design.with_changes({"arms.n": int(n)}), n_sims=n_sims, seed=seed)
-            power = evaluate(d.with_changes({"scenarios": [sc.model_dump()], "design_prior": None}), n_sims=n_sims,
-                             seed=seed, type_one_error=False).results[0].success
-            cache[n] = {"n": n, "threshold": cal["threshold"], "max_type_one_error": cal["max_type_one_error"],
-                        "type_one_error_mcse": cal["mcse"], "power": power.value, "power_mcse": power.mcse}
+            power = (
+                evaluate(
+                    d.with_changes({"scenarios": [sc.model_dump()], "design_prior": None}),
+                    n_sims=n_sims,
+                    seed=seed,
+                    type_one_error=False,
+                )
+                .results[0]
+                .success
+            )
+            cache[n] = {
+                "n": n,
+                "threshold": cal["threshold"],
+                "max_type_one_error": cal["max_type_one_error"],
+                "type_one_error_mcse": cal["mcse"],
+                "power": power.value,
+                "power_mcse": power.mcse,
+            }
         return cache[n]
 
     if design.endpoint.kind == "binary":
@@ -317,5 +415,4 @@ def size_and_calibrate(design: Design, target: float, *, scenario: str | None = 
                 mid = (a + b) // 2
                 a, b = (a, mid) if at(mid)["power"] >= target else (mid, b)
             found = at(b)
-    return {"target": target, "scenario": sc.name, "found": found,
-            "curve": [cache[n] for n in sorted(cache)]}
+    return {"target": target, "scenario": sc.name, "found": found, "curve": [cache[n] for n in sorted(cache)]}

@@ -28,8 +28,17 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special
 
-__all__ = ["spending", "Boundaries", "efficacy_boundaries", "crossing_probabilities", "inflation_factor",
-           "conditional_power_futility", "wang_tsiatis_boundaries", "beta_spending_boundaries", "BetaSpendingDesign"]
+__all__ = [
+    "spending",
+    "Boundaries",
+    "efficacy_boundaries",
+    "crossing_probabilities",
+    "inflation_factor",
+    "conditional_power_futility",
+    "wang_tsiatis_boundaries",
+    "beta_spending_boundaries",
+    "BetaSpendingDesign",
+]
 
 GRID_POINTS = 401  # odd, for Simpson's rule; boundaries agree with rpact to about 1e-7
 WIDTH = 9.0  # the grid covers mean +- WIDTH standard deviations
@@ -116,7 +125,9 @@ class _Recursion:
             y = np.full(GRID_POINTS, lo)
             return y, np.zeros(GRID_POINTS), np.zeros(GRID_POINTS)
         y, wy = _simpson(lo, hi)
-        kernel = np.exp(-0.5 * ((y[:, None] - x[None, :] - self.drift * dt) / sd) ** 2) / (sd * np.sqrt(2 * np.pi))
+        kernel = np.exp(-0.5 * ((y[:, None] - x[None, :] - self.drift * dt) / sd) ** 2) / (
+            sd * np.sqrt(2 * np.pi)
+        )
         return y, wy, kernel @ (w * dens)
 
 
@@ -147,8 +158,15 @@ def _efficacy_bound(rec: _Recursion, k: int, x, w, dens, target: float) -> float
     return optimize.brentq(_excess, -10.0, 40.0, args=(rec, k, x, w, dens, target), xtol=1e-12)
 
 
-def efficacy_boundaries(fractions, alpha: float, kind: str = "obrien-fleming", *, gamma: float | None = None,
-                        cumulative=None, futility=None) -> Boundaries:
+def efficacy_boundaries(
+    fractions,
+    alpha: float,
+    kind: str = "obrien-fleming",
+    *,
+    gamma: float | None = None,
+    cumulative=None,
+    futility=None,
+) -> Boundaries:
     """Efficacy boundaries spending ``alpha`` (one-sided) at the information ``fractions``.
 
     ``futility`` (z values, -inf for none) is *binding* when given here: the boundaries are
@@ -190,7 +208,9 @@ def crossing_probabilities(b: Boundaries, drift: float, *, use_futility: bool = 
         if k == 0:
             mean = drift * t[0]
             up.append(float(special.ndtr(mean / np.sqrt(t[0]) - c)))
-            down.append(float(special.ndtr(lower[0] - mean / np.sqrt(t[0]))) if np.isfinite(lower[0]) else 0.0)
+            down.append(
+                float(special.ndtr(lower[0] - mean / np.sqrt(t[0]))) if np.isfinite(lower[0]) else 0.0
+            )
         else:
             up.append(rec.cross_up(k, x, w, dens, c))
             down.append(rec.cross_down(k, x, w, dens, lower[k]) if np.isfinite(lower[k]) else 0.0)
@@ -209,12 +229,15 @@ def inflation_factor(b: Boundaries, power: float) -> float:
     """
     alpha = b.alpha_spent[-1]
     fixed_drift = special.ndtri(1.0 - alpha) + special.ndtri(power)
-    drift = optimize.brentq(lambda d: crossing_probabilities(b, d)[0].sum() - power, 0.0, 3 * fixed_drift + 5,
-                            xtol=1e-12)
+    drift = optimize.brentq(
+        lambda d: crossing_probabilities(b, d)[0].sum() - power, 0.0, 3 * fixed_drift + 5, xtol=1e-12
+    )
     return float((drift / fixed_drift) ** 2)
 
 
-def conditional_power_futility(b: Boundaries, threshold: float, drift: float | None = None) -> tuple[float, ...]:
+def conditional_power_futility(
+    b: Boundaries, threshold: float, drift: float | None = None
+) -> tuple[float, ...]:
     """Futility z bounds: stop at interim k when the conditional power of the final test is below ``threshold``.
 
     The conditional power at Z_k = z of reaching Z_K >= c_K is
@@ -279,6 +302,7 @@ def _looks_at_drift(t, alpha_spent, beta_spent, drift: float, binding: bool):
         elif btarget <= 0:
             lk = -np.inf
         else:
+
             def short(z, k=k, xa=xa, wa=wa, da=da, btarget=btarget):
                 return alt.cross_down(k, xa, wa, da, z) - btarget
 
@@ -303,9 +327,17 @@ def _looks_at_drift(t, alpha_spent, beta_spent, drift: float, binding: bool):
     return c, low
 
 
-def beta_spending_boundaries(fractions, alpha: float, beta: float, kind: str = "obrien-fleming",
-                             beta_kind: str = "obrien-fleming", *, gamma: float | None = None,
-                             gamma_beta: float | None = None, binding: bool = False) -> BetaSpendingDesign:
+def beta_spending_boundaries(
+    fractions,
+    alpha: float,
+    beta: float,
+    kind: str = "obrien-fleming",
+    beta_kind: str = "obrien-fleming",
+    *,
+    gamma: float | None = None,
+    gamma_beta: float | None = None,
+    binding: bool = False,
+) -> BetaSpendingDesign:
     """Group sequential bounds with alpha spending for efficacy and beta spending for futility.
 
     For a drift theta (E Z_k = theta sqrt(t_k)) the futility bound l_k is set so that the probability of

@@ -59,9 +59,15 @@ class SimonSearch:
     best_per_n: tuple[SimonDesign, ...]
 
     def to_dict(self) -> dict:
-        return {"p0": self.p0, "p1": self.p1, "alpha": self.alpha, "beta": self.beta,
-                "minimax": self.minimax.to_dict(), "optimal": self.optimal.to_dict(),
-                "admissible": [d.to_dict() for d in self.admissible]}
+        return {
+            "p0": self.p0,
+            "p1": self.p1,
+            "alpha": self.alpha,
+            "beta": self.beta,
+            "minimax": self.minimax.to_dict(),
+            "optimal": self.optimal.to_dict(),
+            "admissible": [d.to_dict() for d in self.admissible],
+        }
 
 
 def simon_oc(r1: int, n1: int, r: int, n: int, p: float) -> tuple[float, float, float]:
@@ -124,14 +130,18 @@ def simon_search(p0: float, p1: float, alpha: float, beta: float, n_max: int = 1
             rows = np.flatnonzero(ok.any(axis=1))
             i = rows[np.argmin(en0[rows])]  # smallest EN(p0): the largest feasible r1 (EN falls as r1 grows)
             j = int(np.flatnonzero(ok[i])[-1])  # every feasible r gives that EN; ph2simon keeps the largest
-            cand = SimonDesign(int(i), n1, j, n, float(en0[i]), float(pet0[i]), float(s0[i, j]), float(s1[i, j]))
+            cand = SimonDesign(
+                int(i), n1, j, n, float(en0[i]), float(pet0[i]), float(s0[i, j]), float(s1[i, j])
+            )
             if found is None or cand.en0 < found.en0 - 1e-12:
                 found = cand
         if found is not None:
             best.append(found)
     if not best:
-        raise DesignError(f"n_max: no two-stage design with N <= {n_max} has P(success | p0 = {p0}) <= {alpha} "
-                          f"and P(success | p1 = {p1}) >= {1 - beta}; raise n_max or relax alpha, beta")
+        raise DesignError(
+            f"n_max: no two-stage design with N <= {n_max} has P(success | p0 = {p0}) <= {alpha} "
+            f"and P(success | p1 = {p1}) >= {1 - beta}; raise n_max or relax alpha, beta"
+        )
     minimax = min(best, key=lambda d: (d.n, d.en0))
     optimal = min(best, key=lambda d: (d.en0, d.n))
     admissible = _admissible([d for d in best if minimax.n <= d.n <= optimal.n])
@@ -155,12 +165,20 @@ def simon_design_data(d: SimonDesign, p0: float, p1: float, alpha: float, name: 
     interim look at n1, futility counts [r1] and success only at the end (more than r responders)."""
     return {
         "name": name or f"Simon two-stage design {d.r1}/{d.n1}, {d.r}/{d.n}",
-        "description": (f"Simon (1989) two-stage design for p0 = {p0}, p1 = {p1}: stop after {d.n1} if at most "
-                        f"{d.r1} respond; success if more than {d.r} of {d.n} respond."),
-        "arms": {"kind": "single-arm", "n": d.n}, "endpoint": {"kind": "binary"},
+        "description": (
+            f"Simon (1989) two-stage design for p0 = {p0}, p1 = {p1}: stop after {d.n1} if at most "
+            f"{d.r1} respond; success if more than {d.r} of {d.n} respond."
+        ),
+        "arms": {"kind": "single-arm", "n": d.n},
+        "endpoint": {"kind": "binary"},
         "analysis": {"rule": "exact-binomial", "alpha": alpha, "performance_goal": p0},
         # binding: Simon's type I error counts on stopping after stage 1 when at most r1 respond
-        "interim": {"fractions": [d.n1 / d.n, 1.0], "futility": "counts", "futility_counts": [d.r1],
-                    "efficacy_counts": [d.n1 + 1, d.r + 1], "binding": True},
+        "interim": {
+            "fractions": [d.n1 / d.n, 1.0],
+            "futility": "counts",
+            "futility_counts": [d.r1],
+            "efficacy_counts": [d.n1 + 1, d.r + 1],
+            "binding": True,
+        },
         "scenarios": [{"name": "p0 (null)", "treatment": p0}, {"name": "p1 (alternative)", "treatment": p1}],
     }

@@ -89,11 +89,18 @@ def load_sweep(path: str | Path) -> Sweep:
     if isinstance(n_sims, bool) or not isinstance(n_sims, int):
         raise DesignError(f"{path}: n_sims: must be a whole number, got {n_sims!r}")
     try:
-        return Sweep(design, {k: tuple(v) for k, v in grid.items()}, n_sims, data.get("blocks_per_task", 1),
-                     data.get("method", "auto"))
+        return Sweep(
+            design,
+            {k: tuple(v) for k, v in grid.items()},
+            n_sims,
+            data.get("blocks_per_task", 1),
+            data.get("method", "auto"),
+        )
     except DesignError as err:  # name the sweep file, whose fields these are
-        raise DesignError("; ".join(f"{path}: {p}" for p in err.problems),
-                          problems=tuple(f"{path}: {p}" for p in err.problems)) from None
+        raise DesignError(
+            "; ".join(f"{path}: {p}" for p in err.problems),
+            problems=tuple(f"{path}: {p}" for p in err.problems),
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -121,7 +128,9 @@ def tasks_of(sweep: Sweep) -> list[Task]:
             if _exact(d, sweep.method):
                 out.append(Task(v, s, -1, -1))
             else:
-                out.extend(Task(v, s, lo, min(lo + step, sweep.n_sims)) for lo in range(0, sweep.n_sims, step))
+                out.extend(
+                    Task(v, s, lo, min(lo + step, sweep.n_sims)) for lo in range(0, sweep.n_sims, step)
+                )
     return out
 
 
@@ -135,12 +144,19 @@ def run_task(sweep: Sweep, task: Task) -> tuple[Task, dict[str, Any]]:
     d = sweep.variant(task.variation)
     rule = make_rule(d)
     if task.start < 0:
-        value = exact_assurance(d, rule) if task.scenario < 0 else exact_success_probability(d, rule,
-                                                                                             d.scenarios[task.scenario])
+        value = (
+            exact_assurance(d, rule)
+            if task.scenario < 0
+            else exact_success_probability(d, rule, d.scenarios[task.scenario])
+        )
         return task, {"exact": float(value)}
     source = DesignPriorSampler(d) if task.scenario < 0 else d.scenarios[task.scenario]
     t = tally(d, rule, source, seed=d.simulation.seed, start=task.start, stop=task.stop)
-    return task, {"successes": int(t.efficacy.sum()), "enrolled": int(t.enrolled), "trials": task.stop - task.start}
+    return task, {
+        "successes": int(t.efficacy.sum()),
+        "enrolled": int(t.enrolled),
+        "trials": task.stop - task.start,
+    }
 
 
 def assemble(sweep: Sweep, outcomes: list[tuple[Task, dict[str, Any]]]) -> pd.DataFrame:
@@ -158,19 +174,34 @@ def assemble(sweep: Sweep, outcomes: list[tuple[Task, dict[str, Any]]]) -> pd.Da
             sc = d.scenarios[s]
             row.update({"scenario": sc.name, "is_null": d.is_null(sc)})
         if "exact" in outs[0]:
-            row.update({"p_success": outs[0]["exact"], "mcse": 0.0, "exact": True, "n_sims": None,
-                        "expected_n": float(d.arms.n)})
+            row.update(
+                {
+                    "p_success": outs[0]["exact"],
+                    "mcse": 0.0,
+                    "exact": True,
+                    "n_sims": None,
+                    "expected_n": float(d.arms.n),
+                }
+            )
         else:
             trials = sum(o["trials"] for o in outs)
             p = sum(o["successes"] for o in outs) / trials
-            row.update({"p_success": p, "mcse": math.sqrt(p * (1 - p) / trials), "exact": False, "n_sims": trials,
-                        "expected_n": sum(o["enrolled"] for o in outs) / trials})
+            row.update(
+                {
+                    "p_success": p,
+                    "mcse": math.sqrt(p * (1 - p) / trials),
+                    "exact": False,
+                    "n_sims": trials,
+                    "expected_n": sum(o["enrolled"] for o in outs) / trials,
+                }
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def run_sweep(sweep: Sweep, *, client=None, progress: Callable[[int, int], None] | None = None,
-              retries: int = 3) -> pd.DataFrame:
+def run_sweep(
+    sweep: Sweep, *, client=None, progress: Callable[[int, int], None] | None = None, retries: int = 3
+) -> pd.DataFrame:
     """Run every task in-process (``client`` None) or on a Dask distributed client; return the table."""
     tasks = tasks_of(sweep)
     outcomes = []

@@ -35,9 +35,9 @@ EXACT_TOL = 1e-9  # relative slack for floating-point sums of exact probabilitie
 MCSE_MARGIN = 2.0  # simulated values flag above alpha + 2 MCSE
 APPROXIMATE_RULES = {
     "z-score": "the normal approximation of the score z test ignores the discreteness of the binomial count; "
-               "the exact-binomial rule holds alpha",
+    "the exact-binomial rule holds alpha",
     "z-pooled": "the normal approximation of the pooled z test ignores the discreteness of the 2x2 table; "
-                "Fisher's or Boschloo's test holds alpha",
+    "Fisher's or Boschloo's test holds alpha",
     "nb-wald": "the Wald test of the log rate ratio relies on a large-sample normal approximation",
     "welch": "Welch's degrees of freedom are an approximation",
 }
@@ -74,31 +74,48 @@ class TypeOneErrorCheck:
         if not self.exceeds:
             return None
         where = f"treatment {self.at.treatment:.4g}" + (
-            f" = control {self.at.control:.4g}" if self.at.control is not None else "")
+            f" = control {self.at.control:.4g}" if self.at.control is not None else ""
+        )
         how = "exact" if self.exact else f"MCSE {self.mcse:.4f}"
-        return (f"TYPE I ERROR ABOVE ALPHA: the maximum over the null is {self.value:.4f} ({how}, at {where}) "
-                f"> alpha {self.alpha:g}. Cause: {self.cause}")
+        return (
+            f"TYPE I ERROR ABOVE ALPHA: the maximum over the null is {self.value:.4f} ({how}, at {where}) "
+            f"> alpha {self.alpha:g}. Cause: {self.cause}"
+        )
 
     @property
     def finding(self) -> str:
         """The statement a report makes, computed from the numbers it describes."""
         how = "exact" if self.exact else f"Monte Carlo SE {self.mcse:.4f}"
         where = f"treatment {self.at.treatment:.4g}" + (
-            f" and control {self.at.control:.4g}" if self.at.control is not None else "")
+            f" and control {self.at.control:.4g}" if self.at.control is not None else ""
+        )
         if self.exceeds:
-            return (f"The maximum type I error over the null is {self.value:.4f} ({how}, at {where}), above the "
-                    f"one-sided alpha {self.alpha:g}. Cause: {self.cause}.")
+            return (
+                f"The maximum type I error over the null is {self.value:.4f} ({how}, at {where}), above the "
+                f"one-sided alpha {self.alpha:g}. Cause: {self.cause}."
+            )
         margin = "" if self.exact else f" (at most alpha + {MCSE_MARGIN:g} MCSE)"
-        return (f"The maximum type I error over the null is {self.value:.4f} ({how}, at {where}), within the "
-                f"one-sided alpha {self.alpha:g}{margin}.")
+        return (
+            f"The maximum type I error over the null is {self.value:.4f} ({how}, at {where}), within the "
+            f"one-sided alpha {self.alpha:g}{margin}."
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"alpha": self.alpha, "max_type_one_error": self.value, "mcse": self.mcse, "exact": self.exact,
-                "at": {"treatment": self.at.treatment, "control": self.at.control},
-                "exceeds_alpha": self.exceeds, "cause": self.cause, "message": self.message,
-                "futility": self.futility,
-                "grid": [{"treatment": g.treatment, "control": g.control, "p_success": g.value, "mcse": g.mcse}
-                         for g in self.grid]}
+        return {
+            "alpha": self.alpha,
+            "max_type_one_error": self.value,
+            "mcse": self.mcse,
+            "exact": self.exact,
+            "at": {"treatment": self.at.treatment, "control": self.at.control},
+            "exceeds_alpha": self.exceeds,
+            "cause": self.cause,
+            "message": self.message,
+            "futility": self.futility,
+            "grid": [
+                {"treatment": g.treatment, "control": g.control, "p_success": g.value, "mcse": g.mcse}
+                for g in self.grid
+            ],
+        }
 
 
 def null_scenarios(design: Design) -> list[Scenario]:
@@ -106,8 +123,10 @@ def null_scenarios(design: Design) -> list[Scenario]:
     if not design.randomized:
         boundary = design.null_boundary()
         sds = {None} | {s.sd for s in design.scenarios if s.sd is not None}
-        return [Scenario(name=f"null boundary{'' if sd is None else f' (sd {sd:g})'}", treatment=boundary, sd=sd)
-                for sd in sorted(sds, key=lambda v: -1 if v is None else v)]
+        return [
+            Scenario(name=f"null boundary{'' if sd is None else f' (sd {sd:g})'}", treatment=boundary, sd=sd)
+            for sd in sorted(sds, key=lambda v: -1 if v is None else v)
+        ]
     controls = sorted({float(s.control) for s in design.scenarios if s.control is not None})
     if design.endpoint.kind == "binary":
         values = sorted(set(np.round(np.linspace(0.05, 0.95, 7), 6)) | set(controls))
@@ -129,26 +148,39 @@ def _cause(design: Design) -> str:
     rule = design.analysis.rule
     if design.rule_info.bayesian:
         prior = design.analysis.prior
-        borrowing = ("it borrows from an informative analysis prior" if prior is not None
-                     else "the posterior probability is not a p-value")
-        return (f"the posterior-probability threshold {design.analysis.threshold:g} is not calibrated to alpha "
-                f"({borrowing}); calibrate it with `planner calibrate`")
+        borrowing = (
+            "it borrows from an informative analysis prior"
+            if prior is not None
+            else "the posterior probability is not a p-value"
+        )
+        return (
+            f"the posterior-probability threshold {design.analysis.threshold:g} is not calibrated to alpha "
+            f"({borrowing}); calibrate it with `planner calibrate`"
+        )
     if design.interim is not None and design.endpoint.kind == "binary" and rule == "z-score":
-        return ("normal-theory spending boundaries applied to a binomial score z statistic ignore the "
-                "discreteness of the count; the exact-binomial rule spends alpha exactly on the count scale")
+        return (
+            "normal-theory spending boundaries applied to a binomial score z statistic ignore the "
+            "discreteness of the count; the exact-binomial rule spends alpha exactly on the count scale"
+        )
     it = design.interim
     if rule == "exact-binomial" and it is not None and it.efficacy_counts is not None:
-        binding = "" if it.binding or it.futility == "none" else (
-            "; a design whose alpha counts on its futility stops (as Simon's) must declare them binding "
-            "(interim.binding = true)")
+        binding = (
+            ""
+            if it.binding or it.futility == "none"
+            else (
+                "; a design whose alpha counts on its futility stops (as Simon's) must declare them binding "
+                "(interim.binding = true)"
+            )
+        )
         return "the efficacy_counts given in the design are not derived from alpha" + binding
     if rule in APPROXIMATE_RULES:
         return APPROXIMATE_RULES[rule]
     return f"the {rule} test's reference distribution does not hold exactly for this estimand and dropout"
 
 
-def check_type_one_error(design: Design, *, exact_power: Callable | None,
-                         simulate: Callable[[Scenario], tuple[float, float]]) -> TypeOneErrorCheck | None:
+def check_type_one_error(
+    design: Design, *, exact_power: Callable | None, simulate: Callable[[Scenario], tuple[float, float]]
+) -> TypeOneErrorCheck | None:
     """Maximum type I error of ``design`` over its composite null.
 
     ``exact_power(treatment_array, control) -> array`` gives exact success probabilities (None when
@@ -167,8 +199,10 @@ def check_type_one_error(design: Design, *, exact_power: Callable | None,
         grid = [NullPoint(float(v), None, float(p), 0.0, True) for v, p in zip(values, powers, strict=True)]
     elif exact_power is not None:
         values = np.linspace(0.02, 0.98, 49)
-        grid = [NullPoint(float(v), float(v), float(exact_power(np.array([v]), float(v))[0]), 0.0, True)
-                for v in values]
+        grid = [
+            NullPoint(float(v), float(v), float(exact_power(np.array([v]), float(v))[0]), 0.0, True)
+            for v in values
+        ]
     else:
         for sc in null_scenarios(design):
             value, mcse = simulate(sc)
@@ -178,5 +212,14 @@ def check_type_one_error(design: Design, *, exact_power: Callable | None,
         exceeds = worst.value > alpha * (1 + EXACT_TOL)
     else:
         exceeds = worst.value > alpha + MCSE_MARGIN * worst.mcse
-    return TypeOneErrorCheck(alpha, worst.value, worst.mcse, worst.exact, worst, tuple(grid), exceeds,
-                             _cause(design) if exceeds else None, _futility_mode(design))
+    return TypeOneErrorCheck(
+        alpha,
+        worst.value,
+        worst.mcse,
+        worst.exact,
+        worst,
+        tuple(grid),
+        exceeds,
+        _cause(design) if exceeds else None,
+        _futility_mode(design),
+    )

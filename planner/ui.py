@@ -18,9 +18,18 @@ from planner.priors import resolve
 from planner.resources import examples_dir, priors_dir
 from planner.results import Evaluation
 
-__all__ = ["example_designs", "apply_edits", "results_table", "stages_table", "multiple_table",
-           "evidence_table",
-           "fitted_table", "results_csv", "DEFAULT_EXAMPLE", "human"]
+__all__ = [
+    "example_designs",
+    "apply_edits",
+    "results_table",
+    "stages_table",
+    "multiple_table",
+    "evidence_table",
+    "fitted_table",
+    "results_csv",
+    "DEFAULT_EXAMPLE",
+    "human",
+]
 
 DEFAULT_EXAMPLE = "zimislecel_single_arm.toml"
 
@@ -51,12 +60,18 @@ def widget_defaults(design: Design) -> dict[str, Any]:
     field shows the design the user chose (rule, threshold, priors and interim included)."""
     an = design.analysis
     out: dict[str, Any] = {
-        "w_n": design.arms.n, "w_dropout": float(design.dropout.rate), "w_strategy": design.dropout.strategy,
-        "w_rule": an.rule, "w_alpha": float(an.alpha), "w_threshold": float(an.threshold or 0.975),
+        "w_n": design.arms.n,
+        "w_dropout": float(design.dropout.rate),
+        "w_strategy": design.dropout.strategy,
+        "w_rule": an.rule,
+        "w_alpha": float(an.alpha),
+        "w_threshold": float(an.threshold or 0.975),
         "w_interim": "none" if design.interim is None else "one interim look",
         "w_fraction": float(design.interim.fractions[0]) if design.interim else 0.5,
         "w_futility": bool(design.interim and design.interim.futility != "none"),
-        "w_sims": max([c for c in SIMS_CHOICES if c <= min(20_000, design.simulation.n_sims)] or [SIMS_CHOICES[0]]),
+        "w_sims": max(
+            [c for c in SIMS_CHOICES if c <= min(20_000, design.simulation.n_sims)] or [SIMS_CHOICES[0]]
+        ),
     }
     if design.randomized:
         out["w_alloc"] = float(design.arms.allocation[0] / design.arms.allocation[1])
@@ -71,8 +86,10 @@ def widget_defaults(design: Design) -> dict[str, Any]:
 
 def scenario_rows(design: Design) -> list[dict[str, Any]]:
     """The scenario table the Design page shows for ``design``: name, treatment (and control if randomized)."""
-    return [{"name": sc.name, "treatment": sc.treatment} | ({"control": sc.control} if design.randomized else {})
-            for sc in design.scenarios]
+    return [
+        {"name": sc.name, "treatment": sc.treatment} | ({"control": sc.control} if design.randomized else {})
+        for sc in design.scenarios
+    ]
 
 
 def apply_table_edits(rows: list[dict[str, Any]], delta: dict[str, Any]) -> list[dict[str, Any]]:
@@ -122,7 +139,9 @@ def _number(value: Any) -> Any:
         return value
 
 
-def edits_from_fields(design: Design, values: dict[str, Any], rows: list[dict[str, Any]] | None) -> dict[str, Any]:
+def edits_from_fields(
+    design: Design, values: dict[str, Any], rows: list[dict[str, Any]] | None
+) -> dict[str, Any]:
     """The edits (dotted paths -> values) the Design page's fields make to ``design``.
 
     ``values`` holds the fields' values by widget key (see :func:`widget_defaults`); ``rows`` the scenario table
@@ -133,8 +152,12 @@ def edits_from_fields(design: Design, values: dict[str, Any], rows: list[dict[st
 
     rule = field_rule(design, values)
     shown = shown_fields(design, rule)
-    edits: dict[str, Any] = {"arms.n": values["w_n"], "dropout.rate": values["w_dropout"],
-                             "dropout.strategy": values["w_strategy"], "analysis.alpha": values["w_alpha"]}
+    edits: dict[str, Any] = {
+        "arms.n": values["w_n"],
+        "dropout.rate": values["w_dropout"],
+        "dropout.strategy": values["w_strategy"],
+        "analysis.alpha": values["w_alpha"],
+    }
     if "w_alloc" in shown:
         edits["arms.allocation"] = [values["w_alloc"], 1.0]
     if "w_rule" in shown:
@@ -155,13 +178,19 @@ def edits_from_fields(design: Design, values: dict[str, Any], rows: list[dict[st
             kept = design.interim.model_dump(mode="json", exclude_none=True) if design.interim else {}
             if len(kept.get("fractions", [0, 1])) != 2:
                 kept = {}  # the one-look editor replaces a design with several looks
-            futility_kind = ("predictive-probability" if RULES[rule].bayesian else "conditional-power") \
-                if futility else "none"
+            futility_kind = (
+                ("predictive-probability" if RULES[rule].bayesian else "conditional-power")
+                if futility
+                else "none"
+            )
             if futility and kept.get("futility", "none") != "none":
                 futility_kind = kept["futility"]  # keep the design's own futility rule
             kept = {k: v for k, v in kept.items() if futility or k not in ("futility_counts", "binding")}
-            edits["interim"] = kept | {"fractions": [values["w_fraction"], 1.0], "futility": futility_kind} | (
-                {"futility_threshold": kept.get("futility_threshold", 0.1)} if futility else {})
+            edits["interim"] = (
+                kept
+                | {"fractions": [values["w_fraction"], 1.0], "futility": futility_kind}
+                | ({"futility_threshold": kept.get("futility_threshold", 0.1)} if futility else {})
+            )
     if rows is not None:
         scenarios = []
         for row in rows:
@@ -192,21 +221,32 @@ def evaluate_toml(toml_text: str, n_sims: int, seed: int) -> Evaluation:
 def results_table(result: Evaluation) -> pd.DataFrame:
     rows = []
     for r in result.results:
-        rows.append({
-            "scenario": r.scenario.name,
-            "treatment": r.scenario.treatment,
-            "control": r.scenario.control,
-            "measure": r.label,
-            "P(success)": r.success.value,
-            "MCSE": r.success.mcse,
-            "expected N": r.expected_n,
-            "method": "exact" if r.success.exact else f"{r.success.n_sims:,} simulations",
-        })
+        rows.append(
+            {
+                "scenario": r.scenario.name,
+                "treatment": r.scenario.treatment,
+                "control": r.scenario.control,
+                "measure": r.label,
+                "P(success)": r.success.value,
+                "MCSE": r.success.mcse,
+                "expected N": r.expected_n,
+                "method": "exact" if r.success.exact else f"{r.success.n_sims:,} simulations",
+            }
+        )
     if result.assurance is not None:
         a = result.assurance
-        rows.append({"scenario": "Assurance (design prior)", "treatment": None, "control": None,
-                     "measure": "assurance", "P(success)": a.value, "MCSE": a.mcse, "expected N": None,
-                     "method": "exact" if a.exact else f"{a.n_sims:,} simulations"})
+        rows.append(
+            {
+                "scenario": "Assurance (design prior)",
+                "treatment": None,
+                "control": None,
+                "measure": "assurance",
+                "P(success)": a.value,
+                "MCSE": a.mcse,
+                "expected N": None,
+                "method": "exact" if a.exact else f"{a.n_sims:,} simulations",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -221,8 +261,14 @@ def stages_table(result: Evaluation) -> pd.DataFrame | None:
         for label, e, f in zip(s.boundaries["labels"], s.efficacy_stop, s.futility_stop, strict=True):
             row[f"{label}: efficacy"] = e.value
             row[f"{label}: futility/fail"] = f.value
-        row.update({"early success": s.early_success.value, "futility stop": s.futility_stop_early.value,
-                    "reject if futility ignored": s.reject_ignoring_futility.value, "expected N": r.expected_n})
+        row.update(
+            {
+                "early success": s.early_success.value,
+                "futility stop": s.futility_stop_early.value,
+                "reject if futility ignored": s.reject_ignoring_futility.value,
+                "expected N": r.expected_n,
+            }
+        )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -261,12 +307,23 @@ def evidence_table() -> pd.DataFrame:
         if isinstance(value, dict):
             for field, v in value.items():
                 if field != "source":
-                    rows.append({"study": "FORWARD phase 1/2", "measure": f"{human(key)}: {human(field)}",
-                                 "value": ", ".join(str(x) for x in v) if isinstance(v, list) else str(v),
-                                 "source": sources[value.get("source", "forward")]})
+                    rows.append(
+                        {
+                            "study": "FORWARD phase 1/2",
+                            "measure": f"{human(key)}: {human(field)}",
+                            "value": ", ".join(str(x) for x in v) if isinstance(v, list) else str(v),
+                            "source": sources[value.get("source", "forward")],
+                        }
+                    )
     for h in data["historical"]:
-        rows.append({"study": h["study"], "measure": h["endpoint"], "value": f"{h['responders']}/{h['n']}",
-                     "source": sources[h["source"]]})
+        rows.append(
+            {
+                "study": h["study"],
+                "measure": h["endpoint"],
+                "value": f"{h['responders']}/{h['n']}",
+                "source": sources[h["source"]],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -274,16 +331,29 @@ def fitted_table() -> pd.DataFrame:
     rows = []
     for name, a in load_fitted().items():
         e = a.info.get("ess", {})
-        mixture = " + ".join(f"{w:.2f} {a.family.capitalize()}({p1:.3g}, {p2:.3g})"
-                             for w, p1, p2 in a.mixture.components())
-        what = a.description + (f" (heterogeneity tau ~ HalfNormal({a.info['tau_scale']:g}))"
-                                 if "tau_scale" in a.info else "")
-        rows.append({"prior": name, "what": what, "model": a.info.get("model", ""), "mixture": mixture,
-                     "family": a.family,
-                     "mean": a.mixture.mean(), "sd": a.mixture.var() ** 0.5,
-                     "ESS (ELIR)": e.get("elir"), "ESS (Morita)": e.get("morita"), "ESS (moment)": e.get("moment"),
-                     "stored as": a.info.get("approximation", {}).get("method", ""),
-                     "R-hat": a.info["diagnostics"]["rhat_max"], "bulk ESS": a.info["diagnostics"]["ess_bulk_min"]})
+        mixture = " + ".join(
+            f"{w:.2f} {a.family.capitalize()}({p1:.3g}, {p2:.3g})" for w, p1, p2 in a.mixture.components()
+        )
+        what = a.description + (
+            f" (heterogeneity tau ~ HalfNormal({a.info['tau_scale']:g}))" if "tau_scale" in a.info else ""
+        )
+        rows.append(
+            {
+                "prior": name,
+                "what": what,
+                "model": a.info.get("model", ""),
+                "mixture": mixture,
+                "family": a.family,
+                "mean": a.mixture.mean(),
+                "sd": a.mixture.var() ** 0.5,
+                "ESS (ELIR)": e.get("elir"),
+                "ESS (Morita)": e.get("morita"),
+                "ESS (moment)": e.get("moment"),
+                "stored as": a.info.get("approximation", {}).get("method", ""),
+                "R-hat": a.info["diagnostics"]["rhat_max"],
+                "bulk ESS": a.info["diagnostics"]["ess_bulk_min"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -314,12 +384,16 @@ def comparison_table(pinned: list[tuple[str, Evaluation]]) -> pd.DataFrame:
     for label, result in pinned:
         d = result.design
         check = result.type_one_error
-        row: dict[str, Any] = {"design": label, "N": d.arms.n, "rule": d.analysis.rule,
-                               "looks": 1 if d.interim is None else len(d.interim.fractions),
-                               "alpha": d.analysis.alpha,
-                               "max type I error": None if check is None else check.value,
-                               "max type I error MCSE": None if check is None else check.mcse,
-                               "above alpha": None if check is None else bool(check.exceeds)}
+        row: dict[str, Any] = {
+            "design": label,
+            "N": d.arms.n,
+            "rule": d.analysis.rule,
+            "looks": 1 if d.interim is None else len(d.interim.fractions),
+            "alpha": d.analysis.alpha,
+            "max type I error": None if check is None else check.value,
+            "max type I error MCSE": None if check is None else check.mcse,
+            "above alpha": None if check is None else bool(check.exceeds),
+        }
         if result.assurance is not None:
             row["assurance"] = result.assurance.value
             row["assurance MCSE"] = result.assurance.mcse
@@ -352,7 +426,13 @@ def warm_up() -> float:
     design = parse_design_text(example_designs()[DEFAULT_EXAMPLE])
     results_table(evaluate(design, n_sims=2_000, seed=design.simulation.seed))
     metric = "assurance" if design.design_prior is not None else "power"
-    points = power_curve(design, (design.arms.n,), metric=metric, scenario=None if metric == "assurance" else
-                         design.scenarios[-1].name, n_sims=2_000, seed=design.simulation.seed)
+    points = power_curve(
+        design,
+        (design.arms.n,),
+        metric=metric,
+        scenario=None if metric == "assurance" else design.scenarios[-1].name,
+        n_sims=2_000,
+        seed=design.simulation.seed,
+    )
     curve_chart(curve_frame(points, metric), metric, current_n=design.arms.n).to_dict()
     return time.perf_counter() - began

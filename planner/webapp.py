@@ -27,15 +27,26 @@ def run_evaluation(toml_text: str, n_sims: int, seed: int):
 def run_curve(toml_text: str, ns: tuple[int, ...], metric: str, scenario: str | None, n_sims: int, seed: int):
     from planner.search import power_curve
 
-    return power_curve(parse_design_text(toml_text), ns, metric=metric, scenario=scenario, n_sims=n_sims, seed=seed)
+    return power_curve(
+        parse_design_text(toml_text), ns, metric=metric, scenario=scenario, n_sims=n_sims, seed=seed
+    )
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def run_size(toml_text: str, target: float, metric: str, scenario: str | None, n_max: int, n_sims: int, seed: int):
+def run_size(
+    toml_text: str, target: float, metric: str, scenario: str | None, n_max: int, n_sims: int, seed: int
+):
     from planner.search import smallest_n
 
-    return smallest_n(parse_design_text(toml_text), target, metric=metric, scenario=scenario, n_max=n_max,
-                      n_sims=n_sims, seed=seed)
+    return smallest_n(
+        parse_design_text(toml_text),
+        target,
+        metric=metric,
+        scenario=scenario,
+        n_max=n_max,
+        n_sims=n_sims,
+        seed=seed,
+    )
 
 
 def run_report(toml_text: str, pinned: tuple[tuple[str, str, int], ...] = ()) -> dict:
@@ -47,13 +58,25 @@ def run_report(toml_text: str, pinned: tuple[tuple[str, str, int], ...] = ()) ->
 
     comparison = None
     if pinned:
-        comparison = ui.comparison_table([(label, run_evaluation(text, n, parse_design_text(text).simulation.seed))
-                                          for label, text, n in pinned])
+        comparison = ui.comparison_table(
+            [
+                (label, run_evaluation(text, n, parse_design_text(text).simulation.seed))
+                for label, text, n in pinned
+            ]
+        )
     with tempfile.TemporaryDirectory() as tmp:
-        out = build_report(parse_design_text(toml_text), Path(tmp) / "report", pdf=Path(CHROMIUM).exists(),
-                           comparison=comparison)
-        return {"toml": toml_text, "html": out.html.read_bytes(),
-                "pdf": out.pdf.read_bytes() if out.pdf else None, "seconds": out.seconds}
+        out = build_report(
+            parse_design_text(toml_text),
+            Path(tmp) / "report",
+            pdf=Path(CHROMIUM).exists(),
+            comparison=comparison,
+        )
+        return {
+            "toml": toml_text,
+            "html": out.html.read_bytes(),
+            "pdf": out.pdf.read_bytes() if out.pdf else None,
+            "seconds": out.seconds,
+        }
 
 
 # --- the current design ------------------------------------------------------------------------------
@@ -93,10 +116,15 @@ def sidebar() -> None:
         examples = ui.example_designs()
         # a shipped design is loaded only when the user picks one (not whenever the box differs from the
         # current design, which would drop an uploaded or pasted design on the next rerun)
-        st.selectbox("Shipped design", list(examples), key="example_choice",
-                     index=list(examples).index(s.base_name) if s.base_name in examples else 0,
-                     on_change=lambda: _load(examples[st.session_state.example_choice],
-                                             st.session_state.example_choice))
+        st.selectbox(
+            "Shipped design",
+            list(examples),
+            key="example_choice",
+            index=list(examples).index(s.base_name) if s.base_name in examples else 0,
+            on_change=lambda: _load(
+                examples[st.session_state.example_choice], st.session_state.example_choice
+            ),
+        )
         uploaded = st.file_uploader("Load a design (TOML)", type=["toml"], key="upload")
         if uploaded is not None and st.session_state.get("last_upload") != uploaded.file_id:
             st.session_state.last_upload = uploaded.file_id
@@ -118,8 +146,9 @@ def edited_design():
         design = ui.apply_edits(s.base_toml, st.session_state.get("edits", {}))
     except DesignError as err:
         last = st.session_state.get("last_valid_toml")
-        base = parse_design_text(last if last and st.session_state.get("last_valid_base") == s.base_toml
-                                 else s.base_toml)
+        base = parse_design_text(
+            last if last and st.session_state.get("last_valid_base") == s.base_toml else s.base_toml
+        )
         return base, list(err.problems)
     st.session_state.last_valid_toml = ui.to_toml(design)
     st.session_state.last_valid_base = s.base_toml
@@ -130,13 +159,25 @@ def current_design():
     """The design the other pages show: the edited one, or the last valid one (with a note) while an edit is invalid."""
     design, problems = edited_design()
     if problems:
-        st.warning("An edit on the Design page is not valid; this page shows the last valid design.", icon="⚠️")
+        st.warning(
+            "An edit on the Design page is not valid; this page shows the last valid design.", icon="⚠️"
+        )
     return design
 
 
 # the Design page's fields, by the design field a message names (longest prefix first)
-FIELD_SLOTS = ("arms.n", "arms.allocation", "dropout", "analysis.rule", "analysis.alpha",
-               "analysis.performance_goal", "analysis.threshold", "design_prior", "interim", "scenarios")
+FIELD_SLOTS = (
+    "arms.n",
+    "arms.allocation",
+    "dropout",
+    "analysis.rule",
+    "analysis.alpha",
+    "analysis.performance_goal",
+    "analysis.threshold",
+    "design_prior",
+    "interim",
+    "scenarios",
+)
 
 
 def _slot_for(problem: str) -> str | None:
@@ -154,10 +195,14 @@ def _calibrate(toml_text: str) -> None:
     except DesignError as err:
         st.session_state.calibration_note = "Calibration failed: " + "; ".join(err.problems)
         return
-    threshold = math.ceil(out["threshold"] * 1e4) / 1e4  # rounded up to the widget's 4 decimals: never above alpha
+    threshold = (
+        math.ceil(out["threshold"] * 1e4) / 1e4
+    )  # rounded up to the widget's 4 decimals: never above alpha
     if threshold > 0.9999:
-        st.session_state.calibration_note = (f"The calibrated threshold {out['threshold']:.6f} is above the "
-                                             "largest the field takes (0.9999); edit the design file.")
+        st.session_state.calibration_note = (
+            f"The calibrated threshold {out['threshold']:.6f} is above the "
+            "largest the field takes (0.9999); edit the design file."
+        )
         return
     # the current design (with every edit) becomes the base, with the calibrated threshold; the threshold
     # field then follows the base while every other field keeps what the user set
@@ -165,9 +210,11 @@ def _calibrate(toml_text: str) -> None:
     st.session_state.base_toml = ui.to_toml(design)
     st.session_state.pop("w_threshold", None)
     st.session_state.get("saved_widgets", {}).pop("w_threshold", None)
-    st.session_state.calibration_note = (f"Threshold set to {threshold:.4f} (calibrated {out['threshold']:.6f}; "
-                                         f"maximum type I error {out['max_type_one_error']:.4f} <= alpha "
-                                         f"{out['alpha']:g}).")
+    st.session_state.calibration_note = (
+        f"Threshold set to {threshold:.4f} (calibrated {out['threshold']:.6f}; "
+        f"maximum type I error {out['max_type_one_error']:.4f} <= alpha "
+        f"{out['alpha']:g})."
+    )
 
 
 # --- pages -------------------------------------------------------------------------------------------
@@ -182,9 +229,16 @@ def design_fields(base, values: dict, messages: dict) -> None:
     rule_now = ui.field_rule(base, values)
     shown = ui.shown_fields(base, rule_now)
     drawn = {"arms.n", "dropout", "analysis.rule", "analysis.alpha", "scenarios"} | {
-        slot for key, slot in (("w_alloc", "arms.allocation"), ("w_goal", "analysis.performance_goal"),
-                               ("w_threshold", "analysis.threshold"), ("w_a0", "design_prior"),
-                               ("w_interim", "interim")) if key in shown}
+        slot
+        for key, slot in (
+            ("w_alloc", "arms.allocation"),
+            ("w_goal", "analysis.performance_goal"),
+            ("w_threshold", "analysis.threshold"),
+            ("w_a0", "design_prior"),
+            ("w_interim", "interim"),
+        )
+        if key in shown
+    }
     placed: dict = {}
     for slot, lines in messages.items():  # a message for a field this page does not draw goes to the top
         placed.setdefault(slot if slot in drawn else None, []).extend(lines)
@@ -203,9 +257,14 @@ def design_fields(base, values: dict, messages: dict) -> None:
         st.number_input("Allocation treatment : control (x : 1)", step=0.25, key="w_alloc")
         note("arms.allocation")
     st.slider("Dropout by one year", 0.0, 0.5, step=0.01, key="w_dropout")
-    st.selectbox("Dropouts are", ["failure", "missing"], key="w_strategy",
-                 format_func=lambda v: {"failure": "failures (composite estimand)",
-                                        "missing": "missing (completers)"}[v])
+    st.selectbox(
+        "Dropouts are",
+        ["failure", "missing"],
+        key="w_strategy",
+        format_func=lambda v: {"failure": "failures (composite estimand)", "missing": "missing (completers)"}[
+            v
+        ],
+    )
     note("dropout")
     if "w_rule" in shown:
         st.selectbox("Decision rule", rules_for(base.endpoint.kind, base.arms.kind), key="w_rule")
@@ -227,9 +286,15 @@ def design_fields(base, values: dict, messages: dict) -> None:
         looks = st.selectbox("Interim look", ["none", "one interim look"], key="w_interim")
         if looks != "none":
             st.slider("Interim at this fraction of participants", 0.2, 0.8, step=0.05, key="w_fraction")
-            st.checkbox("Stop early for futility", key="w_futility",
-                        help=("predictive probability of final success below 10%" if RULES[rule_now].bayesian
-                              else "conditional power under the current trend below 10% (non-binding)"))
+            st.checkbox(
+                "Stop early for futility",
+                key="w_futility",
+                help=(
+                    "predictive probability of final success below 10%"
+                    if RULES[rule_now].bayesian
+                    else "conditional power under the current trend below 10% (non-binding)"
+                ),
+            )
         note("interim")
     st.select_slider("Simulated trials per scenario (simulated designs)", list(ui.SIMS_CHOICES), key="w_sims")
     st.markdown("**Scenarios** (true values per arm); edit the table")
@@ -239,8 +304,14 @@ def design_fields(base, values: dict, messages: dict) -> None:
     frame = pd.DataFrame(rows, columns=["name", "treatment"] + (["control"] if base.randomized else []))
     # the editor is keyed by its content: an edit seeds a fresh editor (also after a page change)
     editor_key = "w_scenarios_" + ui.short_hash(frame.to_json())
-    st.data_editor(frame, num_rows="dynamic", key=editor_key, hide_index=True, on_change=_scenario_edit,
-                   args=(editor_key, frame.to_dict("records")))
+    st.data_editor(
+        frame,
+        num_rows="dynamic",
+        key=editor_key,
+        hide_index=True,
+        on_change=_scenario_edit,
+        args=(editor_key, frame.to_dict("records")),
+    )
     note("scenarios")
 
 
@@ -273,8 +344,11 @@ def design_page() -> None:
     with right:
         st.subheader("Operating characteristics")
         if problems:
-            st.warning("Your last edit is not valid (the message is beside the field). The results below are "
-                       "those of the last valid design.", icon="⚠️")
+            st.warning(
+                "Your last edit is not valid (the message is beside the field). The results below are "
+                "those of the last valid design.",
+                icon="⚠️",
+            )
         # the cards and tables come from one evaluation, computed before any of them is drawn (no mix of old
         # and new numbers); the curves below are computed next, under their own spinner
         with st.spinner("Computing..."):
@@ -289,38 +363,67 @@ def design_page() -> None:
         if result.assurance is not None:
             cards.append(("Assurance (design prior)", result.assurance))
         for col, (label, est) in zip(st.columns(len(cards)), cards, strict=True):
-            col.metric(label, f"{est.value:.4f}", help="exact" if est.exact else f"Monte Carlo SE {est.mcse:.4f}")
+            col.metric(
+                label, f"{est.value:.4f}", help="exact" if est.exact else f"Monte Carlo SE {est.mcse:.4f}"
+            )
         if check is not None:
             how = "exact" if check.exact else f"Monte Carlo SE {check.mcse:.4f}"
-            label = ("Type I error (maximum over the null)" if design.rule_info.bayesian
-                     else f"Maximum type I error (alpha {design.analysis.alpha:g})")
-            st.metric(label, f"{check.value:.4f}", help=f"{how}; at treatment {check.at.treatment:.4g}. "
-                      + check.finding, delta=("above alpha" if check.exceeds else "within alpha"),
-                      delta_color="inverse" if check.exceeds else "normal")
+            label = (
+                "Type I error (maximum over the null)"
+                if design.rule_info.bayesian
+                else f"Maximum type I error (alpha {design.analysis.alpha:g})"
+            )
+            st.metric(
+                label,
+                f"{check.value:.4f}",
+                help=f"{how}; at treatment {check.at.treatment:.4g}. " + check.finding,
+                delta=("above alpha" if check.exceeds else "within alpha"),
+                delta_color="inverse" if check.exceeds else "normal",
+            )
             if design.rule_info.bayesian:
-                st.button("Calibrate the threshold to alpha", key="calibrate", on_click=_calibrate,
-                          args=(toml_text,), help="The smallest posterior threshold whose maximum type I error over "
-                          "the null (estimand scale, dropout included) is at most alpha.")
+                st.button(
+                    "Calibrate the threshold to alpha",
+                    key="calibrate",
+                    on_click=_calibrate,
+                    args=(toml_text,),
+                    help="The smallest posterior threshold whose maximum type I error over "
+                    "the null (estimand scale, dropout included) is at most alpha.",
+                )
             if st.session_state.get("calibration_note"):
                 st.info(st.session_state.calibration_note)
         pinned = st.session_state.setdefault("pinned", [])
-        if st.button(f"Pin this design for comparison ({len(pinned)} of {ui.MAX_PINNED} pinned)", key="pin",
-                     disabled=bool(problems) or len(pinned) >= ui.MAX_PINNED,
-                     help="Keep these numbers and compare them with other versions on the Compare page."):
+        if st.button(
+            f"Pin this design for comparison ({len(pinned)} of {ui.MAX_PINNED} pinned)",
+            key="pin",
+            disabled=bool(problems) or len(pinned) >= ui.MAX_PINNED,
+            help="Keep these numbers and compare them with other versions on the Compare page.",
+        ):
             st.session_state.pin_count = st.session_state.get("pin_count", 0) + 1
-            label = f"{st.session_state.pin_count}. {design.name} (N = {design.arms.n}, {design.analysis.rule})"
+            label = (
+                f"{st.session_state.pin_count}. {design.name} (N = {design.arms.n}, {design.analysis.rule})"
+            )
             pinned.append({"label": label, "toml": toml_text, "n_sims": int(n_sims)})
             st.success(f"Pinned: {label}. Change the design and pin again, then open Compare designs.")
-        st.dataframe(ui.results_table(result), hide_index=True, key="results_table",
-                     column_config={"P(success)": st.column_config.NumberColumn(format="%.4f"),
-                                    "MCSE": st.column_config.NumberColumn(format="%.4f")})
-        st.caption("P(success) is the chance that the trial declares success. Under a null scenario it is the "
-                   "type I error (should be at most alpha); otherwise it is the power. MCSE is the Monte Carlo "
-                   "standard error (0 when computed exactly).")
+        st.dataframe(
+            ui.results_table(result),
+            hide_index=True,
+            key="results_table",
+            column_config={
+                "P(success)": st.column_config.NumberColumn(format="%.4f"),
+                "MCSE": st.column_config.NumberColumn(format="%.4f"),
+            },
+        )
+        st.caption(
+            "P(success) is the chance that the trial declares success. Under a null scenario it is the "
+            "type I error (should be at most alpha); otherwise it is the power. MCSE is the Monte Carlo "
+            "standard error (0 when computed exactly)."
+        )
         several = ui.multiple_table(result)
         if several is not None:
-            st.markdown(f"**Key secondary endpoints** ({design.multiple.procedure}): probability each hypothesis is "
-                        "rejected after the multiple testing procedure, and alone")
+            st.markdown(
+                f"**Key secondary endpoints** ({design.multiple.procedure}): probability each hypothesis is "
+                "rejected after the multiple testing procedure, and alone"
+            )
             st.dataframe(several, hide_index=True, key="multiple_table")
         stages = ui.stages_table(result)
         if stages is not None:
@@ -330,29 +433,46 @@ def design_page() -> None:
         design_fields(base, values, by_slot)
     with right:
         if alternatives:
-            ns = tuple(sorted({max(4, int(n0 * f)) for f in (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.4,
-                                                                 1.6, 1.8, 2.0)}))
+            ns = tuple(
+                sorted(
+                    {
+                        max(4, int(n0 * f))
+                        for f in (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.4, 1.6, 1.8, 2.0)
+                    }
+                )
+            )
             # default: the alternative whose power at the current N is closest to 80%
             closest = min(range(len(names)), key=lambda i: abs(alternatives[i].success.value - 0.8))
             if st.session_state.get("w_curve_scenario") not in names:
                 st.session_state.w_curve_scenario = names[closest]
             chosen = st.selectbox("Power over N under the scenario", names, key="w_curve_scenario")
             with st.spinner("Computing the power curve..."):
-                power_curve_points = run_curve(toml_text, ns, "power", chosen, curve_sims, design.simulation.seed)
+                power_curve_points = run_curve(
+                    toml_text, ns, "power", chosen, curve_sims, design.simulation.seed
+                )
             st.markdown(f"**Power over N** under *{chosen}*")
-            st.altair_chart(curve_chart(curve_frame(power_curve_points, "power"), "power", current_n=n0),
-                            width="stretch")
-            st.caption("The band is 95% Monte Carlo uncertainty; the red line is the current N. Binary designs are "
-                       "exact, so their power is a saw-tooth in N.")
+            st.altair_chart(
+                curve_chart(curve_frame(power_curve_points, "power"), "power", current_n=n0), width="stretch"
+            )
+            st.caption(
+                "The band is 95% Monte Carlo uncertainty; the red line is the current N. Binary designs are "
+                "exact, so their power is a saw-tooth in N."
+            )
         if design.design_prior is not None:
             ns_a = tuple(sorted({max(4, int(n0 * f)) for f in (0.4, 0.6, 0.8, 1.0, 1.2, 1.5, 2.0)}))
             with st.spinner("Computing the assurance curve..."):
-                assurance_points = run_curve(toml_text, ns_a, "assurance", None, curve_sims, design.simulation.seed)
+                assurance_points = run_curve(
+                    toml_text, ns_a, "assurance", None, curve_sims, design.simulation.seed
+                )
             st.markdown("**Assurance over N**: the probability of success averaged over the design prior")
-            st.altair_chart(curve_chart(curve_frame(assurance_points, "assurance"), "assurance", current_n=n0),
-                            width="stretch")
-            st.caption("Assurance levels off below 1 as N grows: it cannot exceed the design prior's probability "
-                       "that the therapy truly beats the goal.")
+            st.altair_chart(
+                curve_chart(curve_frame(assurance_points, "assurance"), "assurance", current_n=n0),
+                width="stretch",
+            )
+            st.caption(
+                "Assurance levels off below 1 as N grows: it cannot exceed the design prior's probability "
+                "that the therapy truly beats the goal."
+            )
 
 
 def priors_page() -> None:
@@ -373,10 +493,14 @@ def priors_page() -> None:
         from planner.priors import design_priors, ess_text
 
         for role, info in design_priors(design).items():
-            st.write(f"**{role}**: mean {info['mean']:.3f}, sd {info['sd']:.3f}, effective sample size "
-                     + ess_text(info.get("ess")).removeprefix("ESS "))
-        st.caption("The design prior says what we believe the true effect may be (it drives assurance); the "
-                   "analysis prior enters a Bayesian decision rule. Discount the evidence on the Design page.")
+            st.write(
+                f"**{role}**: mean {info['mean']:.3f}, sd {info['sd']:.3f}, effective sample size "
+                + ess_text(info.get("ess")).removeprefix("ESS ")
+            )
+        st.caption(
+            "The design prior says what we believe the true effect may be (it drives assurance); the "
+            "analysis prior enters a Bayesian decision rule. Discount the evidence on the Design page."
+        )
     else:
         st.info("This design has no design or analysis prior.")
 
@@ -387,8 +511,13 @@ def size_page() -> None:
     sidebar()
     st.title("Sample size")
     design = current_design()
-    metric = st.radio("Target", ["power", "assurance"], horizontal=True, key="w_metric",
-                      disabled=design.design_prior is None)
+    metric = st.radio(
+        "Target",
+        ["power", "assurance"],
+        horizontal=True,
+        key="w_metric",
+        disabled=design.design_prior is None,
+    )
     target = st.slider(f"Target {metric}", 0.5, 0.99, 0.9 if metric == "power" else 0.8, 0.01, key="w_target")
     alternatives = [sc.name for sc in design.scenarios if not design.is_null(sc)]
     scenario = None
@@ -400,22 +529,36 @@ def size_page() -> None:
     n_max = st.number_input("Largest N to consider", 10, 5000, max(4 * design.arms.n, 100), key="w_nmax")
     try:
         with st.spinner("Searching..."):
-            res = run_size(ui.to_toml(design), float(target), metric, scenario, int(n_max), 20_000,
-                           design.simulation.seed)
+            res = run_size(
+                ui.to_toml(design),
+                float(target),
+                metric,
+                scenario,
+                int(n_max),
+                20_000,
+                design.simulation.seed,
+            )
     except DesignError as err:
         st.error("; ".join(err.problems))
         return
     if res.n is None:
         st.warning(f"{metric.capitalize()} {target} is not reached up to N = {n_max}.")
     else:
-        st.metric(f"Smallest N with {metric} >= {target}", res.n,
-                  help=f"{metric} {res.value:.4f}" + ("" if res.mcse == 0 else f", MCSE {res.mcse:.4f}"))
+        st.metric(
+            f"Smallest N with {metric} >= {target}",
+            res.n,
+            help=f"{metric} {res.value:.4f}" + ("" if res.mcse == 0 else f", MCSE {res.mcse:.4f}"),
+        )
         if res.n_stable and res.n_stable != res.n:
-            st.info(f"Power is a saw-tooth in N for a binary endpoint: it stays at or above {target} for every "
-                    f"N >= {res.n_stable}.")
+            st.info(
+                f"Power is a saw-tooth in N for a binary endpoint: it stays at or above {target} for every "
+                f"N >= {res.n_stable}."
+            )
     if res.curve:
-        st.altair_chart(curve_chart(curve_frame(res.curve, metric), metric, target=target, current_n=res.n),
-                        width="stretch")
+        st.altair_chart(
+            curve_chart(curve_frame(res.curve, metric), metric, target=target, current_n=res.n),
+            width="stretch",
+        )
 
 
 def export_page() -> None:
@@ -425,21 +568,35 @@ def export_page() -> None:
     toml_text = ui.to_toml(design)
     st.download_button("Download the design (TOML)", toml_text, file_name="design.toml", key="dl_design")
     result = run_evaluation(toml_text, min(20_000, design.simulation.n_sims), design.simulation.seed)
-    st.download_button("Download the results (CSV)", ui.results_csv(result), file_name="results.csv", key="dl_csv")
+    st.download_button(
+        "Download the results (CSV)", ui.results_csv(result), file_name="results.csv", key="dl_csv"
+    )
     st.subheader("Briefing report")
-    st.caption("Design and estimand, rules, evidence and priors, operating characteristics with the maximum type I "
-               "error over the null grid, power and assurance curves, sensitivity, reproducibility.")
+    st.caption(
+        "Design and estimand, rules, evidence and priors, operating characteristics with the maximum type I "
+        "error over the null grid, power and assurance curves, sensitivity, reproducibility."
+    )
     if st.button("Build the report", key="build_report"):
         with st.spinner("Building the report..."):
             pinned = tuple((p["label"], p["toml"], p["n_sims"]) for p in st.session_state.get("pinned", []))
             st.session_state.report = run_report(toml_text, pinned)
     built = st.session_state.get("report")
     if built is not None and built["toml"] == toml_text:
-        st.download_button("Download the report (HTML)", built["html"], file_name="report.html", mime="text/html",
-                           key="dl_report_html")
+        st.download_button(
+            "Download the report (HTML)",
+            built["html"],
+            file_name="report.html",
+            mime="text/html",
+            key="dl_report_html",
+        )
         if built["pdf"] is not None:
-            st.download_button("Download the report (PDF)", built["pdf"], file_name="report.pdf",
-                               mime="application/pdf", key="dl_report_pdf")
+            st.download_button(
+                "Download the report (PDF)",
+                built["pdf"],
+                file_name="report.pdf",
+                mime="application/pdf",
+                key="dl_report_pdf",
+            )
         st.caption(f"Built in {built['seconds']:.1f} s.")
     st.subheader("The design file")
     st.code(toml_text, language="toml")
@@ -453,29 +610,49 @@ def compare_page() -> None:
     st.title("Compare designs")
     pinned = st.session_state.setdefault("pinned", [])
     if not pinned:
-        st.info("No design pinned yet: on the Design page, set a design up and press *Pin this design for "
-                "comparison*; change it and pin again (up to four).")
+        st.info(
+            "No design pinned yet: on the Design page, set a design up and press *Pin this design for "
+            "comparison*; change it and pin again (up to four)."
+        )
         return
-    evaluations = [(p["label"], run_evaluation(p["toml"], p["n_sims"], parse_design_text(p["toml"]).simulation.seed))
-                   for p in pinned]
+    evaluations = [
+        (p["label"], run_evaluation(p["toml"], p["n_sims"], parse_design_text(p["toml"]).simulation.seed))
+        for p in pinned
+    ]
     flagged = [label for label, r in evaluations if r.type_one_error is not None and r.type_one_error.exceeds]
     if flagged:
         st.error("Type I error above alpha: " + "; ".join(flagged), icon="🚩")
     table = ui.comparison_table(evaluations)
-    st.dataframe(table, hide_index=True, key="comparison_table",
-                 column_config={c: st.column_config.NumberColumn(format="%.4f") for c in table.columns
-                                if table[c].dtype.kind == "f" and c not in ("alpha", "expected N (first alternative)")})
-    st.caption("Each probability with its Monte Carlo SE (0 when exact); the maximum type I error is over each "
-               "design's own composite null. Power columns are the designs' own alternative scenarios.")
-    st.download_button("Download the comparison (CSV)", ui.comparison_csv(evaluations), file_name="comparison.csv",
-                       mime="text/csv", key="dl_comparison")
+    st.dataframe(
+        table,
+        hide_index=True,
+        key="comparison_table",
+        column_config={
+            c: st.column_config.NumberColumn(format="%.4f")
+            for c in table.columns
+            if table[c].dtype.kind == "f" and c not in ("alpha", "expected N (first alternative)")
+        },
+    )
+    st.caption(
+        "Each probability with its Monte Carlo SE (0 when exact); the maximum type I error is over each "
+        "design's own composite null. Power columns are the designs' own alternative scenarios."
+    )
+    st.download_button(
+        "Download the comparison (CSV)",
+        ui.comparison_csv(evaluations),
+        file_name="comparison.csv",
+        mime="text/csv",
+        key="dl_comparison",
+    )
     power, assurance = {}, {}
     for (label, result), p in zip(evaluations, pinned, strict=True):
         d = result.design
         ns = tuple(sorted({max(4, int(d.arms.n * f)) for f in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)}))
         alternatives = [r.scenario.name for r in result.results if not r.is_null]
         if alternatives:
-            points = run_curve(p["toml"], ns, "power", alternatives[0], min(p["n_sims"], 20_000), d.simulation.seed)
+            points = run_curve(
+                p["toml"], ns, "power", alternatives[0], min(p["n_sims"], 20_000), d.simulation.seed
+            )
             power[label] = curve_frame(points, "power")
         if d.design_prior is not None:
             points = run_curve(p["toml"], ns, "assurance", None, min(p["n_sims"], 20_000), d.simulation.seed)
@@ -495,13 +672,17 @@ def compare_page() -> None:
 def main() -> None:
     """One run of the app's script: the page configuration, then the page the user is on."""
     st.set_page_config(page_title="Zimislecel phase 3 planner", layout="wide")
-    pages = [st.Page(design_page, title="Design and results", url_path="design", default=True),
-             st.Page(compare_page, title="Compare designs", url_path="compare"),
-             st.Page(priors_page, title="Evidence and priors", url_path="priors"),
-             st.Page(size_page, title="Sample size", url_path="size"),
-             st.Page(export_page, title="Import and export", url_path="export")]
+    pages = [
+        st.Page(design_page, title="Design and results", url_path="design", default=True),
+        st.Page(compare_page, title="Compare designs", url_path="compare"),
+        st.Page(priors_page, title="Evidence and priors", url_path="priors"),
+        st.Page(size_page, title="Sample size", url_path="size"),
+        st.Page(export_page, title="Import and export", url_path="export"),
+    ]
     st.navigation(pages).run()
 
 
-if __name__ == "__main__":  # `planner app` runs this file as Streamlit's script; tests import the page functions
+if (
+    __name__ == "__main__"
+):  # `planner app` runs this file as Streamlit's script; tests import the page functions
     main()

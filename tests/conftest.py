@@ -12,8 +12,15 @@ from planner import parse_design
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def make_design(arms: dict, endpoint: dict, analysis: dict, scenarios: list[dict], dropout: dict | None = None,
-                n_sims: int = 100_000, seed: int = 12345):
+def make_design(
+    arms: dict,
+    endpoint: dict,
+    analysis: dict,
+    scenarios: list[dict],
+    dropout: dict | None = None,
+    n_sims: int = 100_000,
+    seed: int = 12345,
+):
     data = {
         "name": "test design",
         "arms": arms,

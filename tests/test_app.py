@@ -82,8 +82,12 @@ def test_size_page_reports_the_search():
     at = page("size_page")
     at.selectbox(key="w_size_scenario").set_value("Phase 1/2 estimate").run()
     assert not at.exception
-    expected = smallest_n(load_design(ROOT / "examples" / "zimislecel_single_arm.toml"), 0.9,
-                          scenario="Phase 1/2 estimate", n_max=200)
+    expected = smallest_n(
+        load_design(ROOT / "examples" / "zimislecel_single_arm.toml"),
+        0.9,
+        scenario="Phase 1/2 estimate",
+        n_max=200,
+    )
     assert int(at.metric[0].value) == expected.n
 
 
@@ -134,7 +138,8 @@ def test_type_one_error_banner_and_calibrate_button():
     from planner.design import design_to_toml
 
     design = load_design(ROOT / "examples" / "zimislecel_single_arm_bayes.toml").with_changes(
-        {"analysis.threshold": 0.975})
+        {"analysis.threshold": 0.975}
+    )
     at = load_text(AppTest.from_file(APP, default_timeout=120).run(), design_to_toml(design))
     assert not at.exception
     api = evaluate(design).type_one_error
@@ -150,8 +155,9 @@ def test_type_one_error_banner_and_calibrate_button():
     threshold = at.number_input(key="w_threshold").value
     calibrated = evaluate(design.with_changes({"arms.n": 60, "analysis.threshold": threshold}))
     assert not calibrated.type_one_error.exceeds
-    assert {m.label: m.value for m in at.metric}["Type I error (maximum over the null)"] == \
-        f"{calibrated.type_one_error.value:.4f}"
+    assert {m.label: m.value for m in at.metric}[
+        "Type I error (maximum over the null)"
+    ] == f"{calibrated.type_one_error.value:.4f}"
 
 
 def test_frequentist_design_shows_its_maximum_type_one_error_without_a_banner():

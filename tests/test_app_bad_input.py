@@ -29,7 +29,9 @@ def last_valid_power(at: AppTest) -> float:
     return float(results(at).set_index("scenario").loc["Phase 1/2 estimate", "P(success)"])
 
 
-EXPECTED_AFTER_DROPOUT = evaluate(DEFAULT.with_changes({"dropout.rate": 0.1}))["Phase 1/2 estimate"].success.value
+EXPECTED_AFTER_DROPOUT = evaluate(DEFAULT.with_changes({"dropout.rate": 0.1}))[
+    "Phase 1/2 estimate"
+].success.value
 
 # (name, widget kind, key, bad value, words in the message)
 WIDGET_CASES = [
@@ -46,7 +48,9 @@ WIDGET_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("name", "kind", "key", "value", "words"), WIDGET_CASES, ids=[c[0] for c in WIDGET_CASES])
+@pytest.mark.parametrize(
+    ("name", "kind", "key", "value", "words"), WIDGET_CASES, ids=[c[0] for c in WIDGET_CASES]
+)
 def test_invalid_field_edit(name, kind, key, value, words):
     at = start()
     getattr(at, kind)(key=key).set_value(value).run()
@@ -64,22 +68,40 @@ def test_invalid_then_corrected_edit_recovers():
     at.number_input(key="w_n").set_value(0).run()
     at.number_input(key="w_n").set_value(60).run()
     assert not [e for e in at.error if "arms.n" in e.value]
-    want = evaluate(DEFAULT.with_changes({"dropout.rate": 0.1, "arms.n": 60}))["Phase 1/2 estimate"].success.value
+    want = evaluate(DEFAULT.with_changes({"dropout.rate": 0.1, "arms.n": 60}))[
+        "Phase 1/2 estimate"
+    ].success.value
     assert last_valid_power(at) == pytest.approx(want, abs=1e-12)
 
 
 # (name, pasted TOML, words)
 BAD_FILES = [
     ("not TOML", "name = 'x\n", "not valid TOML"),
-    ("negative N", (ROOT / "examples" / "zimislecel_single_arm.toml").read_text().replace("n = 50", "n = -4"),
-     "arms.n"),
-    ("probability 1.3", (ROOT / "examples" / "zimislecel_single_arm.toml").read_text().replace(
-        "treatment = 0.44", "treatment = 1.3"), "scenarios[1].treatment"),
-    ("N as text", (ROOT / "examples" / "zimislecel_single_arm.toml").read_text().replace("n = 50", 'n = "50"'),
-     "arms.n"),
+    (
+        "negative N",
+        (ROOT / "examples" / "zimislecel_single_arm.toml").read_text().replace("n = 50", "n = -4"),
+        "arms.n",
+    ),
+    (
+        "probability 1.3",
+        (ROOT / "examples" / "zimislecel_single_arm.toml")
+        .read_text()
+        .replace("treatment = 0.44", "treatment = 1.3"),
+        "scenarios[1].treatment",
+    ),
+    (
+        "N as text",
+        (ROOT / "examples" / "zimislecel_single_arm.toml").read_text().replace("n = 50", 'n = "50"'),
+        "arms.n",
+    ),
     ("missing arms", "name = 'x'\n[endpoint]\nkind = 'binary'\n", "arms"),
-    ("unknown rule", (ROOT / "examples" / "zimislecel_single_arm.toml").read_text().replace(
-        'rule = "exact-binomial"', 'rule = "magic"'), "analysis.rule"),
+    (
+        "unknown rule",
+        (ROOT / "examples" / "zimislecel_single_arm.toml")
+        .read_text()
+        .replace('rule = "exact-binomial"', 'rule = "magic"'),
+        "analysis.rule",
+    ),
 ]
 
 

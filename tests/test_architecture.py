@@ -15,8 +15,16 @@ PACKAGE = Path(__file__).resolve().parent.parent / "planner"
 
 # The design layer: the specification of a design and what it needs to check one. Nothing here may import
 # the simulation, the analyses, priors or the front ends.
-DESIGN_LAYER = {"planner.design", "planner.errors", "planner.rules.catalog", "planner.multiple_spec",
-                "planner.multiplicity", "planner.artifacts", "planner.mixtures", "planner.resources"}
+DESIGN_LAYER = {
+    "planner.design",
+    "planner.errors",
+    "planner.rules.catalog",
+    "planner.multiple_spec",
+    "planner.multiplicity",
+    "planner.artifacts",
+    "planner.mixtures",
+    "planner.resources",
+}
 
 
 def module_names() -> dict[str, Path]:
@@ -127,8 +135,10 @@ def test_import_planner_and_the_cli_import_no_numerics():
     import subprocess
     import sys
 
-    code = ("import sys, planner, planner.cli; import planner.resources; "
-            "print(' '.join(m for m in ('numpy', 'scipy', 'pandas', 'streamlit') if m in sys.modules))")
+    code = (
+        "import sys, planner, planner.cli; import planner.resources; "
+        "print(' '.join(m for m in ('numpy', 'scipy', 'pandas', 'streamlit') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == []
     code = "import planner; print(planner.evaluate.__module__, planner.DesignError.__name__)"

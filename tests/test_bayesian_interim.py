@@ -10,15 +10,29 @@ from planner import DesignError, evaluate, parse_design
 from planner.search import calibrate_threshold
 from tests.conftest import make_design, within_mcse
 
-PRIOR = {"family": "beta", "components": [{"weight": 0.5, "a": 11.0, "b": 3.0}, {"weight": 0.5, "a": 1.0, "b": 1.0}]}
+PRIOR = {
+    "family": "beta",
+    "components": [{"weight": 0.5, "a": 11.0, "b": 3.0}, {"weight": 0.5, "a": 1.0, "b": 1.0}],
+}
 
 
 def design(p=0.7, efficacy=0.99, futility=0.1, threshold=0.975, n=20):
-    d = make_design({"kind": "single-arm", "n": n}, {"kind": "binary"},
-                    {"rule": "posterior-probability", "performance_goal": 0.5, "threshold": threshold, "prior": PRIOR},
-                    [{"name": "s", "treatment": p}])
-    return d.with_changes({"interim": {"fractions": [0.5, 1.0], "futility": "predictive-probability",
-                                       "futility_threshold": futility, "efficacy_threshold": efficacy}})
+    d = make_design(
+        {"kind": "single-arm", "n": n},
+        {"kind": "binary"},
+        {"rule": "posterior-probability", "performance_goal": 0.5, "threshold": threshold, "prior": PRIOR},
+        [{"name": "s", "treatment": p}],
+    )
+    return d.with_changes(
+        {
+            "interim": {
+                "fractions": [0.5, 1.0],
+                "futility": "predictive-probability",
+                "futility_threshold": futility,
+                "efficacy_threshold": efficacy,
+            }
+        }
+    )
 
 
 def prior_pdf(p):
@@ -28,8 +42,10 @@ def prior_pdf(p):
 def posterior_above(x, m, goal=0.5):
     """P(p > goal | x of m) by numerical integration of prior x likelihood (independent of planner.mixtures)."""
     f = lambda p: prior_pdf(p) * p**x * (1 - p) ** (m - x)  # noqa: E731
-    return integrate.quad(f, goal, 1, epsabs=0, epsrel=1e-11)[0] / integrate.quad(f, 0, 1, epsabs=0, epsrel=1e-11,
-                                                                                 points=[goal])[0]
+    return (
+        integrate.quad(f, goal, 1, epsabs=0, epsrel=1e-11)[0]
+        / integrate.quad(f, 0, 1, epsabs=0, epsrel=1e-11, points=[goal])[0]
+    )
 
 
 def predictive_success(x, m, r, final_crit):
@@ -39,7 +55,10 @@ def predictive_success(x, m, r, final_crit):
     need = final_crit - x
     if need <= 0:
         return 1.0
-    return integrate.quad(lambda p: f(p) * stats.binom.sf(need - 1, r, p), 0, 1, epsabs=0, epsrel=1e-11)[0] / norm
+    return (
+        integrate.quad(lambda p: f(p) * stats.binom.sf(need - 1, r, p), 0, 1, epsabs=0, epsrel=1e-11)[0]
+        / norm
+    )
 
 
 def brute_force_success(p, n=20, efficacy=0.99, futility=0.1, threshold=0.975):
@@ -81,16 +100,23 @@ def test_threshold_calibrated_for_type_one_error_over_a_composite_null():
     out = calibrate_threshold(d, 0.025, [0.35, 0.45, 0.5], n_sims=50_000, tolerance=1e-3)
     assert out["max_type_one_error"] <= 0.025
     assert out["threshold"] > 0.975  # the informative prior needs a stricter threshold than 0.975
-    nulls = d.with_changes({"analysis.threshold": out["threshold"],
-                            "scenarios": [{"name": f"p{v}", "treatment": v} for v in (0.35, 0.45, 0.5)]})
+    nulls = d.with_changes(
+        {
+            "analysis.threshold": out["threshold"],
+            "scenarios": [{"name": f"p{v}", "treatment": v} for v in (0.35, 0.45, 0.5)],
+        }
+    )
     worst = max(r.success.value for r in evaluate(nulls, n_sims=50_000).results)
     assert worst <= 0.025
 
 
-@pytest.mark.parametrize(("interim", "message"), [
-    ({"fractions": [0.5, 1.0], "futility": "conditional-power"}, "predictive-probability"),
-    ({"fractions": [0.5, 1.0], "spending": "pocock"}, "frequentist rules only"),
-])
+@pytest.mark.parametrize(
+    ("interim", "message"),
+    [
+        ({"fractions": [0.5, 1.0], "futility": "conditional-power"}, "predictive-probability"),
+        ({"fractions": [0.5, 1.0], "spending": "pocock"}, "frequentist rules only"),
+    ],
+)
 def test_bayesian_interim_settings_are_checked(interim, message):
     data = design().model_dump(mode="json")
     data["interim"] = interim
@@ -99,8 +125,12 @@ def test_bayesian_interim_settings_are_checked(interim, message):
 
 
 def test_predictive_probability_rule_needs_a_bayesian_design():
-    d = make_design({"kind": "randomized", "n": 60}, {"kind": "continuous", "sd": 1.0}, {"rule": "t-pooled"},
-                    [{"name": "s", "treatment": 0.5, "control": 0.0}]).model_dump(mode="json")
+    d = make_design(
+        {"kind": "randomized", "n": 60},
+        {"kind": "continuous", "sd": 1.0},
+        {"rule": "t-pooled"},
+        [{"name": "s", "treatment": 0.5, "control": 0.0}],
+    ).model_dump(mode="json")
     d["interim"] = {"fractions": [0.5, 1.0], "futility": "predictive-probability"}
     with pytest.raises(DesignError, match="needs a Bayesian or exact-binomial rule"):
         parse_design(d)
@@ -120,14 +150,30 @@ def continuous_design(prior=None, n=100, efficacy=0.999, futility="predictive-pr
     analysis = {"rule": "posterior-probability", "threshold": threshold}
     if prior is not None:
         analysis["prior"] = prior
-    d = make_design({"kind": "randomized", "n": n}, {"kind": "continuous", "sd": 1.0}, analysis,
-                    [{"name": "null", "treatment": 0.0, "control": 0.0},
-                     {"name": "alt", "treatment": 0.6, "control": 0.0}])
-    return d.with_changes({"interim": {"fractions": [0.5, 1.0], "futility": futility, "futility_threshold": 0.1,
-                                       "efficacy_threshold": efficacy}})
+    d = make_design(
+        {"kind": "randomized", "n": n},
+        {"kind": "continuous", "sd": 1.0},
+        analysis,
+        [
+            {"name": "null", "treatment": 0.0, "control": 0.0},
+            {"name": "alt", "treatment": 0.6, "control": 0.0},
+        ],
+    )
+    return d.with_changes(
+        {
+            "interim": {
+                "fractions": [0.5, 1.0],
+                "futility": futility,
+                "futility_threshold": 0.1,
+                "efficacy_threshold": efficacy,
+            }
+        }
+    )
 
 
-@pytest.mark.parametrize("prior", [None, {"family": "normal", "components": [{"weight": 1.0, "mean": 0.3, "sd": 0.2}]}])
+@pytest.mark.parametrize(
+    "prior", [None, {"family": "normal", "components": [{"weight": 1.0, "mean": 0.3, "sd": 0.2}]}]
+)
 def test_normal_predictive_probability_matches_brute_force(prior):
     """The closed form against simulating the rest of the trial from the posterior predictive."""
     from planner.endpoints import NormalArm
@@ -135,8 +181,10 @@ def test_normal_predictive_probability_matches_brute_force(prior):
 
     looks = NormalBayesianLooks(continuous_design(prior))
     est, sd, m = 0.25, 1.1, 25  # current difference, pooled sd, per arm (final 50 per arm)
-    arms = (NormalArm(np.array([m]), np.array([est]), np.array([sd**2 * (2 * m - 2) / 2])),
-            NormalArm(np.array([m]), np.array([0.0]), np.array([sd**2 * (2 * m - 2) / 2])))
+    arms = (
+        NormalArm(np.array([m]), np.array([est]), np.array([sd**2 * (2 * m - 2) / 2])),
+        NormalArm(np.array([m]), np.array([0.0]), np.array([sd**2 * (2 * m - 2) / 2])),
+    )
     e, var, inv_n = looks._estimate(arms)
     pp = looks.predictive_probability(e, var, inv_n, (1 / 50, 1 / 50))[0]
     # brute force: theta from the posterior, the future difference from the model, the final posterior rule
@@ -165,7 +213,8 @@ def test_continuous_bayesian_looks_match_the_integration():
     from planner.sequential import Boundaries, crossing_probabilities
 
     d = continuous_design(None, n=20_000, efficacy=0.995, futility="none").with_changes(
-        {"scenarios": [{"name": "alt", "treatment": 0.04, "control": 0.0}]})
+        {"scenarios": [{"name": "alt", "treatment": 0.04, "control": 0.0}]}
+    )
     res = evaluate(d, n_sims=200_000).results[0]
     b = Boundaries((0.5, 1.0), (stats.norm.ppf(0.995), stats.norm.ppf(0.975)), (-np.inf, -np.inf), (0, 0))
     up, _ = crossing_probabilities(b, 0.04 / np.sqrt(2 / 10_000))
@@ -182,10 +231,12 @@ def test_continuous_interim_efficacy_with_a_flat_prior_is_the_t_test_at_each_loo
     from planner.looks import NormalBayesianLooks
     from tests.conftest import make_design
 
-    d = make_design({"kind": "single-arm", "n": 30}, {"kind": "continuous", "sd": 1.0},
-                    {"rule": "posterior-probability", "threshold": 0.975, "performance_goal": 0.0},
-                    [{"name": "s", "treatment": 0.3}]).with_changes(
-        {"interim": {"fractions": [0.5, 1.0], "efficacy_threshold": 0.99}})
+    d = make_design(
+        {"kind": "single-arm", "n": 30},
+        {"kind": "continuous", "sd": 1.0},
+        {"rule": "posterior-probability", "threshold": 0.975, "performance_goal": 0.0},
+        [{"name": "s", "treatment": 0.3}],
+    ).with_changes({"interim": {"fractions": [0.5, 1.0], "efficacy_threshold": 0.99}})
     looks = NormalBayesianLooks(d)
     rng = np.random.default_rng(3)
     n = np.full(2000, 15)

@@ -29,8 +29,16 @@ from playwright import sync_api  # noqa: E402
 
 from planner import evaluate, load_design  # noqa: E402
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def free_port() -> int:
@@ -45,7 +53,10 @@ def server():
     began = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "planner.cli", "app", "--port", str(port), "--address", "127.0.0.1"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
@@ -102,7 +113,9 @@ def test_browser_changes_n_and_numbers_follow_the_api(server, artifacts):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         t0 = time.perf_counter()
         page.goto(url)
-        page.locator("[data-testid='stMetric']", has_text="Power: Phase 1/2 estimate").first.wait_for(timeout=120_000)
+        page.locator("[data-testid='stMetric']", has_text="Power: Phase 1/2 estimate").first.wait_for(
+            timeout=120_000
+        )
         first_render = time.perf_counter() - t0
         expected = evaluate(design)["Phase 1/2 estimate"].success.value
         assert metric_value(page, "Power: Phase 1/2 estimate") == f"{expected:.4f}"
@@ -127,7 +140,9 @@ def test_browser_changes_n_and_numbers_follow_the_api(server, artifacts):
             page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
         # a real file upload of a malformed design: an error box, and the previous design stays
         page.goto(url)
-        page.locator("[data-testid='stMetric']", has_text="Power: Phase 1/2 estimate").first.wait_for(timeout=60_000)
+        page.locator("[data-testid='stMetric']", has_text="Power: Phase 1/2 estimate").first.wait_for(
+            timeout=60_000
+        )
         bad = artifacts / "malformed.toml"
         bad.write_text("name = 'x'\n[arms]\nkind = 'single-arm'\nn = -4\n")
         page.locator("input[type=file]").first.set_input_files(str(bad))
@@ -135,28 +150,39 @@ def test_browser_changes_n_and_numbers_follow_the_api(server, artifacts):
         assert metric_value(page, "Power: Phase 1/2 estimate") == f"{expected:.4f}"
         page.screenshot(path=str(artifacts / "upload_error.png"), full_page=True)
         browser.close()
-    timings = {"server_start_to_ready_s": server_start, "page_open_to_first_render_s": first_render,
-               "app_start_to_first_render_s": server_start + first_render, "n_change_to_updated_power_s": update}
+    timings = {
+        "server_start_to_ready_s": server_start,
+        "page_open_to_first_render_s": first_render,
+        "app_start_to_first_render_s": server_start + first_render,
+        "n_change_to_updated_power_s": update,
+    }
     (artifacts / "timings.json").write_text(json.dumps(timings, indent=2))
     assert {p.name for p in artifacts.glob("*.png")} >= {"design.png", "priors.png", "size.png", "export.png"}
 
 
 def test_app_start_does_not_import_pymc():
-    code = ("import sys; from streamlit.testing.v1 import AppTest; "
-            f"at = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=120).run(); "
-            "print(bool(at.exception), any(m in sys.modules for m in ('pymc', 'pytensor', 'arviz')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    code = (
+        "import sys; from streamlit.testing.v1 import AppTest; "
+        f"at = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=120).run(); "
+        "print(bool(at.exception), any(m in sys.modules for m in ('pymc', 'pytensor', 'arviz')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert out[-2:] == ["False", "False"]
 
 
-def test_browser_upload_of_an_uncalibrated_design_shows_the_banner_then_calibrates(server, artifacts, tmp_path):
+def test_browser_upload_of_an_uncalibrated_design_shows_the_banner_then_calibrates(
+    server, artifacts, tmp_path
+):
     """A real upload: the red banner with the exact maximum type I error beside the cards; an edit after the
     upload keeps the uploaded design; the calibrate button removes the banner with a threshold that holds alpha."""
     from planner.design import design_to_toml
 
     url, _ = server
     design = load_design(ROOT / "examples" / "zimislecel_single_arm_bayes.toml").with_changes(
-        {"analysis.threshold": 0.975, "name": "uploaded uncalibrated"})
+        {"analysis.threshold": 0.975, "name": "uploaded uncalibrated"}
+    )
     path = tmp_path / "uncalibrated.toml"
     path.write_text(design_to_toml(design))
     check = evaluate(design).type_one_error
@@ -176,12 +202,21 @@ def test_browser_upload_of_an_uncalibrated_design_shows_the_banner_then_calibrat
         while metric_value(page, "Type I error (maximum over the null)") != want:
             if time.time() >= deadline:
                 page.screenshot(path=str(artifacts / "upload_edit_failure.png"), full_page=True)
-            assert time.time() < deadline, ("the uploaded design was not kept through the edit: shows "
-                                            f"{metric_value(page, 'Type I error (maximum over the null)')}, want {want}")
+            assert time.time() < deadline, (
+                "the uploaded design was not kept through the edit: shows "
+                f"{metric_value(page, 'Type I error (maximum over the null)')}, want {want}"
+            )
             time.sleep(0.05)
         page.get_by_role("button", name="Calibrate the threshold to alpha").click()
         page.locator("[data-testid='stAlert']", has_text="Threshold set to").first.wait_for(timeout=60_000)
-        threshold = float(page.get_by_label("Posterior probability threshold").input_value())
+        field = page.get_by_label("Posterior probability threshold")
+        deadline = time.time() + 60
+        while (
+            float(field.input_value()) == design.analysis.threshold
+        ):  # the fields are drawn after the results
+            assert time.time() < deadline, "the threshold field did not show the calibrated threshold"
+            time.sleep(0.05)
+        threshold = float(field.input_value())
         calibrated = evaluate(edited.with_changes({"analysis.threshold": threshold})).type_one_error
         assert not calibrated.exceeds
         deadline = time.time() + 60
@@ -198,7 +233,9 @@ def test_browser_upload_edit_switch_page_and_back_keeps_the_design(server, artif
     from planner.design import design_to_toml
 
     url, _ = server
-    design = load_design(ROOT / "examples" / "hba1c_randomized.toml").with_changes({"name": "my HbA1c design"})
+    design = load_design(ROOT / "examples" / "hba1c_randomized.toml").with_changes(
+        {"name": "my HbA1c design"}
+    )
     path = tmp_path / "mine.toml"
     path.write_text(design_to_toml(design))
     with app_page(url) as page:
@@ -308,9 +345,13 @@ def test_browser_pin_two_designs_and_compare(server, artifacts):
         for n in (50, 70):
             r = evaluate(default.with_changes({"arms.n": n}), n_sims=20_000)
             assert table.loc[table["N"] == n, "power: Phase 1/2 estimate"].iloc[0] == pytest.approx(
-                r["Phase 1/2 estimate"].success.value, abs=1e-12)
+                r["Phase 1/2 estimate"].success.value, abs=1e-12
+            )
             assert table.loc[table["N"] == n, "max type I error"].iloc[0] == pytest.approx(
-                r.type_one_error.value, abs=1e-12)
-            assert table.loc[table["N"] == n, "assurance"].iloc[0] == pytest.approx(r.assurance.value, abs=1e-12)
+                r.type_one_error.value, abs=1e-12
+            )
+            assert table.loc[table["N"] == n, "assurance"].iloc[0] == pytest.approx(
+                r.assurance.value, abs=1e-12
+            )
         page.screenshot(path=str(artifacts / "compare.png"), full_page=True)
         browser.close()

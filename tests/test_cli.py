@@ -48,18 +48,27 @@ def test_json_marks_exact_results(examples_dir):
     assert all(s["exact"] and s["mcse"] == 0.0 for s in data["scenarios"])
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    ("name = 'x'\n[arms\n", "not valid TOML"),
-    ("name = 'x'\n[arms]\nkind = 'single-arm'\nn = -3\n[endpoint]\nkind = 'binary'\n"
-     "[analysis]\nrule = 'exact-binomial'\nperformance_goal = 0.5\n[[scenarios]]\nname = 'a'\ntreatment = 0.5\n",
-     "arms.n"),
-    ("name = 'x'\n[arms]\nkind = 'single-arm'\nn = 30\n[endpoint]\nkind = 'binary'\n"
-     "[analysis]\nrule = 'exact-binomial'\nperformance_goal = 0.5\n[[scenarios]]\nname = 'a'\ntreatment = 1.3\n",
-     "scenarios[0].treatment"),
-    ("name = 'x'\n[arms]\nkind = 'single-arm'\nn = 'thirty'\n[endpoint]\nkind = 'weird'\n"
-     "[analysis]\nrule = 'exact-binomial'\n[[scenarios]]\nname = 'a'\ntreatment = 0.5\n",
-     "endpoint.kind"),
-])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("name = 'x'\n[arms\n", "not valid TOML"),
+        (
+            "name = 'x'\n[arms]\nkind = 'single-arm'\nn = -3\n[endpoint]\nkind = 'binary'\n"
+            "[analysis]\nrule = 'exact-binomial'\nperformance_goal = 0.5\n[[scenarios]]\nname = 'a'\ntreatment = 0.5\n",
+            "arms.n",
+        ),
+        (
+            "name = 'x'\n[arms]\nkind = 'single-arm'\nn = 30\n[endpoint]\nkind = 'binary'\n"
+            "[analysis]\nrule = 'exact-binomial'\nperformance_goal = 0.5\n[[scenarios]]\nname = 'a'\ntreatment = 1.3\n",
+            "scenarios[0].treatment",
+        ),
+        (
+            "name = 'x'\n[arms]\nkind = 'single-arm'\nn = 'thirty'\n[endpoint]\nkind = 'weird'\n"
+            "[analysis]\nrule = 'exact-binomial'\n[[scenarios]]\nname = 'a'\ntreatment = 0.5\n",
+            "endpoint.kind",
+        ),
+    ],
+)
 def test_bad_design_file_exits_2_with_message(tmp_path, content, expected):
     f = tmp_path / "design.toml"
     f.write_text(content)
@@ -69,10 +78,15 @@ def test_bad_design_file_exits_2_with_message(tmp_path, content, expected):
     assert "Traceback" not in out.output
 
 
-@pytest.mark.parametrize(("option", "value", "expected"), [
-    ("--sims", "0", "--sims"), ("--sims", "99999999999", "--sims"), ("--seed", "-4", "--seed"),
-    ("--method", "magic", "--method"),
-])
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--sims", "0", "--sims"),
+        ("--sims", "99999999999", "--sims"),
+        ("--seed", "-4", "--seed"),
+        ("--method", "magic", "--method"),
+    ],
+)
 def test_bad_options_exit_2(examples_dir, option, value, expected):
     out = run("evaluate", str(examples_dir / "zimislecel_single_arm.toml"), option, value)
     assert out.exit_code == 2
@@ -87,6 +101,8 @@ def test_missing_file_exits_2():
 def test_installed_command_has_no_traceback(tmp_path):
     f = tmp_path / "d.toml"
     f.write_text("name = 1\n")
-    proc = subprocess.run([sys.executable, "-m", "planner.cli", "evaluate", str(f)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "planner.cli", "evaluate", str(f)], capture_output=True, text=True
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "name" in proc.stderr

@@ -29,55 +29,123 @@ BAD_DESIGNS = [
     ("N as a string", replaced(EXAMPLE, "n = 50", 'n = "50"'), "arms.n"),
     ("N as a float", replaced(EXAMPLE, "n = 50", "n = 50.5"), "arms.n"),
     ("probability 1.3", replaced(EXAMPLE, "treatment = 0.44", "treatment = 1.3"), "scenarios[1].treatment"),
-    ("negative probability", replaced(EXAMPLE, "treatment = 0.44", "treatment = -0.1"), "scenarios[1].treatment"),
-    ("goal above 1", replaced(EXAMPLE, "performance_goal = 0.5", "performance_goal = 1.2"), "performance_goal"),
+    (
+        "negative probability",
+        replaced(EXAMPLE, "treatment = 0.44", "treatment = -0.1"),
+        "scenarios[1].treatment",
+    ),
+    (
+        "goal above 1",
+        replaced(EXAMPLE, "performance_goal = 0.5", "performance_goal = 1.2"),
+        "performance_goal",
+    ),
     ("goal missing", replaced(EXAMPLE, "performance_goal = 0.5", ""), "performance_goal"),
     ("alpha 0", replaced(EXAMPLE, "alpha = 0.025", "alpha = 0.0"), "analysis.alpha"),
     ("alpha 0.7", replaced(EXAMPLE, "alpha = 0.025", "alpha = 0.7"), "analysis.alpha"),
     ("alpha as text", replaced(EXAMPLE, "alpha = 0.025", 'alpha = "0.025"'), "analysis.alpha"),
     ("dropout 1", replaced(EXAMPLE, "rate = 0.08", "rate = 1.0"), "dropout.rate"),
     ("dropout negative", replaced(EXAMPLE, "rate = 0.08", "rate = -0.2"), "dropout.rate"),
-    ("unknown strategy", replaced(EXAMPLE, 'strategy = "failure"', 'strategy = "ignore"'), "dropout.strategy"),
+    (
+        "unknown strategy",
+        replaced(EXAMPLE, 'strategy = "failure"', 'strategy = "ignore"'),
+        "dropout.strategy",
+    ),
     ("unknown rule", replaced(EXAMPLE, 'rule = "exact-binomial"', 'rule = "magic"'), "analysis.rule"),
-    ("rule for another endpoint", replaced(EXAMPLE, 'rule = "exact-binomial"', 'rule = "t-pooled"'),
-     "analysis.rule"),
-    ("threshold on a frequentist rule", replaced(EXAMPLE, "performance_goal = 0.5", "performance_goal = 0.5\nthreshold = 0.9"),
-     "analysis.threshold"),
+    (
+        "rule for another endpoint",
+        replaced(EXAMPLE, 'rule = "exact-binomial"', 'rule = "t-pooled"'),
+        "analysis.rule",
+    ),
+    (
+        "threshold on a frequentist rule",
+        replaced(EXAMPLE, "performance_goal = 0.5", "performance_goal = 0.5\nthreshold = 0.9"),
+        "analysis.threshold",
+    ),
     ("misspelt field", replaced(EXAMPLE, "alpha = 0.025", "alpha = 0.025\nalpah = 0.05"), "analysis.alpah"),
     ("unknown section", EXAMPLE + "\n[extras]\nx = 1\n", "extras"),
     ("no scenarios", EXAMPLE.split("[[scenarios]]")[0], "scenarios"),
-    ("duplicate scenario names", EXAMPLE + '\n[[scenarios]]\nname = "CIT-07"\ntreatment = 0.8\n', "scenarios"),
-    ("control in a single-arm design", replaced(EXAMPLE, "treatment = 0.44", "treatment = 0.44\ncontrol = 0.3"),
-     "scenarios[1].control"),
+    (
+        "duplicate scenario names",
+        EXAMPLE + '\n[[scenarios]]\nname = "CIT-07"\ntreatment = 0.8\n',
+        "scenarios",
+    ),
+    (
+        "control in a single-arm design",
+        replaced(EXAMPLE, "treatment = 0.44", "treatment = 0.44\ncontrol = 0.3"),
+        "scenarios[1].control",
+    ),
     ("zero simulations", replaced(EXAMPLE, "n_sims = 100000", "n_sims = 0"), "simulation.n_sims"),
-    ("absurd simulations", replaced(EXAMPLE, "n_sims = 100000", "n_sims = 1000000000000"), "simulation.n_sims"),
+    (
+        "absurd simulations",
+        replaced(EXAMPLE, "n_sims = 100000", "n_sims = 1000000000000"),
+        "simulation.n_sims",
+    ),
     ("negative seed", replaced(EXAMPLE, "seed = 20261123", "seed = -3"), "simulation.seed"),
-    ("unknown fitted prior", replaced(EXAMPLE, 'name = "insulin_independence"', 'name = "nothing"'),
-     "design_prior.treatment.name"),
+    (
+        "unknown fitted prior",
+        replaced(EXAMPLE, 'name = "insulin_independence"', 'name = "nothing"'),
+        "design_prior.treatment.name",
+    ),
     ("a0 above 1", replaced(EXAMPLE, "a0 = 0.5 }", "a0 = 1.5 }"), "design_prior.treatment.a0"),
-    ("wrong type of a table", replaced(EXAMPLE, 'kind = "single-arm"', 'kind = 3'), "arms.kind"),
+    ("wrong type of a table", replaced(EXAMPLE, 'kind = "single-arm"', "kind = 3"), "arms.kind"),
     ("not TOML", "name = 'x\n", "not valid TOML"),
     ("empty file", "", "name"),
-    ("interim fractions not ending at 1", replaced(EXAMPLE, "[simulation]", "[interim]\nfractions = [0.5, 0.8]\n\n[simulation]"),
-     "interim.fractions"),
-    ("futility counts without the counts", replaced(EXAMPLE, "[simulation]",
-                                                    '[interim]\nfractions = [0.5, 1.0]\nfutility = "counts"\n\n[simulation]'),
-     "interim.futility_counts"),
-    ("futility counts above efficacy counts", replaced(
-        EXAMPLE, "[simulation]", '[interim]\nfractions = [0.5, 1.0]\nfutility = "counts"\nfutility_counts = [20]\n'
-                                 'efficacy_counts = [19, 33]\n\n[simulation]'), "interim.futility_counts[0]"),
-    ("gamma without hsd", replaced(EXAMPLE, "[simulation]", "[interim]\nfractions = [0.5, 1.0]\ngamma = -4.0\n\n[simulation]"),
-     "interim.gamma"),
-    ("wang-tsiatis without delta", replaced(EXAMPLE, "[simulation]",
-                                            '[interim]\nfractions = [0.5, 1.0]\nspending = "wang-tsiatis"\n\n[simulation]'),
-     "interim.delta"),
-    ("beta-spending without an alternative", replaced(
-        EXAMPLE, "[simulation]", '[interim]\nfractions = [0.5, 1.0]\nfutility = "beta-spending"\n\n[simulation]'),
-     "interim.beta_alternative"),
-    ("Bayesian threshold 1.2", replaced(BAYES, "threshold = 0.9882", "threshold = 1.2"), "analysis.threshold"),
+    (
+        "interim fractions not ending at 1",
+        replaced(EXAMPLE, "[simulation]", "[interim]\nfractions = [0.5, 0.8]\n\n[simulation]"),
+        "interim.fractions",
+    ),
+    (
+        "futility counts without the counts",
+        replaced(
+            EXAMPLE, "[simulation]", '[interim]\nfractions = [0.5, 1.0]\nfutility = "counts"\n\n[simulation]'
+        ),
+        "interim.futility_counts",
+    ),
+    (
+        "futility counts above efficacy counts",
+        replaced(
+            EXAMPLE,
+            "[simulation]",
+            '[interim]\nfractions = [0.5, 1.0]\nfutility = "counts"\nfutility_counts = [20]\n'
+            "efficacy_counts = [19, 33]\n\n[simulation]",
+        ),
+        "interim.futility_counts[0]",
+    ),
+    (
+        "gamma without hsd",
+        replaced(EXAMPLE, "[simulation]", "[interim]\nfractions = [0.5, 1.0]\ngamma = -4.0\n\n[simulation]"),
+        "interim.gamma",
+    ),
+    (
+        "wang-tsiatis without delta",
+        replaced(
+            EXAMPLE,
+            "[simulation]",
+            '[interim]\nfractions = [0.5, 1.0]\nspending = "wang-tsiatis"\n\n[simulation]',
+        ),
+        "interim.delta",
+    ),
+    (
+        "beta-spending without an alternative",
+        replaced(
+            EXAMPLE,
+            "[simulation]",
+            '[interim]\nfractions = [0.5, 1.0]\nfutility = "beta-spending"\n\n[simulation]',
+        ),
+        "interim.beta_alternative",
+    ),
+    (
+        "Bayesian threshold 1.2",
+        replaced(BAYES, "threshold = 0.9882", "threshold = 1.2"),
+        "analysis.threshold",
+    ),
     ("Bayesian without a threshold", replaced(BAYES, "threshold = 0.9882", ""), "analysis.threshold"),
-    ("variance on a binary endpoint", replaced(BAYES, "threshold = 0.9882", 'threshold = 0.9882\nvariance = "unknown"'),
-     "analysis.variance"),
+    (
+        "variance on a binary endpoint",
+        replaced(BAYES, "threshold = 0.9882", 'threshold = 0.9882\nvariance = "unknown"'),
+        "analysis.variance",
+    ),
 ]
 
 
@@ -109,12 +177,18 @@ BAD_COMMANDS = [
     ("--method unknown", ["evaluate", "{good}", "--method", "guess"], "--method"),
     ("unknown option", ["evaluate", "{good}", "--fast"], "--fast"),
     ("size without a target", ["size", "{good}"], "--target-power / --target-assurance"),
-    ("size with both targets", ["size", "{good}", "--target-power", "0.9", "--target-assurance", "0.8"],
-     "--target-power / --target-assurance"),
+    (
+        "size with both targets",
+        ["size", "{good}", "--target-power", "0.9", "--target-assurance", "0.8"],
+        "--target-power / --target-assurance",
+    ),
     ("size target 1.2", ["size", "{good}", "--target-power", "1.2"], "target"),
     ("size unknown scenario", ["size", "{good}", "--target-power", "0.9", "--scenario", "nope"], "scenario"),
-    ("size n_min above n_max", ["size", "{good}", "--target-power", "0.9", "--n-min", "80", "--n-max", "40"],
-     "n_min, n_max"),
+    (
+        "size n_min above n_max",
+        ["size", "{good}", "--target-power", "0.9", "--n-min", "80", "--n-max", "40"],
+        "n_min, n_max",
+    ),
     ("size --sims 3", ["size", "{good}", "--target-power", "0.9", "--sims", "3"], "--sims"),
     ("report into a file", ["report", "{good}", "-o", "{good}", "--no-pdf"], "--output"),
     ("report into an impossible folder", ["report", "{good}", "-o", "/proc/none/x", "--no-pdf"], "--output"),
@@ -151,7 +225,10 @@ def test_bad_command_lines(name, args, words, tmp_path):
     filled = [a.format(good=g, tmp=tmp_path, sweep=sweep, sweep0=sweep0) for a in args]
     result = runner.invoke(app, filled)
     assert result.exit_code == 2, (name, result.output)
-    assert result.exception is None or isinstance(result.exception, SystemExit), (name, repr(result.exception))
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        name,
+        repr(result.exception),
+    )
     assert "Traceback" not in result.output and words in result.output, (name, result.output)
     if name == "sweep n_sims 0 names the sweep file":
         assert "sweep0.toml: n_sims" in result.output and "--sims" not in result.output

@@ -45,13 +45,22 @@ def test_normal_sample_size_closed_form_round_trips():
     assert n1 == n2 == pytest.approx(2 * (stats.norm.ppf(0.975) + stats.norm.ppf(0.9)) ** 2 / 0.25)
     assert analytic.power_z_two_sample(0.5, 1.0, n1, n2, 0.025) == pytest.approx(0.9, abs=1e-12)
     n1, n2 = analytic.n_z_two_sample(0.5, 1.0, 0.025, 0.9, ratio=2.0)
-    assert n1 == pytest.approx(2 * n2) and analytic.power_z_two_sample(0.5, 1.0, n1, n2, 0.025) == pytest.approx(0.9)
+    assert n1 == pytest.approx(2 * n2) and analytic.power_z_two_sample(
+        0.5, 1.0, n1, n2, 0.025
+    ) == pytest.approx(0.9)
 
 
 def two_arm(rule, n=100, delta=0.5, sd=1.0, dropout=None, better="higher", **endpoint):
-    return make_design({"kind": "randomized", "n": n}, {"kind": "continuous", "sd": sd, "better": better, **endpoint},
-                       {"rule": rule}, [{"name": "null", "treatment": 0.0, "control": 0.0},
-                                        {"name": "alt", "treatment": delta, "control": 0.0}], dropout=dropout)
+    return make_design(
+        {"kind": "randomized", "n": n},
+        {"kind": "continuous", "sd": sd, "better": better, **endpoint},
+        {"rule": rule},
+        [
+            {"name": "null", "treatment": 0.0, "control": 0.0},
+            {"name": "alt", "treatment": delta, "control": 0.0},
+        ],
+        dropout=dropout,
+    )
 
 
 @pytest.mark.parametrize(("n", "delta", "reference"), [(40, 1.0, R_POWER_T2_N20), (100, 0.5, R_POWER_T2_N50)])
@@ -62,9 +71,12 @@ def test_pooled_t_power_matches_r(n, delta, reference):
 
 
 def test_one_sample_t_power_matches_r():
-    d = make_design({"kind": "single-arm", "n": 12}, {"kind": "continuous", "sd": 1.2},
-                    {"rule": "one-sample-t", "alpha": 0.05, "performance_goal": 0.0},
-                    [{"name": "alt", "treatment": 0.8}])
+    d = make_design(
+        {"kind": "single-arm", "n": 12},
+        {"kind": "continuous", "sd": 1.2},
+        {"rule": "one-sample-t", "alpha": 0.05, "performance_goal": 0.0},
+        [{"name": "alt", "treatment": 0.8}],
+    )
     alt = evaluate(d, n_sims=200_000)["alt"].success
     assert within_mcse(alt.value, R_POWER_T1_N12, alt.n_sims)
 
@@ -73,7 +85,9 @@ def test_lower_is_better_mirrors_higher():
     up = evaluate(two_arm("t-pooled", delta=0.4), n_sims=50_000)["alt"].success.value
     down = evaluate(two_arm("t-pooled", delta=-0.4, better="lower"), n_sims=50_000)["alt"].success.value
     assert abs(up - down) < 0.02
-    assert evaluate(two_arm("t-pooled", delta=0.4, better="lower"), n_sims=20_000)["alt"].success.value < 0.001
+    assert (
+        evaluate(two_arm("t-pooled", delta=0.4, better="lower"), n_sims=20_000)["alt"].success.value < 0.001
+    )
 
 
 def brute_force(design, scenario_name, n_sims, seed, analyse):
@@ -111,22 +125,31 @@ def pooled(arms):
 def ancova(arms):
     (x1, y1), (x2, y2) = arms
     y = np.concatenate([y1, y2])
-    X = np.column_stack([np.ones(y.size), np.r_[np.ones(y1.size), np.zeros(y2.size)], np.concatenate([x1, x2])])
+    X = np.column_stack(
+        [np.ones(y.size), np.r_[np.ones(y1.size), np.zeros(y2.size)], np.concatenate([x1, x2])]
+    )
     beta, rss, *_ = np.linalg.lstsq(X, y, rcond=None)
     df = y.size - 3
     cov = rss[0] / df * np.linalg.inv(X.T @ X)
     return beta[1] / np.sqrt(cov[1, 1]) > stats.t.isf(0.025, df)
 
 
-@pytest.mark.parametrize(("rule", "analyse", "endpoint", "dropout"), [
-    ("welch", welch, {}, {"rate": 0.15, "strategy": "missing"}),
-    ("t-pooled", pooled, {"failure_value": 0.0}, {"rate": 0.15, "strategy": "failure"}),
-    ("ancova", ancova, {"baseline_correlation": 0.6}, {"rate": 0.1, "strategy": "missing"}),
-])
+@pytest.mark.parametrize(
+    ("rule", "analyse", "endpoint", "dropout"),
+    [
+        ("welch", welch, {}, {"rate": 0.15, "strategy": "missing"}),
+        ("t-pooled", pooled, {"failure_value": 0.0}, {"rate": 0.15, "strategy": "failure"}),
+        ("ancova", ancova, {"baseline_correlation": 0.6}, {"rate": 0.1, "strategy": "missing"}),
+    ],
+)
 def test_sufficient_statistics_agree_with_per_patient_simulation(rule, analyse, endpoint, dropout):
-    d = make_design({"kind": "randomized", "n": 30, "allocation": [2.0, 1.0]},
-                    {"kind": "continuous", "sd": 1.0, **endpoint}, {"rule": rule},
-                    [{"name": "alt", "treatment": 0.8, "control": 0.0}], dropout=dropout)
+    d = make_design(
+        {"kind": "randomized", "n": 30, "allocation": [2.0, 1.0]},
+        {"kind": "continuous", "sd": 1.0, **endpoint},
+        {"rule": rule},
+        [{"name": "alt", "treatment": 0.8, "control": 0.0}],
+        dropout=dropout,
+    )
     fast = evaluate(d, n_sims=100_000)["alt"].success
     slow_n = 6000
     slow = brute_force(d, "alt", slow_n, 99, analyse)
@@ -155,8 +178,12 @@ def test_type_one_error_at_most_alpha(rule):
 
 
 def test_one_sample_type_one_error():
-    d = make_design({"kind": "single-arm", "n": 25}, {"kind": "continuous", "sd": 0.7, "better": "lower"},
-                    {"rule": "one-sample-t", "performance_goal": -1.0}, [{"name": "null", "treatment": -1.0}])
+    d = make_design(
+        {"kind": "single-arm", "n": 25},
+        {"kind": "continuous", "sd": 0.7, "better": "lower"},
+        {"rule": "one-sample-t", "performance_goal": -1.0},
+        [{"name": "null", "treatment": -1.0}],
+    )
     null = evaluate(d, n_sims=200_000)["null"].success
     assert null.value <= 0.025 + 3 * null.mcse
 
@@ -164,10 +191,19 @@ def test_one_sample_type_one_error():
 def test_bayesian_flat_prior_with_unknown_variance_is_the_t_test():
     """Flat prior, unknown variance (Jeffreys): the posterior of delta is Student-t, so P(delta > 0 | data) > 0.975
     is exactly the one-sided pooled t test at 0.025 -- the same decisions trial by trial (same seed)."""
-    rows = [{"name": "null", "treatment": 0.0, "control": 0.0}, {"name": "alt", "treatment": 0.9, "control": 0.0}]
-    bayes = make_design({"kind": "randomized", "n": 20}, {"kind": "continuous", "sd": 1.0},
-                        {"rule": "posterior-probability", "threshold": 0.975}, rows)
-    t_test = make_design({"kind": "randomized", "n": 20}, {"kind": "continuous", "sd": 1.0}, {"rule": "t-pooled"}, rows)
+    rows = [
+        {"name": "null", "treatment": 0.0, "control": 0.0},
+        {"name": "alt", "treatment": 0.9, "control": 0.0},
+    ]
+    bayes = make_design(
+        {"kind": "randomized", "n": 20},
+        {"kind": "continuous", "sd": 1.0},
+        {"rule": "posterior-probability", "threshold": 0.975},
+        rows,
+    )
+    t_test = make_design(
+        {"kind": "randomized", "n": 20}, {"kind": "continuous", "sd": 1.0}, {"rule": "t-pooled"}, rows
+    )
     a, b = evaluate(bayes, n_sims=200_000), evaluate(t_test, n_sims=200_000)
     for name in ("null", "alt"):
         assert a[name].success.value == b[name].success.value
@@ -177,9 +213,12 @@ def test_bayesian_flat_prior_with_unknown_variance_is_the_t_test():
 @pytest.mark.parametrize("n", [12, 30])
 def test_single_arm_flat_prior_type_one_error_equals_the_t_test_size(n):
     # the issue's check at N = 12: the plug-in rule had 0.0377; with unknown variance it is the t test's 0.025
-    d = make_design({"kind": "single-arm", "n": n}, {"kind": "continuous", "sd": 1.0},
-                    {"rule": "posterior-probability", "threshold": 0.975, "performance_goal": 0.0},
-                    [{"name": "null", "treatment": 0.0}])
+    d = make_design(
+        {"kind": "single-arm", "n": n},
+        {"kind": "continuous", "sd": 1.0},
+        {"rule": "posterior-probability", "threshold": 0.975, "performance_goal": 0.0},
+        [{"name": "null", "treatment": 0.0}],
+    )
     res = evaluate(d, n_sims=400_000)
     assert within_mcse(res["null"].success.value, 0.025, 400_000, k=3)
     assert not res.type_one_error.exceeds
@@ -187,9 +226,12 @@ def test_single_arm_flat_prior_type_one_error_equals_the_t_test_size(n):
 
 def test_plug_in_variance_is_the_z_rule_on_the_t_scale_and_flagged():
     """variance = 'plug-in': P(delta > 0 | data) > 0.975 iff estimate / se > 1.96, whose exact size is P(T_18 > 1.96)."""
-    d = make_design({"kind": "randomized", "n": 20}, {"kind": "continuous", "sd": 1.0},
-                    {"rule": "posterior-probability", "threshold": 0.975, "variance": "plug-in"},
-                    [{"name": "null", "treatment": 0.0, "control": 0.0}])
+    d = make_design(
+        {"kind": "randomized", "n": 20},
+        {"kind": "continuous", "sd": 1.0},
+        {"rule": "posterior-probability", "threshold": 0.975, "variance": "plug-in"},
+        [{"name": "null", "treatment": 0.0, "control": 0.0}],
+    )
     res = evaluate(d, n_sims=200_000)
     assert within_mcse(res["null"].success.value, stats.t.sf(stats.norm.isf(0.025), 18), res.n_sims)
     assert res.type_one_error.exceeds and "not calibrated" in res.type_one_error.cause
@@ -207,9 +249,16 @@ def test_student_t_posterior_equals_two_dimensional_integration():
 
     def joint(theta, log_s2):  # unnormalized posterior density on (theta, log sigma^2), Jeffreys on sigma^2
         s2 = np.exp(log_s2)
-        like = s2 ** (-0.5) * np.exp(-(est - theta) ** 2 / (2 * s2 * c)) * s2 ** (-nu / 2) * np.exp(-ss / (2 * s2))
-        pri = sum(w * np.exp(-(theta - m) ** 2 * (ref_sd / sd) ** 2 / (2 * s2)) * ((ref_sd / sd) ** 2 / s2) ** 0.5
-                  for w, m, sd in zip(prior.weights, prior.means, prior.sds, strict=True))
+        like = (
+            s2 ** (-0.5)
+            * np.exp(-((est - theta) ** 2) / (2 * s2 * c))
+            * s2 ** (-nu / 2)
+            * np.exp(-ss / (2 * s2))
+        )
+        pri = sum(
+            w * np.exp(-((theta - m) ** 2) * (ref_sd / sd) ** 2 / (2 * s2)) * ((ref_sd / sd) ** 2 / s2) ** 0.5
+            for w, m, sd in zip(prior.weights, prior.means, prior.sds, strict=True)
+        )
         return like * pri  # d sigma^2 / sigma^2 = d log sigma^2: the Jeffreys factor cancels
 
     total = integrate.dblquad(lambda t, ls: joint(t, ls), -6, 6, -8, 8, epsabs=1e-13)[0]
@@ -221,8 +270,20 @@ def test_student_t_posterior_equals_two_dimensional_integration():
 def test_bayesian_informative_prior_moves_power():
     base = {"kind": "randomized", "n": 20}
     scen = [{"name": "alt", "treatment": 0.5, "control": 0.0}]
-    flat = make_design(base, {"kind": "continuous", "sd": 1.0}, {"rule": "posterior-probability", "threshold": 0.975}, scen)
-    optimistic = make_design(base, {"kind": "continuous", "sd": 1.0},
-                             {"rule": "posterior-probability", "threshold": 0.975,
-                              "prior": {"family": "normal", "components": [{"weight": 1.0, "mean": 0.5, "sd": 0.2}]}}, scen)
-    assert evaluate(optimistic, n_sims=50_000)["alt"].success.value > evaluate(flat, n_sims=50_000)["alt"].success.value + 0.2
+    flat = make_design(
+        base, {"kind": "continuous", "sd": 1.0}, {"rule": "posterior-probability", "threshold": 0.975}, scen
+    )
+    optimistic = make_design(
+        base,
+        {"kind": "continuous", "sd": 1.0},
+        {
+            "rule": "posterior-probability",
+            "threshold": 0.975,
+            "prior": {"family": "normal", "components": [{"weight": 1.0, "mean": 0.5, "sd": 0.2}]},
+        },
+        scen,
+    )
+    assert (
+        evaluate(optimistic, n_sims=50_000)["alt"].success.value
+        > evaluate(flat, n_sims=50_000)["alt"].success.value + 0.2
+    )

@@ -26,9 +26,16 @@ def test_total_has_negative_binomial_moments(dispersion):
 
 
 def she_design(n=120, dispersion=0.5, dropout=None, rate_t=2.0, rate_c=4.0):
-    return make_design({"kind": "randomized", "n": n}, {"kind": "count", "exposure": 1.0, "dispersion": dispersion},
-                       {"rule": "nb-wald"}, [{"name": "null", "treatment": rate_c, "control": rate_c},
-                                             {"name": "alt", "treatment": rate_t, "control": rate_c}], dropout=dropout)
+    return make_design(
+        {"kind": "randomized", "n": n},
+        {"kind": "count", "exposure": 1.0, "dispersion": dispersion},
+        {"rule": "nb-wald"},
+        [
+            {"name": "null", "treatment": rate_c, "control": rate_c},
+            {"name": "alt", "treatment": rate_t, "control": rate_c},
+        ],
+        dropout=dropout,
+    )
 
 
 def test_wald_power_close_to_zhu_lakkis():
@@ -73,10 +80,12 @@ def test_wald_type_one_error(dispersion):
 
 
 def single_arm(goal=4.0, dispersion=0.5, better="lower", n=50):
-    return make_design({"kind": "single-arm", "n": n},
-                       {"kind": "count", "exposure": 1.0, "dispersion": dispersion, "better": better},
-                       {"rule": "nb-exact", "performance_goal": goal},
-                       [{"name": "null", "treatment": goal}, {"name": "alt", "treatment": goal / 2}])
+    return make_design(
+        {"kind": "single-arm", "n": n},
+        {"kind": "count", "exposure": 1.0, "dispersion": dispersion, "better": better},
+        {"rule": "nb-exact", "performance_goal": goal},
+        [{"name": "null", "treatment": goal}, {"name": "alt", "treatment": goal / 2}],
+    )
 
 
 @pytest.mark.parametrize("dispersion", [0.0, 0.5])
@@ -104,6 +113,7 @@ def test_single_arm_exact_count_test_higher_is_better():
 
 # --- the three variances of Zhu and Lakkis (2014) ----------------------------------------------------------
 
+
 def test_log_rate_ratio_statistic_by_hand():
     from planner.endpoints import CountArm
     from planner.rules.count import log_rate_ratio_z
@@ -115,7 +125,8 @@ def test_log_rate_ratio_statistic_by_hand():
     by_hand = {
         "true-rates": lrr / np.sqrt(1 / 90 + k / 50 + 1 / 130 + k / 40),
         "control-rate": lrr / np.sqrt((40 / 130 + k) * (1 / 50 + 1 / 40)),
-        "restricted": lrr / np.sqrt((90 / 220 + k) * (1 / 50 + 1 / 40)),  # pooled mean 220 / 90 per participant
+        "restricted": lrr
+        / np.sqrt((90 / 220 + k) * (1 / 50 + 1 / 40)),  # pooled mean 220 / 90 per participant
     }
     for variance, value in by_hand.items():
         assert log_rate_ratio_z(t, c, k, variance)[0] == pytest.approx(value, rel=1e-12), variance
@@ -126,9 +137,12 @@ def test_each_variance_power_close_to_its_zhu_lakkis_formula(variance):
     d = she_design(n=400).with_changes({"analysis.nb_variance": variance})
     res = evaluate(d, n_sims=100_000)
     ref = analytic.power_nb_rate_ratio(3.4, 4.0, 200, 200, 1.0, 0.5, 0.025, variance)
-    alt = evaluate(d.with_changes({"scenarios": [{"name": "alt", "treatment": 3.4, "control": 4.0}]}),
-                   n_sims=100_000)["alt"].success
-    assert alt.value == pytest.approx(ref, abs=0.015)  # the formula has the true rates, the test estimates them
+    alt = evaluate(
+        d.with_changes({"scenarios": [{"name": "alt", "treatment": 3.4, "control": 4.0}]}), n_sims=100_000
+    )["alt"].success
+    assert alt.value == pytest.approx(
+        ref, abs=0.015
+    )  # the formula has the true rates, the test estimates them
     check = res.type_one_error  # the guard judges each at equal rates 2, 4 and 8 per year
     assert not check.exact
     if variance == "control-rate":

@@ -58,8 +58,14 @@ def test_hash_changes_with_any_field():
 
 
 def test_allocation_split():
-    d = parse_design({**BASE, "arms": {"kind": "randomized", "n": 50, "allocation": [2.0, 1.0]},
-                      "analysis": {"rule": "fisher"}, "scenarios": [{"name": "s", "treatment": 0.5, "control": 0.3}]})
+    d = parse_design(
+        {
+            **BASE,
+            "arms": {"kind": "randomized", "n": 50, "allocation": [2.0, 1.0]},
+            "analysis": {"rule": "fisher"},
+            "scenarios": [{"name": "s", "treatment": 0.5, "control": 0.3}],
+        }
+    )
     assert d.arms.sizes == (33, 17)  # round(50 * 2/3) = 33
 
 
@@ -108,24 +114,48 @@ def test_cross_field_rules_name_fields():
     cont = {"kind": "continuous", "sd": 1.0}
     rnd = {"kind": "randomized", "n": 40}
     two = [{"name": "s", "treatment": 0.0, "control": 0.0}]
-    found = problems({**BASE, "arms": rnd, "endpoint": cont, "analysis": {"rule": "t-pooled"}, "scenarios": two,
-                      "dropout": {"rate": 0.1, "strategy": "failure"}})
+    found = problems(
+        {
+            **BASE,
+            "arms": rnd,
+            "endpoint": cont,
+            "analysis": {"rule": "t-pooled"},
+            "scenarios": two,
+            "dropout": {"rate": 0.1, "strategy": "failure"},
+        }
+    )
     assert any(p.startswith("endpoint.failure_value") for p in found)
     found = problems({**BASE, "analysis": {"rule": "posterior-probability", "performance_goal": 0.5}})
     assert any(p.startswith("analysis.threshold") for p in found)
-    found = problems({**BASE, "analysis": {"rule": "exact-binomial", "performance_goal": 0.5, "threshold": 0.9}})
+    found = problems(
+        {**BASE, "analysis": {"rule": "exact-binomial", "performance_goal": 0.5, "threshold": 0.9}}
+    )
     assert any(p.startswith("analysis.threshold") for p in found)
-    found = problems({**BASE, "analysis": {"rule": "posterior-probability", "performance_goal": 0.5, "threshold": 0.9,
-                                           "prior": {"family": "beta", "components": [{"weight": 0.5, "a": 1.0, "b": 1.0}]}}})
+    found = problems(
+        {
+            **BASE,
+            "analysis": {
+                "rule": "posterior-probability",
+                "performance_goal": 0.5,
+                "threshold": 0.9,
+                "prior": {"family": "beta", "components": [{"weight": 0.5, "a": 1.0, "b": 1.0}]},
+            },
+        }
+    )
     assert any("weights must sum to 1" in p for p in found)
-    found = problems({**BASE, "scenarios": [{"name": "a", "treatment": 0.5}, {"name": "a", "treatment": 0.6}]})
+    found = problems(
+        {**BASE, "scenarios": [{"name": "a", "treatment": 0.5}, {"name": "a", "treatment": 0.6}]}
+    )
     assert any("scenarios[1].name" in p for p in found)
 
 
 def test_catalog_rules_all_constructible():
     # every rule in the catalog is reachable from a valid design
-    endpoints = {"binary": {"kind": "binary"}, "continuous": {"kind": "continuous", "sd": 1.0},
-                 "count": {"kind": "count", "exposure": 1.0, "dispersion": 0.5}}
+    endpoints = {
+        "binary": {"kind": "binary"},
+        "continuous": {"kind": "continuous", "sd": 1.0},
+        "count": {"kind": "count", "exposure": 1.0, "dispersion": 0.5},
+    }
     for name, info in RULES.items():
         for ep in info.endpoints:
             for arms in info.arms:
@@ -137,8 +167,15 @@ def test_catalog_rules_all_constructible():
                     scen["control"] = 0.4
                 if info.bayesian:
                     analysis["threshold"] = 0.9
-                parse_design({**BASE, "arms": {"kind": arms, "n": 40}, "endpoint": endpoints[ep],
-                              "analysis": analysis, "scenarios": [scen]})
+                parse_design(
+                    {
+                        **BASE,
+                        "arms": {"kind": arms, "n": 40},
+                        "endpoint": endpoints[ep],
+                        "analysis": analysis,
+                        "scenarios": [scen],
+                    }
+                )
 
 
 def test_malformed_toml_names_file(tmp_path):
@@ -156,9 +193,16 @@ def test_missing_file():
 
 def test_null_scenarios_follow_the_estimand():
     # with dropouts counted as failures, a rate of 0.5 / 0.92 puts the composite exactly at the goal
-    d = parse_design({**BASE, "dropout": {"rate": 0.08, "strategy": "failure"},
-                      "scenarios": [{"name": "boundary", "treatment": 0.5 / 0.92},
-                                    {"name": "above", "treatment": 0.55}]})
+    d = parse_design(
+        {
+            **BASE,
+            "dropout": {"rate": 0.08, "strategy": "failure"},
+            "scenarios": [
+                {"name": "boundary", "treatment": 0.5 / 0.92},
+                {"name": "above", "treatment": 0.55},
+            ],
+        }
+    )
     assert d.estimand_truth(d.scenarios[0])[0] == pytest.approx(0.5)
     assert d.is_null(d.scenarios[0])
     assert not d.is_null(d.scenarios[1])

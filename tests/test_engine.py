@@ -12,18 +12,41 @@ from planner.randomness import BLOCK_SIZE
 from tests.conftest import make_design
 
 DESIGNS = {
-    "binary single, missing": ({"kind": "single-arm", "n": 50}, {"kind": "binary"},
-                               {"rule": "exact-binomial", "performance_goal": 0.5},
-                               [{"name": "a", "treatment": 0.7}], {"rate": 0.1, "strategy": "missing"}),
-    "binary two-arm, boschloo": ({"kind": "randomized", "n": 40}, {"kind": "binary"}, {"rule": "boschloo"},
-                                 [{"name": "a", "treatment": 0.6, "control": 0.3}], {"rate": 0.1, "strategy": "missing"}),
-    "welch, failure": ({"kind": "randomized", "n": 60}, {"kind": "continuous", "sd": 1.0, "failure_value": 0.0},
-                       {"rule": "welch"}, [{"name": "a", "treatment": 0.5, "control": 0.0}],
-                       {"rate": 0.1, "strategy": "failure"}),
-    "ancova": ({"kind": "randomized", "n": 60}, {"kind": "continuous", "sd": 1.0, "baseline_correlation": 0.5},
-               {"rule": "ancova"}, [{"name": "a", "treatment": 0.5, "control": 0.0}], {"rate": 0.1, "strategy": "missing"}),
-    "count": ({"kind": "randomized", "n": 60}, {"kind": "count", "exposure": 1.0, "dispersion": 0.5},
-              {"rule": "nb-wald"}, [{"name": "a", "treatment": 2.0, "control": 4.0}], {"rate": 0.1, "strategy": "missing"}),
+    "binary single, missing": (
+        {"kind": "single-arm", "n": 50},
+        {"kind": "binary"},
+        {"rule": "exact-binomial", "performance_goal": 0.5},
+        [{"name": "a", "treatment": 0.7}],
+        {"rate": 0.1, "strategy": "missing"},
+    ),
+    "binary two-arm, boschloo": (
+        {"kind": "randomized", "n": 40},
+        {"kind": "binary"},
+        {"rule": "boschloo"},
+        [{"name": "a", "treatment": 0.6, "control": 0.3}],
+        {"rate": 0.1, "strategy": "missing"},
+    ),
+    "welch, failure": (
+        {"kind": "randomized", "n": 60},
+        {"kind": "continuous", "sd": 1.0, "failure_value": 0.0},
+        {"rule": "welch"},
+        [{"name": "a", "treatment": 0.5, "control": 0.0}],
+        {"rate": 0.1, "strategy": "failure"},
+    ),
+    "ancova": (
+        {"kind": "randomized", "n": 60},
+        {"kind": "continuous", "sd": 1.0, "baseline_correlation": 0.5},
+        {"rule": "ancova"},
+        [{"name": "a", "treatment": 0.5, "control": 0.0}],
+        {"rate": 0.1, "strategy": "missing"},
+    ),
+    "count": (
+        {"kind": "randomized", "n": 60},
+        {"kind": "count", "exposure": 1.0, "dispersion": 0.5},
+        {"rule": "nb-wald"},
+        [{"name": "a", "treatment": 2.0, "control": 4.0}],
+        {"rate": 0.1, "strategy": "missing"},
+    ),
 }
 
 
@@ -32,8 +55,10 @@ def test_same_seed_same_numbers_whatever_the_chunk_size(name):
     arms, endpoint, analysis, scenarios, dropout = DESIGNS[name]
     d = make_design(arms, endpoint, analysis, scenarios, dropout=dropout)
     n = 2 * BLOCK_SIZE + 4321  # crosses block boundaries
-    runs = [evaluate(d, n_sims=n, seed=7, method="simulate", chunk_size=c).results[0].success.value
-            for c in (1_000, 100_000, 4_097)]
+    runs = [
+        evaluate(d, n_sims=n, seed=7, method="simulate", chunk_size=c).results[0].success.value
+        for c in (1_000, 100_000, 4_097)
+    ]
     assert runs[0] == runs[1] == runs[2]
     other_seed = evaluate(d, n_sims=n, seed=8, method="simulate").results[0].success.value
     assert other_seed != runs[0]
@@ -49,8 +74,12 @@ def test_progress_reports_every_trial():
 
 def test_power_grows_with_n_and_effect():
     def power(n, delta):
-        d = make_design({"kind": "randomized", "n": n}, {"kind": "continuous", "sd": 1.0}, {"rule": "t-pooled"},
-                        [{"name": "a", "treatment": delta, "control": 0.0}])
+        d = make_design(
+            {"kind": "randomized", "n": n},
+            {"kind": "continuous", "sd": 1.0},
+            {"rule": "t-pooled"},
+            [{"name": "a", "treatment": delta, "control": 0.0}],
+        )
         return evaluate(d, n_sims=50_000, seed=3).results[0].success.value
 
     by_n = [power(n, 0.4) for n in (20, 40, 80, 160)]
@@ -60,8 +89,12 @@ def test_power_grows_with_n_and_effect():
 
 def test_exact_power_grows_with_effect_and_saw_tooth_with_n():
     def power(n, p):
-        d = make_design({"kind": "single-arm", "n": n}, {"kind": "binary"},
-                        {"rule": "exact-binomial", "performance_goal": 0.5}, [{"name": "a", "treatment": p}])
+        d = make_design(
+            {"kind": "single-arm", "n": n},
+            {"kind": "binary"},
+            {"rule": "exact-binomial", "performance_goal": 0.5},
+            [{"name": "a", "treatment": p}],
+        )
         return evaluate(d).results[0].success.value
 
     assert np.all(np.diff([power(50, p) for p in (0.5, 0.6, 0.7, 0.8)]) > 0)
@@ -69,8 +102,12 @@ def test_exact_power_grows_with_effect_and_saw_tooth_with_n():
 
 
 def test_ten_million_trials_in_bounded_memory():
-    d = make_design({"kind": "randomized", "n": 100}, {"kind": "continuous", "sd": 1.0}, {"rule": "t-pooled"},
-                    [{"name": "a", "treatment": 0.3, "control": 0.0}])
+    d = make_design(
+        {"kind": "randomized", "n": 100},
+        {"kind": "continuous", "sd": 1.0},
+        {"rule": "t-pooled"},
+        [{"name": "a", "treatment": 0.3, "control": 0.0}],
+    )
     tracemalloc.start()
     res = evaluate(d, n_sims=10_000_000, seed=1)
     _, peak = tracemalloc.get_traced_memory()
@@ -79,10 +116,17 @@ def test_ten_million_trials_in_bounded_memory():
     assert res.results[0].success.mcse < 2e-4
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"n_sims": 0}, "n_sims"), ({"n_sims": 10**12}, "n_sims"), ({"n_sims": 1.5e5}, "n_sims"),
-    ({"seed": -1}, "seed"), ({"method": "magic"}, "method"), ({"chunk_size": 0}, "chunk_size"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"n_sims": 0}, "n_sims"),
+        ({"n_sims": 10**12}, "n_sims"),
+        ({"n_sims": 1.5e5}, "n_sims"),
+        ({"seed": -1}, "seed"),
+        ({"method": "magic"}, "method"),
+        ({"chunk_size": 0}, "chunk_size"),
+    ],
+)
 def test_bad_arguments_are_named(kwargs, field, examples_dir):
     d = load_design(examples_dir / "zimislecel_single_arm.toml")
     with pytest.raises(DesignError) as info:
@@ -116,8 +160,9 @@ def test_blocks_can_be_split_between_workers():
     rule = make_rule(d)
     n = 3 * BLOCK_SIZE + 777
     whole = count_successes(d, rule, d.scenarios[0], seed=9, start=0, stop=n)
-    parts = (count_successes(d, rule, d.scenarios[0], seed=9, start=0, stop=2 * BLOCK_SIZE)
-             + count_successes(d, rule, d.scenarios[0], seed=9, start=2 * BLOCK_SIZE, stop=n))
+    parts = count_successes(d, rule, d.scenarios[0], seed=9, start=0, stop=2 * BLOCK_SIZE) + count_successes(
+        d, rule, d.scenarios[0], seed=9, start=2 * BLOCK_SIZE, stop=n
+    )
     assert whole == parts
     with pytest.raises(ValueError, match="BLOCK_SIZE"):
         count_successes(d, rule, d.scenarios[0], seed=9, start=5, stop=n)

@@ -42,7 +42,9 @@ def test_rbest_documented_gamma_mixture_and_conjugate_beta():
 @pytest.mark.parametrize(("a", "b"), [(11.0, 3.0), (5.0, 15.0), (1.5, 1.5)])
 def test_conjugate_closed_forms(a, b):
     beta = BetaMixture((1.0,), (a,), (b,))
-    assert ess_morita(beta) == pytest.approx(a + b, rel=1e-10)  # the limit s -> infinity of Morita's epsilon prior
+    assert ess_morita(beta) == pytest.approx(
+        a + b, rel=1e-10
+    )  # the limit s -> infinity of Morita's epsilon prior
     t = (a - 1) / (a + b - 2)
     mu = a / (a + b)
     # RBesT's s = 100 lowers it by (1/s)(1/t + 1/(1 - t)) / E[i_1(t)] (Neuenschwander et al. 2020, eq. 9)

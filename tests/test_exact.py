@@ -17,13 +17,23 @@ SINGLE = {"kind": "single-arm", "n": 30}
 
 
 def single(rule="exact-binomial", dropout=None, p=0.7, **analysis):
-    return make_design(SINGLE, {"kind": "binary"}, {"rule": rule, "performance_goal": 0.5, **analysis},
-                       [{"name": "s", "treatment": p}], dropout=dropout)
+    return make_design(
+        SINGLE,
+        {"kind": "binary"},
+        {"rule": rule, "performance_goal": 0.5, **analysis},
+        [{"name": "s", "treatment": p}],
+        dropout=dropout,
+    )
 
 
 def two_arm(rule, n=40, dropout=None, pt=0.6, pc=0.3, **analysis):
-    return make_design({"kind": "randomized", "n": n}, {"kind": "binary"}, {"rule": rule, **analysis},
-                       [{"name": "s", "treatment": pt, "control": pc}], dropout=dropout)
+    return make_design(
+        {"kind": "randomized", "n": n},
+        {"kind": "binary"},
+        {"rule": rule, **analysis},
+        [{"name": "s", "treatment": pt, "control": pc}],
+        dropout=dropout,
+    )
 
 
 def test_single_arm_exact_equals_brute_force_with_missing_dropout():
@@ -62,16 +72,27 @@ def test_two_arm_exact_equals_brute_force(rule):
         se = np.sqrt(pb * (1 - pb) * 2 / m)
         return se > 0 and (x1 - x2) / m / se > stats.norm.isf(0.025)
 
-    ref = sum(stats.binom.pmf(x1, m, 0.6) * stats.binom.pmf(x2, m, 0.3)
-              for x1, x2 in itertools.product(range(m + 1), repeat=2) if rejects(x1, x2))
+    ref = sum(
+        stats.binom.pmf(x1, m, 0.6) * stats.binom.pmf(x2, m, 0.3)
+        for x1, x2 in itertools.product(range(m + 1), repeat=2)
+        if rejects(x1, x2)
+    )
     assert got == pytest.approx(ref, abs=1e-9)
 
 
 CASES = [
     ("exact-binomial", single, {}),
-    ("posterior-probability", single, {"threshold": 0.975,
-                                       "prior": {"family": "beta", "components": [
-                                           {"weight": 0.5, "a": 11.0, "b": 3.0}, {"weight": 0.5, "a": 1.0, "b": 1.0}]}}),
+    (
+        "posterior-probability",
+        single,
+        {
+            "threshold": 0.975,
+            "prior": {
+                "family": "beta",
+                "components": [{"weight": 0.5, "a": 11.0, "b": 3.0}, {"weight": 0.5, "a": 1.0, "b": 1.0}],
+            },
+        },
+    ),
     ("fisher", two_arm, {}),
     ("z-pooled", two_arm, {}),
     ("boschloo", two_arm, {}),
@@ -80,7 +101,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("rule", "builder", "extra"), CASES)
-@pytest.mark.parametrize("dropout", [None, {"rate": 0.1, "strategy": "missing"}, {"rate": 0.1, "strategy": "failure"}])
+@pytest.mark.parametrize(
+    "dropout", [None, {"rate": 0.1, "strategy": "missing"}, {"rate": 0.1, "strategy": "failure"}]
+)
 def test_exact_agrees_with_simulation(rule, builder, extra, dropout):
     d = builder(rule, dropout=dropout, **extra)
     exact = evaluate(d, method="exact").results[0].success
@@ -95,8 +118,12 @@ def test_exact_agrees_with_simulation(rule, builder, extra, dropout):
 def test_exact_tests_keep_alpha_over_the_whole_null(rule, n, alloc):
     """Fisher and Boschloo: exact size <= alpha at every common response rate (grid of 99 values)."""
     grid = np.linspace(0.01, 0.99, 99)
-    d = make_design({"kind": "randomized", "n": n, "allocation": alloc}, {"kind": "binary"}, {"rule": rule},
-                    [{"name": f"p{i}", "treatment": float(p), "control": float(p)} for i, p in enumerate(grid)])
+    d = make_design(
+        {"kind": "randomized", "n": n, "allocation": alloc},
+        {"kind": "binary"},
+        {"rule": rule},
+        [{"name": f"p{i}", "treatment": float(p), "control": float(p)} for i, p in enumerate(grid)],
+    )
     res = evaluate(d, method="exact")
     sizes = np.array([r.success.value for r in res.results])
     assert all(r.is_null for r in res.results)
@@ -108,8 +135,12 @@ def test_exact_tests_keep_alpha_over_the_whole_null(rule, n, alloc):
 
 def test_exact_binomial_keeps_alpha_over_the_null():
     grid = np.linspace(0.01, 0.5, 50)
-    d = make_design(SINGLE, {"kind": "binary"}, {"rule": "exact-binomial", "performance_goal": 0.5},
-                    [{"name": f"p{i}", "treatment": float(p)} for i, p in enumerate(grid)])
+    d = make_design(
+        SINGLE,
+        {"kind": "binary"},
+        {"rule": "exact-binomial", "performance_goal": 0.5},
+        [{"name": f"p{i}", "treatment": float(p)} for i, p in enumerate(grid)],
+    )
     sizes = [r.success.value for r in evaluate(d).results]
     assert max(sizes) <= 0.025
     assert max(sizes) == pytest.approx(stats.binom.sf(20, 30, 0.5))  # at the boundary: P(X >= 21 | 0.5)
@@ -122,8 +153,12 @@ def test_z_pooled_size_is_reported_honestly():
     common rate of 0.5 gives 0.0325 > 0.025 (brute force below). Fisher and Boschloo never exceed alpha.
     """
     grid = np.linspace(0.05, 0.95, 19)
-    d = make_design({"kind": "randomized", "n": 50}, {"kind": "binary"}, {"rule": "z-pooled"},
-                    [{"name": f"p{i}", "treatment": float(p), "control": float(p)} for i, p in enumerate(grid)])
+    d = make_design(
+        {"kind": "randomized", "n": 50},
+        {"kind": "binary"},
+        {"rule": "z-pooled"},
+        [{"name": f"p{i}", "treatment": float(p), "control": float(p)} for i, p in enumerate(grid)],
+    )
     res = evaluate(d)
     assert all(r.success.exact and r.is_null for r in res.results)
     p, m = grid[9], 25

@@ -12,7 +12,9 @@ from scipy import stats
 from planner.artifacts import load_fitted
 from planner.fitting import Evidence, PriorFitError, beta_binomial, fit_all, fit_model, map_prior
 
-pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::FutureWarning", "ignore::RuntimeWarning")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::UserWarning", "ignore::FutureWarning", "ignore::RuntimeWarning"
+)
 
 
 def insulin_only(pm, ev):
@@ -38,7 +40,9 @@ def test_poor_convergence_fails_loudly():
 
 def test_map_predictive_narrows_with_less_heterogeneity():
     """PyMC itself: a tighter heterogeneity prior gives a narrower predictive than the stored fit (scale 1)."""
-    idata, _, _ = fit_model(lambda pm, ev: map_prior(pm, ev, tau_scale=0.1, name="m"), Evidence.load(), seed=2)
+    idata, _, _ = fit_model(
+        lambda pm, ev: map_prior(pm, ev, tau_scale=0.1, name="m"), Evidence.load(), seed=2
+    )
     narrow = idata.posterior["m_pnew"].values.std()
     assert narrow < 0.8 * load_fitted()["map_responder"].info["draws_sd"]
 

@@ -11,12 +11,30 @@ from planner.sequential import crossing_probabilities
 from tests.conftest import make_design, within_mcse
 
 NULL_ALT = {
-    "continuous": ({"kind": "continuous", "sd": 1.0}, "t-pooled",
-                   [{"name": "null", "treatment": 0.0, "control": 0.0}, {"name": "alt", "treatment": 0.5, "control": 0.0}]),
-    "binary": ({"kind": "binary"}, "z-pooled",
-               [{"name": "null", "treatment": 0.3, "control": 0.3}, {"name": "alt", "treatment": 0.6, "control": 0.3}]),
-    "count": ({"kind": "count", "exposure": 1.0, "dispersion": 0.5}, "nb-wald",
-              [{"name": "null", "treatment": 4.0, "control": 4.0}, {"name": "alt", "treatment": 2.5, "control": 4.0}]),
+    "continuous": (
+        {"kind": "continuous", "sd": 1.0},
+        "t-pooled",
+        [
+            {"name": "null", "treatment": 0.0, "control": 0.0},
+            {"name": "alt", "treatment": 0.5, "control": 0.0},
+        ],
+    ),
+    "binary": (
+        {"kind": "binary"},
+        "z-pooled",
+        [
+            {"name": "null", "treatment": 0.3, "control": 0.3},
+            {"name": "alt", "treatment": 0.6, "control": 0.3},
+        ],
+    ),
+    "count": (
+        {"kind": "count", "exposure": 1.0, "dispersion": 0.5},
+        "nb-wald",
+        [
+            {"name": "null", "treatment": 4.0, "control": 4.0},
+            {"name": "alt", "treatment": 2.5, "control": 4.0},
+        ],
+    ),
 }
 
 
@@ -27,7 +45,9 @@ def gsd(endpoint_kind, spending="obrien-fleming", n=150, fractions=(1 / 3, 2 / 3
 
 
 @pytest.mark.parametrize("kind", ["continuous", "binary", "count"])
-@pytest.mark.parametrize(("spending", "extra"), [("obrien-fleming", {}), ("pocock", {}), ("hsd", {"gamma": -2.0})])
+@pytest.mark.parametrize(
+    ("spending", "extra"), [("obrien-fleming", {}), ("pocock", {}), ("hsd", {"gamma": -2.0})]
+)
 def test_simulated_type_one_error_is_nominal(kind, spending, extra):
     """10^6 null trials: within 3 MCSE of alpha (t and Wald statistics on the z scale are approximately normal)."""
     d = gsd(kind, spending, n=300 if kind != "binary" else 150, **extra)
@@ -46,8 +66,12 @@ def test_stopping_probabilities_match_the_integration():
     negligible, so simulation and integration describe the same thing.
     """
     ep, rule, _ = NULL_ALT["continuous"]
-    d = make_design({"kind": "randomized", "n": 20_000}, ep, {"rule": rule},
-                    [{"name": "alt", "treatment": 0.09, "control": 0.0}])
+    d = make_design(
+        {"kind": "randomized", "n": 20_000},
+        ep,
+        {"rule": rule},
+        [{"name": "alt", "treatment": 0.09, "control": 0.0}],
+    )
     d = d.with_changes({"interim": {"fractions": [1 / 3, 2 / 3, 1.0], "spending": "pocock"}})
     alt = evaluate(d, n_sims=400_000, seed=5)["alt"]
     b = boundaries_for(d)
@@ -94,7 +118,9 @@ def test_outcome_categories_add_up():
     d = gsd("continuous", "obrien-fleming", futility="conditional-power", futility_threshold=0.2)
     alt = evaluate(d, n_sims=100_000)["alt"]
     s = alt.stages
-    total = s.early_success.value + s.final_success.value + s.futility_stop_early.value + s.final_failure.value
+    total = (
+        s.early_success.value + s.final_success.value + s.futility_stop_early.value + s.final_failure.value
+    )
     assert total == pytest.approx(1.0, abs=1e-12)
     assert alt.success.value == pytest.approx(s.early_success.value + s.final_success.value, abs=1e-12)
     assert s.futility_stop_early.value > 0
@@ -112,7 +138,14 @@ def test_nonbinding_futility_keeps_type_one_error_when_ignored():
 
 
 def test_binding_futility_spends_alpha_with_futility_obeyed():
-    d = gsd("continuous", "obrien-fleming", n=300, futility="conditional-power", futility_threshold=0.2, binding=True)
+    d = gsd(
+        "continuous",
+        "obrien-fleming",
+        n=300,
+        futility="conditional-power",
+        futility_threshold=0.2,
+        binding=True,
+    )
     null = evaluate(d, n_sims=1_000_000, seed=4)["null"]
     assert abs(null.success.value - 0.025) <= 3 * null.success.mcse
 
@@ -124,17 +157,25 @@ def test_same_numbers_whatever_the_chunk_size():
     assert [r.to_dict() for r in a.results] == [r.to_dict() for r in b.results]
 
 
-@pytest.mark.parametrize(("interim", "message"), [
-    ({"fractions": [0.5, 0.4, 1.0]}, "interim.fractions"),
-    ({"fractions": [0.5, 0.9]}, "interim.fractions"),
-    ({"fractions": [0.5, 1.0], "spending": "hsd"}, "interim.gamma"),
-    ({"fractions": [0.5, 1.0], "spending": "custom", "cumulative_alpha": [0.01, 0.02]}, "interim.cumulative_alpha"),
-    ({"fractions": [0.5, 1.0], "binding": True}, "interim.binding"),
-    ({"fractions": [0.001, 1.0]}, "interim.fractions"),
-])
+@pytest.mark.parametrize(
+    ("interim", "message"),
+    [
+        ({"fractions": [0.5, 0.4, 1.0]}, "interim.fractions"),
+        ({"fractions": [0.5, 0.9]}, "interim.fractions"),
+        ({"fractions": [0.5, 1.0], "spending": "hsd"}, "interim.gamma"),
+        (
+            {"fractions": [0.5, 1.0], "spending": "custom", "cumulative_alpha": [0.01, 0.02]},
+            "interim.cumulative_alpha",
+        ),
+        ({"fractions": [0.5, 1.0], "binding": True}, "interim.binding"),
+        ({"fractions": [0.001, 1.0]}, "interim.fractions"),
+    ],
+)
 def test_bad_interim_settings_are_named(interim, message):
     ep, rule, scenarios = NULL_ALT["continuous"]
-    data = make_design({"kind": "randomized", "n": 100}, ep, {"rule": rule}, scenarios).model_dump(mode="json")
+    data = make_design({"kind": "randomized", "n": 100}, ep, {"rule": rule}, scenarios).model_dump(
+        mode="json"
+    )
     data["interim"] = interim
     from planner import parse_design
 
@@ -143,8 +184,12 @@ def test_bad_interim_settings_are_named(interim, message):
 
 
 def test_rules_without_sequential_version_are_refused():
-    d = make_design({"kind": "randomized", "n": 100}, {"kind": "binary"}, {"rule": "fisher"},
-                    [{"name": "s", "treatment": 0.5, "control": 0.3}]).model_dump(mode="json")
+    d = make_design(
+        {"kind": "randomized", "n": 100},
+        {"kind": "binary"},
+        {"rule": "fisher"},
+        [{"name": "s", "treatment": 0.5, "control": 0.3}],
+    ).model_dump(mode="json")
     d["interim"] = {"fractions": [0.5, 1.0]}
     from planner import parse_design
 

@@ -15,6 +15,7 @@ ROBUST = BetaMixture((0.5, 0.5), (11.0, 1.0), (3.0, 1.0))  # evidence.md judgmen
 
 def brute_posterior_sf(mix: BetaMixture, threshold: float, x: int, m: int) -> float:
     """P(p > threshold | x of m) by integrating prior x likelihood numerically."""
+
     def prior(p):
         return sum(w * stats.beta.pdf(p, a, b) for w, a, b in zip(mix.weights, mix.a, mix.b, strict=True))
 
@@ -28,8 +29,9 @@ def brute_posterior_sf(mix: BetaMixture, threshold: float, x: int, m: int) -> fl
 
 @pytest.mark.parametrize(("x", "m", "threshold"), [(10, 12, 0.5), (25, 50, 0.5), (40, 50, 0.6), (0, 20, 0.1)])
 def test_beta_mixture_posterior_matches_integration(x, m, threshold):
-    assert ROBUST.posterior_sf(threshold, x, m) == pytest.approx(brute_posterior_sf(ROBUST, threshold, x, m),
-                                                                 rel=1e-8)
+    assert ROBUST.posterior_sf(threshold, x, m) == pytest.approx(
+        brute_posterior_sf(ROBUST, threshold, x, m), rel=1e-8
+    )
 
 
 def test_single_beta_is_conjugate():
@@ -42,8 +44,12 @@ def miller_prob_greater(a_b: int, b_b: int, a_a: int, b_a: int) -> float:
     """P(p_B > p_A) for Beta(a_b, b_b) vs Beta(a_a, b_a), integer a_b (E. Miller's closed form)."""
     total = 0.0
     for i in range(a_b):
-        total += math.exp(special.betaln(a_a + i, b_a + b_b) - math.log(b_b + i)
-                          - special.betaln(1 + i, b_b) - special.betaln(a_a, b_a))
+        total += math.exp(
+            special.betaln(a_a + i, b_a + b_b)
+            - math.log(b_b + i)
+            - special.betaln(1 + i, b_b)
+            - special.betaln(a_a, b_a)
+        )
     return total
 
 
@@ -71,7 +77,9 @@ def test_normal_mixture_posterior_matches_integration():
     est, se, thr = -1.2, 0.3, -0.5
 
     def unnorm(t):
-        prior = sum(w * stats.norm.pdf(t, m, s) for w, m, s in zip(mix.weights, mix.means, mix.sds, strict=True))
+        prior = sum(
+            w * stats.norm.pdf(t, m, s) for w, m, s in zip(mix.weights, mix.means, mix.sds, strict=True)
+        )
         return prior * stats.norm.pdf(est, t, se)
 
     num = integrate.quad(unnorm, thr, np.inf, epsrel=1e-12)[0]

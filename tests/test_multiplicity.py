@@ -44,25 +44,37 @@ def test_graphical_example_of_bretz_2009():
 
 def zimislecel_endpoints(procedure="holm", **kw):
     return MultipleEndpoints(
-        endpoints=(EndpointSpec("insulin independent", "binary"), EndpointSpec("SHE-free", "binary"),
-                   EndpointSpec("HbA1c change", "continuous", sd=0.7, better="lower"),
-                   EndpointSpec("time in range", "continuous", sd=5.0)),
+        endpoints=(
+            EndpointSpec("insulin independent", "binary"),
+            EndpointSpec("SHE-free", "binary"),
+            EndpointSpec("HbA1c change", "continuous", sd=0.7, better="lower"),
+            EndpointSpec("time in range", "continuous", sd=5.0),
+        ),
         # within-patient HbA1c-TIR correlation about -0.7 (evidence.md); the others are assumptions
         correlation=((1, 0.3, -0.3, 0.3), (0.3, 1, -0.2, 0.2), (-0.3, -0.2, 1, -0.7), (0.3, 0.2, -0.7, 1)),
         composites=(Composite("insulin independent and SHE-free", ("insulin independent", "SHE-free")),),
         hypotheses=("insulin independent and SHE-free", "HbA1c change", "time in range"),
-        sizes=(30, 30), procedure=procedure, **kw)
+        sizes=(30, 30),
+        procedure=procedure,
+        **kw,
+    )
 
 
-TRUTH = {"insulin independent": (0.8, 0.1), "SHE-free": (0.95, 0.7), "HbA1c change": (-1.8, -0.33),
-         "time in range": (93.0, 71.0)}
+TRUTH = {
+    "insulin independent": (0.8, 0.1),
+    "SHE-free": (0.95, 0.7),
+    "HbA1c change": (-1.8, -0.33),
+    "time in range": (93.0, 71.0),
+}
 
 
 def test_composite_rate_follows_the_copula():
     me = zimislecel_endpoints(procedure="none")
     truth = {**TRUTH, "insulin independent": (0.4, 0.4), "SHE-free": (0.6, 0.6)}
     # the composite's probability is the bivariate normal CDF at the two thresholds
-    both = stats.multivariate_normal([0, 0], [[1, 0.3], [0.3, 1]]).cdf([stats.norm.ppf(0.4), stats.norm.ppf(0.6)])
+    both = stats.multivariate_normal([0, 0], [[1, 0.3], [0.3, 1]]).cdf(
+        [stats.norm.ppf(0.4), stats.norm.ppf(0.6)]
+    )
     res = simulate_multiple(me, truth, n_sims=20_000)
     assert res.hypotheses[0] == "insulin independent and SHE-free"
     # under equal arms, the composite's unadjusted test is at most alpha (pooled z, 30 per arm)
@@ -70,10 +82,17 @@ def test_composite_rate_follows_the_copula():
     assert 0 < both < 0.4
 
 
-@pytest.mark.parametrize(("procedure", "extra"), [
-    ("holm", {}), ("fixed-sequence", {}),
-    ("graphical", {"weights": (0.8, 0.2, 0.0), "transitions": ((0, 0.5, 0.5), (0.5, 0, 0.5), (0.5, 0.5, 0))}),
-])
+@pytest.mark.parametrize(
+    ("procedure", "extra"),
+    [
+        ("holm", {}),
+        ("fixed-sequence", {}),
+        (
+            "graphical",
+            {"weights": (0.8, 0.2, 0.0), "transitions": ((0, 0.5, 0.5), (0.5, 0, 0.5), (0.5, 0.5, 0))},
+        ),
+    ],
+)
 def test_familywise_error_under_every_null_configuration(procedure, extra):
     me = zimislecel_endpoints(procedure, **extra)
     configs = familywise_error(me, TRUTH, n_sims=100_000, seed=3)
@@ -84,8 +103,12 @@ def test_familywise_error_under_every_null_configuration(procedure, extra):
 
 def test_z_test_at_low_counts_can_break_the_familywise_error():
     """Why Fisher is the default: with the pooled z test the composite (control rate ~0.09, 30 per arm) is liberal."""
-    me = zimislecel_endpoints("graphical", weights=(0.8, 0.2, 0.0),
-                              transitions=((0, 0.5, 0.5), (0.5, 0, 0.5), (0.5, 0.5, 0)), binary_test="z-pooled")
+    me = zimislecel_endpoints(
+        "graphical",
+        weights=(0.8, 0.2, 0.0),
+        transitions=((0, 0.5, 0.5), (0.5, 0, 0.5), (0.5, 0.5, 0)),
+        binary_test="z-pooled",
+    )
     configs = familywise_error(me, TRUTH, n_sims=100_000, seed=3)
     assert max(c["fwer"].value for c in configs) > 0.027
 
@@ -108,8 +131,13 @@ def test_power_per_endpoint_and_all_together():
 def test_hba1c_power_matches_t_test_closed_form():
     from planner import analytic
 
-    me = MultipleEndpoints(endpoints=(EndpointSpec("HbA1c change", "continuous", sd=0.7, better="lower"),),
-                           correlation=((1.0,),), hypotheses=("HbA1c change",), sizes=(10, 10), procedure="none")
+    me = MultipleEndpoints(
+        endpoints=(EndpointSpec("HbA1c change", "continuous", sd=0.7, better="lower"),),
+        correlation=((1.0,),),
+        hypotheses=("HbA1c change",),
+        sizes=(10, 10),
+        procedure="none",
+    )
     res = simulate_multiple(me, {"HbA1c change": (-0.9, -0.33)}, n_sims=40_000)
     assert within_mcse(res.power[0].value, analytic.power_t_two_sample(0.57, 0.7, 10, 10, 0.025), 40_000)
 
@@ -121,16 +149,26 @@ def test_same_numbers_whatever_the_chunk_size():
     assert [e.value for e in a.power] == [e.value for e in b.power]
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"correlation": ((1, 2, 0, 0), (2, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1))}, "correlation"),
-    ({"hypotheses": ("nope",)}, "hypotheses"),
-    ({"procedure": "graphical"}, "weights"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"correlation": ((1, 2, 0, 0), (2, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1))}, "correlation"),
+        ({"hypotheses": ("nope",)}, "hypotheses"),
+        ({"procedure": "graphical"}, "weights"),
+    ],
+)
 def test_bad_specifications_are_named(kwargs, message):
-    base = dict(endpoints=(EndpointSpec("insulin independent", "binary"), EndpointSpec("SHE-free", "binary"),
-                           EndpointSpec("HbA1c change", "continuous", sd=0.7), EndpointSpec("time in range", "continuous", sd=5.0)),
-                correlation=tuple(tuple(float(i == j) for j in range(4)) for i in range(4)),
-                hypotheses=("HbA1c change",), sizes=(30, 30))
+    base = dict(
+        endpoints=(
+            EndpointSpec("insulin independent", "binary"),
+            EndpointSpec("SHE-free", "binary"),
+            EndpointSpec("HbA1c change", "continuous", sd=0.7),
+            EndpointSpec("time in range", "continuous", sd=5.0),
+        ),
+        correlation=tuple(tuple(float(i == j) for j in range(4)) for i in range(4)),
+        hypotheses=("HbA1c change",),
+        sizes=(30, 30),
+    )
     with pytest.raises(DesignError, match=message):
         MultipleEndpoints(**{**base, **kwargs})
 
@@ -142,17 +180,31 @@ def test_design_file_with_several_endpoints(examples_dir):
     res = evaluate(d, n_sims=5_000)
     alt = res["Phase 1/2 effects"]
     assert alt.multiple is not None and alt.multiple.hypotheses[0] == "HbA1c change"
-    direct = simulate_multiple(d.multiple_spec(), dict(d.scenarios[1].endpoints), n_sims=5_000, seed=d.simulation.seed)
+    direct = simulate_multiple(
+        d.multiple_spec(), dict(d.scenarios[1].endpoints), n_sims=5_000, seed=d.simulation.seed
+    )
     assert [e.value for e in alt.multiple.power] == [e.value for e in direct.power]
     assert res["No difference (null)"].multiple is None
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"multiple.correlation": [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, -1.5],
-                               [0.0, 0.0, -1.5, 1.0]]}, "multiple.correlation"),
-    ({"multiple.hypotheses": ["HbA1c change", "weight"]}, "multiple.hypotheses"),
-    ({"multiple.procedure": "graphical"}, "multiple.weights"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {
+                "multiple.correlation": [
+                    [1.0, 0.0, 0.0, 0.0],
+                    [0.0, 1.0, 0.0, 0.0],
+                    [0.0, 0.0, 1.0, -1.5],
+                    [0.0, 0.0, -1.5, 1.0],
+                ]
+            },
+            "multiple.correlation",
+        ),
+        ({"multiple.hypotheses": ["HbA1c change", "weight"]}, "multiple.hypotheses"),
+        ({"multiple.procedure": "graphical"}, "multiple.weights"),
+    ],
+)
 def test_bad_multiple_sections_are_named(examples_dir, change, message):
     from planner import load_design
 

@@ -19,19 +19,32 @@ from planner.simon import simon_oc, simon_search
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def single_arm(n=30, fractions=(0.5, 1.0), rule="exact-binomial", goal=0.3, dropout=0.0, strategy="failure",
-               scenarios=(0.3, 0.5), **interim):
-    return parse_design({
-        "name": "multistage", "arms": {"kind": "single-arm", "n": n}, "endpoint": {"kind": "binary"},
-        "dropout": {"rate": dropout, "strategy": strategy},
-        "analysis": {"rule": rule, "alpha": 0.025, "performance_goal": goal},
-        "interim": {"fractions": list(fractions), **interim},
-        "scenarios": [{"name": f"p={p}", "treatment": p} for p in scenarios],
-        "simulation": {"n_sims": 200_000, "seed": 11},
-    })
+def single_arm(
+    n=30,
+    fractions=(0.5, 1.0),
+    rule="exact-binomial",
+    goal=0.3,
+    dropout=0.0,
+    strategy="failure",
+    scenarios=(0.3, 0.5),
+    **interim,
+):
+    return parse_design(
+        {
+            "name": "multistage",
+            "arms": {"kind": "single-arm", "n": n},
+            "endpoint": {"kind": "binary"},
+            "dropout": {"rate": dropout, "strategy": strategy},
+            "analysis": {"rule": rule, "alpha": 0.025, "performance_goal": goal},
+            "interim": {"fractions": list(fractions), **interim},
+            "scenarios": [{"name": f"p={p}", "treatment": p} for p in scenarios],
+            "simulation": {"n_sims": 200_000, "seed": 11},
+        }
+    )
 
 
 # --- brute force: every sequence of stage counts, written independently of planner.multistage -----------
+
 
 def brute_force(stage_sizes, efficacy, futility, q):
     """P(stop for efficacy / futility at each look) by enumerating every vector of stage responder counts.
@@ -55,14 +68,21 @@ def brute_force(stage_sizes, efficacy, futility, q):
 
 
 def test_three_looks_with_futility_counts_equal_brute_force():
-    d = single_arm(n=24, fractions=(1 / 3, 2 / 3, 1.0), futility="counts", futility_counts=[1, 4],
-                   efficacy_counts=[6, 10, 12])
+    d = single_arm(
+        n=24,
+        fractions=(1 / 3, 2 / 3, 1.0),
+        futility="counts",
+        futility_counts=[1, 4],
+        efficacy_counts=[6, 10, 12],
+    )
     oc = multistage_for(d).oc([0.3, 0.45])
     for i, p in enumerate((0.3, 0.45)):
         eff, fut = brute_force((8, 8, 8), (6, 10, 12), (2, 5, 0), p)
         np.testing.assert_allclose(oc.efficacy[i], eff, atol=1e-14)
         np.testing.assert_allclose(oc.futility[i], fut, atol=1e-14)
-        assert oc.expected_n[i] == pytest.approx(8 * (eff[0] + fut[0]) + 16 * (eff[1] + fut[1]) + 24 * (eff[2] + fut[2]))
+        assert oc.expected_n[i] == pytest.approx(
+            8 * (eff[0] + fut[0]) + 16 * (eff[1] + fut[1]) + 24 * (eff[2] + fut[2])
+        )
 
 
 def spending_counts_by_hand(stage_sizes, alpha_cumulative, q0):
@@ -193,13 +213,22 @@ SIMON_1989 = [
 
 def simon_as_design(r1, n1, r, n, p0, p1, alpha):
     """A Simon design as a planner design file: futility counts [r1], efficacy only at the end (r + 1)."""
-    return parse_design({
-        "name": "Simon", "arms": {"kind": "single-arm", "n": n}, "endpoint": {"kind": "binary"},
-        "analysis": {"rule": "exact-binomial", "alpha": alpha, "performance_goal": p0},
-        "interim": {"fractions": [n1 / n, 1.0], "futility": "counts", "futility_counts": [r1],
-                    "efficacy_counts": [n1 + 1, r + 1], "binding": True},
-        "scenarios": [{"name": "p0", "treatment": p0}, {"name": "p1", "treatment": p1}],
-    })
+    return parse_design(
+        {
+            "name": "Simon",
+            "arms": {"kind": "single-arm", "n": n},
+            "endpoint": {"kind": "binary"},
+            "analysis": {"rule": "exact-binomial", "alpha": alpha, "performance_goal": p0},
+            "interim": {
+                "fractions": [n1 / n, 1.0],
+                "futility": "counts",
+                "futility_counts": [r1],
+                "efficacy_counts": [n1 + 1, r + 1],
+                "binding": True,
+            },
+            "scenarios": [{"name": "p0", "treatment": p0}, {"name": "p1", "treatment": p1}],
+        }
+    )
 
 
 @pytest.mark.parametrize("row", SIMON_1989, ids=lambda r: f"{r[0]}-{r[1]}-{r[2]}-{r[3]}-{r[4]}")
@@ -227,7 +256,9 @@ def test_simon_admissible_designs_lie_between_minimax_and_optimal():
     s = simon_search(0.1, 0.3, 0.05, 0.2, n_max=60)
     assert s.admissible[0] == s.minimax and s.admissible[-1] == s.optimal
     ns = [d.n for d in s.admissible]
-    assert ns == sorted(ns) and all(a.en0 >= b.en0 for a, b in zip(s.admissible, s.admissible[1:], strict=False))
+    assert ns == sorted(ns) and all(
+        a.en0 >= b.en0 for a, b in zip(s.admissible, s.admissible[1:], strict=False)
+    )
 
 
 def brute_force_simon(p0, p1, alpha, beta, n_max):
@@ -250,6 +281,7 @@ def test_simon_search_equals_brute_force_loops():
 
 # --- bad input ---------------------------------------------------------------------------------------------
 
+
 def test_futility_counts_above_efficacy_counts_name_the_field():
     with pytest.raises(DesignError, match=r"interim.futility_counts\[0\]: 7 .* efficacy_counts\[0\] = 6"):
         single_arm(futility="counts", futility_counts=[7], efficacy_counts=[6, 10])
@@ -264,12 +296,21 @@ def test_unreachable_alpha_names_the_field_and_the_value():
         evaluate(d)
 
 
-@pytest.mark.parametrize("bad, message", [
-    ({"futility": "counts"}, r"interim.futility_counts: needs one count per interim look \(1\), got None"),
-    ({"futility": "counts", "futility_counts": [1, 2]}, r"interim.futility_counts: needs one count per interim look"),
-    ({"efficacy_counts": [5]}, r"interim.efficacy_counts: needs one count per look \(2\), got \[5\]"),
-    ({"futility_counts": [2]}, r"interim.futility_counts: only used with futility = 'counts'"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (
+            {"futility": "counts"},
+            r"interim.futility_counts: needs one count per interim look \(1\), got None",
+        ),
+        (
+            {"futility": "counts", "futility_counts": [1, 2]},
+            r"interim.futility_counts: needs one count per interim look",
+        ),
+        ({"efficacy_counts": [5]}, r"interim.efficacy_counts: needs one count per look \(2\), got \[5\]"),
+        ({"futility_counts": [2]}, r"interim.futility_counts: only used with futility = 'counts'"),
+    ],
+)
 def test_count_fields_are_checked(bad, message):
     with pytest.raises(DesignError, match=message):
         single_arm(**bad)
@@ -284,14 +325,23 @@ def test_simon_search_without_a_feasible_design_names_n_max():
 
 # --- two-arm binary group sequential designs (pooled z test), enumerated --------------------------------------
 
+
 def two_arm(n=120, futility="conditional-power", dropout=0.1):
-    return parse_design({
-        "name": "two-arm gsd", "arms": {"kind": "randomized", "n": n}, "endpoint": {"kind": "binary"},
-        "analysis": {"rule": "z-pooled"}, "interim": {"fractions": [0.5, 1.0], "futility": futility},
-        "dropout": {"rate": dropout, "strategy": "failure"},
-        "scenarios": [{"name": "null", "treatment": 0.3, "control": 0.3},
-                      {"name": "alt", "treatment": 0.55, "control": 0.3}],
-        "simulation": {"n_sims": 300_000, "seed": 5}})
+    return parse_design(
+        {
+            "name": "two-arm gsd",
+            "arms": {"kind": "randomized", "n": n},
+            "endpoint": {"kind": "binary"},
+            "analysis": {"rule": "z-pooled"},
+            "interim": {"fractions": [0.5, 1.0], "futility": futility},
+            "dropout": {"rate": dropout, "strategy": "failure"},
+            "scenarios": [
+                {"name": "null", "treatment": 0.3, "control": 0.3},
+                {"name": "alt", "treatment": 0.55, "control": 0.3},
+            ],
+            "simulation": {"n_sims": 300_000, "seed": 5},
+        }
+    )
 
 
 def test_two_arm_enumeration_equals_simulation_within_four_mcse():
@@ -343,14 +393,21 @@ def test_two_arm_normal_theory_design_is_flagged_with_its_exact_size():
 
 def test_beta_spending_futility_counts_spend_at_most_beta_and_are_the_largest():
     base = load_design(EXAMPLES / "zimislecel_group_sequential.toml")
-    d = base.with_changes({"interim.futility": "beta-spending", "interim.beta_alternative": 0.75,
-                           "interim.beta": 0.1})
+    d = base.with_changes(
+        {"interim.futility": "beta-spending", "interim.beta_alternative": 0.75, "interim.beta": 0.1}
+    )
     ms = multistage_for(d)
     f = ms.boundaries().futility[0]
     spent = spending("obrien-fleming", 0.1, np.array([0.5, 1.0]))[0]
     assert ms.oc(0.75).futility[0, 0] <= spent
-    bigger = d.with_changes({"interim.futility": "counts", "interim.futility_counts": [f],  # stop at <= f: f + 1
-                             "interim.beta_alternative": None, "interim.beta": 0.2})
+    bigger = d.with_changes(
+        {
+            "interim.futility": "counts",
+            "interim.futility_counts": [f],  # stop at <= f: f + 1
+            "interim.beta_alternative": None,
+            "interim.beta": 0.2,
+        }
+    )
     assert multistage_for(bigger).oc(0.75).futility[0, 0] > spent
     assert evaluate(d).type_one_error.value <= 0.025  # non-binding: the efficacy counts ignore futility
 
@@ -359,7 +416,9 @@ def test_beta_spending_counts_need_an_alternative_above_the_null():
     base = load_design(EXAMPLES / "zimislecel_group_sequential.toml")
     with pytest.raises(DesignError, match="interim.beta_alternative: required"):
         base.with_changes({"interim.futility": "beta-spending"})
-    with pytest.raises(DesignError, match=r"interim.beta_alternative: must lie above the null boundary 0.5435"):
+    with pytest.raises(
+        DesignError, match=r"interim.beta_alternative: must lie above the null boundary 0.5435"
+    ):
         base.with_changes({"interim.futility": "beta-spending", "interim.beta_alternative": 0.5})
 
 
@@ -371,8 +430,23 @@ def test_cli_simon_writes_a_design_that_evaluates_to_the_table(tmp_path):
     from planner.cli import app
 
     runner = CliRunner()
-    out = runner.invoke(app, ["simon", "--p0", "0.1", "--p1", "0.3", "--alpha", "0.05", "--beta", "0.2",
-                              "-o", str(tmp_path / "simon.toml"), "--json"])
+    out = runner.invoke(
+        app,
+        [
+            "simon",
+            "--p0",
+            "0.1",
+            "--p1",
+            "0.3",
+            "--alpha",
+            "0.05",
+            "--beta",
+            "0.2",
+            "-o",
+            str(tmp_path / "simon.toml"),
+            "--json",
+        ],
+    )
     assert out.exit_code == 0, out.output
     optimal = json.loads(out.stdout)["optimal"]
     assert (optimal["r1"], optimal["n1"], optimal["r"], optimal["n"]) == (1, 10, 5, 29)

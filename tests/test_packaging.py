@@ -42,8 +42,12 @@ def test_the_package_list_covers_every_package_folder():
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    proc = subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     (found,) = out.glob("*.whl")
     return found
@@ -55,22 +59,33 @@ def installed(wheel, tmp_path_factory) -> Path:
     env = tmp_path_factory.mktemp("fresh") / "venv"
     venv.create(env, with_pip=True)
     python = env / "bin" / "python"
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     # dependencies from this environment (appended after the fresh site-packages, .pth files there not run:
     # the checkout's editable install is not visible)
     (Path(site) / "test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
-                   check=True, timeout=300)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
+        check=True,
+        timeout=300,
+    )
     return env / "bin"
 
 
 @pytest.mark.slow
 def test_the_wheel_carries_the_data_the_code_reads(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    for needed in ("planner/_shipped/priors/fitted/priors.json", "planner/_shipped/priors/evidence.toml",
-                   "planner/report/template.html.j2", "planner/_shipped/examples/zimislecel_single_arm.toml",
-                   "planner/webapp.py"):
+    for needed in (
+        "planner/_shipped/priors/fitted/priors.json",
+        "planner/_shipped/priors/evidence.toml",
+        "planner/report/template.html.j2",
+        "planner/_shipped/examples/zimislecel_single_arm.toml",
+        "planner/webapp.py",
+    ):
         assert needed in names
     shipped_examples = {n.rsplit("/", 1)[1] for n in names if n.startswith("planner/_shipped/examples/")}
     assert shipped_examples >= {p.name for p in (ROOT / "examples").glob("*.toml")}
@@ -78,17 +93,23 @@ def test_the_wheel_carries_the_data_the_code_reads(wheel):
 
 def _run(bin_dir: Path, cwd: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PLANNER_PRIORS_DIR")}
-    return subprocess.run([str(bin_dir / args[0]), *args[1:]], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [str(bin_dir / args[0]), *args[1:]], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.mark.slow
 def test_the_installed_planner_works_from_any_directory(installed, tmp_path):
     check = _run(installed, tmp_path, "python", "-m", "pip", "check")
     assert check.returncode == 0, check.stdout + check.stderr
-    where = _run(installed, tmp_path, "python", "-c",
-                 "import planner, planner.resources as r; from planner.artifacts import load_fitted; "
-                 "print(planner.__file__); print(r.examples_dir()); print(len(load_fitted()))")
+    where = _run(
+        installed,
+        tmp_path,
+        "python",
+        "-c",
+        "import planner, planner.resources as r; from planner.artifacts import load_fitted; "
+        "print(planner.__file__); print(r.examples_dir()); print(len(load_fitted()))",
+    )
     assert where.returncode == 0, where.stderr
     module, examples, n_fitted = where.stdout.split()
     assert str(installed.parent) in module and str(ROOT) not in module  # the wheel, not the checkout
@@ -113,8 +134,14 @@ def test_the_installed_planner_works_from_any_directory(installed, tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PLANNER_PRIORS_DIR")}
-    server = subprocess.Popen([str(installed / "planner"), "app", "--port", str(port)], cwd=tmp_path, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [str(installed / "planner"), "app", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.time() + 120
         while True:

@@ -26,17 +26,29 @@ from planner.priors import (
 )
 from planner.resources import priors_dir
 
-EXPECTED = {"insulin_independence": "beta", "part_c_composite": "beta", "hba1c_change": "normal",
-            "time_in_range_day365": "normal", "she_rate_treated": "gamma", "c_peptide_day365_log": "normal",
-            "map_responder": "beta", "map_responder_tau0_25": "beta", "map_responder_tau0_5": "beta",
-            "map_responder_tau2": "beta"}
+EXPECTED = {
+    "insulin_independence": "beta",
+    "part_c_composite": "beta",
+    "hba1c_change": "normal",
+    "time_in_range_day365": "normal",
+    "she_rate_treated": "gamma",
+    "c_peptide_day365_log": "normal",
+    "map_responder": "beta",
+    "map_responder_tau0_25": "beta",
+    "map_responder_tau0_5": "beta",
+    "map_responder_tau2": "beta",
+}
 
 
 def test_import_planner_does_not_import_pymc_and_priors_load_fast():
-    code = ("import sys, time; import planner; from planner.artifacts import load_fitted; "
-            "t = time.perf_counter(); p = load_fitted(); dt = time.perf_counter() - t; "
-            "print(dt, len(p), any(m in sys.modules for m in ('pymc', 'arviz', 'pytensor')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    code = (
+        "import sys, time; import planner; from planner.artifacts import load_fitted; "
+        "t = time.perf_counter(); p = load_fitted(); dt = time.perf_counter() - t; "
+        "print(dt, len(p), any(m in sys.modules for m in ('pymc', 'arviz', 'pytensor')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
     seconds, count, heavy = float(out[0]), int(out[1]), out[2]
     assert heavy == "False"
     assert count == len(EXPECTED)
@@ -89,9 +101,17 @@ def test_moment_ess_of_beta_is_a_plus_b(a, b):
 
 def test_ess_of_normal_and_gamma():
     e = ess(NormalMixture((1.0,), (0.0,), (0.5,)), reference_sd=1.5)
-    assert e["moment"] == pytest.approx(9.0) and e["morita"] == pytest.approx(9.0) and e["elir"] == pytest.approx(9.0)
+    assert (
+        e["moment"] == pytest.approx(9.0)
+        and e["morita"] == pytest.approx(9.0)
+        and e["elir"] == pytest.approx(9.0)
+    )
     g = ess(GammaMixture((1.0,), (3.0,), (2.0,)))
-    assert g["moment"] == pytest.approx(2.0) and g["morita"] == pytest.approx(2.0) and g["elir"] == pytest.approx(2.0)  # a Gamma(a, b) prior on a Poisson rate is b units of exposure
+    assert (
+        g["moment"] == pytest.approx(2.0)
+        and g["morita"] == pytest.approx(2.0)
+        and g["elir"] == pytest.approx(2.0)
+    )  # a Gamma(a, b) prior on a Poisson rate is b units of exposure
 
 
 @pytest.mark.parametrize(("a", "b"), [(11.0, 3.0), (2.5, 7.5), (40.0, 60.0)])
@@ -103,7 +123,9 @@ def test_every_ess_of_a_beta_is_a_plus_b(a, b):
         assert e[method] == pytest.approx(a + b, rel=1e-8), method
 
 
-@pytest.mark.parametrize("prior", [BetaMixture((1.0,), (11.0,), (3.0,)), NormalMixture((1.0,), (-1.8,), (0.2,))])
+@pytest.mark.parametrize(
+    "prior", [BetaMixture((1.0,), (11.0,), (3.0,)), NormalMixture((1.0,), (-1.8,), (0.2,))]
+)
 def test_robustification_lowers_ess_as_weight_grows(prior):
     weights = [0.0, 0.1, 0.2, 0.4, 0.6, 0.8]
     values = [ess(robustify(prior, w, reference_sd=0.7), reference_sd=0.7) for w in weights]
@@ -126,9 +148,13 @@ def test_power_prior_discounts_a_conjugate_posterior_exactly():
 def test_box_p_value_binary_matches_brute_force():
     prior = BetaMixture((0.5, 0.5), (11.0, 1.0), (3.0, 1.0))
     n = 40
-    pmf = np.array([0.5 * stats.betabinom.pmf(y, n, 11, 3) + 0.5 * stats.betabinom.pmf(y, n, 1, 1) for y in range(n + 1)])
+    pmf = np.array(
+        [0.5 * stats.betabinom.pmf(y, n, 11, 3) + 0.5 * stats.betabinom.pmf(y, n, 1, 1) for y in range(n + 1)]
+    )
     for x in (5, 20, 33):
-        assert box_p_value_binary(prior, x, n) == pytest.approx(pmf[pmf <= pmf[x] * (1 + 1e-12)].sum(), rel=1e-9)
+        assert box_p_value_binary(prior, x, n) == pytest.approx(
+            pmf[pmf <= pmf[x] * (1 + 1e-12)].sum(), rel=1e-9
+        )
     # a phase 3 result far below the phase 1/2 evidence is in conflict with the informative prior
     informative = BetaMixture((1.0,), (11.0,), (3.0,))
     assert box_p_value_binary(informative, 10, 50) < 0.01 < box_p_value_binary(informative, 38, 50)
@@ -160,8 +186,12 @@ def test_mixture_fit_recovers_a_known_mixture():
     fit_n = fit_mixture(normal.sample(rng, np.random.default_rng(13), 20_000), "normal", 2).mixture
     assert sorted(fit_n.weights) == pytest.approx([0.3, 0.7], abs=0.02)
     assert sorted(fit_n.means) == pytest.approx([-1.0, 1.0], abs=0.03)
-    one = fit_mixture(GammaMixture((1.0,), (3.0,), (2.0,)).sample(rng, np.random.default_rng(14), 20_000), "gamma", 1)
-    assert one.mixture.shape[0] == pytest.approx(3.0, rel=0.05) and one.mixture.rate[0] == pytest.approx(2.0, rel=0.05)
+    one = fit_mixture(
+        GammaMixture((1.0,), (3.0,), (2.0,)).sample(rng, np.random.default_rng(14), 20_000), "gamma", 1
+    )
+    assert one.mixture.shape[0] == pytest.approx(3.0, rel=0.05) and one.mixture.rate[0] == pytest.approx(
+        2.0, rel=0.05
+    )
 
 
 def test_range_constants_by_simulation():

@@ -21,24 +21,38 @@ from planner.report import CHROMIUM, build_report
 ROOT = Path(__file__).resolve().parent.parent
 DESIGN = ROOT / "examples" / "zimislecel_single_arm.toml"
 HAVE_PDF_TOOLS = Path(CHROMIUM).exists() and shutil.which("pdftoppm") is not None
-NEED_PDF = pytest.mark.skipif(not HAVE_PDF_TOOLS and not os.environ.get("CI"),
-                              reason="chromium and pdftoppm come from scripts/setup (always present in CI)")
+NEED_PDF = pytest.mark.skipif(
+    not HAVE_PDF_TOOLS and not os.environ.get("CI"),
+    reason="chromium and pdftoppm come from scripts/setup (always present in CI)",
+)
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
-    return build_report(load_design(DESIGN), out, pdf=HAVE_PDF_TOOLS or bool(os.environ.get("CI")),
-                        source=str(DESIGN))
+    return build_report(
+        load_design(DESIGN), out, pdf=HAVE_PDF_TOOLS or bool(os.environ.get("CI")), source=str(DESIGN)
+    )
 
 
 def test_every_section_is_present(report):
     page = report.html.read_text()
     for section in ("design", "rules", "priors", "oc", "curves", "sensitivity", "reproducibility"):
         assert f'id="{section}"' in page
-    for words in ("composite estimand", "exact-binomial", "Reichman", "R-hat", "maximum type I error",
-                  "Power and assurance over N", "discount", "performance goal", "dropout rate",
-                  "package versions", "reproduce.py", "<svg"):
+    for words in (
+        "composite estimand",
+        "exact-binomial",
+        "Reichman",
+        "R-hat",
+        "maximum type I error",
+        "Power and assurance over N",
+        "discount",
+        "performance goal",
+        "dropout rate",
+        "package versions",
+        "reproduce.py",
+        "<svg",
+    ):
         assert words in page, words
 
 
@@ -63,8 +77,9 @@ def test_numbers_equal_the_api(report):
 
 
 def test_reproduction_script_gives_the_same_numbers(report):
-    proc = subprocess.run([sys.executable, "reproduce.py"], cwd=report.directory, capture_output=True, text=True,
-                          check=True)
+    proc = subprocess.run(
+        [sys.executable, "reproduce.py"], cwd=report.directory, capture_output=True, text=True, check=True
+    )
     assert json.loads(proc.stdout) == json.loads(json.dumps(report.numbers))
 
 
@@ -83,8 +98,19 @@ def test_pdf_renders_to_png(report, tmp_path):
 
 def test_cli_report_json_and_bad_input(tmp_path):
     runner = CliRunner()
-    out = runner.invoke(app, ["report", str(ROOT / "examples" / "hba1c_randomized.toml"), "-o", str(tmp_path / "r"),
-                              "--no-pdf", "--sims", "2000", "--json"])
+    out = runner.invoke(
+        app,
+        [
+            "report",
+            str(ROOT / "examples" / "hba1c_randomized.toml"),
+            "-o",
+            str(tmp_path / "r"),
+            "--no-pdf",
+            "--sims",
+            "2000",
+            "--json",
+        ],
+    )
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
     assert Path(data["html"]).exists() and data["pdf"] is None
@@ -135,7 +161,13 @@ def test_each_sensitivity_sentence_agrees_with_its_table(report):
         assert mine, (parameter, sentences)
         clauses = mine[0].split("; ")
         for clause in clauses:
-            kind = "below" if clause.startswith("below") else "unsure" if clause.startswith("within") else "above"
+            kind = (
+                "below"
+                if clause.startswith("below")
+                else "unsure"
+                if clause.startswith("within")
+                else "above"
+            )
             named = re.sub(r".* = ", "", clause).replace(" and ", ", ").split(", ")
             for text in named:
                 row = frame.loc[(frame[parameter] - float(text)).abs() < 1e-9].iloc[0]
@@ -158,16 +190,23 @@ def test_target_sentence_states_what_the_table_shows():
 
     frame = pd.DataFrame({"a0": [0.1, 0.5, 1.0], "assurance": [0.6, 0.79, 0.9], "MCSE": [0.0, 0.0, 0.0]})
     assert target_sentence("Assurance", "a0", frame, "assurance", 0.8) == (
-        "Assurance is below 0.8 at a0 = 0.1 and 0.5; at least 0.8 at a0 = 1.")
+        "Assurance is below 0.8 at a0 = 0.1 and 0.5; at least 0.8 at a0 = 1."
+    )
     frame["assurance"] = [0.5, 0.6, 0.7]
-    assert target_sentence("Assurance", "a0", frame, "assurance", 0.8) == "Assurance is below 0.8 at a0 = 0.1, 0.5 and 1."
+    assert (
+        target_sentence("Assurance", "a0", frame, "assurance", 0.8)
+        == "Assurance is below 0.8 at a0 = 0.1, 0.5 and 1."
+    )
     frame["MCSE"] = [0.0, 0.0, 0.06]
-    assert "within Monte Carlo error of 0.8 at a0 = 1" in target_sentence("Assurance", "a0", frame, "assurance", 0.8)
+    assert "within Monte Carlo error of 0.8 at a0 = 1" in target_sentence(
+        "Assurance", "a0", frame, "assurance", 0.8
+    )
 
 
 @NEED_PDF
-@pytest.mark.parametrize("example", ["zimislecel_single_arm.toml", "zimislecel_group_sequential.toml",
-                                     "hba1c_randomized.toml"])
+@pytest.mark.parametrize(
+    "example", ["zimislecel_single_arm.toml", "zimislecel_group_sequential.toml", "hba1c_randomized.toml"]
+)
 def test_briefing_pdf_pages_are_filled_numbered_and_in_plain_words(example, tmp_path):
     """pdftoppm renders every page: none but the last is more than half blank; pdftotext: every page numbered
     'Page k of n', and the text holds no snake_case identifier (file names aside), no JSON and no 'None'."""
@@ -183,8 +222,9 @@ def test_briefing_pdf_pages_are_filled_numbered_and_in_plain_words(example, tmp_
         body = gray[: int(gray.shape[0] * 0.92)]  # above the footer with the page number
         inked = (body < 235).any(axis=1).mean()
         assert inked >= 0.5, (page.name, inked)
-    text = subprocess.run(["pdftotext", "-layout", str(out.pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(out.pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     for k in range(1, len(pages) + 1):
         assert f"Page {k} of {len(pages)}" in text
     words = re.findall(r"[\w./-]+", text)

@@ -20,7 +20,9 @@ def test_fisher_pvalues_match_scipy_on_every_table():
             assert pf[x1, x2] == pytest.approx(ref, rel=1e-10, abs=1e-15)
 
 
-@pytest.mark.parametrize(("x1", "m1", "x2", "m2"), [(9, 12, 3, 10), (12, 12, 0, 10), (7, 12, 2, 10), (20, 30, 10, 28)])
+@pytest.mark.parametrize(
+    ("x1", "m1", "x2", "m2"), [(9, 12, 3, 10), (12, 12, 0, 10), (7, 12, 2, 10), (20, 30, 10, 28)]
+)
 def test_boschloo_pvalue_matches_scipy(x1, m1, x2, m2):
     ref = stats.boschloo_exact([[x1, x2], [m1 - x1, m2 - x2]], alternative="greater").pvalue
     assert boschloo_pvalue(x1, m1, x2, m2) == pytest.approx(ref, rel=1e-6)
@@ -37,8 +39,12 @@ def test_boschloo_region_equals_scipy_decisions():
 
 
 def test_exact_binomial_critical_value_matches_binomtest():
-    design = make_design({"kind": "single-arm", "n": 50}, {"kind": "binary"},
-                         {"rule": "exact-binomial", "performance_goal": 0.5}, [{"name": "s", "treatment": 0.5}])
+    design = make_design(
+        {"kind": "single-arm", "n": 50},
+        {"kind": "binary"},
+        {"rule": "exact-binomial", "performance_goal": 0.5},
+        [{"name": "s", "treatment": 0.5}],
+    )
     rule = make_rule(design)
     for m in (10, 37, 50):
         pvals = [stats.binomtest(x, m, 0.5, alternative="greater").pvalue for x in range(m + 1)]
@@ -49,8 +55,12 @@ def test_exact_binomial_critical_value_matches_binomtest():
 
 
 def test_z_pooled_region_matches_direct_formula():
-    design = make_design({"kind": "randomized", "n": 60}, {"kind": "binary"}, {"rule": "z-pooled", "alpha": 0.025},
-                         [{"name": "s", "treatment": 0.5, "control": 0.5}])
+    design = make_design(
+        {"kind": "randomized", "n": 60},
+        {"kind": "binary"},
+        {"rule": "z-pooled", "alpha": 0.025},
+        [{"name": "s", "treatment": 0.5, "control": 0.5}],
+    )
     rule = make_rule(design)
     m1, m2 = 30, 30
     table = rule.reject_table(m1, m2)

@@ -16,15 +16,21 @@ from tests.conftest import make_design
 
 
 def t_design(n=100, rule="t-pooled", dropout=None, delta=0.5):
-    return make_design({"kind": "randomized", "n": n}, {"kind": "continuous", "sd": 1.0}, {"rule": rule},
-                       [{"name": "alt", "treatment": delta, "control": 0.0}], dropout=dropout)
+    return make_design(
+        {"kind": "randomized", "n": n},
+        {"kind": "continuous", "sd": 1.0},
+        {"rule": rule},
+        [{"name": "alt", "treatment": delta, "control": 0.0}],
+        dropout=dropout,
+    )
 
 
 def test_t_test_sample_size_equals_closed_form():
     """Smallest total N: the first N whose noncentral-t power (arms split as the design splits them) reaches 0.9."""
     res = smallest_n(t_design(), 0.9)
-    expected = next(n for n in range(4, 400)
-                    if analytic.power_t_two_sample(0.5, 1.0, n - n // 2, n // 2, 0.025) >= 0.9)
+    expected = next(
+        n for n in range(4, 400) if analytic.power_t_two_sample(0.5, 1.0, n - n // 2, n // 2, 0.025) >= 0.9
+    )
     assert res.n == expected == 171  # R: power.t.test(power=0.9, delta=0.5) gives n = 85.03 per arm
     assert res.mcse == 0.0
 
@@ -56,7 +62,9 @@ def test_binary_search_shows_the_saw_tooth(examples_dir):
 def test_simulated_search_with_common_random_numbers():
     d = t_design(n=100, rule="welch", delta=0.5)
     res = smallest_n(d, 0.9, n_sims=100_000)
-    closed = next(n for n in range(4, 400) if analytic.power_t_two_sample(0.5, 1.0, n - n // 2, n // 2, 0.025) >= 0.9)
+    closed = next(
+        n for n in range(4, 400) if analytic.power_t_two_sample(0.5, 1.0, n - n // 2, n // 2, 0.025) >= 0.9
+    )
     assert abs(res.n - closed) <= 2  # Welch ~ pooled t at equal variances; MC noise of +-0.001 in power
     assert res.value >= 0.9 and res.mcse > 0
 
@@ -82,16 +90,29 @@ def test_assurance_search(examples_dir):
 
 
 def test_calibrated_threshold_controls_the_composite_null():
-    d = make_design({"kind": "single-arm", "n": 50}, {"kind": "binary"},
-                    {"rule": "posterior-probability", "performance_goal": 0.5, "threshold": 0.9,
-                     "prior": {"family": "beta", "components": [{"weight": 0.5, "a": 11.0, "b": 3.0},
-                                                                {"weight": 0.5, "a": 1.0, "b": 1.0}]}},
-                    [{"name": "null", "treatment": 0.5}])
+    d = make_design(
+        {"kind": "single-arm", "n": 50},
+        {"kind": "binary"},
+        {
+            "rule": "posterior-probability",
+            "performance_goal": 0.5,
+            "threshold": 0.9,
+            "prior": {
+                "family": "beta",
+                "components": [{"weight": 0.5, "a": 11.0, "b": 3.0}, {"weight": 0.5, "a": 1.0, "b": 1.0}],
+            },
+        },
+        [{"name": "null", "treatment": 0.5}],
+    )
     grid = np.linspace(0.3, 0.5, 11)
     out = calibrate_threshold(d, 0.025, grid)
     assert out["max_type_one_error"] <= 0.025
-    looser = d.with_changes({"analysis.threshold": out["threshold"] - 2e-4,
-                             "scenarios": [{"name": f"n{i}", "treatment": float(v)} for i, v in enumerate(grid)]})
+    looser = d.with_changes(
+        {
+            "analysis.threshold": out["threshold"] - 2e-4,
+            "scenarios": [{"name": f"n{i}", "treatment": float(v)} for i, v in enumerate(grid)],
+        }
+    )
     assert max(r.success.value for r in evaluate(looser).results) > 0.025
 
 
@@ -106,7 +127,9 @@ def test_bad_targets_are_named():
 
 def test_cli_size(examples_dir):
     runner = CliRunner()
-    out = runner.invoke(app, ["size", str(examples_dir / "hba1c_randomized.toml"), "--target-power", "0.9", "--json"])
+    out = runner.invoke(
+        app, ["size", str(examples_dir / "hba1c_randomized.toml"), "--target-power", "0.9", "--json"]
+    )
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
     d = load_design(examples_dir / "hba1c_randomized.toml")
@@ -124,8 +147,12 @@ def test_two_proportion_sample_size_against_the_normal_approximation():
     above it from 131 per arm; the normal approximation's 129.25 lies in that band, within 1.25 participants
     of the first N.
     """
-    d = make_design({"kind": "randomized", "n": 200}, {"kind": "binary"}, {"rule": "z-pooled"},
-                    [{"name": "alt", "treatment": 0.6, "control": 0.4}])
+    d = make_design(
+        {"kind": "randomized", "n": 200},
+        {"kind": "binary"},
+        {"rule": "z-pooled"},
+        [{"name": "alt", "treatment": 0.6, "control": 0.4}],
+    )
     res = smallest_n(d, 0.9, n_min=200, n_max=320)
     closed = analytic.n_two_proportions(0.6, 0.4, 0.025, 0.9)
     assert closed == pytest.approx(129.25288713, abs=1e-3)

@@ -24,9 +24,11 @@ SWEEP = ROOT / "examples" / "sweeps" / "zimislecel_n_by_discount.toml"
 
 def small(tmp_path: Path, method="simulate", n_sims=150_000) -> Sweep:
     f = tmp_path / "sweep.toml"
-    f.write_text(f'design = "{ROOT / "examples" / "zimislecel_single_arm.toml"}"\n'
-                 f'n_sims = {n_sims}\nmethod = "{method}"\n[grid]\n"arms.n" = [40, 60]\n'
-                 '"design_prior.treatment.a0" = [0.5, 1.0]\n')
+    f.write_text(
+        f'design = "{ROOT / "examples" / "zimislecel_single_arm.toml"}"\n'
+        f'n_sims = {n_sims}\nmethod = "{method}"\n[grid]\n"arms.n" = [40, 60]\n'
+        '"design_prior.treatment.a0" = [0.5, 1.0]\n'
+    )
     return load_sweep(f)
 
 
@@ -35,12 +37,16 @@ def test_cells_equal_evaluate(tmp_path):
     table = run_sweep(sweep)
     for v, changes in enumerate(sweep.variations):
         res = evaluate(sweep.variant(v), n_sims=sweep.n_sims, method="simulate")
-        rows = table[(table["set arms.n"] == changes["arms.n"])
-                     & (table["set design_prior.treatment.a0"] == changes["design_prior.treatment.a0"])]
+        rows = table[
+            (table["set arms.n"] == changes["arms.n"])
+            & (table["set design_prior.treatment.a0"] == changes["design_prior.treatment.a0"])
+        ]
         for r in res.results:
             row = rows[rows["scenario"] == r.scenario.name].iloc[0]
             assert row["p_success"] == r.success.value and row["mcse"] == r.success.mcse
-        assert rows[rows["scenario"] == "assurance (design prior)"].iloc[0]["p_success"] == res.assurance.value
+        assert (
+            rows[rows["scenario"] == "assurance (design prior)"].iloc[0]["p_success"] == res.assurance.value
+        )
 
 
 def test_exact_cells(tmp_path):
@@ -66,9 +72,13 @@ def plain_main():
 def cluster():
     from dask import distributed
 
-    with plain_main(), distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                                host="127.0.0.1", dashboard_address=None) as c, \
-            distributed.Client(c) as client:
+    with (
+        plain_main(),
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        ) as c,
+        distributed.Client(c) as client,
+    ):
         yield c, client
 
 
@@ -79,8 +89,13 @@ def test_identical_in_process_and_on_one_and_two_workers(tmp_path, cluster):
     local = run_sweep(sweep)
     _, two = cluster
     assert run_sweep(sweep, client=two).equals(local)
-    with plain_main(), LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                    dashboard_address=None) as c1, Client(c1) as one:
+    with (
+        plain_main(),
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        ) as c1,
+        Client(c1) as one,
+    ):
         assert run_sweep(sweep, client=one).equals(local)
 
 
@@ -105,7 +120,9 @@ def test_a_killed_worker_loses_no_result(cluster):
 
 def test_bad_sweeps_are_named(tmp_path):
     f = tmp_path / "s.toml"
-    f.write_text(f'design = "{ROOT / "examples" / "zimislecel_single_arm.toml"}"\n[grid]\n"arms.n" = [40, -3]\n')
+    f.write_text(
+        f'design = "{ROOT / "examples" / "zimislecel_single_arm.toml"}"\n[grid]\n"arms.n" = [40, -3]\n'
+    )
     with pytest.raises(DesignError, match="arms.n"):
         load_sweep(f)
     f.write_text(f'design = "{ROOT / "examples" / "zimislecel_single_arm.toml"}"\nn_sims = 5\n')

@@ -32,11 +32,15 @@ def test_every_shipped_example_is_within_alpha_or_flagged(example):
         return
     limit = design.analysis.alpha * (1 + 1e-9) if check.exact else design.analysis.alpha + 2 * check.mcse
     assert check.exceeds == (check.value > limit)
-    assert not check.exceeds, check.message  # the shipped examples hold alpha (the Bayesian one is calibrated)
+    assert not check.exceeds, (
+        check.message
+    )  # the shipped examples hold alpha (the Bayesian one is calibrated)
 
 
 def bayes_example(threshold=0.975):
-    return load_design(EXAMPLES / "zimislecel_single_arm_bayes.toml").with_changes({"analysis.threshold": threshold})
+    return load_design(EXAMPLES / "zimislecel_single_arm_bayes.toml").with_changes(
+        {"analysis.threshold": threshold}
+    )
 
 
 def test_uncalibrated_bayesian_design_is_flagged_with_its_exact_type_one_error():
@@ -53,7 +57,9 @@ def test_uncalibrated_bayesian_design_is_flagged_with_its_exact_type_one_error()
 def test_guard_in_json_and_cli_table(tmp_path):
     out = runner.invoke(app, ["evaluate", str(EXAMPLES / "zimislecel_single_arm_bayes.toml"), "--json"])
     assert out.exit_code == 0
-    assert json.loads(out.stdout)["type_one_error"]["exceeds_alpha"] is False  # the shipped file is calibrated
+    assert (
+        json.loads(out.stdout)["type_one_error"]["exceeds_alpha"] is False
+    )  # the shipped file is calibrated
     bad = tmp_path / "uncalibrated.toml"
     bad.write_text(design_to_toml(bayes_example()))
     out = runner.invoke(app, ["evaluate", str(bad), "--json"])
@@ -62,7 +68,9 @@ def test_guard_in_json_and_cli_table(tmp_path):
     assert "TYPE I ERROR ABOVE ALPHA" in t1["message"] and "warning" in out.stderr
     table = runner.invoke(app, ["evaluate", str(bad)])
     assert "WARNING" in table.stdout and "0.0595" in table.stdout and "not calibrated" in table.stdout
-    assert "type I error 0.0595" in table.stdout  # a Bayesian design's title states its type I error, not alpha
+    assert (
+        "type I error 0.0595" in table.stdout
+    )  # a Bayesian design's title states its type I error, not alpha
 
 
 def test_null_boundary_follows_dropout_on_the_estimand_scale():
@@ -74,17 +82,26 @@ def test_null_boundary_follows_dropout_on_the_estimand_scale():
         assert check.value <= 0.025 and check.exact
     missing = base.with_changes({"dropout.strategy": "missing"})
     assert evaluate(missing).type_one_error.at.treatment == pytest.approx(0.5)
-    cont = make_design({"kind": "single-arm", "n": 20}, {"kind": "continuous", "sd": 1.0, "failure_value": -2.0},
-                       {"rule": "one-sample-t", "performance_goal": 0.0}, [{"name": "s", "treatment": 0.5}],
-                       dropout={"rate": 0.1, "strategy": "failure"}, n_sims=20_000)
+    cont = make_design(
+        {"kind": "single-arm", "n": 20},
+        {"kind": "continuous", "sd": 1.0, "failure_value": -2.0},
+        {"rule": "one-sample-t", "performance_goal": 0.0},
+        [{"name": "s", "treatment": 0.5}],
+        dropout={"rate": 0.1, "strategy": "failure"},
+        n_sims=20_000,
+    )
     boundary = cont.null_boundary()
     assert 0.9 * boundary + 0.1 * -2.0 == pytest.approx(0.0)  # the estimand equals the goal there
 
 
 def test_two_arm_z_test_is_flagged_exactly_over_the_common_rate():
     # pooled z test, 25 per arm: exact size 0.0325 at a common rate of 0.5 (README; tests/test_rules_binary.py)
-    d = make_design({"kind": "randomized", "n": 50}, {"kind": "binary"}, {"rule": "z-pooled"},
-                    [{"name": "null", "treatment": 0.3, "control": 0.3}])
+    d = make_design(
+        {"kind": "randomized", "n": 50},
+        {"kind": "binary"},
+        {"rule": "z-pooled"},
+        [{"name": "null", "treatment": 0.3, "control": 0.3}],
+    )
     check = evaluate(d).type_one_error
     assert check.exact and check.exceeds and check.value > 0.03 and "discreteness" in check.cause
     fisher = evaluate(d.with_changes({"analysis.rule": "fisher"})).type_one_error
@@ -92,14 +109,20 @@ def test_two_arm_z_test_is_flagged_exactly_over_the_common_rate():
 
 
 def test_simulated_guard_carries_its_mcse():
-    d = make_design({"kind": "randomized", "n": 40}, {"kind": "continuous", "sd": 1.0}, {"rule": "t-pooled"},
-                    [{"name": "alt", "treatment": 0.8, "control": 0.0}], n_sims=50_000)
+    d = make_design(
+        {"kind": "randomized", "n": 40},
+        {"kind": "continuous", "sd": 1.0},
+        {"rule": "t-pooled"},
+        [{"name": "alt", "treatment": 0.8, "control": 0.0}],
+        n_sims=50_000,
+    )
     check = evaluate(d).type_one_error
     assert not check.exact and check.mcse == pytest.approx(np.sqrt(check.value * (1 - check.value) / 50_000))
     assert abs(check.value - 0.025) <= 3 * check.mcse and not check.exceeds
 
 
 # --- calibration ----------------------------------------------------------------------------------------
+
 
 def exact_size_at_the_estimand_boundary(design):
     """P(success) at the null boundary by direct enumeration: X ~ Bin(n, 0.5) on the composite scale."""
@@ -137,9 +160,13 @@ def test_calibration_rejects_null_values_outside_the_null_and_frequentist_rules(
 
 def test_simulated_calibration_keeps_a_monte_carlo_margin():
     prior = {"family": "normal", "components": [{"weight": 1.0, "mean": 0.5, "sd": 0.3}]}
-    d = make_design({"kind": "single-arm", "n": 20}, {"kind": "continuous", "sd": 1.0},
-                    {"rule": "posterior-probability", "threshold": 0.975, "performance_goal": 0.0, "prior": prior},
-                    [{"name": "null", "treatment": 0.0}], n_sims=20_000)
+    d = make_design(
+        {"kind": "single-arm", "n": 20},
+        {"kind": "continuous", "sd": 1.0},
+        {"rule": "posterior-probability", "threshold": 0.975, "performance_goal": 0.0, "prior": prior},
+        [{"name": "null", "treatment": 0.0}],
+        n_sims=20_000,
+    )
     out = calibrate_threshold(d, tolerance=1e-4)
     assert not out["exact"] and out["max_type_one_error"] + 2 * out["mcse"] <= 0.025
     assert out["threshold"] > 0.975  # the informative prior needs a stricter threshold
@@ -164,16 +191,30 @@ def test_cli_calibrate_writes_a_calibrated_design(tmp_path):
     check = evaluate(cal).type_one_error
     assert not check.exceeds and check.value == pytest.approx(data["max_type_one_error"])
     bad = runner.invoke(app, ["calibrate", str(EXAMPLES / "zimislecel_single_arm.toml")])
-    assert bad.exit_code == 2 and "calibration needs a Bayesian rule" in bad.output and "Traceback" not in bad.output
+    assert (
+        bad.exit_code == 2
+        and "calibration needs a Bayesian rule" in bad.output
+        and "Traceback" not in bad.output
+    )
     bad = runner.invoke(app, ["calibrate", str(src), "-o", str(tmp_path / "missing" / "x.toml")])
     assert bad.exit_code == 2 and "--output: folder" in bad.output
 
 
 def test_unreachable_alpha_in_calibration_names_alpha():
-    d = parse_design({"name": "tiny", "arms": {"kind": "single-arm", "n": 3}, "endpoint": {"kind": "binary"},
-                      "analysis": {"rule": "posterior-probability", "performance_goal": 0.9, "threshold": 0.9,
-                                   "alpha": 0.01},
-                      "scenarios": [{"name": "s", "treatment": 0.95}]})
+    d = parse_design(
+        {
+            "name": "tiny",
+            "arms": {"kind": "single-arm", "n": 3},
+            "endpoint": {"kind": "binary"},
+            "analysis": {
+                "rule": "posterior-probability",
+                "performance_goal": 0.9,
+                "threshold": 0.9,
+                "alpha": 0.01,
+            },
+            "scenarios": [{"name": "s", "treatment": 0.95}],
+        }
+    )
     # 3 of 3 responders has probability 0.729 under the goal: only a threshold at which nothing succeeds holds 0.01
     with pytest.raises(DesignError, match=r"alpha: 0.01 cannot be reached with N = 3"):
         calibrate_threshold(d)
@@ -194,9 +235,13 @@ def test_report_states_a_bayesian_designs_type_one_error_and_its_finding(tmp_pat
 def test_cli_shows_the_beta_spending_inflation(tmp_path):
     from tests.conftest import make_design
 
-    d = make_design({"kind": "randomized", "n": 300}, {"kind": "continuous", "sd": 1.0}, {"rule": "t-pooled"},
-                    [{"name": "alt", "treatment": 0.3, "control": 0.0}], n_sims=2000).with_changes(
-        {"interim": {"fractions": [0.5, 1.0], "futility": "beta-spending"}})
+    d = make_design(
+        {"kind": "randomized", "n": 300},
+        {"kind": "continuous", "sd": 1.0},
+        {"rule": "t-pooled"},
+        [{"name": "alt", "treatment": 0.3, "control": 0.0}],
+        n_sims=2000,
+    ).with_changes({"interim": {"fractions": [0.5, 1.0], "futility": "beta-spending"}})
     path = tmp_path / "bs.toml"
     path.write_text(design_to_toml(d))
     out = runner.invoke(app, ["evaluate", str(path)])

@@ -45,8 +45,13 @@ def simulate_trials(design: Design, scenario: Scenario, streams: BlockStreams, s
         if ep.kind == "binary":
             arms.append(simulate_binary_arm(streams, name, size, n, truth, dropout))
         elif ep.kind == "continuous":
-            arms.append(simulate_normal_arm(streams, name, size, n, truth, scenario.sd or ep.sd,
-                                            dropout, ep.failure_value))
+            arms.append(
+                simulate_normal_arm(
+                    streams, name, size, n, truth, scenario.sd or ep.sd, dropout, ep.failure_value
+                )
+            )
         else:
-            arms.append(simulate_count_arm(streams, name, size, n, truth, ep.exposure, ep.dispersion, dropout))
+            arms.append(
+                simulate_count_arm(streams, name, size, n, truth, ep.exposure, ep.dispersion, dropout)
+            )
     return TrialSample(*arms)

@@ -50,8 +50,9 @@ def analysed_count_distribution(n: int, p: float, dropout: Dropout) -> tuple[np.
     return m[keep], pmf[keep], p
 
 
-def simulate_binary_arm(streams: BlockStreams, arm: str, size: int, n: int, p: float,
-                        dropout: Dropout) -> BinaryArm:
+def simulate_binary_arm(
+    streams: BlockStreams, arm: str, size: int, n: int, p: float, dropout: Dropout
+) -> BinaryArm:
     """Analysed participants and responders of one arm in ``size`` simulated trials."""
     if dropout.rate > 0.0 and dropout.strategy == "missing":
         analysed = streams(f"{arm}.completers").binomial(n, 1.0 - dropout.rate, size=size)

@@ -60,12 +60,24 @@ def _completers(streams: BlockStreams, arm: str, size: int, n: int, dropout: Dro
     return streams(f"{arm}.completers").binomial(n, 1.0 - dropout.rate, size=size)
 
 
-def simulate_normal_arm(streams: BlockStreams, arm: str, size: int, n: int, mu: float, sd: float,
-                        dropout: Dropout, failure_value: float | None) -> NormalArm:
+def simulate_normal_arm(
+    streams: BlockStreams,
+    arm: str,
+    size: int,
+    n: int,
+    mu: float,
+    sd: float,
+    dropout: Dropout,
+    failure_value: float | None,
+) -> NormalArm:
     """Analysed participants, mean and within-arm SS of one arm in ``size`` simulated trials."""
     if dropout.rate == 0.0:  # everyone analysed: scalar sizes draw the same values, faster
         mean = mu + (sd / np.sqrt(n)) * streams(f"{arm}.mean").standard_normal(size)
-        ss = (2.0 * sd**2) * streams(f"{arm}.ss").standard_gamma((n - 1) / 2.0, size) if n > 1 else np.zeros(size)
+        ss = (
+            (2.0 * sd**2) * streams(f"{arm}.ss").standard_gamma((n - 1) / 2.0, size)
+            if n > 1
+            else np.zeros(size)
+        )
         return NormalArm(np.full(size, n), mean, ss)
     m = _completers(streams, arm, size, n, dropout)
     safe_m = np.maximum(m, 1)
@@ -82,8 +94,15 @@ def simulate_normal_arm(streams: BlockStreams, arm: str, size: int, n: int, mu: 
     return NormalArm(m, mean, ss)
 
 
-def simulate_ancova(streams: BlockStreams, size: int, sizes: tuple[int, int], means: tuple[float, float],
-                    sd: float, rho: float, dropout: Dropout) -> AncovaSample:
+def simulate_ancova(
+    streams: BlockStreams,
+    size: int,
+    sizes: tuple[int, int],
+    means: tuple[float, float],
+    sd: float,
+    rho: float,
+    dropout: Dropout,
+) -> AncovaSample:
     """Sufficient statistics of a two-arm trial with a baseline covariate (completers analysed)."""
     m1 = _completers(streams, "treatment", size, sizes[0], dropout)
     m2 = _completers(streams, "control", size, sizes[1], dropout)

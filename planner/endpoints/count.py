@@ -27,8 +27,16 @@ class CountArm:
     exposure: float  # per participant
 
 
-def simulate_count_arm(streams: BlockStreams, arm: str, size: int, n: int, rate: float, exposure: float,
-                       dispersion: float, dropout: Dropout) -> CountArm:
+def simulate_count_arm(
+    streams: BlockStreams,
+    arm: str,
+    size: int,
+    n: int,
+    rate: float,
+    exposure: float,
+    dispersion: float,
+    dropout: Dropout,
+) -> CountArm:
     """Analysed participants and their total events in one arm of ``size`` simulated trials."""
     if dropout.rate > 0.0:
         m = streams(f"{arm}.completers").binomial(n, 1.0 - dropout.rate, size=size)

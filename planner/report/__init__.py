@@ -61,8 +61,17 @@ def _cell(column: str, value) -> str:
             return f"{value:.1f}"
         if column in ("R-hat",):
             return f"{value:.3f}"
-        if column in ("treatment", "control", "performance goal", "dropout rate", "design prior a0",
-                      "analysis prior a0", "alpha", "mean", "sd"):
+        if column in (
+            "treatment",
+            "control",
+            "performance goal",
+            "dropout rate",
+            "design prior a0",
+            "analysis prior a0",
+            "alpha",
+            "mean",
+            "sd",
+        ):
             return f"{value:.4g}"
         return f"{value:.4f}"
     return html.escape(str(value))
@@ -72,9 +81,15 @@ def _table(frame: pd.DataFrame, caption: str | None = None) -> str:
     """An HTML table with human column names, sensible digits (probabilities and MCSE to 4 decimals, expected N
     and ESS to 1) and a dash where a value does not apply; captioned 'Table k.' by the template's counter."""
     head = "".join(f"<th>{html.escape(human(c))}</th>" for c in frame.columns)
-    body = "".join("<tr>" + "".join(f'<td class="{"num" if isinstance(v, (int, float, np.number)) else ""}">'
-                                    f"{_cell(c, v)}</td>" for c, v in zip(frame.columns, row, strict=True)) + "</tr>"
-                   for row in frame.itertuples(index=False))
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="{"num" if isinstance(v, (int, float, np.number)) else ""}">{_cell(c, v)}</td>'
+            for c, v in zip(frame.columns, row, strict=True)
+        )
+        + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return f'<table class="data">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
@@ -95,8 +110,11 @@ def prior_text(spec) -> str:
     comps = []
     for c in spec.components:
         a, b = (c.a, c.b) if family == "beta" else (c.mean, c.sd) if family == "normal" else (c.shape, c.rate)
-        comps.append(f"{c.weight:.2g} {name}({a:.4g}, {b:.4g})" if len(spec.components) > 1 else
-                     f"{name}({a:.4g}, {b:.4g})")
+        comps.append(
+            f"{c.weight:.2g} {name}({a:.4g}, {b:.4g})"
+            if len(spec.components) > 1
+            else f"{name}({a:.4g}, {b:.4g})"
+        )
     return " + ".join(comps)
 
 
@@ -117,6 +135,7 @@ def target_sentence(quantity: str, parameter: str, frame: pd.DataFrame, column: 
     """A sentence about where ``column`` reaches ``target`` over the rows of ``frame`` (indexed by ``parameter``),
     computed from the table it describes: the values of the parameter at which it is below, at least, or within
     two Monte Carlo SEs of the target (where simulated)."""
+
     def fmt(values):
         values = [f"{v:g}" for v in values]
         return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " and " + values[-1]
@@ -136,9 +155,16 @@ def target_sentence(quantity: str, parameter: str, frame: pd.DataFrame, column: 
     return f"{quantity} is " + "; ".join(parts) + "."
 
 
-def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = None, seed: int | None = None,
-                 pdf: bool = True, source: str | None = None, comparison: pd.DataFrame | None = None
-                 ) -> ReportOutput:
+def build_report(
+    design: Design,
+    out_dir: str | Path,
+    *,
+    n_sims: int | None = None,
+    seed: int | None = None,
+    pdf: bool = True,
+    source: str | None = None,
+    comparison: pd.DataFrame | None = None,
+) -> ReportOutput:
     """Compute everything the report shows and write it to ``out_dir``; ``comparison`` (the app's pinned
     designs, :func:`planner.ui.comparison_table`) adds a section and comparison.csv."""
     import jinja2
@@ -158,27 +184,53 @@ def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = No
     ep, an = design.endpoint, design.analysis
 
     # 1-2. design, estimand, rules
-    strategy = ("dropouts and intercurrent events count as failures (composite estimand)"
-                if design.dropout.strategy == "failure" else "completers analysed (dropouts missing at random)")
-    summary = [("arms", f"{design.arms.kind}, N = {design.arms.n} "
-                        + (f"({design.arms.sizes[0]} treatment : {design.arms.sizes[1]} control)"
-                           if design.randomized else "")),
-               ("primary endpoint", f"{ep.label} ({ep.kind})"),
-               ("estimand", f"{strategy}; dropout rate {design.dropout.rate:g}"),
-               ("null hypothesis", f"no benefit over the performance goal {an.performance_goal}"
-                if an.performance_goal is not None else "no difference between the arms")]
+    strategy = (
+        "dropouts and intercurrent events count as failures (composite estimand)"
+        if design.dropout.strategy == "failure"
+        else "completers analysed (dropouts missing at random)"
+    )
+    summary = [
+        (
+            "arms",
+            f"{design.arms.kind}, N = {design.arms.n} "
+            + (
+                f"({design.arms.sizes[0]} treatment : {design.arms.sizes[1]} control)"
+                if design.randomized
+                else ""
+            ),
+        ),
+        ("primary endpoint", f"{ep.label} ({ep.kind})"),
+        ("estimand", f"{strategy}; dropout rate {design.dropout.rate:g}"),
+        (
+            "null hypothesis",
+            f"no benefit over the performance goal {an.performance_goal}"
+            if an.performance_goal is not None
+            else "no difference between the arms",
+        ),
+    ]
     rules = [("analysis rule", f"{an.rule}: {RULES[an.rule].summary}")]
     guard = result.type_one_error
     if RULES[an.rule].bayesian and guard is not None:  # a Bayesian design states its type I error, not alpha
-        rules.append(("type I error (maximum over the null)",
-                      f"{guard.value:.4f} ({'exact' if guard.exact else f'MCSE {guard.mcse:.4f}'}); "
-                      f"target one-sided alpha {an.alpha}"))
+        rules.append(
+            (
+                "type I error (maximum over the null)",
+                f"{guard.value:.4f} ({'exact' if guard.exact else f'MCSE {guard.mcse:.4f}'}); "
+                f"target one-sided alpha {an.alpha}",
+            )
+        )
     else:
         rules.append(("one-sided alpha", f"{an.alpha}"))
-    inflation = describe_looks(design).get("beta_spending_inflation_factor") if design.interim is not None else None
+    inflation = (
+        describe_looks(design).get("beta_spending_inflation_factor") if design.interim is not None else None
+    )
     if inflation is not None:
-        rules.append(("beta-spending futility", f"maximum-information inflation factor {inflation:.4f} over the "
-                                                "fixed design with the same alpha and power"))
+        rules.append(
+            (
+                "beta-spending futility",
+                f"maximum-information inflation factor {inflation:.4f} over the "
+                "fixed design with the same alpha and power",
+            )
+        )
     if RULES[an.rule].bayesian:
         rules.append(("posterior threshold", f"{an.threshold}"))
     looks = describe_looks(design)["labels"] if design.interim is not None else []
@@ -186,42 +238,86 @@ def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = No
     # 3. priors
     design_prior_rows = []
     for role, info in result.priors.items():
-        spec = (design.design_prior.treatment if role.startswith("design prior (treatment)") else
-                design.design_prior.control if role.startswith("design prior (control)") else
-                an.prior if role.startswith("analysis prior") and "control" not in role else an.control_prior)
+        spec = (
+            design.design_prior.treatment
+            if role.startswith("design prior (treatment)")
+            else design.design_prior.control
+            if role.startswith("design prior (control)")
+            else an.prior
+            if role.startswith("analysis prior") and "control" not in role
+            else an.control_prior
+        )
         design_prior_rows.append((role, prior_text(spec), info))
     mixtures = ui.prior_mixtures(design)
-    prior_svg = _svg(prior_chart(prior_frame(mixtures), "response rate" if ep.kind == "binary" else ep.label)) \
-        if mixtures else ""
+    prior_svg = (
+        _svg(prior_chart(prior_frame(mixtures), "response rate" if ep.kind == "binary" else ep.label))
+        if mixtures
+        else ""
+    )
     fitted = ui.fitted_table()
     fitted = fitted.assign(prior=[human(n) for n in fitted["prior"]])[
-        ["prior", "what", "stored as", "mixture", "mean", "sd", "ESS (ELIR)", "ESS (Morita)", "ESS (moment)",
-         "R-hat", "bulk ESS"]]
+        [
+            "prior",
+            "what",
+            "stored as",
+            "mixture",
+            "mean",
+            "sd",
+            "ESS (ELIR)",
+            "ESS (Morita)",
+            "ESS (moment)",
+            "R-hat",
+            "bulk ESS",
+        ]
+    ]
 
     # 4. operating characteristics and the null grid
     oc = ui.results_table(result)
     # several endpoints: the primary endpoint's own null (their FWER: planner evaluate --fwer)
     check = result.type_one_error or max_type_one_error(design, n_sims=n_sims, seed=seed)
-    null_table = pd.DataFrame([{"treatment": g.treatment, "control": g.control, "P(success)": g.value,
-                                "MCSE": g.mcse} for g in check.grid])
+    null_table = pd.DataFrame(
+        [
+            {"treatment": g.treatment, "control": g.control, "P(success)": g.value, "MCSE": g.mcse}
+            for g in check.grid
+        ]
+    )
     if not design.randomized:
         null_table = null_table.drop(columns="control")
     # the page shows about ten rows of the grid (the boundary and the maximum among them); the CSV has all
-    shown = sorted(set(np.linspace(0, len(null_table) - 1, min(len(null_table), 9)).round().astype(int))
-                   | {int(null_table["P(success)"].idxmax()), len(null_table) - 1})
+    shown = sorted(
+        set(np.linspace(0, len(null_table) - 1, min(len(null_table), 9)).round().astype(int))
+        | {int(null_table["P(success)"].idxmax()), len(null_table) - 1}
+    )
     null_shown = null_table.iloc[shown]
-    key_numbers = [("design", f"{design.arms.kind}, N = {design.arms.n}, {an.rule}"
-                              + (f", {len(design.interim.fractions)} looks" if design.interim else ""))]
-    key_numbers.append(("maximum type I error", f"{check.value:.4f} ({'exact' if check.exact else f'MCSE {check.mcse:.4f}'})"
-                        + (" -- ABOVE ALPHA" if check.exceeds else f" -- within alpha {an.alpha:g}")))
+    key_numbers = [
+        (
+            "design",
+            f"{design.arms.kind}, N = {design.arms.n}, {an.rule}"
+            + (f", {len(design.interim.fractions)} looks" if design.interim else ""),
+        )
+    ]
+    key_numbers.append(
+        (
+            "maximum type I error",
+            f"{check.value:.4f} ({'exact' if check.exact else f'MCSE {check.mcse:.4f}'})"
+            + (" -- ABOVE ALPHA" if check.exceeds else f" -- within alpha {an.alpha:g}"),
+        )
+    )
     for r in result.results:
         if not r.is_null:
-            key_numbers.append((f"power: {r.scenario.name}", f"{r.success.value:.4f}"
-                                + ("" if r.success.exact else f" (MCSE {r.success.mcse:.4f})")
-                                + f"; expected N {r.expected_n:.1f}"))
+            key_numbers.append(
+                (
+                    f"power: {r.scenario.name}",
+                    f"{r.success.value:.4f}"
+                    + ("" if r.success.exact else f" (MCSE {r.success.mcse:.4f})")
+                    + f"; expected N {r.expected_n:.1f}",
+                )
+            )
     if result.assurance is not None:
         a = result.assurance
-        key_numbers.append(("assurance (design prior)", f"{a.value:.4f}" + ("" if a.exact else f" (MCSE {a.mcse:.4f})")))
+        key_numbers.append(
+            ("assurance (design prior)", f"{a.value:.4f}" + ("" if a.exact else f" (MCSE {a.mcse:.4f})"))
+        )
     estimand = _estimand_rows(design)
     stages = ui.stages_table(result)
 
@@ -235,7 +331,9 @@ def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = No
     assurance_points, assurance_svg = (), ""
     if design.design_prior is not None:
         assurance_points = power_curve(design, ns, metric="assurance", n_sims=curve_n_sims, seed=seed)
-        assurance_svg = _svg(curve_chart(curve_frame(assurance_points, "assurance"), "assurance", current_n=n0))
+        assurance_svg = _svg(
+            curve_chart(curve_frame(assurance_points, "assurance"), "assurance", current_n=n0)
+        )
 
     # 6. sensitivity
     sensitivity, sens_frames = [], {}
@@ -248,39 +346,81 @@ def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = No
     if design.design_prior is not None and design.design_prior.treatment.family == "fitted":
         rows = []
         for a0 in (0.1, 0.25, 0.5, 0.75, 1.0):
-            a = evaluate(design.with_changes({"design_prior.treatment.a0": a0, "scenarios": [
-                design.scenarios[0].model_dump()]}), n_sims=curve_n_sims, seed=seed).assurance
+            a = evaluate(
+                design.with_changes(
+                    {"design_prior.treatment.a0": a0, "scenarios": [design.scenarios[0].model_dump()]}
+                ),
+                n_sims=curve_n_sims,
+                seed=seed,
+            ).assurance
             rows.append({"design prior a0": a0, "assurance": a.value, "MCSE": a.mcse})
         frame = pd.DataFrame(rows)
-        note = target_sentence("Assurance", "design prior a0", frame, "assurance", SENSITIVITY_TARGET) + \
-            " (a0 = 1 uses the phase 1/2 evidence in full; smaller a0 discounts it.)"
-        sensitivity.append(("Assurance against the discount of the evidence (power prior a0)", _table(frame), note))
+        note = (
+            target_sentence("Assurance", "design prior a0", frame, "assurance", SENSITIVITY_TARGET)
+            + " (a0 = 1 uses the phase 1/2 evidence in full; smaller a0 discounts it.)"
+        )
+        sensitivity.append(
+            ("Assurance against the discount of the evidence (power prior a0)", _table(frame), note)
+        )
         sens_frames["discount"] = frame
     if an.prior is not None and an.prior.family == "fitted" and chosen_row is not None:
-        rows = [{"analysis prior a0": a0, "power": (e := power_at({"analysis.prior.a0": a0})).value, "MCSE": e.mcse}
-                for a0 in (0.1, 0.25, 0.5, 0.75, 1.0)]
+        rows = [
+            {
+                "analysis prior a0": a0,
+                "power": (e := power_at({"analysis.prior.a0": a0})).value,
+                "MCSE": e.mcse,
+            }
+            for a0 in (0.1, 0.25, 0.5, 0.75, 1.0)
+        ]
         frame = pd.DataFrame(rows)
-        sensitivity.append(("Power against the discount of the analysis prior", _table(frame),
-                            target_sentence("Power", "analysis prior a0", frame, "power", SENSITIVITY_TARGET)))
+        sensitivity.append(
+            (
+                "Power against the discount of the analysis prior",
+                _table(frame),
+                target_sentence("Power", "analysis prior a0", frame, "power", SENSITIVITY_TARGET),
+            )
+        )
         sens_frames["analysis_discount"] = frame
     if chosen_row is not None and an.performance_goal is not None:
         goals = [an.performance_goal + d for d in (-0.1, -0.05, 0.0, 0.05, 0.1)]
         goals = [g for g in goals if ep.kind != "binary" or 0 < g < 1]
-        rows = [{"performance goal": g, "power": (e := power_at({"analysis.performance_goal": g})).value,
-                 "MCSE": e.mcse} for g in goals]
-        sensitivity.append((f"Power under \"{chosen}\" against the performance goal", _table(pd.DataFrame(rows)),
-                            target_sentence("Power", "performance goal", pd.DataFrame(rows), "power",
-                                            SENSITIVITY_TARGET)))
+        rows = [
+            {
+                "performance goal": g,
+                "power": (e := power_at({"analysis.performance_goal": g})).value,
+                "MCSE": e.mcse,
+            }
+            for g in goals
+        ]
+        sensitivity.append(
+            (
+                f'Power under "{chosen}" against the performance goal',
+                _table(pd.DataFrame(rows)),
+                target_sentence("Power", "performance goal", pd.DataFrame(rows), "power", SENSITIVITY_TARGET),
+            )
+        )
         sens_frames["goal"] = pd.DataFrame(rows)
     if chosen_row is not None:
         strategy = design.dropout.strategy
-        if strategy == "failure" and (ep.kind == "count" or (ep.kind == "continuous" and ep.failure_value is None)):
+        if strategy == "failure" and (
+            ep.kind == "count" or (ep.kind == "continuous" and ep.failure_value is None)
+        ):
             strategy = "missing"  # no failure value to impute: dropouts are then missing
-        rows = [{"dropout rate": r, "power": (e := power_at({"dropout.rate": r, "dropout.strategy": strategy})).value,
-                 "MCSE": e.mcse} for r in (0.0, 0.05, 0.1, 0.15, 0.2)]
-        sensitivity.append((f"Power under \"{chosen}\" against the dropout rate (dropouts {strategy})",
-                            _table(pd.DataFrame(rows)),
-                            target_sentence("Power", "dropout rate", pd.DataFrame(rows), "power", SENSITIVITY_TARGET)))
+        rows = [
+            {
+                "dropout rate": r,
+                "power": (e := power_at({"dropout.rate": r, "dropout.strategy": strategy})).value,
+                "MCSE": e.mcse,
+            }
+            for r in (0.0, 0.05, 0.1, 0.15, 0.2)
+        ]
+        sensitivity.append(
+            (
+                f'Power under "{chosen}" against the dropout rate (dropouts {strategy})',
+                _table(pd.DataFrame(rows)),
+                target_sentence("Power", "dropout rate", pd.DataFrame(rows), "power", SENSITIVITY_TARGET),
+            )
+        )
         sens_frames["dropout"] = pd.DataFrame(rows)
 
     # 7. reproducibility
@@ -299,18 +439,25 @@ def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = No
         "numbers['max type I error'] = [check.value, check.mcse]\n"
         "if result.assurance is not None:\n"
         "    numbers['assurance'] = [result.assurance.value, result.assurance.mcse]\n"
-        "print(json.dumps(numbers, indent=1))\n")
+        "print(json.dumps(numbers, indent=1))\n"
+    )
     (out / "reproduce.py").write_text(script)
     numbers = {r.scenario.name: [r.success.value, r.success.mcse] for r in result.results}
     numbers["max type I error"] = [check.value, check.mcse]
     if result.assurance is not None:
         numbers["assurance"] = [result.assurance.value, result.assurance.mcse]
-    reproducibility = [("package versions", ", ".join(f"{k} {v}" for k, v in result.versions.items())),
-                       ("seed", seed), ("simulated trials per scenario", f"{n_sims:,} (curves and sensitivity: "
-                                                                          f"{curve_n_sims:,})"),
-                       ("design hash (SHA-256)", result.design_hash),
-                       ("method", "exact enumeration" if all(r.success.exact for r in result.results)
-                        else "Monte Carlo simulation of sufficient statistics")]
+    reproducibility = [
+        ("package versions", ", ".join(f"{k} {v}" for k, v in result.versions.items())),
+        ("seed", seed),
+        ("simulated trials per scenario", f"{n_sims:,} (curves and sensitivity: {curve_n_sims:,})"),
+        ("design hash (SHA-256)", result.design_hash),
+        (
+            "method",
+            "exact enumeration"
+            if all(r.success.exact for r in result.results)
+            else "Monte Carlo simulation of sufficient statistics",
+        ),
+    ]
 
     # tables as CSV
     oc.to_csv(out / "operating_characteristics.csv", index=False)
@@ -327,22 +474,40 @@ def build_report(design: Design, out_dir: str | Path, *, n_sims: int | None = No
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent), autoescape=False)
     page = env.get_template("template.html.j2").render(
-        design=design, generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        versions=result.versions, design_hash=result.design_hash, seed=seed, n_sims=n_sims,
-        summary=[(k, html.escape(str(v))) for k, v in summary], rules=[(k, html.escape(str(v))) for k, v in rules],
-        looks=looks, evidence_html=_table(ui.evidence_table(), "The phase 1/2 and historical evidence, each number with its source"),
+        design=design,
+        generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        versions=result.versions,
+        design_hash=result.design_hash,
+        seed=seed,
+        n_sims=n_sims,
+        summary=[(k, html.escape(str(v))) for k, v in summary],
+        rules=[(k, html.escape(str(v))) for k, v in rules],
+        looks=looks,
+        evidence_html=_table(
+            ui.evidence_table(), "The phase 1/2 and historical evidence, each number with its source"
+        ),
         fitted_html=_table(fitted, "Priors fitted with PyMC to the evidence"),
-        design_priors=[(r, html.escape(s), _Info(i)) for r, s, i in design_prior_rows], prior_svg=prior_svg,
-        oc_html=_table(oc, "Operating characteristics per scenario"), type_one_error=check,
-        null_grid_html=_table(null_shown, "Probability of declaring success over the null (selected rows; all in "
-                                          "null_grid.csv)"),
-        key_numbers=[(k, html.escape(v)) for k, v in key_numbers], estimand=[(k, html.escape(v)) for k, v in estimand],
-        comparison_html=_table(comparison, "The pinned designs side by side") if comparison is not None else "",
+        design_priors=[(r, html.escape(s), _Info(i)) for r, s, i in design_prior_rows],
+        prior_svg=prior_svg,
+        oc_html=_table(oc, "Operating characteristics per scenario"),
+        type_one_error=check,
+        null_grid_html=_table(
+            null_shown, "Probability of declaring success over the null (selected rows; all in null_grid.csv)"
+        ),
+        key_numbers=[(k, html.escape(v)) for k, v in key_numbers],
+        estimand=[(k, html.escape(v)) for k, v in estimand],
+        comparison_html=_table(comparison, "The pinned designs side by side")
+        if comparison is not None
+        else "",
         stages_html=_table(stages, "Probability of stopping at each look") if stages is not None else "",
         power_svg=power_svg,
-        curve_scenario=html.escape(chosen or ""), assurance_svg=assurance_svg, sensitivity=sensitivity,
-        reproducibility=[(k, html.escape(str(v))) for k, v in reproducibility], command=html.escape(command),
-        script=html.escape(script))
+        curve_scenario=html.escape(chosen or ""),
+        assurance_svg=assurance_svg,
+        sensitivity=sensitivity,
+        reproducibility=[(k, html.escape(str(v))) for k, v in reproducibility],
+        command=html.escape(command),
+        script=html.escape(script),
+    )
     html_path = out / "report.html"
     html_path.write_text(page)
     pdf_path = _print_pdf(html_path) if pdf else None
@@ -353,25 +518,43 @@ def _estimand_rows(design: Design) -> list[tuple[str, str]]:
     """The estimand's attributes as ICH E9(R1) lists them, from the design's fields."""
     ep, an, d = design.endpoint, design.analysis, design.dropout
     if d.strategy == "failure":
-        value = "a non-responder" if ep.kind == "binary" else f"the failure value {getattr(ep, 'failure_value', '')}"
-        events = (f"dropout and intercurrent events (e.g. resuming insulin, graft loss), probability {d.rate:g} by the "
-                  f"analysis: composite strategy -- the participant counts as {value}")
+        value = (
+            "a non-responder"
+            if ep.kind == "binary"
+            else f"the failure value {getattr(ep, 'failure_value', '')}"
+        )
+        events = (
+            f"dropout and intercurrent events (e.g. resuming insulin, graft loss), probability {d.rate:g} by the "
+            f"analysis: composite strategy -- the participant counts as {value}"
+        )
     else:
-        events = (f"dropout (probability {d.rate:g}): the completers are analysed, dropout assumed missing "
-                  "completely at random")
+        events = (
+            f"dropout (probability {d.rate:g}): the completers are analysed, dropout assumed missing "
+            "completely at random"
+        )
     if design.randomized:
-        measure = {"binary": "difference in response proportions, treatment minus control",
-                   "continuous": "difference in means, treatment minus control",
-                   "count": "ratio of event rates, treatment over control"}[ep.kind]
+        measure = {
+            "binary": "difference in response proportions, treatment minus control",
+            "continuous": "difference in means, treatment minus control",
+            "count": "ratio of event rates, treatment over control",
+        }[ep.kind]
     else:
-        measure = {"binary": f"proportion of responders, against the performance goal {an.performance_goal:g}",
-                   "continuous": f"mean, against the performance goal {an.performance_goal:g}",
-                   "count": f"event rate, against the performance goal {an.performance_goal:g}"}[ep.kind]
-    return [("population", "participants enrolled by the protocol's eligibility criteria"
-             + (" and randomized" if design.randomized else "")),
-            ("treatment", "zimislecel" + (" versus standard care" if design.randomized else "")),
-            ("variable (endpoint)", ep.label), ("intercurrent events and strategy", events),
-            ("population-level summary", measure)]
+        measure = {
+            "binary": f"proportion of responders, against the performance goal {an.performance_goal:g}",
+            "continuous": f"mean, against the performance goal {an.performance_goal:g}",
+            "count": f"event rate, against the performance goal {an.performance_goal:g}",
+        }[ep.kind]
+    return [
+        (
+            "population",
+            "participants enrolled by the protocol's eligibility criteria"
+            + (" and randomized" if design.randomized else ""),
+        ),
+        ("treatment", "zimislecel" + (" versus standard care" if design.randomized else "")),
+        ("variable (endpoint)", ep.label),
+        ("intercurrent events and strategy", events),
+        ("population-level summary", measure),
+    ]
 
 
 class _Info:
@@ -380,18 +563,30 @@ class _Info:
         self.ess_text = ess_text(info.get("ess")).removeprefix("ESS ") if "ess" in info else ""
 
 
-
 def _print_pdf(html_path: Path) -> Path:
     """Print the HTML to PDF with Debian's headless Chromium (no JavaScript needed: the charts are SVG)."""
     browser = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
     if browser is None:
-        raise DesignError("pdf: Debian's chromium is needed to print the PDF (scripts/setup installs it); "
-                          "use --no-pdf for the HTML alone")
+        raise DesignError(
+            "pdf: Debian's chromium is needed to print the PDF (scripts/setup installs it); "
+            "use --no-pdf for the HTML alone"
+        )
     pdf_path = html_path.with_suffix(".pdf")
-    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           f"--user-data-dir={html_path.parent / '.chromium-profile'}", "--no-pdf-header-footer",
-           f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri()]
+    cmd = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={html_path.parent / '.chromium-profile'}",
+        "--no-pdf-header-footer",
+        f"--print-to-pdf={pdf_path}",
+        html_path.resolve().as_uri(),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     shutil.rmtree(html_path.parent / ".chromium-profile", ignore_errors=True)
     if proc.returncode != 0 or not pdf_path.exists():

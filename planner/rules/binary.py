@@ -22,7 +22,11 @@ from planner.mixtures import prob_greater
 from planner.priors import analysis_mixture
 
 __all__ = [
-    "SingleArmBinaryRule", "TwoArmBinaryRule", "fisher_pvalues", "boschloo_pvalue", "boschloo_reject_table",
+    "SingleArmBinaryRule",
+    "TwoArmBinaryRule",
+    "fisher_pvalues",
+    "boschloo_pvalue",
+    "boschloo_reject_table",
 ]
 
 # p-values within this relative distance of alpha count as equal to it (floating-point ties).
@@ -143,6 +147,7 @@ class TwoArmBinaryRule:
 
 # --- Fisher and Boschloo ---------------------------------------------------------------
 
+
 def fisher_pvalues(m1: int, m2: int) -> np.ndarray:
     """One-sided Fisher exact p-values P(X1 >= x1 | x1 + x2) for all tables; shape (m1 + 1, m2 + 1).
 
@@ -193,8 +198,9 @@ class _NullSize:
         peaks = np.flatnonzero((values >= np.roll(values, 1)) & (values >= np.roll(values, -1)))
         for i in peaks[np.argsort(values[peaks])[-3:]]:
             lo, hi = self.grid[max(i - 1, 0)], self.grid[min(i + 1, self.grid.size - 1)]
-            res = optimize.minimize_scalar(lambda p: -self._at(p, crit), bounds=(lo, hi), method="bounded",
-                                           options={"xatol": 1e-10})
+            res = optimize.minimize_scalar(
+                lambda p: -self._at(p, crit), bounds=(lo, hi), method="bounded", options={"xatol": 1e-10}
+            )
             best = max(best, -float(res.fun))
         return best
 

@@ -33,33 +33,88 @@ SEQUENTIAL_RULES = ("exact-binomial", "z-score", "z-pooled", "one-sample-t", "t-
 RULES: dict[str, RuleInfo] = {
     r.name: r
     for r in (
-        RuleInfo("exact-binomial", ("binary",), ("single-arm",), False,
-                 "one-sided exact binomial test of the response rate against the performance goal"),
-        RuleInfo("z-score", ("binary",), ("single-arm",), False,
-                 "one-sided one-sample score z test of the response rate against the performance goal"),
-        RuleInfo("z-pooled", ("binary",), ("randomized",), False,
-                 "one-sided two-proportion z test with pooled variance"),
-        RuleInfo("fisher", ("binary",), ("randomized",), False,
-                 "one-sided Fisher exact (conditional) test"),
-        RuleInfo("boschloo", ("binary",), ("randomized",), False,
-                 "one-sided Boschloo exact unconditional test (Fisher p-value as ordering statistic)"),
-        RuleInfo("one-sample-t", ("continuous",), ("single-arm",), False,
-                 "one-sided one-sample t test of the mean against the performance goal"),
-        RuleInfo("t-pooled", ("continuous",), ("randomized",), False,
-                 "one-sided two-sample t test with pooled variance"),
-        RuleInfo("welch", ("continuous",), ("randomized",), False,
-                 "one-sided Welch t test (unequal variances, Satterthwaite df)"),
-        RuleInfo("ancova", ("continuous",), ("randomized",), False,
-                 "one-sided t test of the treatment effect adjusted for a baseline covariate"),
-        RuleInfo("nb-wald", ("count",), ("randomized",), False,
-                 "one-sided Wald test of the log rate ratio, negative binomial with the design's dispersion"),
-        RuleInfo("nb-exact", ("count",), ("single-arm",), False,
-                 "one-sided exact test of the event total against the goal rate (negative binomial, "
-                 "design dispersion; exact Poisson test when the dispersion is 0)"),
-        RuleInfo("posterior-probability", ("binary", "continuous"), ("single-arm", "randomized"), True,
-                 "Bayesian: success when P(effect beyond the null | data) exceeds the threshold"),
+        RuleInfo(
+            "exact-binomial",
+            ("binary",),
+            ("single-arm",),
+            False,
+            "one-sided exact binomial test of the response rate against the performance goal",
+        ),
+        RuleInfo(
+            "z-score",
+            ("binary",),
+            ("single-arm",),
+            False,
+            "one-sided one-sample score z test of the response rate against the performance goal",
+        ),
+        RuleInfo(
+            "z-pooled",
+            ("binary",),
+            ("randomized",),
+            False,
+            "one-sided two-proportion z test with pooled variance",
+        ),
+        RuleInfo("fisher", ("binary",), ("randomized",), False, "one-sided Fisher exact (conditional) test"),
+        RuleInfo(
+            "boschloo",
+            ("binary",),
+            ("randomized",),
+            False,
+            "one-sided Boschloo exact unconditional test (Fisher p-value as ordering statistic)",
+        ),
+        RuleInfo(
+            "one-sample-t",
+            ("continuous",),
+            ("single-arm",),
+            False,
+            "one-sided one-sample t test of the mean against the performance goal",
+        ),
+        RuleInfo(
+            "t-pooled",
+            ("continuous",),
+            ("randomized",),
+            False,
+            "one-sided two-sample t test with pooled variance",
+        ),
+        RuleInfo(
+            "welch",
+            ("continuous",),
+            ("randomized",),
+            False,
+            "one-sided Welch t test (unequal variances, Satterthwaite df)",
+        ),
+        RuleInfo(
+            "ancova",
+            ("continuous",),
+            ("randomized",),
+            False,
+            "one-sided t test of the treatment effect adjusted for a baseline covariate",
+        ),
+        RuleInfo(
+            "nb-wald",
+            ("count",),
+            ("randomized",),
+            False,
+            "one-sided Wald test of the log rate ratio, negative binomial with the design's dispersion",
+        ),
+        RuleInfo(
+            "nb-exact",
+            ("count",),
+            ("single-arm",),
+            False,
+            "one-sided exact test of the event total against the goal rate (negative binomial, "
+            "design dispersion; exact Poisson test when the dispersion is 0)",
+        ),
+        RuleInfo(
+            "posterior-probability",
+            ("binary", "continuous"),
+            ("single-arm", "randomized"),
+            True,
+            "Bayesian: success when P(effect beyond the null | data) exceeds the threshold",
+        ),
     )
 }
+
 
 def rules_for(endpoint: str, arms: str) -> list[str]:
     """Names of the rules available for an endpoint kind and arm layout."""

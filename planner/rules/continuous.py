@@ -62,8 +62,15 @@ class ContinuousRule:
             with np.errstate(divide="ignore", invalid="ignore"):
                 if self.unknown_variance:
                     c = (se / np.sqrt(ss / df)) ** 2  # 1/n or 1/n1 + 1/n2
-                    prob = student_t_posterior_sf(self.prior, self.sign * self.null_value, self.sign * estimate,
-                                                  c, ss, df, self.reference_sd)
+                    prob = student_t_posterior_sf(
+                        self.prior,
+                        self.sign * self.null_value,
+                        self.sign * estimate,
+                        c,
+                        ss,
+                        df,
+                        self.reference_sd,
+                    )
                 else:
                     prob = self.prior.posterior_sf(self.sign * self.null_value, self.sign * estimate, se)
             return (df >= 1) & (prob > self.threshold)

@@ -112,6 +112,8 @@ class CountExactRule:
         ms = np.unique(arm.n)
         lookup = np.zeros(int(ms.max()) + 1, dtype=np.int64)
         for m in ms:
-            lookup[m] = self.critical(int(m)) if m > 0 else (-1 if self.lower_better else np.iinfo(np.int64).max)
+            lookup[m] = (
+                self.critical(int(m)) if m > 0 else (-1 if self.lower_better else np.iinfo(np.int64).max)
+            )
         crit = lookup[arm.n]
         return arm.events <= crit if self.lower_better else arm.events >= crit
