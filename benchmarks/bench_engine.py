@@ -5,7 +5,8 @@ Usage (from the project root, after scripts/setup):
     .venv/bin/python benchmarks/bench_engine.py --quick      # a smoke run
 
 Three fixed designs, two scenarios each (null, alternative), the same number of simulated trials on every side:
-- the planner, `evaluate(..., method="simulate")` (one process, one core);
+- the planner's simulation core (`count_successes` per scenario, one process, one core), and apart the whole
+  `evaluate(..., method="simulate")`, which also simulates the null grid of its maximum type I error check;
 - a fair baseline: the same design simulated participant by participant with vectorized numpy (a trials x
   participants array per chunk of 10^4 trials, the test statistic computed for all trials at once: the pooled
   t statistic against its t critical value; Fisher's exact test and the exact binomial test as critical counts
@@ -30,7 +31,8 @@ import numpy as np
 from common import machine, ns_per_trial, ratio, rpact, timed_rounds
 from scipy import stats
 
-from planner import evaluate, parse_design
+from planner import count_successes, evaluate, parse_design
+from planner.rules import make_rule
 
 ALPHA = 0.025
 CHUNK = 10_000
@@ -117,6 +119,13 @@ def per_patient(d, n_sims: int, seed: int) -> list[float]:
     return values
 
 
+def simulate_scenarios(d, n_sims: int, seed: int) -> list[float]:
+    """P(success) per scenario from the planner's simulation core: exactly the trials the other sides simulate
+    (evaluate() also checks the maximum type I error over the null, which simulates more trials; timed apart)."""
+    rule = make_rule(d)
+    return [count_successes(d, rule, sc, seed=seed, start=0, stop=n_sims) / n_sims for sc in d.scenarios]
+
+
 def agree(p1: float, n1: float, p2: float, n2: float, k: float = 4.0) -> bool:
     se = math.sqrt(max(p1 * (1 - p1), 1e-12) / n1 + max(p2 * (1 - p2), 1e-12) / n2)
     return abs(p1 - p2) <= k * se
@@ -158,8 +167,7 @@ def main() -> None:
     for name in NAMES:
         d = design(name)
         trials = len(d.scenarios) * n
-        t_ours, res = timed_rounds(lambda d=d: evaluate(d, n_sims=n, seed=seed, method="simulate"), rounds)
-        ours = [r.success.value for r in res.results]
+        t_ours, ours = timed_rounds(lambda d=d: simulate_scenarios(d, n, seed), rounds)
         t_numpy, theirs = timed_rounds(lambda d=d: per_patient(d, n, seed), rounds)
         checks = [agree(a, n, b, n) for a, b in zip(ours, theirs, strict=True)]
         exact = None
@@ -188,6 +196,19 @@ def main() -> None:
                 + f"{fmt(ours)} | {fmt(theirs)} | {fmt(theirs_r['reject'] if theirs_r else None)} | {fmt(exact)} "
                 f"| {'yes' if all(row_checks) else 'NO'} |"
             )
+    print(
+        "\nThe whole evaluate(method='simulate') per design, its type I error check included (trials simulated "
+        "in all, and ns per trial):"
+    )
+    for name in NAMES:
+        d = design(name)
+        t_all, res = timed_rounds(lambda d=d: evaluate(d, n_sims=n, seed=seed, method="simulate"), rounds)
+        points = len(res.type_one_error.grid) if res.type_one_error is not None else 0
+        trials = (len(d.scenarios) + points) * n
+        print(
+            f"- {name}: best {min(t_all):.3f} s for {len(d.scenarios)} scenarios + {points} null points x {n:,} "
+            f"trials: {ns_per_trial(t_all, trials):.0f} ns per simulated trial"
+        )
     peak_mib, t_mem = memory_of_ten_million()
     print(f"\n10^7 two-arm continuous trials: {t_mem:.2f} s, peak traced memory {peak_mib:.1f} MiB")
     sys.exit(0 if ok else 1)

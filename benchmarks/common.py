@@ -64,7 +64,11 @@ def ns_per_trial(times: list[float], trials: int) -> float:
 def ratio(slow: list[float], fast: list[float]) -> str:
     """How many times faster ``fast`` is: best against best, and the range over paired rounds."""
     paired = [s / f for s, f in zip(slow, fast, strict=False)]
-    return f"{min(slow) / min(fast):.0f}x ({min(paired):.0f}-{max(paired):.0f})"
+
+    def g(x: float) -> str:
+        return f"{x:.0f}" if x >= 10 else f"{x:.2g}"
+
+    return f"{g(min(slow) / min(fast))}x ({g(min(paired))}-{g(max(paired))})"
 
 
 def spread(times: list[float]) -> str:

@@ -16,10 +16,9 @@ import numpy as np
 
 from planner.assurance import DesignPriorSampler, exact_assurance
 from planner.design import MAX_SIMS, MIN_SIMS, Design, Scenario
-from planner.endpoints import simulate_trials
 from planner.errors import DesignError
 from planner.exact import exact_available, exact_success_probability
-from planner.group_sequential import SequentialTally, describe_looks, simulate_sequential
+from planner.group_sequential import SequentialTally, describe_looks, simulate_looks
 from planner.multistage import multistage_for
 from planner.priors import design_priors
 from planner.randomness import BLOCK_SIZE, BlockStreams
@@ -84,20 +83,13 @@ def tally(
     if start % BLOCK_SIZE:
         raise ValueError(f"start must be a multiple of BLOCK_SIZE={BLOCK_SIZE}, got {start}")
     total = SequentialTally.empty(len(design.look_sizes))
-    n = design.arms.n
     for block_start in range(start, stop, BLOCK_SIZE):
         streams = BlockStreams(seed, block_start // BLOCK_SIZE)
         block_stop = min(block_start + BLOCK_SIZE, stop)
         for lo in range(block_start, block_stop, chunk_size):
             size = min(chunk_size, block_stop - lo)
             truth = scenario.draw(streams, size) if hasattr(scenario, "draw") else scenario
-            if design.interim is not None:
-                total.add(simulate_sequential(design, truth, streams, size))
-            else:
-                wins = int(np.count_nonzero(rule.decide(simulate_trials(design, truth, streams, size))))
-                total.add(
-                    SequentialTally(np.array([wins]), np.array([size - wins]), wins, size * n, size * n * n)
-                )
+            total.add(simulate_looks(design, rule, truth, streams, size))
             if progress is not None:
                 progress(size)
     return total

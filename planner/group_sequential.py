@@ -1,8 +1,10 @@
-"""Simulation of group sequential trials: stage increments of sufficient statistics, cumulated.
+"""The one simulation loop of every design: looks, each with its cumulative sample and its decision.
 
-At each look the decision of :mod:`planner.looks` (the cumulative statistic against the spending
-boundaries, or the Bayesian posterior and predictive probabilities) is applied to the trials still
-running. Each stage of each arm has its own random streams, so stage k's
+A fixed design is a one-look design: its one sample is the whole trial and its decision the rule's own test.
+A design with interim looks draws stage increments of sufficient statistics and cumulates them; at each
+look the decision (:func:`look_decision`: the rule's statistic against the spending boundaries of
+:mod:`planner.looks`, the count-scale boundaries of :mod:`planner.multistage`, or the Bayesian posterior and
+predictive probabilities) is applied to the trials still running. Each stage of each arm has its own random streams, so stage k's
 data are the same whatever happened at other looks, and the same whatever the chunking.
 """
 
@@ -13,22 +15,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from planner.design import Design
-from planner.endpoints import TrialSample
+from planner.endpoints import TrialSample, simulate_trials
 from planner.endpoints.binary import BinaryArm, simulate_binary_arm
 from planner.endpoints.continuous import NormalArm, simulate_normal_arm
 from planner.endpoints.count import CountArm, simulate_count_arm
 from planner.looks import (
     BayesianLooks,
-    at_or_above,
     bayesian_looks,
     beta_spending_inflation,
     boundaries_for,
-    look_statistic,
 )
 from planner.multistage import multistage_for
 from planner.randomness import BlockStreams
+from planner.sequential import at_or_above
 
-__all__ = ["SequentialTally", "describe_looks", "simulate_sequential"]
+__all__ = ["SequentialTally", "BoundaryLooks", "describe_looks", "look_decision", "simulate_looks"]
 
 ARMS = ("treatment", "control")
 
@@ -130,40 +131,100 @@ class SequentialTally:
         self.enrolled_sq += other.enrolled_sq
 
 
-def simulate_sequential(design: Design, scenario, streams: BlockStreams, size: int) -> SequentialTally:
-    """Simulate ``size`` group sequential trials; tally where each stopped and why."""
-    bayes = bayesian_looks(design) if design.rule_info.bayesian else None
-    counts = multistage_for(design) if design.analysis.rule == "exact-binomial" else None
-    b = None if (bayes or counts) else boundaries_for(design)
-    history = []  # cumulative analysed participants of the treatment arm, per look (count-scale rules)
-    looks = design.look_sizes
+class _FixedLook:
+    """The one look of a fixed design: the rule's own test (no futility)."""
+
+    def __init__(self, design: Design, rule):
+        self.rule = rule
+
+    def __call__(self, k: int, last: bool, look, sample) -> tuple[np.ndarray, np.ndarray]:
+        success = self.rule.decide(sample)
+        return success, np.zeros_like(success)
+
+
+class BoundaryLooks:
+    """The rule's statistic against z-scale boundaries (efficacy; futility where finite): the design's own
+    spending boundaries, or ``bounds`` given (a one-look version of a fixed design, in the tests)."""
+
+    def __init__(self, design: Design, rule, bounds=None):
+        self.rule, self.max_df = rule, design.arms.n
+        self.bounds = bounds if bounds is not None else boundaries_for(design)
+
+    def __call__(self, k: int, last: bool, look, sample) -> tuple[np.ndarray, np.ndarray]:
+        stat, df = self.rule.statistic(sample)
+        cross = at_or_above(stat, df, self.bounds.efficacy[k], self.max_df)
+        lower = self.bounds.futility[k]
+        below = ~at_or_above(stat, df, lower, self.max_df) if np.isfinite(lower) else np.zeros_like(cross)
+        return cross, below
+
+
+class _CountLooks:
+    """exact-binomial with interim looks: the count-scale boundaries of planner.multistage (they depend on the
+    analysed counts at every look so far, hence the history; one instance per simulated chunk)."""
+
+    def __init__(self, design: Design, rule):
+        self.counts, self.history = multistage_for(design), []
+
+    def __call__(self, k: int, last: bool, look, sample) -> tuple[np.ndarray, np.ndarray]:
+        arm = sample.treatment
+        self.history.append(np.broadcast_to(arm.n, arm.events.shape))
+        return self.counts.decide(k, np.stack(self.history, axis=1), arm.events)
+
+
+class _BayesianLooks:
+    """Bayesian rules with interim looks: posterior efficacy, predictive-probability futility (planner.looks)."""
+
+    def __init__(self, design: Design, rule):
+        self.looks = bayesian_looks(design)
+
+    def __call__(self, k: int, last: bool, look, sample) -> tuple[np.ndarray, np.ndarray]:
+        if isinstance(self.looks, BayesianLooks):
+            return self.looks.decide(k, last, look[0], sample.treatment)
+        return self.looks.decide(k, last, sum(look), [sample.treatment, sample.control])
+
+
+def look_decision(design: Design, rule):
+    """The decision at each look of ``design``: called as decide(k, last, look sizes, sample) -> (efficacy,
+    futility). A fixed design has one look, decided by the rule's own test."""
+    if design.interim is None:
+        return _FixedLook(design, rule)
+    if design.analysis.rule == "exact-binomial":
+        return _CountLooks(design, rule)
+    if design.rule_info.bayesian:
+        return _BayesianLooks(design, rule)
+    return BoundaryLooks(design, rule)
+
+
+def _samples_at_looks(design: Design, scenario, streams: BlockStreams, size: int):
+    """(k, cumulative participants per arm, cumulative sample) at each look. A fixed design has one look: the
+    whole trial (simulate_trials). Otherwise each stage of each arm is drawn from its own streams, so stage
+    k's data are the same whatever happened at other looks, and the same whatever the chunking."""
+    if design.interim is None:
+        yield 0, design.arms.sizes, simulate_trials(design, scenario, streams, size)
+        return
     randomized = design.randomized
     truths = (scenario.treatment, scenario.control)
     sd = getattr(scenario, "sd", None) or getattr(design.endpoint, "sd", None)
-    tally = SequentialTally.empty(len(looks))
-    active = np.ones(size, dtype=bool)
-    ever_crossed = np.zeros(size, dtype=bool)
     cumulative = [None, None]
     previous = (0, 0)
-    for k, look in enumerate(looks):
+    for k, look in enumerate(design.look_sizes):
         for a in range(2 if randomized else 1):
             inc = _stage(design, ARMS[a], k, streams, size, look[a] - previous[a], truths[a], sd)
             cumulative[a] = _combine(cumulative[a], inc)
         previous = look if randomized else (look[0], 0)
+        yield k, look, TrialSample(cumulative[0], cumulative[1])
+
+
+def simulate_looks(design: Design, rule, scenario, streams: BlockStreams, size: int) -> SequentialTally:
+    """Simulate ``size`` trials look by look; tally where each stopped and why (a fixed design: one look)."""
+    decide = look_decision(design, rule)
+    looks = design.look_sizes
+    tally = SequentialTally.empty(len(looks))
+    active = np.ones(size, dtype=bool)
+    ever_crossed = np.zeros(size, dtype=bool)
+    for k, look, sample in _samples_at_looks(design, scenario, streams, size):
         last = k == len(looks) - 1
-        if counts is not None:
-            history.append(np.broadcast_to(cumulative[0].n, (size,)))
-            cross, below = counts.decide(k, np.stack(history, axis=1), cumulative[0].events)
-        elif isinstance(bayes, BayesianLooks):
-            cross, below = bayes.decide(k, last, look[0], cumulative[0])
-        elif bayes is not None:
-            cross, below = bayes.decide(k, last, sum(look), cumulative)
-        else:
-            stat, df = look_statistic(design, TrialSample(cumulative[0], cumulative[1]))
-            cross = at_or_above(stat, df, b.efficacy[k], design.arms.n)
-            below = (
-                ~at_or_above(stat, df, b.futility[k], design.arms.n) if np.isfinite(b.futility[k]) else False
-            )
+        cross, below = decide(k, last, look, sample)
         ever_crossed |= cross
         stop_eff = active & cross
         stop_fut = active & ~cross & (below | last)

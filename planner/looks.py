@@ -32,7 +32,6 @@ __all__ = [
     "information_fractions",
     "beta_spending_inflation",
     "look_statistic",
-    "at_or_above",
     "BayesianLooks",
     "NormalBayesianLooks",
     "bayesian_looks",
@@ -108,54 +107,11 @@ def beta_spending_inflation(design: Design) -> float | None:
 
 
 def look_statistic(design: Design, sample: TrialSample) -> tuple[np.ndarray, np.ndarray | None]:
-    """The cumulative statistic of the design's rule (larger = more benefit) and, for t tests, its df.
+    """The cumulative statistic of the design's rule at a look (larger = more benefit) and, for t tests, its
+    df: the rule's own statistic (:meth:`statistic` of the rule classes), the one its fixed test uses too."""
+    from planner.rules import rule_for
 
-    z-type rules return (z, None). t-type rules return (t, df): the boundary z >= c is then
-    applied as t >= F_t^-1(Phi(c); df), the same test without a special function per trial.
-    """
-    rule, an = design.analysis.rule, design.analysis
-    sign = -1.0 if getattr(design.endpoint, "better", "higher") == "lower" else 1.0
-    t, c = sample.treatment, sample.control
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if rule == "z-score":
-            p0 = an.performance_goal
-            return np.nan_to_num((t.events / t.n - p0) / np.sqrt(p0 * (1 - p0) / t.n), nan=-np.inf), None
-        if rule == "z-pooled":
-            pooled = (t.events + c.events) / (t.n + c.n)
-            var = pooled * (1 - pooled) * (1 / t.n + 1 / c.n)
-            z = np.where(var > 0, (t.events / t.n - c.events / c.n) / np.sqrt(var), 0.0)
-            return np.nan_to_num(z, nan=-np.inf), None
-        if rule == "one-sample-t":
-            df = t.n - 1
-            stat = sign * (t.mean - an.performance_goal) / np.sqrt(t.ss / df / t.n)
-            return np.nan_to_num(stat, nan=-np.inf), df
-        if rule == "t-pooled":
-            df = t.n + c.n - 2
-            stat = sign * (t.mean - c.mean) / np.sqrt((t.ss + c.ss) / df * (1 / t.n + 1 / c.n))
-            return np.nan_to_num(stat, nan=-np.inf), df
-        from planner.rules.count import log_rate_ratio_z
-
-        z = log_rate_ratio_z(t, c, design.endpoint.dispersion, design.analysis.nb_variance or "true-rates")
-        return np.nan_to_num(sign * z, nan=-np.inf), None
-
-
-@cache
-def _t_thresholds(z: float, max_df: int) -> np.ndarray:
-    """t values equivalent to the z boundary for df = 0..max_df (df 0: no test, +inf)."""
-    if not np.isfinite(z):
-        return np.full(max_df + 1, z)
-    out = np.empty(max_df + 1)
-    out[0] = np.inf
-    out[1:] = special.stdtrit(np.arange(1, max_df + 1), special.ndtr(z))
-    return out
-
-
-def at_or_above(stat, df, z: float, max_df: int) -> np.ndarray:
-    """stat >= z (z-type statistic), or t >= the t threshold equivalent to z at each trial's df: the one tie
-    convention of every look (a statistic equal to the boundary crosses it)."""
-    if df is None:
-        return stat >= z
-    return stat >= _t_thresholds(float(z), max_df)[np.clip(df, 0, max_df)]
+    return rule_for(design).statistic(sample)
 
 
 class BayesianLooks:

@@ -489,7 +489,8 @@ class TwoArmMultistage:
 
     def _region(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         from planner.endpoints import BinaryArm, TrialSample
-        from planner.looks import at_or_above, look_statistic
+        from planner.looks import look_statistic
+        from planner.sequential import at_or_above
 
         mt, mc = self.looks[k]
         xt, xc = np.meshgrid(np.arange(mt + 1), np.arange(mc + 1), indexing="ij")

@@ -24,11 +24,13 @@ Chapman & Hall/CRC 2000, ch. 7 (spending functions) and ch. 19 (numerical comput
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from scipy import optimize, special
 
 __all__ = [
+    "at_or_above",
     "spending",
     "Boundaries",
     "efficacy_boundaries",
@@ -366,3 +368,23 @@ def beta_spending_boundaries(
     low[-1] = -np.inf  # the last look has its efficacy bound only
     b = Boundaries(tuple(t), tuple(c), tuple(low), tuple(a_spent), binding)
     return BetaSpendingDesign(b, float(drift), float((drift / fixed) ** 2), tuple(b_spent))
+
+
+# --- comparing a statistic with a boundary: the one tie convention ------------------------------------------
+@cache
+def _t_thresholds(z: float, max_df: int) -> np.ndarray:
+    """t values equivalent to the z boundary for df = 0..max_df (df 0: no test, +inf)."""
+    if not np.isfinite(z):
+        return np.full(max_df + 1, z)
+    out = np.empty(max_df + 1)
+    out[0] = np.inf
+    out[1:] = special.stdtrit(np.arange(1, max_df + 1), special.ndtr(z))
+    return out
+
+
+def at_or_above(stat: np.ndarray, df: np.ndarray | None, z: float, max_df: int) -> np.ndarray:
+    """stat >= z (z-type statistic), or t >= the t threshold equivalent to z at each trial's df: the one tie
+    convention of every look (a statistic equal to the boundary crosses it)."""
+    if df is None:
+        return stat >= z
+    return stat >= _t_thresholds(float(z), max_df)[np.clip(df, 0, max_df)]

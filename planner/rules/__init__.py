@@ -6,6 +6,7 @@ rules also expose their critical values, which exact enumeration uses.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
 from planner.rules.catalog import RULES, RuleInfo, rules_for
@@ -13,7 +14,7 @@ from planner.rules.catalog import RULES, RuleInfo, rules_for
 if TYPE_CHECKING:  # design.py reads the catalog, so the rule modules are imported lazily
     from planner.design import Design
 
-__all__ = ["make_rule", "RULES", "RuleInfo", "rules_for"]
+__all__ = ["make_rule", "rule_for", "RULES", "RuleInfo", "rules_for"]
 
 
 def make_rule(design: Design):
@@ -28,3 +29,9 @@ def make_rule(design: Design):
     if kind == "continuous":
         return ContinuousRule(design)
     return CountWaldRule(design) if design.randomized else CountExactRule(design)
+
+
+@cache
+def rule_for(design: Design):
+    """The rule of ``design``, built once per design (its critical values are cached inside it)."""
+    return make_rule(design)

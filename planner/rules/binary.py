@@ -17,7 +17,7 @@ import numpy as np
 from scipy import optimize, special, stats
 
 from planner.design import Design
-from planner.endpoints import TrialSample
+from planner.endpoints import BinaryArm, TrialSample
 from planner.mixtures import prob_greater
 from planner.priors import analysis_mixture
 
@@ -66,9 +66,19 @@ class SingleArmBinaryRule:
         if self.rule == "exact-binomial":
             return stats.binom.sf(x - 1, m, self.goal) <= self.alpha * (1 + P_TOL)
         if self.rule == "z-score":
-            z = (x / m - self.goal) / np.sqrt(self.goal * (1 - self.goal) / m)
-            return z > special.ndtri(1.0 - self.alpha)
+            return self.statistic(TrialSample(BinaryArm(np.full(m + 1, m), x)))[0] >= special.ndtri(
+                1.0 - self.alpha
+            )
         return self.prior.posterior_sf(self.goal, x, m) > self.threshold
+
+    def statistic(self, sample: TrialSample) -> tuple[np.ndarray, None]:
+        """z-score: the one-sample score statistic (x / m - p0) / sqrt(p0 (1 - p0) / m) (no trial: -inf)."""
+        if self.rule != "z-score":
+            raise ValueError(f"{self.rule} is decided on the count scale; it has no z statistic")
+        arm = sample.treatment
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = (arm.events / arm.n - self.goal) / np.sqrt(self.goal * (1 - self.goal) / arm.n)
+        return np.nan_to_num(z, nan=-np.inf), None
 
     def critical(self, m: int) -> int:
         """Smallest number of responders out of m that means success (m + 1 if none)."""
@@ -109,17 +119,23 @@ class TwoArmBinaryRule:
         if self.rule == "boschloo":
             return boschloo_reject_table(m1, m2, self.alpha)
         if self.rule == "z-pooled":
-            x1 = np.arange(m1 + 1)[:, None]
-            x2 = np.arange(m2 + 1)[None, :]
-            pooled = (x1 + x2) / (m1 + m2)
-            var = pooled * (1 - pooled) * (1 / m1 + 1 / m2)
-            diff = x1 / m1 - x2 / m2
-            with np.errstate(divide="ignore", invalid="ignore"):
-                z = np.where(var > 0, diff / np.sqrt(var), 0.0)
-            return z > self._z
+            x1, x2 = np.meshgrid(np.arange(m1 + 1), np.arange(m2 + 1), indexing="ij")
+            table = TrialSample(BinaryArm(np.full(x1.shape, m1), x1), BinaryArm(np.full(x2.shape, m2), x2))
+            return self.statistic(table)[0] >= self._z
         prior_t, prior_c = self.priors
         table = prob_greater(prior_t, np.arange(m1 + 1), m1, prior_c, np.arange(m2 + 1), m2)
         return table > self.threshold
+
+    def statistic(self, sample: TrialSample) -> tuple[np.ndarray, None]:
+        """z-pooled: (x1 / m1 - x2 / m2) / sqrt(p (1 - p) (1 / m1 + 1 / m2)), p pooled (0 when p is 0 or 1)."""
+        if self.rule != "z-pooled":
+            raise ValueError(f"{self.rule} has no z statistic for sequential looks")
+        t, c = sample.treatment, sample.control
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pooled = (t.events + c.events) / (t.n + c.n)
+            var = pooled * (1 - pooled) * (1 / t.n + 1 / c.n)
+            z = np.where(var > 0, (t.events / t.n - c.events / c.n) / np.sqrt(var), 0.0)
+        return np.nan_to_num(z, nan=-np.inf), None
 
     def critical(self, m1: int, m2: int) -> np.ndarray:
         """For x2 = 0..m2, the smallest x1 out of m1 that means success (m1 + 1 if none)."""

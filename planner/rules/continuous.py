@@ -12,24 +12,15 @@ Senn S. Statistical Issues in Drug Development, 2nd ed. Wiley 2007, ch. 7 (ANCOV
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from planner.design import Design
 from planner.endpoints import AncovaSample, TrialSample
 from planner.mixtures import student_t_posterior_sf
 from planner.priors import analysis_mixture
+from planner.sequential import at_or_above
 
 __all__ = ["ContinuousRule"]
-
-
-class _TCritical:
-    """Upper-alpha quantiles of Student's t, looked up by integer degrees of freedom."""
-
-    def __init__(self, alpha: float, max_df: int):
-        self.values = np.concatenate([[np.inf], stats.t.isf(alpha, np.arange(1, max_df + 1))])
-
-    def __getitem__(self, df: np.ndarray) -> np.ndarray:
-        return self.values[np.maximum(df, 0)]  # df 0: no test possible, critical value +inf
 
 
 class ContinuousRule:
@@ -41,7 +32,8 @@ class ContinuousRule:
         self.alpha = an.alpha
         self.sign = -1.0 if ep.better == "lower" else 1.0
         self.null_value = an.performance_goal if an.performance_goal is not None else 0.0
-        self.critical = _TCritical(an.alpha, design.arms.n)
+        self.z = float(special.ndtri(1.0 - an.alpha))  # t tests: the t threshold equivalent to z, per df
+        self.max_df = design.arms.n
         if self.rule == "posterior-probability":
             prior = analysis_mixture(an.prior, "normal", reference_sd=ep.sd)
             self.prior = prior.negated() if self.sign < 0 else prior
@@ -79,7 +71,16 @@ class ContinuousRule:
         if self.rule == "welch":
             with np.errstate(invalid="ignore"):
                 return (df > 0) & (special.stdtr(df, -t) <= self.alpha)
-        return (df >= 1) & (t > self.critical[df])
+        return at_or_above(np.nan_to_num(t, nan=-np.inf), df, self.z, self.max_df)
+
+    def statistic(self, sample: TrialSample) -> tuple[np.ndarray, np.ndarray]:
+        """one-sample-t, t-pooled: the t statistic in the direction of benefit (no test: -inf) and its df."""
+        if self.rule not in ("one-sample-t", "t-pooled"):
+            raise ValueError(f"{self.rule} has no t statistic for sequential looks")
+        estimate, se, df = self._one_sample(sample) if sample.control is None else self._two_sample(sample)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = self.sign * (estimate - self.null_value) / se
+        return np.nan_to_num(t, nan=-np.inf), df
 
     def _one_sample(self, sample: TrialSample):
         arm = sample.treatment
@@ -112,4 +113,4 @@ class ContinuousRule:
             effect = (s.y1 - s.y2) - slope * dx
             se = np.sqrt(resid_var * (1.0 / s.n1 + 1.0 / s.n2 + dx**2 / s.sxx))
             t = self.sign * effect / se
-        return (df >= 1) & (t > self.critical[df])
+        return at_or_above(np.nan_to_num(t, nan=-np.inf), df, self.z, self.max_df)

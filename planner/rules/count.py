@@ -64,10 +64,14 @@ class CountWaldRule:
         self.variance = design.analysis.nb_variance or "true-rates"
         self.z = float(special.ndtri(1.0 - design.analysis.alpha))
 
-    def decide(self, sample: TrialSample) -> np.ndarray:
+    def statistic(self, sample: TrialSample) -> tuple[np.ndarray, None]:
+        """The Wald z of the log rate ratio in the direction of benefit (an arm without participants: -inf)."""
         z = log_rate_ratio_z(sample.treatment, sample.control, self.dispersion, self.variance)
         ok = (sample.treatment.n > 0) & (sample.control.n > 0)
-        return ok & (self.sign * z > self.z)
+        return np.where(ok, np.nan_to_num(self.sign * z, nan=-np.inf), -np.inf), None
+
+    def decide(self, sample: TrialSample) -> np.ndarray:
+        return self.statistic(sample)[0] >= self.z
 
 
 class CountExactRule:
