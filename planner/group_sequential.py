@@ -17,7 +17,7 @@ import numpy as np
 from planner.design import Design
 from planner.endpoints import TrialSample, simulate_trials
 from planner.endpoints.binary import BinaryArm, simulate_binary_arm
-from planner.endpoints.continuous import NormalArm, simulate_normal_arm
+from planner.endpoints.continuous import NormalArm, PooledNormalSample, simulate_normal_arm
 from planner.endpoints.count import CountArm, simulate_count_arm
 from planner.looks import (
     BayesianLooks,
@@ -26,7 +26,7 @@ from planner.looks import (
     boundaries_for,
 )
 from planner.multistage import multistage_for
-from planner.randomness import BlockStreams
+from planner.randomness import BlockStreams, binomial_draws
 from planner.sequential import at_or_above
 
 __all__ = ["SequentialTally", "BoundaryLooks", "describe_looks", "look_decision", "simulate_looks"]
@@ -131,7 +131,14 @@ class SequentialTally:
         self.enrolled_sq += other.enrolled_sq
 
 
-class _FixedLook:
+class _Look:
+    """A decision at the looks of a design; ``keep`` drops trials that are decided (no state by default)."""
+
+    def keep(self, mask: np.ndarray) -> None:
+        pass
+
+
+class _FixedLook(_Look):
     """The one look of a fixed design: the rule's own test (no futility)."""
 
     def __init__(self, design: Design, rule):
@@ -142,7 +149,7 @@ class _FixedLook:
         return success, np.zeros_like(success)
 
 
-class BoundaryLooks:
+class BoundaryLooks(_Look):
     """The rule's statistic against z-scale boundaries (efficacy; futility where finite): the design's own
     spending boundaries, or ``bounds`` given (a one-look version of a fixed design, in the tests)."""
 
@@ -158,7 +165,7 @@ class BoundaryLooks:
         return cross, below
 
 
-class _CountLooks:
+class _CountLooks(_Look):
     """exact-binomial with interim looks: the count-scale boundaries of planner.multistage (they depend on the
     analysed counts at every look so far, hence the history; one instance per simulated chunk)."""
 
@@ -170,8 +177,11 @@ class _CountLooks:
         self.history.append(np.broadcast_to(arm.n, arm.events.shape))
         return self.counts.decide(k, np.stack(self.history, axis=1), arm.events)
 
+    def keep(self, mask: np.ndarray) -> None:
+        self.history = [h[mask] for h in self.history]
 
-class _BayesianLooks:
+
+class _BayesianLooks(_Look):
     """Bayesian rules with interim looks: posterior efficacy, predictive-probability futility (planner.looks)."""
 
     def __init__(self, design: Design, rule):
@@ -195,24 +205,114 @@ def look_decision(design: Design, rule):
     return BoundaryLooks(design, rule)
 
 
-def _samples_at_looks(design: Design, scenario, streams: BlockStreams, size: int):
-    """(k, cumulative participants per arm, cumulative sample) at each look. A fixed design has one look: the
-    whole trial (simulate_trials). Otherwise each stage of each arm is drawn from its own streams, so stage
-    k's data are the same whatever happened at other looks, and the same whatever the chunking."""
-    if design.interim is None:
-        yield 0, design.arms.sizes, simulate_trials(design, scenario, streams, size)
-        return
-    randomized = design.randomized
-    truths = (scenario.treatment, scenario.control)
-    sd = getattr(scenario, "sd", None) or getattr(design.endpoint, "sd", None)
-    cumulative = [None, None]
-    previous = (0, 0)
-    for k, look in enumerate(design.look_sizes):
-        for a in range(2 if randomized else 1):
-            inc = _stage(design, ARMS[a], k, streams, size, look[a] - previous[a], truths[a], sd)
-            cumulative[a] = _combine(cumulative[a], inc)
-        previous = look if randomized else (look[0], 0)
-        yield k, look, TrialSample(cumulative[0], cumulative[1])
+class _Stages:
+    """The cumulative statistics, look by look, of the trials still simulated.
+
+    Each stage of each arm is drawn from its own streams, for the trials still simulated, in trial order, so
+    stage k's data are the same whatever the chunking. Trials that crossed an efficacy bound are dropped from
+    later looks (:meth:`keep`): they are decided, and drawing their later stages would only cost time.
+    Two-arm normal designs analysed with the pooled t test carry their pooled statistics (per arm the
+    analysed count and mean; one pooled sum of squares): per stage one normal draw per arm and one chi-square
+    for the within-stage sums of squares of both arms, the between-stage terms following exactly from the
+    means, SS_k = SS_{k-1} + W_k + sum over arms of N_{k-1} m_k / N_k (mean_{k-1} - mean of stage k)^2.
+    """
+
+    def __init__(self, design: Design, scenario, streams: BlockStreams, size: int):
+        self.design, self.streams = design, streams
+        self.truths = [scenario.treatment, scenario.control]
+        self.sd = getattr(scenario, "sd", None) or getattr(design.endpoint, "sd", None)
+        self.arms = 2 if design.randomized else 1
+        dropout = design.dropout
+        self.pooled = (
+            design.endpoint.kind == "continuous"
+            and design.randomized
+            and design.analysis.rule == "t-pooled"
+            and (dropout.rate == 0.0 or dropout.strategy == "missing")
+        )
+        self.cumulative: list = [None, None]
+        self.pooled_ss = None
+        self.previous = (0, 0)
+
+    def advance(self, k: int, look: tuple[int, ...], size: int) -> TrialSample | PooledNormalSample:
+        """Draw stage k for the ``size`` trials still simulated; the cumulative sample at look k."""
+        if self.pooled:
+            return self._advance_pooled(k, look, size)
+        for a in range(self.arms):
+            inc = _stage(
+                self.design,
+                ARMS[a],
+                k,
+                self.streams,
+                size,
+                look[a] - self.previous[a],
+                self.truths[a],
+                self.sd,
+            )
+            self.cumulative[a] = _combine(self.cumulative[a], inc)
+        self.previous = look if self.arms == 2 else (look[0], 0)
+        return TrialSample(self.cumulative[0], self.cumulative[1])
+
+    def _advance_pooled(self, k: int, look: tuple[int, ...], size: int) -> PooledNormalSample:
+        within_df = 0
+        between = 0.0
+        missing = self.design.dropout.rate > 0.0
+        for a in range(2):
+            name = f"{ARMS[a]}.stage{k}"
+            stage = look[a] - self.previous[a]
+            # without dropout every count is the same in every trial: scalars, and no 0 / 0 to guard
+            m = (
+                binomial_draws(
+                    self.streams(f"{name}.completers"), stage, 1.0 - self.design.dropout.rate, size
+                )
+                if missing
+                else stage
+            )
+            mean = self.streams(f"{name}.mean").standard_normal(size)
+            mean *= self.sd / np.sqrt(np.maximum(m, 1))
+            mean += self.truths[a]
+            if missing:
+                mean = np.where(m > 0, mean, 0.0)
+            within_df = within_df + np.maximum(m - 1, 0)
+            old = self.cumulative[a]
+            if old is None:
+                self.cumulative[a] = (m, mean)
+                continue
+            n_old, mean_old = old
+            n = n_old + m
+            safe = np.maximum(n, 1)
+            gap = mean_old - mean
+            gap *= gap
+            gap *= n_old * m / safe
+            between = between + gap
+            mean *= m / safe
+            mean += n_old / safe * mean_old
+            self.cumulative[a] = (n, mean)
+        within = self.streams(f"stage{k}.pooled_ss").standard_gamma(within_df / 2.0, size)
+        within *= 2.0 * self.sd**2
+        within += between
+        self.pooled_ss = within if self.pooled_ss is None else self.pooled_ss + within
+        self.previous = look
+        (n1, mean1), (n2, mean2) = self.cumulative
+        return PooledNormalSample(n1, n2, mean1 - mean2, self.pooled_ss)
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Go on with the trials where ``mask`` is True only."""
+
+        def cut(x):
+            return x[mask] if np.ndim(x) > 0 else x
+
+        self.truths = [cut(t) for t in self.truths]
+        self.sd = cut(self.sd)
+        if self.pooled:
+            self.cumulative = [
+                tuple(cut(v) for v in arm) if arm is not None else None for arm in self.cumulative
+            ]
+            self.pooled_ss = cut(self.pooled_ss)
+            return
+        self.cumulative = [
+            None if arm is None else type(arm)(*(cut(v) for v in vars(arm).values()))
+            for arm in self.cumulative
+        ]
 
 
 def simulate_looks(design: Design, rule, scenario, streams: BlockStreams, size: int) -> SequentialTally:
@@ -220,19 +320,33 @@ def simulate_looks(design: Design, rule, scenario, streams: BlockStreams, size: 
     decide = look_decision(design, rule)
     looks = design.look_sizes
     tally = SequentialTally.empty(len(looks))
-    active = np.ones(size, dtype=bool)
-    ever_crossed = np.zeros(size, dtype=bool)
-    for k, look, sample in _samples_at_looks(design, scenario, streams, size):
+    if design.interim is None:  # one look: the whole trial, decided by the rule's own test
+        success = decide(0, True, looks[0], simulate_trials(design, scenario, streams, size))[0]
+        wins, n = int(np.count_nonzero(success)), int(sum(looks[0]))
+        tally.efficacy[0], tally.futility[0], tally.reject_ignoring_futility = wins, size - wins, wins
+        tally.enrolled, tally.enrolled_sq = size * n, size * n * n
+        return tally
+    stages = _Stages(design, scenario, streams, size)
+    active = np.ones(size, dtype=bool)  # over the trials still simulated: not stopped yet
+    crossed = 0  # trials whose statistic crossed an efficacy bound at some look (futility ignored)
+    for k, look in enumerate(looks):
         last = k == len(looks) - 1
-        cross, below = decide(k, last, look, sample)
-        ever_crossed |= cross
+        cross, below = decide(k, last, look, stages.advance(k, look, active.size))
         stop_eff = active & cross
         stop_fut = active & ~cross & (below | last)
         tally.efficacy[k] = np.count_nonzero(stop_eff)
         tally.futility[k] = np.count_nonzero(stop_fut)
-        stopped = int(np.count_nonzero(stop_eff | stop_fut))
+        stopped = int(tally.efficacy[k] + tally.futility[k])
         tally.enrolled += stopped * int(sum(look))
         tally.enrolled_sq += stopped * int(sum(look)) ** 2
         active &= ~(stop_eff | stop_fut)
-    tally.reject_ignoring_futility = int(np.count_nonzero(ever_crossed))
+        crossed += int(np.count_nonzero(cross))
+        going_on = ~cross  # a trial that crossed is decided, also for "ignoring futility"
+        if not last and not going_on.all():
+            active = active[going_on]
+            stages.keep(going_on)
+            decide.keep(going_on)
+            if active.size == 0:
+                break
+    tally.reject_ignoring_futility = crossed
     return tally

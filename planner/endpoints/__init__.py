@@ -10,13 +10,30 @@ from typing import Any
 
 from planner.design import Design, Scenario
 from planner.endpoints.binary import BinaryArm, simulate_binary_arm
-from planner.endpoints.continuous import AncovaSample, NormalArm, simulate_ancova, simulate_normal_arm
+from planner.endpoints.continuous import (
+    AncovaSample,
+    NormalArm,
+    PooledNormalSample,
+    simulate_ancova,
+    simulate_normal_arm,
+    simulate_pooled_normal,
+)
 from planner.endpoints.count import CountArm, simulate_count_arm
 from planner.randomness import BlockStreams
 
-__all__ = ["TrialSample", "simulate_trials", "BinaryArm", "NormalArm", "CountArm", "AncovaSample"]
+__all__ = [
+    "TrialSample",
+    "simulate_trials",
+    "BinaryArm",
+    "NormalArm",
+    "CountArm",
+    "AncovaSample",
+    "PooledNormalSample",
+]
 
 ARM_NAMES = ("treatment", "control")
+# two-arm continuous rules that read only the difference of means and the pooled SS (minimal statistics)
+POOLED_RULES = ("t-pooled", "posterior-probability")
 
 
 @dataclass(frozen=True)
@@ -40,6 +57,13 @@ def simulate_trials(design: Design, scenario: Scenario, streams: BlockStreams, s
     if ep.kind == "continuous" and design.analysis.rule == "ancova":
         sd = scenario.sd or ep.sd
         return simulate_ancova(streams, size, sizes, truths, sd, ep.baseline_correlation, dropout)
+    if (
+        ep.kind == "continuous"
+        and design.randomized
+        and design.analysis.rule in POOLED_RULES
+        and (dropout.rate == 0.0 or dropout.strategy == "missing")
+    ):
+        return simulate_pooled_normal(streams, size, sizes, truths, scenario.sd or ep.sd, dropout)
     arms = []
     for name, n, truth in zip(ARM_NAMES, sizes, truths, strict=False):
         if ep.kind == "binary":

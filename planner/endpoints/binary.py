@@ -1,4 +1,5 @@
-"""Binary endpoints: one Binomial draw per arm and trial.
+"""Binary endpoints: one Binomial draw per arm and trial (by inversion of the tabulated distribution,
+:func:`planner.randomness.binomial_draws`, where n and p are the same in every trial).
 
 With dropout at rate d, independent of outcome:
 
@@ -19,7 +20,7 @@ import numpy as np
 from scipy import stats
 
 from planner.design import Dropout
-from planner.randomness import BlockStreams
+from planner.randomness import BlockStreams, binomial_draws
 
 __all__ = ["BinaryArm", "analysed_count_distribution", "simulate_binary_arm"]
 
@@ -55,8 +56,7 @@ def simulate_binary_arm(
 ) -> BinaryArm:
     """Analysed participants and responders of one arm in ``size`` simulated trials."""
     if dropout.rate > 0.0 and dropout.strategy == "missing":
-        analysed = streams(f"{arm}.completers").binomial(n, 1.0 - dropout.rate, size=size)
+        analysed = binomial_draws(streams(f"{arm}.completers"), n, 1.0 - dropout.rate, size)
         return BinaryArm(analysed, streams(f"{arm}.events").binomial(analysed, p))
-    # a scalar n draws the same values as a constant array, faster
-    events = streams(f"{arm}.events").binomial(n, p * (1.0 - dropout.rate), size=size)
+    events = binomial_draws(streams(f"{arm}.events"), n, p * (1.0 - dropout.rate), size)
     return BinaryArm(np.full(size, n), events)

@@ -29,9 +29,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from planner.design import Dropout
-from planner.randomness import BlockStreams
+from planner.randomness import BlockStreams, binomial_draws
 
-__all__ = ["NormalArm", "AncovaSample", "simulate_normal_arm", "simulate_ancova"]
+__all__ = [
+    "NormalArm",
+    "AncovaSample",
+    "PooledNormalSample",
+    "simulate_normal_arm",
+    "simulate_pooled_normal",
+    "simulate_ancova",
+]
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,18 @@ class NormalArm:
     n: np.ndarray  # participants analysed
     mean: np.ndarray
     ss: np.ndarray  # within-arm sum of squared deviations
+
+
+@dataclass(frozen=True)
+class PooledNormalSample:
+    """Two normal arms with a common sd by what a pooled analysis reads: the analysed sizes, the difference of
+    the means (treatment - control) and the pooled within-arm sum of squares. Its minimal sufficient statistics:
+    one normal and one chi-square draw per trial instead of two of each."""
+
+    n1: np.ndarray | int
+    n2: np.ndarray | int
+    difference: np.ndarray
+    ss: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -57,7 +76,7 @@ class AncovaSample:
 def _completers(streams: BlockStreams, arm: str, size: int, n: int, dropout: Dropout) -> np.ndarray:
     if dropout.rate == 0.0:
         return np.full(size, n)
-    return streams(f"{arm}.completers").binomial(n, 1.0 - dropout.rate, size=size)
+    return binomial_draws(streams(f"{arm}.completers"), n, 1.0 - dropout.rate, size)
 
 
 def simulate_normal_arm(
@@ -92,6 +111,36 @@ def simulate_normal_arm(
         ss = ss + m * (mean - combined) ** 2 + dropouts * (c - combined) ** 2
         return NormalArm(np.full(size, n), combined, ss)
     return NormalArm(m, mean, ss)
+
+
+def simulate_pooled_normal(
+    streams: BlockStreams,
+    size: int,
+    sizes: tuple[int, int],
+    means: tuple[float, float],
+    sd: float,
+    dropout: Dropout,
+) -> PooledNormalSample:
+    """Difference of means ~ N(mu_t - mu_c, sd^2 (1 / M1 + 1 / M2)) and pooled SS ~ sd^2 chi^2(M1 + M2 - 2),
+    independent, for ``size`` trials; completers analysed (no dropout, or dropouts missing). Arms with no
+    completer give a difference of 0 (the rule's df check then rejects nothing)."""
+    if dropout.rate == 0.0:
+        m1, m2 = sizes
+        scale = sd * np.sqrt(1.0 / m1 + 1.0 / m2)
+        shape = max(m1 + m2 - 2, 0) / 2.0
+    else:
+        m1 = _completers(streams, "treatment", size, sizes[0], dropout)
+        m2 = _completers(streams, "control", size, sizes[1], dropout)
+        scale = sd * np.sqrt(1.0 / np.maximum(m1, 1) + 1.0 / np.maximum(m2, 1))
+        shape = np.maximum(m1 + m2 - 2, 0) / 2.0
+    difference = streams("difference").standard_normal(size)  # in place below: no temporaries
+    difference *= scale
+    difference += means[0] - means[1]
+    ss = streams("pooled_ss").standard_gamma(shape, size)
+    ss *= 2.0 * sd**2
+    if dropout.rate > 0.0:
+        difference = np.where((m1 > 0) & (m2 > 0), difference, 0.0)
+    return PooledNormalSample(m1, m2, difference, ss)
 
 
 def simulate_ancova(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from planner.design import Dropout
-from planner.randomness import BlockStreams
+from planner.randomness import BlockStreams, binomial_draws
 
 __all__ = ["CountArm", "simulate_count_arm"]
 
@@ -39,7 +39,7 @@ def simulate_count_arm(
 ) -> CountArm:
     """Analysed participants and their total events in one arm of ``size`` simulated trials."""
     if dropout.rate > 0.0:
-        m = streams(f"{arm}.completers").binomial(n, 1.0 - dropout.rate, size=size)
+        m = binomial_draws(streams(f"{arm}.completers"), n, 1.0 - dropout.rate, size)
     else:
         m = np.full(size, n)
     mu = np.asarray(rate, dtype=float) * exposure  # a number, or one value per trial (design prior)

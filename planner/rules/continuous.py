@@ -15,7 +15,7 @@ import numpy as np
 from scipy import special
 
 from planner.design import Design
-from planner.endpoints import AncovaSample, TrialSample
+from planner.endpoints import AncovaSample, PooledNormalSample, TrialSample
 from planner.mixtures import student_t_posterior_sf
 from planner.priors import analysis_mixture
 from planner.sequential import at_or_above
@@ -44,12 +44,7 @@ class ContinuousRule:
     def decide(self, sample) -> np.ndarray:
         if isinstance(sample, AncovaSample):
             return self._ancova(sample)
-        if sample.control is None:
-            estimate, se, df = self._one_sample(sample)
-            ss = sample.treatment.ss
-        else:
-            estimate, se, df = self._two_sample(sample)
-            ss = sample.treatment.ss + sample.control.ss
+        estimate, se, df, ss = self._estimate(sample)
         if self.rule == "posterior-probability":
             with np.errstate(divide="ignore", invalid="ignore"):
                 if self.unknown_variance:
@@ -66,21 +61,42 @@ class ContinuousRule:
                 else:
                     prob = self.prior.posterior_sf(self.sign * self.null_value, self.sign * estimate, se)
             return (df >= 1) & (prob > self.threshold)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = self.sign * (estimate - self.null_value) / se
         if self.rule == "welch":
-            with np.errstate(invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = self.sign * (estimate - self.null_value) / se
                 return (df > 0) & (special.stdtr(df, -t) <= self.alpha)
-        return at_or_above(np.nan_to_num(t, nan=-np.inf), df, self.z, self.max_df)
+        t, df = self.statistic_from(estimate, se, df)
+        return at_or_above(t, df, self.z, self.max_df)
 
     def statistic(self, sample: TrialSample) -> tuple[np.ndarray, np.ndarray]:
         """one-sample-t, t-pooled: the t statistic in the direction of benefit (no test: -inf) and its df."""
         if self.rule not in ("one-sample-t", "t-pooled"):
             raise ValueError(f"{self.rule} has no t statistic for sequential looks")
-        estimate, se, df = self._one_sample(sample) if sample.control is None else self._two_sample(sample)
+        estimate, se, df, _ = self._estimate(sample)
+        return self.statistic_from(estimate, se, df)
+
+    def statistic_from(self, estimate, se, df):
+        """t = sign (estimate - null) / se; where no test is possible (df < 1, or 0 / 0) it is -inf."""
         with np.errstate(divide="ignore", invalid="ignore"):
-            t = self.sign * (estimate - self.null_value) / se
-        return np.nan_to_num(t, nan=-np.inf), df
+            t = estimate - self.null_value if self.null_value else estimate.copy()
+            t /= se
+            if self.sign < 0:
+                np.negative(t, out=t)
+        if np.ndim(df) == 0 and df >= 1:  # every trial has a test: no 0 / 0 (ss > 0 with probability 1)
+            return t, df
+        return np.nan_to_num(t, nan=-np.inf, copy=False), df
+
+    def _estimate(self, sample):
+        """(estimate, its standard error, df, the SS behind it) from per-arm or pooled statistics."""
+        if isinstance(sample, PooledNormalSample):
+            df = sample.n1 + sample.n2 - 2
+            with np.errstate(divide="ignore", invalid="ignore"):
+                se = sample.ss * ((1.0 / sample.n1 + 1.0 / sample.n2) / df)
+                np.sqrt(se, out=se)
+            return sample.difference, se, df, sample.ss
+        if sample.control is None:
+            return (*self._one_sample(sample), sample.treatment.ss)
+        return (*self._two_sample(sample), sample.treatment.ss + sample.control.ss)
 
     def _one_sample(self, sample: TrialSample):
         arm = sample.treatment
