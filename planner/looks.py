@@ -42,16 +42,7 @@ __all__ = [
 def _boundaries(fractions: tuple[float, ...], alpha: float, it) -> Boundaries:
     """z-scale boundaries of an [interim] section at information ``fractions`` (cached per design)."""
     if it.futility == "beta-spending":
-        return beta_spending_boundaries(
-            fractions,
-            alpha,
-            it.beta,
-            it.spending,
-            it.beta_spending,
-            gamma=it.gamma,
-            gamma_beta=it.gamma_beta,
-            binding=it.binding,
-        ).boundaries
+        return _beta_spending(fractions, alpha, it).boundaries
     if it.spending == "wang-tsiatis":
         plain = wang_tsiatis_boundaries(fractions, alpha, it.delta)
         spend, cumulative = "custom", plain.alpha_spent  # binding futility re-spends the same alpha per look
@@ -94,16 +85,21 @@ def beta_spending_inflation(design: Design) -> float | None:
     it = design.interim
     if it is None or it.futility != "beta-spending":
         return None
+    return _beta_spending(information_fractions(design), design.analysis.alpha, it).inflation_factor
+
+
+def _beta_spending(fractions: tuple[float, ...], alpha: float, it):
+    """The beta-spending design of an [interim] section at these information fractions."""
     return beta_spending_boundaries(
-        information_fractions(design),
-        design.analysis.alpha,
+        fractions,
+        alpha,
         it.beta,
         it.spending,
         it.beta_spending,
         gamma=it.gamma,
         gamma_beta=it.gamma_beta,
         binding=it.binding,
-    ).inflation_factor
+    )
 
 
 def look_statistic(design: Design, sample: TrialSample) -> tuple[np.ndarray, np.ndarray | None]:

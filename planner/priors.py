@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
-from planner.artifacts import FittedArtifact, fitted_prior_names, load_fitted
+from planner.artifacts import FittedArtifact, Mixture, fitted_prior_names, load_fitted
 from planner.design import BetaPrior, FittedPrior, GammaPrior, NormalPrior, PointMass
 from planner.errors import DesignError
 from planner.mixtures import BetaMixture, GammaMixture, NormalMixture
@@ -43,8 +43,6 @@ __all__ = [
     "Point",
     "ess_text",
 ]
-
-Mixture = BetaMixture | NormalMixture | GammaMixture
 
 
 @dataclass(frozen=True)
