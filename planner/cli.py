@@ -101,32 +101,21 @@ def render_table(result: Evaluation) -> Table:
         ("method", "left"),
     ):
         table.add_column(col, justify=justify)
-    for r in result.results:
-        est = r.success
+    from planner.tables import result_rows
+
+    for row in result_rows(result):
+        prior = row["treatment"] is None
+        truth = (row["treatment"],) + ((row["control"],) if row["control"] is not None else ())
         table.add_row(
-            r.scenario.name,
-            _truth(
-                (r.scenario.treatment,) + ((r.scenario.control,) if r.scenario.control is not None else ())
-            ),
-            _truth(r.estimand),
-            r.label,
-            f"{est.value:.4f}",
-            "0 (exact)" if est.exact else f"{est.mcse:.4f}",
-            f"{r.expected_n:.1f}",
-            "exact" if est.exact else f"{est.n_sims:,} sims",
-        )
-    if result.assurance is not None:
-        a = result.assurance
-        table.add_row(
-            "Assurance (design prior)",
-            "prior",
-            "",
-            "assurance",
-            f"{a.value:.4f}",
-            "0 (exact)" if a.exact else f"{a.mcse:.4f}",
-            "" if d.interim else f"{d.arms.n:.1f}",
-            "exact" if a.exact else f"{a.n_sims:,} sims",
-            style="bold",
+            row["scenario"],
+            "prior" if prior else _truth(truth),
+            _truth(row["estimand"]),
+            row["measure"],
+            f"{row['P(success)']:.4f}",
+            "0 (exact)" if row["exact"] else f"{row['MCSE']:.4f}",
+            "" if row["expected N"] is None else f"{row['expected N']:.1f}",
+            "exact" if row["exact"] else row["method"].replace(" simulations", " sims"),
+            style="bold" if prior else None,
         )
     return table
 
@@ -150,33 +139,29 @@ def type_one_error_lines(result: Evaluation) -> list[str]:
 
 def render_stages(result: Evaluation) -> Table | None:
     """Stopping probabilities per look for a group sequential design."""
-    first = result.results[0].stages
-    if first is None:
+    from planner.tables import stage_rows
+
+    rows = stage_rows(result)
+    if rows is None:
         return None
-    worst = max(e.mcse for r in result.results for e in (*r.stages.efficacy_stop, *r.stages.futility_stop))
-    how = (
-        "exact"
-        if all(e.exact for r in result.results for e in r.stages.efficacy_stop)
-        else f"MCSE <= {worst:.4f}"
-    )
+    first = result.results[0].stages
+    worst = max(row["max MCSE"] for row in rows)
+    how = "exact" if all(row["exact"] for row in rows) else f"MCSE <= {worst:.4f}"
     table = Table(title=f"Interim looks: probability of stopping at each look ({how})")
     table.add_column("scenario")
-    for label in first.boundaries["labels"]:
+    labels = first.boundaries["labels"]
+    for label in labels:
         table.add_column(label, justify="right")
-    table.add_column("early success", justify="right")
-    table.add_column("futility stop", justify="right")
-    table.add_column("reject if futility ignored", justify="right")
-    for r in result.results:
-        s = r.stages
+    for col in ("early success", "futility stop", "reject if futility ignored"):
+        table.add_column(col, justify="right")
+    for row in rows:
         cells = [
-            f"{e.value:.4f} / {f.value:.4f}" for e, f in zip(s.efficacy_stop, s.futility_stop, strict=True)
+            f"{row[f'{label}: efficacy']:.4f} / {row[f'{label}: futility/fail']:.4f}" for label in labels
         ]
         table.add_row(
-            r.scenario.name,
+            row["scenario"],
             *cells,
-            f"{s.early_success.value:.4f}",
-            f"{s.futility_stop_early.value:.4f}",
-            f"{s.reject_ignoring_futility.value:.4f}",
+            *(f"{row[c]:.4f}" for c in ("early success", "futility stop", "reject if futility ignored")),
         )
     table.caption = "cells: P(stop for efficacy) / P(stop for futility; at the last look: fail)"
     inflation = first.boundaries.get("beta_spending_inflation_factor")
@@ -190,8 +175,10 @@ def render_stages(result: Evaluation) -> Table | None:
 
 def render_multiple(result: Evaluation) -> Table | None:
     """Power per hypothesis after the multiple testing procedure, per scenario."""
-    rows = [r for r in result.results if r.multiple is not None]
-    if not rows:
+    from planner.tables import multiple_rows
+
+    rows = multiple_rows(result)
+    if rows is None:
         return None
     m = result.design.multiple
     table = Table(title=f"Several endpoints: P(rejected) after {m.procedure} (unadjusted in brackets)")
@@ -200,11 +187,9 @@ def render_multiple(result: Evaluation) -> Table | None:
         table.add_column(h, justify="right")
     table.add_column("all rejected", justify="right")
     table.add_column("MCSE <=", justify="right")
-    for r in rows:
-        res = r.multiple
-        cells = [f"{a.value:.4f} ({u.value:.4f})" for a, u in zip(res.power, res.unadjusted, strict=True)]
-        worst = max(e.mcse for e in (*res.power, res.all_rejected))
-        table.add_row(r.scenario.name, *cells, f"{res.all_rejected.value:.4f}", f"{worst:.4f}")
+    for row in rows:
+        cells = [f"{row[f'{h}: adjusted']:.4f} ({row[f'{h}: alone']:.4f})" for h in m.hypotheses]
+        table.add_row(row["scenario"], *cells, f"{row['all rejected']:.4f}", f"{row['max MCSE']:.4f}")
     return table
 
 

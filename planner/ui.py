@@ -17,6 +17,7 @@ from planner.engine import evaluate
 from planner.priors import resolve
 from planner.resources import examples_dir, priors_dir
 from planner.results import Evaluation
+from planner.tables import multiple_rows, result_rows, stage_rows
 
 __all__ = [
     "example_designs",
@@ -218,75 +219,33 @@ def evaluate_toml(toml_text: str, n_sims: int, seed: int) -> Evaluation:
     return evaluate(parse_design_text(toml_text), n_sims=n_sims, seed=seed)
 
 
+APP_RESULT_COLUMNS = [
+    "scenario",
+    "treatment",
+    "control",
+    "measure",
+    "P(success)",
+    "MCSE",
+    "expected N",
+    "method",
+]
+
+
 def results_table(result: Evaluation) -> pd.DataFrame:
-    rows = []
-    for r in result.results:
-        rows.append(
-            {
-                "scenario": r.scenario.name,
-                "treatment": r.scenario.treatment,
-                "control": r.scenario.control,
-                "measure": r.label,
-                "P(success)": r.success.value,
-                "MCSE": r.success.mcse,
-                "expected N": r.expected_n,
-                "method": "exact" if r.success.exact else f"{r.success.n_sims:,} simulations",
-            }
-        )
-    if result.assurance is not None:
-        a = result.assurance
-        rows.append(
-            {
-                "scenario": "Assurance (design prior)",
-                "treatment": None,
-                "control": None,
-                "measure": "assurance",
-                "P(success)": a.value,
-                "MCSE": a.mcse,
-                "expected N": None,
-                "method": "exact" if a.exact else f"{a.n_sims:,} simulations",
-            }
-        )
-    return pd.DataFrame(rows)
+    """The operating characteristics (planner.tables.result_rows) as a DataFrame."""
+    return pd.DataFrame(result_rows(result), columns=APP_RESULT_COLUMNS)
 
 
 def stages_table(result: Evaluation) -> pd.DataFrame | None:
-    first = result.results[0].stages
-    if first is None:
-        return None
-    rows = []
-    for r in result.results:
-        s = r.stages
-        row = {"scenario": r.scenario.name}
-        for label, e, f in zip(s.boundaries["labels"], s.efficacy_stop, s.futility_stop, strict=True):
-            row[f"{label}: efficacy"] = e.value
-            row[f"{label}: futility/fail"] = f.value
-        row.update(
-            {
-                "early success": s.early_success.value,
-                "futility stop": s.futility_stop_early.value,
-                "reject if futility ignored": s.reject_ignoring_futility.value,
-                "expected N": r.expected_n,
-            }
-        )
-        rows.append(row)
-    return pd.DataFrame(rows)
+    """Stopping probabilities per look (planner.tables.stage_rows) as a DataFrame."""
+    rows = stage_rows(result)
+    return None if rows is None else pd.DataFrame(rows).drop(columns=["max MCSE", "exact"])
 
 
 def multiple_table(result: Evaluation) -> pd.DataFrame | None:
     """Power per hypothesis after the multiple testing procedure (designs with a [multiple] section)."""
-    rows = []
-    for r in result.results:
-        if r.multiple is None:
-            continue
-        row = {"scenario": r.scenario.name}
-        for h, a, u in zip(r.multiple.hypotheses, r.multiple.power, r.multiple.unadjusted, strict=True):
-            row[f"{h}: adjusted"] = a.value
-            row[f"{h}: alone"] = u.value
-        row["all rejected"] = r.multiple.all_rejected.value
-        row["max MCSE"] = max(e.mcse for e in (*r.multiple.power, r.multiple.all_rejected))
-        rows.append(row)
-    return pd.DataFrame(rows) if rows else None
+    rows = multiple_rows(result)
+    return None if rows is None else pd.DataFrame(rows)
 
 
 def results_csv(result: Evaluation) -> str:
