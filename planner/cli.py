@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from planner.defaults import DEFAULT_SEED
 from planner.errors import DesignError
 
 if TYPE_CHECKING:
@@ -347,8 +348,7 @@ def size_command(
         if (target_power is None) == (target_assurance is None):
             raise DesignError("--target-power / --target-assurance: give exactly one of them")
         design = load_design(design_file)
-        if sims is not None:
-            _check_sims(sims)
+        _check_run(design, sims, seed)
         metric = "power" if target_power is not None else "assurance"
         result = smallest_n(
             design,
@@ -415,8 +415,7 @@ def calibrate_command(
 
     try:
         design = load_design(design_file)
-        if sims is not None:
-            _check_sims(sims)
+        _check_run(design, sims, seed)
         if output is not None:
             _check_output_file(output)
         if target_power is not None:
@@ -512,11 +511,17 @@ def _check_output_file(path: Path) -> None:
         raise DesignError(f"--output: folder {path.parent} does not exist")
 
 
-def _check_sims(sims: int) -> None:
-    from planner.design import MAX_SIMS, MIN_SIMS
+def _check_run(design, sims: int | None, seed: int | None) -> None:
+    """--sims and --seed, checked by the design's one normalizer (messages name the options)."""
+    try:
+        design.simulation_settings(sims, seed)
+    except DesignError as err:
+        raise DesignError("; ".join(_option_names(p) for p in err.problems)) from None
 
-    if not MIN_SIMS <= sims <= MAX_SIMS:
-        raise DesignError(f"--sims: must be between {MIN_SIMS:,} and {MAX_SIMS:,}, got {sims:,}")
+
+def _option_names(problem: str) -> str:
+    first, _, rest = problem.partition(" ")
+    return _OPTION_NAMES.get(first, first) + (" " + rest if rest else "")
 
 
 @app.command("report")
@@ -543,10 +548,7 @@ def report_command(
 
     try:
         design = load_design(design_file)
-        if sims is not None:
-            _check_sims(sims)
-        if seed is not None and not 0 <= seed < 2**63:
-            raise DesignError(f"--seed: must be between 0 and 2^63 - 1, got {seed}")
+        _check_run(design, sims, seed)
         _check_output_dir(output)
         with _err.status("building the report...") if not as_json else _nullcontext():
             out = build_report(design, output, n_sims=sims, seed=seed, pdf=pdf, source=str(design_file))
@@ -791,7 +793,7 @@ def priors_fit(
     output: Annotated[
         Path | None, typer.Option(help="Directory for the artifacts (default priors/fitted).")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Random seed of the NUTS chains.")] = 20261123,
+    seed: Annotated[int, typer.Option(help="Random seed of the NUTS chains.")] = DEFAULT_SEED,
 ) -> None:
     """Refit every PyMC model to priors/evidence.toml, check convergence, store draws and mixtures.
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import numbers
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -31,6 +32,7 @@ from typing import Annotated, Any, Literal
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
+from planner.defaults import DEFAULT_N_SIMS, DEFAULT_SEED, MAX_SEED, MAX_SIMS, MIN_SIMS
 from planner.errors import DesignError, from_validation_error
 from planner.rules.catalog import RULES, rules_for
 
@@ -63,8 +65,16 @@ __all__ = [
     "MIN_SIMS",
 ]
 
-MIN_SIMS = 100
-MAX_SIMS = 1_000_000_000
+
+def whole_number(name: str, value: Any, low: int, high: int) -> int:
+    """``value`` as an int in [low, high], or a DesignError naming ``name`` and the value."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise DesignError(f"{name}: must be a whole number, got {value!r}")
+    if not low <= value <= high:
+        raise DesignError(f"{name}: must be between {low:,} and {high:,}, got {value:,}")
+    return int(value)
+
+
 MAX_N = 100_000
 
 
@@ -355,8 +365,8 @@ class Multiple(_Spec):
 
 
 class Simulation(_Spec):
-    n_sims: Int = Field(100_000, ge=MIN_SIMS, le=MAX_SIMS)
-    seed: Int = Field(20261123, ge=0, le=2**63 - 1)
+    n_sims: Int = Field(DEFAULT_N_SIMS, ge=MIN_SIMS, le=MAX_SIMS)
+    seed: Int = Field(DEFAULT_SEED, ge=0, le=MAX_SEED)
 
 
 class Design(_Spec):
@@ -439,6 +449,13 @@ class Design(_Spec):
         truth = self.estimand_truth(scenario)
         reference = truth[1] if self.randomized else self.analysis.performance_goal
         return sign * (truth[0] - reference) <= 1e-12 * max(1.0, abs(reference))
+
+    def simulation_settings(self, n_sims: Any = None, seed: Any = None) -> tuple[int, int]:
+        """The number of simulated trials and the seed of a run: those given (checked; a message names n_sims
+        or seed and the value) or, where None, the design's [simulation] section. The one normalizer."""
+        n = self.simulation.n_sims if n_sims is None else whole_number("n_sims", n_sims, MIN_SIMS, MAX_SIMS)
+        s = self.simulation.seed if seed is None else whole_number("seed", seed, 0, MAX_SEED)
+        return n, s
 
     def multiple_spec(self):
         """The [multiple] section as a :class:`planner.multiple_spec.MultipleEndpoints` (validated)."""

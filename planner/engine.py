@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 
 from planner.assurance import DesignPriorSampler, exact_assurance
-from planner.design import MAX_SIMS, MIN_SIMS, Design, Scenario
+from planner.design import Design, Scenario, whole_number
 from planner.errors import DesignError
 from planner.exact import exact_available, exact_success_probability
 from planner.group_sequential import SequentialTally, describe_looks, simulate_looks
@@ -37,20 +37,11 @@ Progress = Callable[[int], None]  # called with the number of trials just finish
 Method = Literal["auto", "exact", "simulate"]
 
 
-def _check_int(name: str, value, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise DesignError(f"{name}: must be a whole number, got {value!r}")
-    if not low <= value <= high:
-        raise DesignError(f"{name}: must be between {low:,} and {high:,}, got {value:,}")
-    return int(value)
-
-
 def _evaluate_iv(design, n_sims, seed, method, chunk_size):
     """Check and normalize evaluate()'s arguments; messages name the argument."""
     if not isinstance(design, Design):
         raise DesignError(f"design: expected a planner Design, got {type(design).__name__}")
-    n_sims = design.simulation.n_sims if n_sims is None else _check_int("n_sims", n_sims, MIN_SIMS, MAX_SIMS)
-    seed = design.simulation.seed if seed is None else _check_int("seed", seed, 0, 2**63 - 1)
+    n_sims, seed = design.simulation_settings(n_sims, seed)
     if method not in ("auto", "exact", "simulate"):
         raise DesignError(f"method: must be 'auto', 'exact' or 'simulate', got {method!r}")
     if method == "exact" and not exact_available(design):
@@ -58,7 +49,7 @@ def _evaluate_iv(design, n_sims, seed, method, chunk_size):
             "method: 'exact' needs a binary design that can be enumerated (fixed, or single-arm "
             "with interim looks)"
         )
-    chunk_size = _check_int("chunk_size", chunk_size, 1, MAX_CHUNK_SIZE)
+    chunk_size = whole_number("chunk_size", chunk_size, 1, MAX_CHUNK_SIZE)
     return n_sims, seed, chunk_size
 
 

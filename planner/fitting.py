@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from planner.artifacts import mixture_from_components
+from planner.defaults import DEFAULT_SEED
 from planner.mixfit import auto_fit
 from planner.priors import ess
 from planner.resources import priors_dir
@@ -436,7 +437,7 @@ def _fit_and_store(model_name: str, ev: Evidence, out_dir: Path, seed: int, draw
 def fit_all(
     output: str | Path | None = None,
     *,
-    seed: int = 20261123,
+    seed: int = DEFAULT_SEED,
     evidence: str | Path | None = None,
     draws: int = 2000,
     workers: int = 2,

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from planner.defaults import DEFAULT_N_SIMS, DEFAULT_SEED
 from planner.errors import DesignError
 from planner.multiple_spec import Composite, EndpointSpec, MultipleEndpoints
 from planner.randomness import BLOCK_SIZE, BlockStreams
@@ -133,8 +134,8 @@ def simulate_multiple(
     me: MultipleEndpoints,
     truth: dict[str, tuple[float, float]],
     *,
-    n_sims: int = 100_000,
-    seed: int = 20261123,
+    n_sims: int = DEFAULT_N_SIMS,
+    seed: int = DEFAULT_SEED,
     max_values: int = MAX_VALUES_PER_CHUNK,
 ) -> MultipleResult:
     """Power per hypothesis after multiplicity adjustment, and of all hypotheses together, each with its MCSE."""
@@ -167,8 +168,8 @@ def familywise_error(
     me: MultipleEndpoints,
     truth: dict[str, tuple[float, float]],
     *,
-    n_sims: int = 100_000,
-    seed: int = 20261123,
+    n_sims: int = DEFAULT_N_SIMS,
+    seed: int = DEFAULT_SEED,
 ) -> list[dict]:
     """FWER under every null configuration: each non-empty set of endpoints with treatment = control.
 

@@ -153,8 +153,7 @@ def power_curve(
 ) -> tuple[CurvePoint, ...]:
     """Power (or assurance) at each total sample size in ``ns``, with common random numbers."""
     sc = _scenario(design, scenario) if metric == "power" else design.scenarios[0]
-    n_sims = n_sims or design.simulation.n_sims
-    seed = design.simulation.seed if seed is None else seed
+    n_sims, seed = design.simulation_settings(n_sims, seed)
     return tuple(_point(design, int(n), metric, sc, n_sims, seed) for n in ns)
 
 
@@ -187,8 +186,7 @@ def smallest_n(
     if not (isinstance(lo, int) and isinstance(hi, int) and 1 <= lo < hi <= 100_000):
         raise DesignError(f"n_min, n_max: need whole numbers 1 <= n_min < n_max <= 100000, got {lo}, {hi}")
     sc = _scenario(design, scenario) if metric == "power" else design.scenarios[0]
-    n_sims = n_sims or design.simulation.n_sims
-    seed = design.simulation.seed if seed is None else seed
+    n_sims, seed = design.simulation_settings(n_sims, seed)
     probe = design.with_changes({"arms.n": lo, "scenarios": [sc.model_dump()]})
     scan = (
         design.interim is None

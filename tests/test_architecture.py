@@ -17,6 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "planner"
 # the simulation, the analyses, priors or the front ends.
 DESIGN_LAYER = {
     "planner.design",
+    "planner.defaults",
     "planner.errors",
     "planner.rules.catalog",
     "planner.multiple_spec",
@@ -150,3 +151,34 @@ def test_the_lazy_public_names_are_the_documented_ones():
     import planner
 
     assert sorted(planner.__all__) == sorted(planner._PUBLIC)
+
+
+def test_one_normalizer_for_n_sims_and_seed():
+    """Design.simulation_settings: the design's values by default; given values checked, the message naming
+    the argument and the value; every path that runs simulations goes through it (n_sims = 0 is an error, not
+    "use the default")."""
+    import pytest
+
+    from planner import DesignError, load_design
+    from planner.defaults import DEFAULT_SEED
+    from planner.search import power_curve
+
+    d = load_design(PACKAGE.parent / "examples" / "hba1c_randomized.toml")
+    assert d.simulation_settings() == (d.simulation.n_sims, d.simulation.seed)
+    assert d.simulation_settings(500, 3) == (500, 3)
+    for args, message in (
+        ((0, None), "n_sims: must be between 100"),
+        ((None, -1), "seed: must be between 0"),
+        ((2.5, None), "n_sims: must be a whole number, got 2.5"),
+    ):
+        with pytest.raises(DesignError, match=message):
+            d.simulation_settings(*args)
+    with pytest.raises(DesignError, match="n_sims"):
+        power_curve(d, [40, 60], n_sims=0)
+    seeds = [
+        line
+        for f in PACKAGE.rglob("*.py")
+        for line in f.read_text().splitlines()
+        if str(DEFAULT_SEED) in line
+    ]
+    assert len(seeds) == 1  # the one seed literal, in planner/defaults.py

@@ -178,8 +178,7 @@ def build_report(
     began = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    n_sims = n_sims or design.simulation.n_sims
-    seed = design.simulation.seed if seed is None else seed
+    n_sims, seed = design.simulation_settings(n_sims, seed)
     result = evaluate(design, n_sims=n_sims, seed=seed)
     ep, an = design.endpoint, design.analysis
 
