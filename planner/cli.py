@@ -424,7 +424,7 @@ def calibrate_command(
                 raise DesignError(
                     f"--target-power: {target_power} not reached by any calibrated design searched"
                 )
-            design = design.with_changes({"arms.n": found["found"]["n"]})
+            design = design.with_n(found["found"]["n"])
         calibrated, out = calibrated_design(design, alpha=alpha, n_sims=sims, seed=seed)
     except DesignError as err:
         _fail(err)

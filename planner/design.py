@@ -480,6 +480,10 @@ class Design(_Spec):
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
+    def with_n(self, n: int) -> Design:
+        """A validated copy with ``n`` participants in total (a point of a sample-size search)."""
+        return self.with_changes({"arms.n": whole_number("arms.n", n, 1, MAX_N)})
+
     def with_changes(self, changes: dict[str, Any]) -> Design:
         """A validated copy with fields replaced, by dotted path: ``{"arms.n": 60}``."""
         data = self.model_dump(mode="python")

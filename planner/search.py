@@ -125,11 +125,18 @@ def _scenario(design: Design, name: str | None):
     )
 
 
-def _point(design: Design, n: int, metric: Metric, scenario, n_sims: int, seed: int) -> CurvePoint:
-    changes = {"arms.n": int(n), "scenarios": [scenario.model_dump()]}
+def _search_base(design: Design, metric: Metric, scenario) -> Design:
+    """The design a search evaluates at each N: the one scenario, and no design prior for power (no assurance
+    is computed at every N)."""
+    changes: dict = {"scenarios": [scenario.model_dump()]}
     if metric == "power":
-        changes["design_prior"] = None  # not needed: no assurance computed at every N
-    d = design.with_changes(changes)
+        changes["design_prior"] = None
+    return design.with_changes(changes)
+
+
+def _point(base: Design, n: int, metric: Metric, scenario, n_sims: int, seed: int) -> CurvePoint:
+    """Power or assurance of ``base`` (from _search_base) at total N = n."""
+    d = base.with_n(n)
     if metric == "power":
         exact_t = exact_t_power(d, scenario)
         if exact_t is not None:
@@ -154,7 +161,8 @@ def power_curve(
     """Power (or assurance) at each total sample size in ``ns``, with common random numbers."""
     sc = _scenario(design, scenario) if metric == "power" else design.scenarios[0]
     n_sims, seed = design.simulation_settings(n_sims, seed)
-    return tuple(_point(design, int(n), metric, sc, n_sims, seed) for n in ns)
+    base = _search_base(design, metric, sc)
+    return tuple(_point(base, int(n), metric, sc, n_sims, seed) for n in ns)
 
 
 def _check_target(target: float) -> None:
@@ -187,17 +195,18 @@ def smallest_n(
         raise DesignError(f"n_min, n_max: need whole numbers 1 <= n_min < n_max <= 100000, got {lo}, {hi}")
     sc = _scenario(design, scenario) if metric == "power" else design.scenarios[0]
     n_sims, seed = design.simulation_settings(n_sims, seed)
-    probe = design.with_changes({"arms.n": lo, "scenarios": [sc.model_dump()]})
+    base = _search_base(design, metric, sc)
+    probe = base.with_n(lo)
     scan = (
         design.interim is None
         and metric == "power"
         and (
-            (probe.endpoint.kind == "binary" and exact_available(probe.with_changes({"arms.n": hi})))
+            (probe.endpoint.kind == "binary" and exact_available(probe.with_n(hi)))
             or exact_t_power(probe, sc) is not None
         )
     )
     if scan:
-        curve = tuple(_point(design, n, metric, sc, n_sims, seed) for n in range(lo, hi + 1))
+        curve = tuple(_point(base, n, metric, sc, n_sims, seed) for n in range(lo, hi + 1))
         values = np.array([p.value for p in curve])
         meets = values >= target
         first = int(np.argmax(meets)) if meets.any() else None
@@ -214,7 +223,7 @@ def smallest_n(
 
     def at(n: int) -> CurvePoint:
         if n not in cache:
-            cache[n] = _point(design, n, metric, sc, n_sims, seed)
+            cache[n] = _point(base, n, metric, sc, n_sims, seed)
         return cache[n]
 
     if at(hi).value < target:
@@ -380,7 +389,7 @@ def size_and_calibrate(
 
     def at(n: int) -> dict[str, Any]:
         if n not in cache:
-            d, cal = calibrated_design(design.with_changes({"arms.n": int(n)}), n_sims=n_sims, seed=seed)
+            d, cal = calibrated_design(design.with_n(int(n)), n_sims=n_sims, seed=seed)
             power = (
                 evaluate(
                     d.with_changes({"scenarios": [sc.model_dump()], "design_prior": None}),

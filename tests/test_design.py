@@ -206,3 +206,14 @@ def test_null_scenarios_follow_the_estimand():
     assert d.estimand_truth(d.scenarios[0])[0] == pytest.approx(0.5)
     assert d.is_null(d.scenarios[0])
     assert not d.is_null(d.scenarios[1])
+
+
+def test_with_n_is_the_typed_sample_size_change():
+    """Design.with_n: the search's way to set N (checked as a whole number, the N-dependent checks rerun)."""
+    from pathlib import Path
+
+    d = load_design(Path(__file__).resolve().parent.parent / "examples" / "hba1c_randomized.toml")
+    assert d.with_n(60).arms.n == 60 and d.with_n(60) == d.with_changes({"arms.n": 60})
+    for bad, message in ((0, "arms.n: must be between 1"), (2.5, "arms.n: must be a whole number")):
+        with pytest.raises(DesignError, match=message):
+            d.with_n(bad)
