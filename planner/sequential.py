@@ -27,7 +27,10 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import optimize, special
+
+Grid = np.ndarray | None  # a look's grid (points, weights, sub-density); None before the first look
 
 __all__ = [
     "at_or_above",
@@ -46,7 +49,9 @@ GRID_POINTS = 401  # odd, for Simpson's rule; boundaries agree with rpact to abo
 WIDTH = 9.0  # the grid covers mean +- WIDTH standard deviations
 
 
-def spending(kind: str, alpha: float, t, gamma: float | None = None, cumulative=None) -> np.ndarray:
+def spending(
+    kind: str, alpha: float, t: ArrayLike, gamma: float | None = None, cumulative: ArrayLike | None = None
+) -> np.ndarray:
     """Cumulative alpha spent at information fractions ``t``.
 
     kind: ``"obrien-fleming"`` (Lan-DeMets: 2 - 2 Phi(z_{1-alpha/2} / sqrt t)), ``"pocock"``
@@ -56,7 +61,8 @@ def spending(kind: str, alpha: float, t, gamma: float | None = None, cumulative=
     """
     t = np.asarray(t, dtype=float)
     if kind == "obrien-fleming":
-        return 2.0 - 2.0 * special.ndtr(special.ndtri(1.0 - alpha / 2.0) / np.sqrt(t))
+        spent: np.ndarray = 2.0 - 2.0 * special.ndtr(special.ndtri(1.0 - alpha / 2.0) / np.sqrt(t))
+        return spent
     if kind == "pocock":
         return alpha * np.log1p((np.e - 1.0) * t)
     if kind == "hsd":
@@ -64,7 +70,8 @@ def spending(kind: str, alpha: float, t, gamma: float | None = None, cumulative=
             raise ValueError("gamma: required for Hwang-Shih-DeCani spending")
         if gamma == 0.0:
             return alpha * t
-        return alpha * (1.0 - np.exp(-gamma * t)) / (1.0 - np.exp(-gamma))
+        hsd: np.ndarray = alpha * (1.0 - np.exp(-gamma * t)) / (1.0 - np.exp(-gamma))
+        return hsd
     if kind == "custom":
         return np.asarray(cumulative, dtype=float)
     raise ValueError(f"unknown spending function {kind!r}")
@@ -93,7 +100,7 @@ class Boundaries:
 class _Recursion:
     """Sub-densities of the score S_k on the continuation region, look by look."""
 
-    def __init__(self, fractions, drift: float):
+    def __init__(self, fractions: ArrayLike, drift: float):
         self.t = np.asarray(fractions, dtype=float)
         self.drift = drift
 
@@ -104,18 +111,20 @@ class _Recursion:
         dens = np.exp(-0.5 * ((x - mean) / sd) ** 2) / (sd * np.sqrt(2 * np.pi))
         return x, w, dens
 
-    def cross_up(self, k: int, x, w, dens, z: float) -> float:
+    def cross_up(self, k: int, x: np.ndarray, w: np.ndarray, dens: np.ndarray, z: float) -> float:
         """P(continued to look k-1 with S there in the grid, and Z_k >= z)."""
         dt = self.t[k] - self.t[k - 1]
         b = z * np.sqrt(self.t[k])
         return float(np.sum(w * dens * special.ndtr((x + self.drift * dt - b) / np.sqrt(dt))))
 
-    def cross_down(self, k: int, x, w, dens, z: float) -> float:
+    def cross_down(self, k: int, x: np.ndarray, w: np.ndarray, dens: np.ndarray, z: float) -> float:
         dt = self.t[k] - self.t[k - 1]
         a = z * np.sqrt(self.t[k])
         return float(np.sum(w * dens * special.ndtr((a - x - self.drift * dt) / np.sqrt(dt))))
 
-    def advance(self, k: int, x, w, dens, lower_z: float, upper_z: float):
+    def advance(
+        self, k: int, x: np.ndarray, w: np.ndarray, dens: np.ndarray, lower_z: float, upper_z: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Sub-density of S_k on (lower, upper) given the sub-density of S_{k-1}."""
         dt = self.t[k] - self.t[k - 1]
         sd = np.sqrt(dt)
@@ -133,7 +142,7 @@ class _Recursion:
         return y, wy, kernel @ (w * dens)
 
 
-def _restrict(rec: _Recursion, lower_z: float, upper_z: float):
+def _restrict(rec: _Recursion, lower_z: float, upper_z: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The first look's density of S_1, on a grid of its continuation region (lower, upper) only."""
     t1 = rec.t[0]
     mean, sd = rec.drift * t1, np.sqrt(t1)
@@ -145,11 +154,12 @@ def _restrict(rec: _Recursion, lower_z: float, upper_z: float):
     return y, wy, np.exp(-0.5 * ((y - mean) / sd) ** 2) / (sd * np.sqrt(2 * np.pi))
 
 
-def _excess(z, rec, k, x, w, dens, target):
+def _excess(z: float, rec: _Recursion, k: int, x: Grid, w: Grid, dens: Grid, target: float) -> float:
+    assert x is not None and w is not None and dens is not None  # looks after the first have a grid
     return rec.cross_up(k, x, w, dens, z) - target
 
 
-def _efficacy_bound(rec: _Recursion, k: int, x, w, dens, target: float) -> float:
+def _efficacy_bound(rec: _Recursion, k: int, x: Grid, w: Grid, dens: Grid, target: float) -> float:
     """The z bound at look k whose first-crossing probability under H0 is ``target`` (the alpha spent there)."""
     if k == 0:
         return float(special.ndtri(1.0 - target)) if target > 0 else np.inf
@@ -157,17 +167,17 @@ def _efficacy_bound(rec: _Recursion, k: int, x, w, dens, target: float) -> float
         return np.inf
     if _excess(-10.0, rec, k, x, w, dens, target) < 0:  # too little continues to spend the alpha due
         return -10.0
-    return optimize.brentq(_excess, -10.0, 40.0, args=(rec, k, x, w, dens, target), xtol=1e-12)
+    return float(optimize.brentq(_excess, -10.0, 40.0, args=(rec, k, x, w, dens, target), xtol=1e-12))
 
 
 def efficacy_boundaries(
-    fractions,
+    fractions: ArrayLike,
     alpha: float,
     kind: str = "obrien-fleming",
     *,
     gamma: float | None = None,
-    cumulative=None,
-    futility=None,
+    cumulative: ArrayLike | None = None,
+    futility: ArrayLike | None = None,
 ) -> Boundaries:
     """Efficacy boundaries spending ``alpha`` (one-sided) at the information ``fractions``.
 
@@ -195,7 +205,9 @@ def efficacy_boundaries(
     return Boundaries(tuple(t), tuple(bounds), tuple(lower), tuple(spent), futility is not None)
 
 
-def crossing_probabilities(b: Boundaries, drift: float, *, use_futility: bool = True):
+def crossing_probabilities(
+    b: Boundaries, drift: float, *, use_futility: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Per look: P(stop for efficacy), P(stop for futility) under E Z_k = drift sqrt(t_k).
 
     With ``use_futility`` False, the futility bounds are ignored (the non-binding type I error).
@@ -260,7 +272,7 @@ def conditional_power_futility(
     return tuple(out) + (-np.inf,)
 
 
-def wang_tsiatis_boundaries(fractions, alpha: float, delta: float) -> Boundaries:
+def wang_tsiatis_boundaries(fractions: ArrayLike, alpha: float, delta: float) -> Boundaries:
     """Classical Wang-Tsiatis boundaries c_k = C t_k^(Delta - 1/2), C such that the level is exactly alpha.
 
     Delta = 0 gives O'Brien and Fleming's (1979) boundaries, Delta = 0.5 Pocock's (1977) constant ones
@@ -289,7 +301,9 @@ class BetaSpendingDesign:
     beta_spent: tuple[float, ...]  # cumulative
 
 
-def _looks_at_drift(t, alpha_spent, beta_spent, drift: float, binding: bool):
+def _looks_at_drift(
+    t: np.ndarray, alpha_spent: np.ndarray, beta_spent: np.ndarray, drift: float, binding: bool
+) -> tuple[list[float], list[float]]:
     """Efficacy bounds c_k (under H0; with the futility stops if binding) and futility bounds l_k spending beta
     under the drift, look by look; returns (c, l)."""
     null, alt = _Recursion(t, 0.0), _Recursion(t, drift)
@@ -305,7 +319,10 @@ def _looks_at_drift(t, alpha_spent, beta_spent, drift: float, binding: bool):
             lk = -np.inf
         else:
 
-            def short(z, k=k, xa=xa, wa=wa, da=da, btarget=btarget):
+            def short(
+                z: float, k: int = k, xa: Grid = xa, wa: Grid = wa, da: Grid = da, btarget: float = btarget
+            ) -> float:
+                assert xa is not None and wa is not None and da is not None
                 return alt.cross_down(k, xa, wa, da, z) - btarget
 
             if short(40.0) < 0:  # even stopping every continuing trial spends less than the beta due
@@ -313,7 +330,7 @@ def _looks_at_drift(t, alpha_spent, beta_spent, drift: float, binding: bool):
             elif short(-20.0) > 0:
                 lk = -np.inf
             else:
-                lk = optimize.brentq(short, -20.0, 40.0, xtol=1e-12)
+                lk = float(optimize.brentq(short, -20.0, 40.0, xtol=1e-12))
         if k < t.size - 1:
             lk = min(lk, ck)  # a futility bound above the efficacy bound cannot apply
         c.append(ck)
@@ -324,13 +341,15 @@ def _looks_at_drift(t, alpha_spent, beta_spent, drift: float, binding: bool):
                 xn, wn, dn = _restrict(null, lo_null, ck)
                 xa, wa, da = _restrict(alt, lk, ck)
             else:
+                assert xn is not None and wn is not None and dn is not None
+                assert xa is not None and wa is not None and da is not None
                 xn, wn, dn = null.advance(k, xn, wn, dn, lo_null, ck)
                 xa, wa, da = alt.advance(k, xa, wa, da, lk, ck)
     return c, low
 
 
 def beta_spending_boundaries(
-    fractions,
+    fractions: ArrayLike,
     alpha: float,
     beta: float,
     kind: str = "obrien-fleming",
@@ -387,4 +406,5 @@ def at_or_above(stat: np.ndarray, df: np.ndarray | None, z: float, max_df: int) 
     convention of every look (a statistic equal to the boundary crosses it)."""
     if df is None:
         return stat >= z
-    return stat >= _t_thresholds(float(z), max_df)[np.clip(df, 0, max_df)]
+    crossed: np.ndarray = stat >= _t_thresholds(float(z), max_df)[np.clip(df, 0, max_df)]
+    return crossed

@@ -62,6 +62,7 @@ def stage_rows(result: Evaluation) -> list[dict[str, Any]] | None:
     rows = []
     for r in result.results:
         s = r.stages
+        assert s is not None  # every scenario of a sequential design has stages
         row: dict[str, Any] = {"scenario": r.scenario.name}
         for label, e, f in zip(s.boundaries["labels"], s.efficacy_stop, s.futility_stop, strict=True):
             row[f"{label}: efficacy"] = e.value
