@@ -28,17 +28,9 @@ if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
 from playwright import sync_api  # noqa: E402
 
 from planner import evaluate, load_design  # noqa: E402
+from planner.report import CHROMIUM_FLAGS  # noqa: E402
 
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+FLAGS = list(CHROMIUM_FLAGS)
 
 
 def free_port() -> int:

@@ -32,6 +32,17 @@ from planner.ui import human
 __all__ = ["build_report", "ReportOutput", "CHROMIUM"]
 
 CHROMIUM = "/usr/bin/chromium"
+# headless Chromium without network chatter (the PDF printer here; the browser tests use the same flags)
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
 SENSITIVITY_TARGET = 0.8
 
 
@@ -573,14 +584,7 @@ def _print_pdf(html_path: Path) -> Path:
     pdf_path = html_path.with_suffix(".pdf")
     cmd = [
         browser,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
+        *CHROMIUM_FLAGS,
         f"--user-data-dir={html_path.parent / '.chromium-profile'}",
         "--no-pdf-header-footer",
         f"--print-to-pdf={pdf_path}",
