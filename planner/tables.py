@@ -1,14 +1,36 @@
-"""The rows of the result tables, as plain data: one source for the CLI (rich tables), the app (DataFrames) and
-the report (HTML). Values stay numbers (None where a cell does not apply); each front end formats them.
+"""The tables of the planner, one source for the CLI (rich tables), the app (DataFrames) and the report (HTML):
+the result rows as plain data (values stay numbers, None where a cell does not apply; each front end formats
+them), and as DataFrames the results, the evidence, the fitted priors and the comparison of pinned designs.
+pandas is imported only where a DataFrame is built (the CLI renders the plain rows).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planner.results import Evaluation
 
-__all__ = ["result_rows", "stage_rows", "multiple_rows", "method_text"]
+if TYPE_CHECKING:
+    from pandas import DataFrame
+
+    from planner.design import Design
+
+__all__ = [
+    "result_rows",
+    "stage_rows",
+    "multiple_rows",
+    "method_text",
+    "human",
+    "results_table",
+    "stages_table",
+    "multiple_table",
+    "results_csv",
+    "evidence_table",
+    "fitted_table",
+    "prior_mixtures",
+    "comparison_table",
+    "comparison_csv",
+]
 
 
 def method_text(estimate: Any) -> str:
@@ -96,3 +118,166 @@ def multiple_rows(result: Evaluation) -> list[dict[str, Any]] | None:
         row["max MCSE"] = max(e.mcse for e in (*r.multiple.power, r.multiple.all_rejected))
         rows.append(row)
     return rows or None
+
+
+def _frame(rows: Any, columns: list[str] | None = None) -> DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=columns)
+
+
+def human(name: str) -> str:
+    """An identifier as words: 'insulin_independence' -> 'insulin independence'."""
+    return str(name).replace("_", " ")
+
+
+APP_RESULT_COLUMNS = [
+    "scenario",
+    "treatment",
+    "control",
+    "measure",
+    "P(success)",
+    "MCSE",
+    "expected N",
+    "method",
+]
+
+
+def results_table(result: Evaluation) -> DataFrame:
+    """The operating characteristics (planner.tables.result_rows) as a DataFrame."""
+    return _frame(result_rows(result), APP_RESULT_COLUMNS)
+
+
+def stages_table(result: Evaluation) -> DataFrame | None:
+    """Stopping probabilities per look (planner.tables.stage_rows) as a DataFrame."""
+    rows = stage_rows(result)
+    return None if rows is None else _frame(rows).drop(columns=["max MCSE", "exact"])
+
+
+def multiple_table(result: Evaluation) -> DataFrame | None:
+    """Power per hypothesis after the multiple testing procedure (designs with a [multiple] section)."""
+    rows = multiple_rows(result)
+    return None if rows is None else _frame(rows)
+
+
+def results_csv(result: Evaluation) -> str:
+    table = results_table(result)
+    table["seed"] = result.seed
+    table["design_hash"] = result.design_hash
+    return str(table.to_csv(index=False))
+
+
+def evidence_table() -> DataFrame:
+    """The phase 1/2 and historical numbers with their sources (priors/evidence.toml)."""
+    import tomllib
+
+    from planner.resources import priors_dir
+
+    data = tomllib.loads((priors_dir() / "evidence.toml").read_text())
+    sources = data["sources"]
+    rows = []
+    for key, value in data["phase12"].items():
+        if isinstance(value, dict):
+            for field, v in value.items():
+                if field != "source":
+                    rows.append(
+                        {
+                            "study": "FORWARD phase 1/2",
+                            "measure": f"{human(key)}: {human(field)}",
+                            "value": ", ".join(str(x) for x in v) if isinstance(v, list) else str(v),
+                            "source": sources[value.get("source", "forward")],
+                        }
+                    )
+    for h in data["historical"]:
+        rows.append(
+            {
+                "study": h["study"],
+                "measure": h["endpoint"],
+                "value": f"{h['responders']}/{h['n']}",
+                "source": sources[h["source"]],
+            }
+        )
+    return _frame(rows)
+
+
+def fitted_table() -> DataFrame:
+    """The stored fitted priors: mixture, mean and sd, ESS, convergence diagnostics."""
+    from planner.artifacts import load_fitted
+
+    rows = []
+    for name, a in load_fitted().items():
+        e = a.info.get("ess", {})
+        mixture = " + ".join(
+            f"{w:.2f} {a.family.capitalize()}({p1:.3g}, {p2:.3g})" for w, p1, p2 in a.mixture.components()
+        )
+        what = a.description + (
+            f" (heterogeneity tau ~ HalfNormal({a.info['tau_scale']:g}))" if "tau_scale" in a.info else ""
+        )
+        rows.append(
+            {
+                "prior": name,
+                "what": what,
+                "model": a.info.get("model", ""),
+                "mixture": mixture,
+                "family": a.family,
+                "mean": a.mixture.mean(),
+                "sd": a.mixture.var() ** 0.5,
+                "ESS (ELIR)": e.get("elir"),
+                "ESS (Morita)": e.get("morita"),
+                "ESS (moment)": e.get("moment"),
+                "stored as": a.info.get("approximation", {}).get("method", ""),
+                "R-hat": a.info["diagnostics"]["rhat_max"],
+                "bulk ESS": a.info["diagnostics"]["ess_bulk_min"],
+            }
+        )
+    return _frame(rows)
+
+
+def prior_mixtures(design: Design) -> dict[str, object]:
+    """The analysis and design priors of a design, resolved, for plotting."""
+    from planner.priors import resolve
+
+    ref = getattr(design.endpoint, "sd", None)
+    out: dict[str, object] = {}
+    if design.rule_info.bayesian and design.analysis.prior is not None:
+        out["analysis prior"] = resolve(design.analysis.prior, reference_sd=ref)
+    if design.design_prior is not None:
+        out["design prior (treatment)"] = resolve(design.design_prior.treatment, reference_sd=ref)
+    return out
+
+
+def comparison_table(pinned: list[tuple[str, Evaluation]]) -> DataFrame:
+    """Pinned designs side by side, one row each: N, rule, maximum type I error, assurance, expected N and the
+    power of every scenario, each probability with its Monte Carlo SE (0 when exact)."""
+    rows = []
+    for label, result in pinned:
+        d = result.design
+        check = result.type_one_error
+        row: dict[str, Any] = {
+            "design": label,
+            "N": d.arms.n,
+            "rule": d.analysis.rule,
+            "looks": 1 if d.interim is None else len(d.interim.fractions),
+            "alpha": d.analysis.alpha,
+            "max type I error": None if check is None else check.value,
+            "max type I error MCSE": None if check is None else check.mcse,
+            "above alpha": None if check is None else bool(check.exceeds),
+        }
+        if result.assurance is not None:
+            row["assurance"] = result.assurance.value
+            row["assurance MCSE"] = result.assurance.mcse
+        for r in result.results:
+            if not r.is_null:
+                row[f"power: {r.scenario.name}"] = r.success.value
+                row[f"power MCSE: {r.scenario.name}"] = r.success.mcse
+        alternatives = [r for r in result.results if not r.is_null]
+        row["expected N (first alternative)"] = alternatives[0].expected_n if alternatives else None
+        rows.append(row)
+    return _frame(rows)
+
+
+def comparison_csv(pinned: list[tuple[str, Evaluation]]) -> str:
+    table = comparison_table(pinned)
+    table["design hash"] = [r.design_hash for _, r in pinned]
+    table["seed"] = [r.seed for _, r in pinned]
+    return str(table.to_csv(index=False))

@@ -1,7 +1,7 @@
 """What the app needs from the planner, as plain functions of plain values (no Streamlit here).
 
-The app keeps the current design as TOML text; these functions apply the user's edits,
-run the planner and turn results into tables. Keeping them free of Streamlit lets the
+The app keeps the current design as TOML text; these functions apply the user's edits and
+run the planner (the tables it shows are :mod:`planner.tables`). Keeping them free of Streamlit lets the
 app stay a thin layer and lets them be tested like any other code.
 """
 
@@ -9,35 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
-
-from planner.artifacts import load_fitted
+from planner import tables
 from planner.design import Design, design_to_toml, parse_design_text
 from planner.engine import evaluate
-from planner.priors import resolve
-from planner.resources import examples_dir, priors_dir
+from planner.resources import examples_dir
 from planner.results import Evaluation
-from planner.tables import multiple_rows, result_rows, stage_rows
 
-__all__ = [
-    "example_designs",
-    "apply_edits",
-    "results_table",
-    "stages_table",
-    "multiple_table",
-    "evidence_table",
-    "fitted_table",
-    "results_csv",
-    "DEFAULT_EXAMPLE",
-    "human",
-]
+__all__ = ["example_designs", "apply_edits", "DEFAULT_EXAMPLE", "MAX_PINNED"]
 
 DEFAULT_EXAMPLE = "zimislecel_single_arm.toml"
-
-
-def human(name: str) -> str:
-    """An identifier as words: 'insulin_independence' -> 'insulin independence'."""
-    return str(name).replace("_", " ")
 
 
 def example_designs() -> dict[str, str]:
@@ -219,114 +199,6 @@ def evaluate_toml(toml_text: str, n_sims: int, seed: int) -> Evaluation:
     return evaluate(parse_design_text(toml_text), n_sims=n_sims, seed=seed)
 
 
-APP_RESULT_COLUMNS = [
-    "scenario",
-    "treatment",
-    "control",
-    "measure",
-    "P(success)",
-    "MCSE",
-    "expected N",
-    "method",
-]
-
-
-def results_table(result: Evaluation) -> pd.DataFrame:
-    """The operating characteristics (planner.tables.result_rows) as a DataFrame."""
-    return pd.DataFrame(result_rows(result), columns=APP_RESULT_COLUMNS)
-
-
-def stages_table(result: Evaluation) -> pd.DataFrame | None:
-    """Stopping probabilities per look (planner.tables.stage_rows) as a DataFrame."""
-    rows = stage_rows(result)
-    return None if rows is None else pd.DataFrame(rows).drop(columns=["max MCSE", "exact"])
-
-
-def multiple_table(result: Evaluation) -> pd.DataFrame | None:
-    """Power per hypothesis after the multiple testing procedure (designs with a [multiple] section)."""
-    rows = multiple_rows(result)
-    return None if rows is None else pd.DataFrame(rows)
-
-
-def results_csv(result: Evaluation) -> str:
-    table = results_table(result)
-    table["seed"] = result.seed
-    table["design_hash"] = result.design_hash
-    return table.to_csv(index=False)
-
-
-def evidence_table() -> pd.DataFrame:
-    """The phase 1/2 and historical numbers with their sources (priors/evidence.toml)."""
-    import tomllib
-
-    data = tomllib.loads((priors_dir() / "evidence.toml").read_text())
-    sources = data["sources"]
-    rows = []
-    for key, value in data["phase12"].items():
-        if isinstance(value, dict):
-            for field, v in value.items():
-                if field != "source":
-                    rows.append(
-                        {
-                            "study": "FORWARD phase 1/2",
-                            "measure": f"{human(key)}: {human(field)}",
-                            "value": ", ".join(str(x) for x in v) if isinstance(v, list) else str(v),
-                            "source": sources[value.get("source", "forward")],
-                        }
-                    )
-    for h in data["historical"]:
-        rows.append(
-            {
-                "study": h["study"],
-                "measure": h["endpoint"],
-                "value": f"{h['responders']}/{h['n']}",
-                "source": sources[h["source"]],
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def fitted_table() -> pd.DataFrame:
-    rows = []
-    for name, a in load_fitted().items():
-        e = a.info.get("ess", {})
-        mixture = " + ".join(
-            f"{w:.2f} {a.family.capitalize()}({p1:.3g}, {p2:.3g})" for w, p1, p2 in a.mixture.components()
-        )
-        what = a.description + (
-            f" (heterogeneity tau ~ HalfNormal({a.info['tau_scale']:g}))" if "tau_scale" in a.info else ""
-        )
-        rows.append(
-            {
-                "prior": name,
-                "what": what,
-                "model": a.info.get("model", ""),
-                "mixture": mixture,
-                "family": a.family,
-                "mean": a.mixture.mean(),
-                "sd": a.mixture.var() ** 0.5,
-                "ESS (ELIR)": e.get("elir"),
-                "ESS (Morita)": e.get("morita"),
-                "ESS (moment)": e.get("moment"),
-                "stored as": a.info.get("approximation", {}).get("method", ""),
-                "R-hat": a.info["diagnostics"]["rhat_max"],
-                "bulk ESS": a.info["diagnostics"]["ess_bulk_min"],
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def prior_mixtures(design: Design) -> dict[str, object]:
-    """The analysis and design priors of a design, resolved, for plotting."""
-    ref = getattr(design.endpoint, "sd", None)
-    out = {}
-    if design.rule_info.bayesian and design.analysis.prior is not None:
-        out["analysis prior"] = resolve(design.analysis.prior, reference_sd=ref)
-    if design.design_prior is not None:
-        out["design prior (treatment)"] = resolve(design.design_prior.treatment, reference_sd=ref)
-    return out
-
-
 def to_toml(design: Design) -> str:
     return design_to_toml(design)
 
@@ -334,43 +206,6 @@ def to_toml(design: Design) -> str:
 # --- design comparison ------------------------------------------------------------------------------
 
 MAX_PINNED = 4
-
-
-def comparison_table(pinned: list[tuple[str, Evaluation]]) -> pd.DataFrame:
-    """Pinned designs side by side, one row each: N, rule, maximum type I error, assurance, expected N and the
-    power of every scenario, each probability with its Monte Carlo SE (0 when exact)."""
-    rows = []
-    for label, result in pinned:
-        d = result.design
-        check = result.type_one_error
-        row: dict[str, Any] = {
-            "design": label,
-            "N": d.arms.n,
-            "rule": d.analysis.rule,
-            "looks": 1 if d.interim is None else len(d.interim.fractions),
-            "alpha": d.analysis.alpha,
-            "max type I error": None if check is None else check.value,
-            "max type I error MCSE": None if check is None else check.mcse,
-            "above alpha": None if check is None else bool(check.exceeds),
-        }
-        if result.assurance is not None:
-            row["assurance"] = result.assurance.value
-            row["assurance MCSE"] = result.assurance.mcse
-        for r in result.results:
-            if not r.is_null:
-                row[f"power: {r.scenario.name}"] = r.success.value
-                row[f"power MCSE: {r.scenario.name}"] = r.success.mcse
-        alternatives = [r for r in result.results if not r.is_null]
-        row["expected N (first alternative)"] = alternatives[0].expected_n if alternatives else None
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def comparison_csv(pinned: list[tuple[str, Evaluation]]) -> str:
-    table = comparison_table(pinned)
-    table["design hash"] = [r.design_hash for _, r in pinned]
-    table["seed"] = [r.seed for _, r in pinned]
-    return table.to_csv(index=False)
 
 
 def warm_up() -> float:
@@ -383,7 +218,7 @@ def warm_up() -> float:
     from planner.search import power_curve
 
     design = parse_design_text(example_designs()[DEFAULT_EXAMPLE])
-    results_table(evaluate(design, n_sims=2_000, seed=design.simulation.seed))
+    tables.results_table(evaluate(design, n_sims=2_000, seed=design.simulation.seed))
     metric = "assurance" if design.design_prior is not None else "power"
     points = power_curve(
         design,

@@ -11,7 +11,7 @@ import math
 
 import streamlit as st
 
-from planner import DesignError, parse_design_text, ui
+from planner import DesignError, parse_design_text, tables, ui
 from planner.rules.catalog import RULES, rules_for
 
 MAX_APP_SIMS = ui.SIMS_CHOICES[-1]
@@ -58,7 +58,7 @@ def run_report(toml_text: str, pinned: tuple[tuple[str, str, int], ...] = ()) ->
 
     comparison = None
     if pinned:
-        comparison = ui.comparison_table(
+        comparison = tables.comparison_table(
             [
                 (label, run_evaluation(text, n, parse_design_text(text).simulation.seed))
                 for label, text, n in pinned
@@ -405,7 +405,7 @@ def design_page() -> None:
             pinned.append({"label": label, "toml": toml_text, "n_sims": int(n_sims)})
             st.success(f"Pinned: {label}. Change the design and pin again, then open Compare designs.")
         st.dataframe(
-            ui.results_table(result),
+            tables.results_table(result),
             hide_index=True,
             key="results_table",
             column_config={
@@ -418,14 +418,14 @@ def design_page() -> None:
             "type I error (should be at most alpha); otherwise it is the power. MCSE is the Monte Carlo "
             "standard error (0 when computed exactly)."
         )
-        several = ui.multiple_table(result)
+        several = tables.multiple_table(result)
         if several is not None:
             st.markdown(
                 f"**Key secondary endpoints** ({design.multiple.procedure}): probability each hypothesis is "
                 "rejected after the multiple testing procedure, and alone"
             )
             st.dataframe(several, hide_index=True, key="multiple_table")
-        stages = ui.stages_table(result)
+        stages = tables.stages_table(result)
         if stages is not None:
             st.markdown("**Interim looks**: probability of stopping at each look")
             st.dataframe(stages, hide_index=True)
@@ -481,11 +481,11 @@ def priors_page() -> None:
     sidebar()
     st.title("Evidence and priors")
     st.markdown("The phase 1/2 and historical numbers behind the priors, each with its source.")
-    st.dataframe(ui.evidence_table(), hide_index=True, key="evidence")
+    st.dataframe(tables.evidence_table(), hide_index=True, key="evidence")
     st.subheader("Priors fitted with PyMC (stored; refit with `planner priors fit`)")
-    st.dataframe(ui.fitted_table(), hide_index=True, key="fitted")
+    st.dataframe(tables.fitted_table(), hide_index=True, key="fitted")
     design = current_design()
-    mixtures = ui.prior_mixtures(design)
+    mixtures = tables.prior_mixtures(design)
     if mixtures:
         st.subheader("This design's priors")
         label = "response rate" if design.endpoint.kind == "binary" else design.endpoint.label
@@ -569,7 +569,7 @@ def export_page() -> None:
     st.download_button("Download the design (TOML)", toml_text, file_name="design.toml", key="dl_design")
     result = run_evaluation(toml_text, min(20_000, design.simulation.n_sims), design.simulation.seed)
     st.download_button(
-        "Download the results (CSV)", ui.results_csv(result), file_name="results.csv", key="dl_csv"
+        "Download the results (CSV)", tables.results_csv(result), file_name="results.csv", key="dl_csv"
     )
     st.subheader("Briefing report")
     st.caption(
@@ -622,7 +622,7 @@ def compare_page() -> None:
     flagged = [label for label, r in evaluations if r.type_one_error is not None and r.type_one_error.exceeds]
     if flagged:
         st.error("Type I error above alpha: " + "; ".join(flagged), icon="🚩")
-    table = ui.comparison_table(evaluations)
+    table = tables.comparison_table(evaluations)
     st.dataframe(
         table,
         hide_index=True,
@@ -639,7 +639,7 @@ def compare_page() -> None:
     )
     st.download_button(
         "Download the comparison (CSV)",
-        ui.comparison_csv(evaluations),
+        tables.comparison_csv(evaluations),
         file_name="comparison.csv",
         mime="text/csv",
         key="dl_comparison",

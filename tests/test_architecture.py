@@ -182,3 +182,11 @@ def test_one_normalizer_for_n_sims_and_seed():
         if str(DEFAULT_SEED) in line
     ]
     assert len(seeds) == 1  # the one seed literal, in planner/defaults.py
+
+
+def test_the_report_and_the_cli_do_not_import_the_apps_state_module():
+    """Tables come from planner.tables; planner.ui is the app's state logic only (the CLI's `app` command
+    warms the app up through it, nothing else)."""
+    graph = import_graph()
+    assert "planner.ui" not in graph["planner.report"]
+    assert "planner.ui" not in graph["planner.tables"]

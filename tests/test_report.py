@@ -130,11 +130,11 @@ def test_report_builds_for_every_shipped_example(example, tmp_path):
 
 
 def test_comparison_section_equals_the_api(tmp_path):
-    from planner import ui
+    from planner import tables
 
     base = load_design(DESIGN)
     pinned = [(f"N = {n}", evaluate(base.with_changes({"arms.n": n}))) for n in (40, 60)]
-    table = ui.comparison_table(pinned)
+    table = tables.comparison_table(pinned)
     out = build_report(base, tmp_path / "r", n_sims=2000, pdf=False, comparison=table)
     page = out.html.read_text()
     assert 'id="comparison"' in page

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from planner import evaluate, load_design, ui
+from planner import evaluate, load_design, tables
 from planner.tables import multiple_rows, result_rows, stage_rows
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -39,9 +39,9 @@ def test_stage_rows_sum_to_one_per_scenario(sequential):
 
 
 def test_the_app_tables_are_the_rows(sequential):
-    frame = ui.results_table(sequential)
+    frame = tables.results_table(sequential)
     assert frame["P(success)"].tolist() == [r["P(success)"] for r in result_rows(sequential)]
-    stages = ui.stages_table(sequential)
+    stages = tables.stages_table(sequential)
     assert stages["early success"].tolist() == [r["early success"] for r in stage_rows(sequential)]
 
 

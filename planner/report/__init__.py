@@ -27,7 +27,7 @@ from planner.engine import evaluate, max_type_one_error
 from planner.errors import DesignError
 from planner.priors import ess_text
 from planner.results import Estimate
-from planner.ui import human
+from planner.tables import human
 
 __all__ = ["build_report", "ReportOutput", "CHROMIUM"]
 
@@ -177,10 +177,10 @@ def build_report(
     comparison: pd.DataFrame | None = None,
 ) -> ReportOutput:
     """Compute everything the report shows and write it to ``out_dir``; ``comparison`` (the app's pinned
-    designs, :func:`planner.ui.comparison_table`) adds a section and comparison.csv."""
+    designs, :func:`planner.tables.comparison_table`) adds a section and comparison.csv."""
     import jinja2
 
-    from planner import ui
+    from planner import tables
     from planner.group_sequential import describe_looks
     from planner.plots import curve_chart, curve_frame, prior_chart, prior_frame
     from planner.rules.catalog import RULES
@@ -258,13 +258,13 @@ def build_report(
             else an.control_prior
         )
         design_prior_rows.append((role, prior_text(spec), info))
-    mixtures = ui.prior_mixtures(design)
+    mixtures = tables.prior_mixtures(design)
     prior_svg = (
         _svg(prior_chart(prior_frame(mixtures), "response rate" if ep.kind == "binary" else ep.label))
         if mixtures
         else ""
     )
-    fitted = ui.fitted_table()
+    fitted = tables.fitted_table()
     fitted = fitted.assign(prior=[human(n) for n in fitted["prior"]])[
         [
             "prior",
@@ -282,7 +282,7 @@ def build_report(
     ]
 
     # 4. operating characteristics and the null grid
-    oc = ui.results_table(result)
+    oc = tables.results_table(result)
     # several endpoints: the primary endpoint's own null (their FWER: planner evaluate --fwer)
     check = result.type_one_error or max_type_one_error(design, n_sims=n_sims, seed=seed)
     null_table = pd.DataFrame(
@@ -329,7 +329,7 @@ def build_report(
             ("assurance (design prior)", f"{a.value:.4f}" + ("" if a.exact else f" (MCSE {a.mcse:.4f})"))
         )
     estimand = _estimand_rows(design)
-    stages = ui.stages_table(result)
+    stages = tables.stages_table(result)
 
     # 5. curves over N
     n0 = design.arms.n
@@ -494,7 +494,7 @@ def build_report(
         rules=[(k, html.escape(str(v))) for k, v in rules],
         looks=looks,
         evidence_html=_table(
-            ui.evidence_table(), "The phase 1/2 and historical evidence, each number with its source"
+            tables.evidence_table(), "The phase 1/2 and historical evidence, each number with its source"
         ),
         fitted_html=_table(fitted, "Priors fitted with PyMC to the evidence"),
         design_priors=[(r, html.escape(s), _Info(i)) for r, s, i in design_prior_rows],
