@@ -34,6 +34,7 @@ Grid = np.ndarray | None  # a look's grid (points, weights, sub-density); None b
 
 __all__ = [
     "at_or_above",
+    "at_or_above_threshold",
     "spending",
     "Boundaries",
     "efficacy_boundaries",
@@ -399,6 +400,11 @@ def _t_thresholds(z: float, max_df: int) -> np.ndarray:
     out[0] = np.inf
     out[1:] = special.stdtrit(np.arange(1, max_df + 1), special.ndtr(z))
     return out
+
+
+def at_or_above_threshold(z: float, df: int, max_df: int) -> float:
+    """The threshold ``at_or_above`` compares a t statistic with at ``df`` (z itself for a z statistic)."""
+    return float(_t_thresholds(float(z), max_df)[min(max(df, 0), max_df)])
 
 
 def at_or_above(stat: np.ndarray, df: np.ndarray | None, z: float, max_df: int) -> np.ndarray:

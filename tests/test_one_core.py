@@ -161,3 +161,27 @@ def test_the_pooled_two_arm_statistics_give_the_per_arm_operating_characteristic
         )
         p1, p2 = rule.decide(pooled).mean(), rule.decide(arms).mean()
         assert abs(p1 - p2) <= 4 * np.sqrt(2 * max(p1 * (1 - p1), 1e-6) / 200_000)
+
+
+@pytest.mark.parametrize("better", ["higher", "lower"])
+def test_the_pooled_t_shortcut_decides_as_the_t_statistic(better):
+    """t-pooled on pooled statistics with the same sizes in every trial compares x^2 with c^2 se^2 (no division,
+    no square root); it must decide every trial as the t statistic against its threshold does."""
+    spec = {
+        **DESIGNS["t-pooled"],
+        "name": "t",
+        "endpoint": {"kind": "continuous", "sd": 1.0, "better": better},
+    }
+    if better == "lower":
+        spec["scenarios"] = [
+            {"name": "null", "treatment": 0.0, "control": 0.0},
+            {"name": "alt", "treatment": -0.6, "control": 0.0},
+        ]
+    d = parse_design(spec)
+    rule = rule_for(d)
+    for k, scenario in enumerate(d.scenarios):
+        sample = simulate_trials(d, scenario, BlockStreams(5, k), 50_000)
+        t, df = rule.statistic(sample)
+        by_t = at_or_above(t, df, special.ndtri(1 - d.analysis.alpha), d.arms.n)
+        assert np.array_equal(rule.decide(sample), by_t)
+        assert 0 < by_t.sum() < by_t.size

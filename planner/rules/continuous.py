@@ -18,7 +18,7 @@ from planner.design import Design
 from planner.endpoints import AncovaSample, PooledNormalSample, TrialSample
 from planner.mixtures import student_t_posterior_sf
 from planner.priors import analysis_mixture
-from planner.sequential import at_or_above
+from planner.sequential import at_or_above, at_or_above_threshold
 
 __all__ = ["ContinuousRule"]
 
@@ -44,6 +44,8 @@ class ContinuousRule:
     def decide(self, sample) -> np.ndarray:
         if isinstance(sample, AncovaSample):
             return self._ancova(sample)
+        if isinstance(sample, PooledNormalSample) and self.rule == "t-pooled" and np.ndim(sample.n1) == 0:
+            return self._pooled_t(sample)
         estimate, se, df, ss = self._estimate(sample)
         if self.rule == "posterior-probability":
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -85,6 +87,23 @@ class ContinuousRule:
         if np.ndim(df) == 0 and df >= 1:  # every trial has a test: no 0 / 0 (ss > 0 with probability 1)
             return t, df
         return np.nan_to_num(t, nan=-np.inf, copy=False), df
+
+    def _pooled_t(self, s: PooledNormalSample) -> np.ndarray:
+        """t-pooled with the same sizes in every trial: t >= c (c the t threshold of z_{1-alpha} at the df, as
+        at_or_above) written as sign d - null >= c se, i.e. without a division or a square root per trial:
+        x >= 0 and x^2 >= c^2 se^2 (c > 0 for alpha < 0.5), x = sign d - null, se^2 = SS (1/n1 + 1/n2) / df."""
+        df = s.n1 + s.n2 - 2
+        c = float(at_or_above_threshold(self.z, df, self.max_df))
+        if df < 1 or c <= 0:  # no test (df 0), or alpha >= 0.5: the general path
+            estimate, se, _, _ = self._estimate(s)
+            t, df = self.statistic_from(estimate, se, df)
+            return at_or_above(t, df, self.z, self.max_df)
+        x = s.difference if self.sign > 0 else -s.difference
+        if self.null_value:
+            x = x - self.sign * self.null_value
+        bound = s.ss * (c * c * (1.0 / s.n1 + 1.0 / s.n2) / df)
+        square = x * x
+        return (x >= 0) & (square >= bound)
 
     def _estimate(self, sample):
         """(estimate, its standard error, df, the SS behind it) from per-arm or pooled statistics."""
