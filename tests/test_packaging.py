@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -42,8 +43,23 @@ def test_the_package_list_covers_every_package_folder():
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
+    # build from a copy of the tree: setuptools writes build/ and *.egg-info beside the sources
+    source = tmp_path_factory.mktemp("source") / "planner-src"
+    ignore = shutil.ignore_patterns(
+        ".venv",
+        ".git",
+        "test-artifacts",
+        "__pycache__",
+        "build",
+        "dist",
+        "*.egg-info",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".mypy_cache",
+    )
+    shutil.copytree(ROOT, source, ignore=ignore)
     proc = subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)],
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(source)],
         capture_output=True,
         text=True,
         timeout=600,
