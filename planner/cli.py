@@ -348,7 +348,7 @@ def size_command(
         if (target_power is None) == (target_assurance is None):
             raise DesignError("--target-power / --target-assurance: give exactly one of them")
         design = load_design(design_file)
-        _check_run(design, sims, seed)
+        design.simulation_settings(sims, seed)  # messages name --sims / --seed (_fail)
         metric = "power" if target_power is not None else "assurance"
         result = smallest_n(
             design,
@@ -415,7 +415,7 @@ def calibrate_command(
 
     try:
         design = load_design(design_file)
-        _check_run(design, sims, seed)
+        design.simulation_settings(sims, seed)  # messages name --sims / --seed (_fail)
         if output is not None:
             _check_output_file(output)
         if target_power is not None:
@@ -511,19 +511,6 @@ def _check_output_file(path: Path) -> None:
         raise DesignError(f"--output: folder {path.parent} does not exist")
 
 
-def _check_run(design, sims: int | None, seed: int | None) -> None:
-    """--sims and --seed, checked by the design's one normalizer (messages name the options)."""
-    try:
-        design.simulation_settings(sims, seed)
-    except DesignError as err:
-        raise DesignError("; ".join(_option_names(p) for p in err.problems)) from None
-
-
-def _option_names(problem: str) -> str:
-    first, _, rest = problem.partition(" ")
-    return _OPTION_NAMES.get(first, first) + (" " + rest if rest else "")
-
-
 @app.command("report")
 def report_command(
     design_file: Annotated[Path, typer.Argument(help="A design TOML file.")],
@@ -548,7 +535,7 @@ def report_command(
 
     try:
         design = load_design(design_file)
-        _check_run(design, sims, seed)
+        design.simulation_settings(sims, seed)  # messages name --sims / --seed (_fail)
         _check_output_dir(output)
         with _err.status("building the report...") if not as_json else _nullcontext():
             out = build_report(design, output, n_sims=sims, seed=seed, pdf=pdf, source=str(design_file))

@@ -4,18 +4,17 @@ A fixed design is a one-look design: its one sample is the whole trial and its d
 A design with interim looks draws stage increments of sufficient statistics and cumulates them; at each
 look the decision (:func:`look_decision`: the rule's statistic against the spending boundaries of
 :mod:`planner.looks`, the count-scale boundaries of :mod:`planner.multistage`, or the Bayesian posterior and
-predictive probabilities) is applied to the trials still running. Each stage of each arm has its own random streams, so stage k's
-data are the same whatever happened at other looks, and the same whatever the chunking.
+predictive probabilities) is applied to the trials still running (:class:`_Stages` draws the stages).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
 from planner.design import Design
-from planner.endpoints import TrialSample, simulate_trials
+from planner.endpoints import TrialSample, pooled_normal, simulate_trials
 from planner.endpoints.binary import BinaryArm, simulate_binary_arm
 from planner.endpoints.continuous import NormalArm, PooledNormalSample, simulate_normal_arm
 from planner.endpoints.count import CountArm, simulate_count_arm
@@ -217,18 +216,12 @@ class _Stages:
     means, SS_k = SS_{k-1} + W_k + sum over arms of N_{k-1} m_k / N_k (mean_{k-1} - mean of stage k)^2.
     """
 
-    def __init__(self, design: Design, scenario, streams: BlockStreams, size: int):
+    def __init__(self, design: Design, scenario, streams: BlockStreams):
         self.design, self.streams = design, streams
         self.truths = [scenario.treatment, scenario.control]
         self.sd = getattr(scenario, "sd", None) or getattr(design.endpoint, "sd", None)
         self.arms = 2 if design.randomized else 1
-        dropout = design.dropout
-        self.pooled = (
-            design.endpoint.kind == "continuous"
-            and design.randomized
-            and design.analysis.rule == "t-pooled"
-            and (dropout.rate == 0.0 or dropout.strategy == "missing")
-        )
+        self.pooled = pooled_normal(design, ("t-pooled",))  # Bayesian looks read per-arm statistics
         self.cumulative: list = [None, None]
         self.pooled_ss = None
         self.previous = (0, 0)
@@ -310,7 +303,7 @@ class _Stages:
             self.pooled_ss = cut(self.pooled_ss)
             return
         self.cumulative = [
-            None if arm is None else type(arm)(*(cut(v) for v in vars(arm).values()))
+            None if arm is None else replace(arm, **{f.name: cut(getattr(arm, f.name)) for f in fields(arm)})
             for arm in self.cumulative
         ]
 
@@ -326,7 +319,7 @@ def simulate_looks(design: Design, rule, scenario, streams: BlockStreams, size: 
         tally.efficacy[0], tally.futility[0], tally.reject_ignoring_futility = wins, size - wins, wins
         tally.enrolled, tally.enrolled_sq = size * n, size * n * n
         return tally
-    stages = _Stages(design, scenario, streams, size)
+    stages = _Stages(design, scenario, streams)
     active = np.ones(size, dtype=bool)  # over the trials still simulated: not stopped yet
     crossed = 0  # trials whose statistic crossed an efficacy bound at some look (futility ignored)
     for k, look in enumerate(looks):

@@ -36,6 +36,18 @@ ARM_NAMES = ("treatment", "control")
 POOLED_RULES = ("t-pooled", "posterior-probability")
 
 
+def pooled_normal(design: Design, rules: tuple[str, ...] = POOLED_RULES) -> bool:
+    """True when ``design`` is simulated through pooled two-arm normal statistics: continuous, randomized, a
+    rule in ``rules``, and completers analysed (no dropout, or dropouts missing)."""
+    dropout = design.dropout
+    return (
+        design.endpoint.kind == "continuous"
+        and design.randomized
+        and design.analysis.rule in rules
+        and (dropout.rate == 0.0 or dropout.strategy == "missing")
+    )
+
+
 @dataclass(frozen=True)
 class TrialSample:
     """Per-arm sufficient statistics of ``size`` simulated trials (control is None for single-arm)."""
@@ -57,12 +69,7 @@ def simulate_trials(design: Design, scenario: Scenario, streams: BlockStreams, s
     if ep.kind == "continuous" and design.analysis.rule == "ancova":
         sd = scenario.sd or ep.sd
         return simulate_ancova(streams, size, sizes, truths, sd, ep.baseline_correlation, dropout)
-    if (
-        ep.kind == "continuous"
-        and design.randomized
-        and design.analysis.rule in POOLED_RULES
-        and (dropout.rate == 0.0 or dropout.strategy == "missing")
-    ):
+    if pooled_normal(design):
         return simulate_pooled_normal(streams, size, sizes, truths, scenario.sd or ep.sd, dropout)
     arms = []
     for name, n, truth in zip(ARM_NAMES, sizes, truths, strict=False):
