@@ -26,7 +26,6 @@ from planner.looks import (
 )
 from planner.multistage import multistage_for
 from planner.randomness import BlockStreams, binomial_draws
-from planner.sequential import at_or_above
 
 __all__ = ["SequentialTally", "BoundaryLooks", "describe_looks", "look_decision", "simulate_looks"]
 
@@ -153,15 +152,16 @@ class BoundaryLooks(_Look):
     spending boundaries, or ``bounds`` given (a one-look version of a fixed design, in the tests)."""
 
     def __init__(self, design: Design, rule, bounds=None):
-        self.rule, self.max_df = rule, design.arms.n
+        self.rule = rule
         self.bounds = bounds if bounds is not None else boundaries_for(design)
 
     def __call__(self, k: int, last: bool, look, sample) -> tuple[np.ndarray, np.ndarray]:
-        stat, df = self.rule.statistic(sample)
-        cross = at_or_above(stat, df, self.bounds.efficacy[k], self.max_df)
         lower = self.bounds.futility[k]
-        below = ~at_or_above(stat, df, lower, self.max_df) if np.isfinite(lower) else np.zeros_like(cross)
-        return cross, below
+        if not np.isfinite(lower):
+            (cross,) = self.rule.at_or_above(sample, (self.bounds.efficacy[k],))
+            return cross, np.zeros_like(cross)
+        cross, above_lower = self.rule.at_or_above(sample, (self.bounds.efficacy[k], lower))
+        return cross, ~above_lower
 
 
 class _CountLooks(_Look):
@@ -204,16 +204,35 @@ def look_decision(design: Design, rule):
     return BoundaryLooks(design, rule)
 
 
+def _stages_in_ratio(design: Design) -> bool:
+    """Whether every stage adds participants to the two arms in the ratio of the arms so far."""
+    previous = (0, 0)
+    for look in design.look_sizes:
+        m1, m2 = look[0] - previous[0], look[1] - previous[1]
+        if m1 < 1 or m2 < 1 or m1 * previous[1] != m2 * previous[0]:
+            return False
+        previous = look
+    return True
+
+
 class _Stages:
     """The cumulative statistics, look by look, of the trials still simulated.
 
     Each stage of each arm is drawn from its own streams, for the trials still simulated, in trial order, so
     stage k's data are the same whatever the chunking. Trials that crossed an efficacy bound are dropped from
     later looks (:meth:`keep`): they are decided, and drawing their later stages would only cost time.
-    Two-arm normal designs analysed with the pooled t test carry their pooled statistics (per arm the
-    analysed count and mean; one pooled sum of squares): per stage one normal draw per arm and one chi-square
-    for the within-stage sums of squares of both arms, the between-stage terms following exactly from the
-    means, SS_k = SS_{k-1} + W_k + sum over arms of N_{k-1} m_k / N_k (mean_{k-1} - mean of stage k)^2.
+    Two-arm normal designs analysed with the pooled t test carry their pooled statistics. In general (dropout,
+    or stages not in the arms' ratio) per arm the analysed count and mean: per stage one normal draw per arm
+    and one chi-square for the within-stage sums of squares of both arms, the between-stage terms following
+    exactly from the means, SS_k = SS_{k-1} + W_k + sum over arms of N_{k-1} m_k / N_k (mean_{k-1} - mean of
+    stage k)^2. When every stage adds participants in the ratio of the arms so far (and nobody drops out),
+    only the difference of means D_k is carried: per stage one normal for the difference of the stage means
+    s_k and one chi-square with m_1 + m_2 - 1 df (k > 1). The two arms' gaps g_a = mean_{k-1,a} - stage
+    mean are independent normals, independent of every earlier gap and of the means from look k on (the
+    Helmert decomposition); their standardized squares add to a chi-square with 2 df, which splits into the
+    part along the difference, (D_{k-1} - s_k)^2 / (1/N_{k-1,1} + 1/m_1 + 1/N_{k-1,2} + 1/m_2), and an
+    orthogonal part independent of all the D_j exactly when m_1 N_{k-1,2} = m_2 N_{k-1,1}; that part joins
+    the within-stage chi-square.
     """
 
     def __init__(self, design: Design, scenario, streams: BlockStreams):
@@ -222,12 +241,17 @@ class _Stages:
         self.sd = getattr(scenario, "sd", None) or getattr(design.endpoint, "sd", None)
         self.arms = 2 if design.randomized else 1
         self.pooled = pooled_normal(design, ("t-pooled",))  # Bayesian looks read per-arm statistics
+        self.difference_only = self.pooled and design.dropout.rate == 0.0 and _stages_in_ratio(design)
         self.cumulative: list = [None, None]
+        self.difference = None
         self.pooled_ss = None
         self.previous = (0, 0)
 
     def advance(self, k: int, look: tuple[int, ...], size: int) -> TrialSample | PooledNormalSample:
-        """Draw stage k for the ``size`` trials still simulated; the cumulative sample at look k."""
+        """Draw stage k for the ``size`` trials still simulated; the cumulative sample at look k (its arrays
+        may be updated in place by the next stage)."""
+        if self.difference_only:
+            return self._advance_difference(k, look, size)
         if self.pooled:
             return self._advance_pooled(k, look, size)
         for a in range(self.arms):
@@ -244,6 +268,30 @@ class _Stages:
             self.cumulative[a] = _combine(self.cumulative[a], inc)
         self.previous = look if self.arms == 2 else (look[0], 0)
         return TrialSample(self.cumulative[0], self.cumulative[1])
+
+    def _advance_difference(self, k: int, look: tuple[int, ...], size: int) -> PooledNormalSample:
+        (old1, old2), (n1, n2) = self.previous, look
+        m1, m2 = n1 - old1, n2 - old2
+        stage = self.streams(f"stage{k}.difference").standard_normal(size)
+        stage *= self.sd * np.sqrt(1.0 / m1 + 1.0 / m2)
+        stage += self.truths[0] - self.truths[1]
+        within = self.streams(f"stage{k}.pooled_ss").standard_gamma(
+            (m1 + m2 - (2 if k == 0 else 1)) / 2.0, size
+        )
+        within *= 2.0 * self.sd**2
+        if self.difference is None:
+            self.difference, self.pooled_ss = stage, within
+        else:
+            gap = self.difference - stage
+            gap *= gap
+            gap *= 1.0 / (1.0 / old1 + 1.0 / m1 + 1.0 / old2 + 1.0 / m2)
+            within += gap
+            self.pooled_ss += within
+            stage *= m1 / n1
+            self.difference *= old1 / n1
+            self.difference += stage
+        self.previous = look
+        return PooledNormalSample(n1, n2, self.difference, self.pooled_ss)
 
     def _advance_pooled(self, k: int, look: tuple[int, ...], size: int) -> PooledNormalSample:
         within_df = 0
@@ -296,6 +344,9 @@ class _Stages:
 
         self.truths = [cut(t) for t in self.truths]
         self.sd = cut(self.sd)
+        if self.difference_only:
+            self.difference, self.pooled_ss = cut(self.difference), cut(self.pooled_ss)
+            return
         if self.pooled:
             self.cumulative = [
                 tuple(cut(v) for v in arm) if arm is not None else None for arm in self.cumulative

@@ -1,10 +1,11 @@
-"""The decision at a look of a sequential design: boundaries, the rule's cumulative statistic, Bayesian looks.
+"""The decision at a look of a sequential design: boundaries and Bayesian looks.
 
 Boundaries come from :mod:`planner.sequential` (alpha spending, Wang-Tsiatis, beta spending, conditional-power
-futility) at the information fractions of the design's planned looks. The statistic of the design's rule at a
-look is put on the z scale; a t statistic is compared with the t threshold equivalent to the z boundary at its
-df, z = Phi^-1(F_t(t; df)), as rpact does for group sequential designs. Ties cross: a statistic equal to a
-boundary stops for efficacy (``at_or_above``), and one equal to a futility bound does not stop for futility.
+futility) at the information fractions of the design's planned looks. The rule's cumulative statistic is
+compared with them by the rule itself (:meth:`planner.rules.look.StatisticRule.at_or_above`): a t statistic
+against the t threshold equivalent to the z boundary at its df, z = Phi^-1(F_t(t; df)), as rpact does for group
+sequential designs. Ties cross: a statistic equal to a boundary stops for efficacy, and one equal to a futility
+bound does not stop for futility.
 Used by the simulation (:mod:`planner.group_sequential`) and the exact multi-stage recursion
 (:mod:`planner.multistage`).
 """
@@ -17,7 +18,6 @@ import numpy as np
 from scipy import special
 
 from planner.design import Design
-from planner.endpoints import TrialSample
 from planner.mixtures import student_t_posterior_sf
 from planner.sequential import (
     Boundaries,
@@ -31,7 +31,6 @@ __all__ = [
     "boundaries_for",
     "information_fractions",
     "beta_spending_inflation",
-    "look_statistic",
     "BayesianLooks",
     "NormalBayesianLooks",
     "bayesian_looks",
@@ -100,14 +99,6 @@ def _beta_spending(fractions: tuple[float, ...], alpha: float, it):
         gamma_beta=it.gamma_beta,
         binding=it.binding,
     )
-
-
-def look_statistic(design: Design, sample: TrialSample) -> tuple[np.ndarray, np.ndarray | None]:
-    """The cumulative statistic of the design's rule at a look (larger = more benefit) and, for t tests, its
-    df: the rule's own statistic (:meth:`statistic` of the rule classes), the one its fixed test uses too."""
-    from planner.rules import rule_for
-
-    return rule_for(design).statistic(sample)
 
 
 class BayesianLooks:

@@ -471,7 +471,7 @@ class TwoArmMultistage:
     The state is the pair of cumulative responder counts (x_t, x_c); each stage adds independent binomial
     increments in each arm (a separable 2-D convolution), and the look's normal-theory boundaries are applied
     to the pooled z statistic of every cell, with the simulation's own statistic and tie convention
-    (:func:`planner.looks.look_statistic`), so the exact size of the approximate design is shown.
+    (the rule's :meth:`at_or_above`, as in the simulation), so the exact size of the approximate design is shown.
     Dropouts count as failures (q = p (1 - d) per arm); designs with missing dropouts are simulated.
     """
 
@@ -489,22 +489,22 @@ class TwoArmMultistage:
 
     def _region(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         from planner.endpoints import BinaryArm, TrialSample
-        from planner.looks import look_statistic
-        from planner.sequential import at_or_above
+        from planner.rules import rule_for
 
         mt, mc = self.looks[k]
         xt, xc = np.meshgrid(np.arange(mt + 1), np.arange(mc + 1), indexing="ij")
         sample = TrialSample(
             BinaryArm(np.full(xt.size, mt), xt.ravel()), BinaryArm(np.full(xt.size, mc), xc.ravel())
         )
-        stat, df = look_statistic(self.design, sample)
-        cross = at_or_above(stat, df, self.bounds.efficacy[k], self.design.arms.n).reshape(xt.shape)
         lo = self.bounds.futility[k]
-        below = (
-            (~at_or_above(stat, df, lo, self.design.arms.n)).reshape(xt.shape)
-            if np.isfinite(lo)
-            else np.zeros(xt.shape, dtype=bool)
-        )
+        rule = rule_for(self.design)
+        if np.isfinite(lo):
+            cross, above_lower = rule.at_or_above(sample, (self.bounds.efficacy[k], lo))
+            below = ~above_lower.reshape(xt.shape)
+        else:
+            (cross,) = rule.at_or_above(sample, (self.bounds.efficacy[k],))
+            below = np.zeros(xt.shape, dtype=bool)
+        cross = cross.reshape(xt.shape)
         return cross, below & ~cross
 
     def _one(self, pt: float, pc: float):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from planner import DesignError, evaluate
+from planner import DesignError, evaluate, parse_design
 from planner.looks import boundaries_for
+from planner.randomness import BlockStreams
+from planner.rules import rule_for
 from planner.sequential import crossing_probabilities
 from tests.conftest import make_design, within_mcse
 
@@ -209,3 +211,121 @@ def test_rules_without_sequential_version_are_refused():
 
     with pytest.raises(DesignError, match="no group sequential version"):
         parse_design(d)
+
+
+def _per_patient_pooled_t_looks(design, scenario, trials: int, seed: int) -> np.ndarray:
+    """Independent reference: participants drawn one by one (a trials x participants array per arm), the
+    cumulative pooled t statistic at every look from the raw values, each trial stopped at the first look
+    whose statistic reaches the efficacy bound (the t value equivalent to the z bound at its df) or falls
+    below the futility bound; returns the counts stopped for efficacy at each look."""
+    from planner.looks import boundaries_for
+    from planner.sequential import at_or_above_threshold
+
+    rng = np.random.default_rng(seed)
+    bounds = boundaries_for(design)
+    n1, n2 = design.arms.sizes
+    x1 = rng.normal(scenario.treatment, design.endpoint.sd, (trials, n1))
+    x2 = rng.normal(scenario.control, design.endpoint.sd, (trials, n2))
+    running = np.ones(trials, dtype=bool)
+    efficacy = []
+    for k, (m1, m2) in enumerate(design.look_sizes):
+        a, b = x1[:, :m1], x2[:, :m2]
+        df = m1 + m2 - 2
+        ss = ((a - a.mean(1, keepdims=True)) ** 2).sum(1) + ((b - b.mean(1, keepdims=True)) ** 2).sum(1)
+        t = (a.mean(1) - b.mean(1)) / np.sqrt(ss / df * (1 / m1 + 1 / m2))
+        cross = t >= at_or_above_threshold(bounds.efficacy[k], df, design.arms.n)
+        lower = bounds.futility[k]
+        below = (
+            t < at_or_above_threshold(lower, df, design.arms.n)
+            if np.isfinite(lower)
+            else np.zeros_like(cross)
+        )
+        efficacy.append(int(np.count_nonzero(running & cross)))
+        running &= ~cross & ~below
+    return np.array(efficacy)
+
+
+@pytest.mark.parametrize(
+    ("allocation", "fractions", "futility", "in_ratio"),
+    [
+        ([1, 1], [1 / 3, 2 / 3, 1.0], "none", True),
+        ([2, 1], [1 / 3, 2 / 3, 1.0], "beta-spending", True),
+        ([2, 1], [0.3, 0.55, 1.0], "none", False),  # stage sizes off the 2:1 ratio: per-arm statistics
+    ],
+)
+def test_sequential_pooled_t_matches_a_per_patient_simulation(allocation, fractions, futility, in_ratio):
+    """The pooled t looks drawn from their minimal statistics (one normal for the difference and one
+    chi-square per stage when the stages keep the arms' ratio; per-arm means otherwise) stop for efficacy at
+    each look as often as participant-level data do: 10^5 trials each side, every look's stopping probability
+    within 4 MC SEs of the difference (null and alternative)."""
+    from planner.group_sequential import _stages_in_ratio, simulate_looks
+
+    d = parse_design(
+        {
+            "name": "pooled t looks",
+            "arms": {"kind": "randomized", "n": 90, "allocation": allocation},
+            "endpoint": {"kind": "continuous", "sd": 2.0},
+            "analysis": {"rule": "t-pooled"},
+            "interim": {"fractions": fractions, "futility": futility},
+            "scenarios": [
+                {"name": "null", "treatment": 0.0, "control": 0.0},
+                {"name": "alt", "treatment": 1.2, "control": 0.0},
+            ],
+        }
+    )
+    assert _stages_in_ratio(d) is in_ratio
+    trials = 100_000
+    for i, scenario in enumerate(d.scenarios):
+        ours = simulate_looks(d, rule_for(d), scenario, BlockStreams(17, i), trials).efficacy
+        reference = _per_patient_pooled_t_looks(d, scenario, trials, seed=100 + i)
+        p, q = ours / trials, reference / trials
+        se = np.sqrt((p * (1 - p) + q * (1 - q)) / trials)
+        assert np.all(np.abs(p - q) <= 4 * np.maximum(se, 1e-4)), (scenario.name, p, q)
+        assert q.sum() > 0
+
+
+@pytest.mark.parametrize(
+    ("allocation", "fractions"), [([1, 1], [0.25, 0.5, 1.0]), ([2, 1], [0.3, 0.55, 1.0])]
+)
+def test_sequential_pooled_statistics_have_the_moments_of_participant_data(allocation, fractions):
+    """The cumulative pooled statistics at each look against their closed forms for N_k participants at look k
+    (sd s, true difference delta): SS_k / s^2 ~ chi^2(N_k - 2) (mean N_k - 2, variance 2 (N_k - 2)),
+    independent of D_k; D_k ~ N(delta, s^2 (1/n_1k + 1/n_2k)); corr(D_j, D_k) = sqrt(I_j / I_k) with
+    I = 1 / (1/n_1 + 1/n_2), and corr(SS_j, SS_k) = sqrt((N_j - 2) / (N_k - 2)) (nested chi-squares, the
+    later adding independent terms). 2 x 10^5 trials, each moment within 5 of its standard errors."""
+    from planner.group_sequential import _Stages
+
+    sd, delta, trials = 1.5, 0.4, 200_000
+    d = parse_design(
+        {
+            "name": "pooled moments",
+            "arms": {"kind": "randomized", "n": 90, "allocation": allocation},
+            "endpoint": {"kind": "continuous", "sd": sd},
+            "analysis": {"rule": "t-pooled"},
+            "interim": {"fractions": fractions},
+            "scenarios": [{"name": "alt", "treatment": delta, "control": 0.0}],
+        }
+    )
+    stages = _Stages(d, d.scenarios[0], BlockStreams(3, 0))
+    differences, squares = [], []
+    for k, look in enumerate(d.look_sizes):
+        sample = stages.advance(k, look, trials)
+        differences.append(sample.difference.copy())  # copies: the next stage updates in place
+        squares.append(sample.ss / sd**2)
+    root = np.sqrt(trials)
+    for k, (n1, n2) in enumerate(d.look_sizes):
+        df = n1 + n2 - 2
+        assert abs(squares[k].mean() - df) <= 5 * np.sqrt(2 * df) / root
+        assert abs(squares[k].var() / (2 * df) - 1) <= 5 * np.sqrt(2 + 12 / df) / root
+        v = sd**2 * (1 / n1 + 1 / n2)
+        assert abs(differences[k].mean() - delta) <= 5 * np.sqrt(v) / root
+        assert abs(differences[k].var() / v - 1) <= 5 * np.sqrt(2) / root
+        for f in (differences[k], (differences[k] - delta) ** 2):
+            assert abs(np.corrcoef(squares[k], f)[0, 1]) <= 5 / root
+        for j in range(k):
+            info_j, info_k = (1 / (1 / a + 1 / b) for a, b in (d.look_sizes[j], (n1, n2)))
+            r = np.corrcoef(differences[j], differences[k])[0, 1]
+            assert abs(r - np.sqrt(info_j / info_k)) <= 5 * (1 - r**2) / root
+            r = np.corrcoef(squares[j], squares[k])[0, 1]
+            m1, m2 = d.look_sizes[j]
+            assert abs(r - np.sqrt((m1 + m2 - 2) / df)) <= 5 * 2 / root

@@ -40,3 +40,34 @@ def test_binomial_draws_do_not_depend_on_the_chunking():
     streams = BlockStreams(5, 2)
     parts = np.concatenate([binomial_draws(streams("x"), 60, 0.4, k) for k in (1, 999, 4000, 5000)])
     assert np.array_equal(whole, parts)
+
+
+@pytest.mark.parametrize(
+    ("n", "p"), [(1, 0.5), (50, 0.3), (150, 0.02), (400, 0.999), (2000, 0.5), (30000, 0.1)]
+)
+def test_the_guide_table_inverts_exactly_as_binary_search(n, p):
+    """The guide-table lookup equals a plain binary search of the CDF (the smallest k with U < P(X <= k)) for
+    random uniforms and for the hardest ones: the cell edges j / bins and the CDF values themselves and their
+    floating-point neighbours."""
+    from planner.randomness import _inversion_table
+
+    table = _inversion_table(n, p)
+    finite = table.cdf[np.isfinite(table.cdf) & (table.cdf < 1.0)]
+    hard = np.concatenate(
+        [
+            np.arange(table.bins) / table.bins,
+            finite,
+            np.nextafter(finite, 0.0),
+            np.nextafter(finite, 1.0),
+            np.random.default_rng(0).random(200_000),
+        ]
+    )
+    hard = hard[(hard >= 0.0) & (hard < 1.0)]
+
+    class Replay:  # a generator that hands out the chosen uniforms
+        def random(self, size):
+            assert size == hard.size
+            return hard.copy()
+
+    got = binomial_draws(Replay(), n, p, hard.size)
+    assert np.array_equal(got, np.searchsorted(table.cdf, hard, side="right"))

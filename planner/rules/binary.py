@@ -20,6 +20,7 @@ from planner.design import Design
 from planner.endpoints import BinaryArm, TrialSample
 from planner.mixtures import prob_greater
 from planner.priors import analysis_mixture
+from planner.rules.look import StatisticRule
 
 __all__ = [
     "SingleArmBinaryRule",
@@ -47,7 +48,7 @@ def _constant(values: np.ndarray) -> bool:
     return values.size > 0 and values.min() == values.max()
 
 
-class SingleArmBinaryRule:
+class SingleArmBinaryRule(StatisticRule):
     """One-arm rule on x responders of m analysed: exact binomial test or posterior probability."""
 
     def __init__(self, design: Design):
@@ -95,7 +96,7 @@ class SingleArmBinaryRule:
         return arm.events >= self._critical[arm.n]
 
 
-class TwoArmBinaryRule:
+class TwoArmBinaryRule(StatisticRule):
     """Two-arm rule on (x1, x2) responders of (m1, m2) analysed; arm 1 is the treatment."""
 
     def __init__(self, design: Design):

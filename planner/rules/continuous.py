@@ -18,12 +18,13 @@ from planner.design import Design
 from planner.endpoints import AncovaSample, PooledNormalSample, TrialSample
 from planner.mixtures import student_t_posterior_sf
 from planner.priors import analysis_mixture
+from planner.rules.look import StatisticRule
 from planner.sequential import at_or_above, at_or_above_threshold
 
 __all__ = ["ContinuousRule"]
 
 
-class ContinuousRule:
+class ContinuousRule(StatisticRule):
     """one-sample-t, t-pooled, welch, ancova, or posterior-probability on a normal endpoint."""
 
     def __init__(self, design: Design):
@@ -45,7 +46,7 @@ class ContinuousRule:
         if isinstance(sample, AncovaSample):
             return self._ancova(sample)
         if isinstance(sample, PooledNormalSample) and self.rule == "t-pooled" and np.ndim(sample.n1) == 0:
-            return self._pooled_t(sample)
+            return self._pooled_t(sample, (self.z,))[0]
         estimate, se, df, ss = self._estimate(sample)
         if self.rule == "posterior-probability":
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -88,22 +89,35 @@ class ContinuousRule:
             return t, df
         return np.nan_to_num(t, nan=-np.inf, copy=False), df
 
-    def _pooled_t(self, s: PooledNormalSample) -> np.ndarray:
-        """t-pooled with the same sizes in every trial: t >= c (c the t threshold of z_{1-alpha} at the df, as
-        at_or_above) written as sign d - null >= c se, i.e. without a division or a square root per trial:
-        x >= 0 and x^2 >= c^2 se^2 (c > 0 for alpha < 0.5), x = sign d - null, se^2 = SS (1/n1 + 1/n2) / df."""
+    def at_or_above(self, sample, bounds: tuple[float, ...]) -> list[np.ndarray]:
+        if isinstance(sample, PooledNormalSample) and self.rule == "t-pooled" and np.ndim(sample.n1) == 0:
+            return self._pooled_t(sample, bounds)
+        return super().at_or_above(sample, bounds)
+
+    def _pooled_t(self, s: PooledNormalSample, bounds: tuple[float, ...]) -> list[np.ndarray]:
+        """t-pooled with the same sizes in every trial: t >= c (c the t value equivalent to the z bound at the
+        df, as at_or_above) written as sign d - null >= c se, i.e. without a division or a square root per
+        trial: x >= c se with se^2 = SS (1/n1 + 1/n2) / df, x = sign d - null; for c > 0 that is x >= 0 and
+        x^2 >= c^2 se^2, for c <= 0 it is x >= 0 or x^2 <= c^2 se^2 (c = -inf: every trial, +inf: none)."""
         df = s.n1 + s.n2 - 2
-        c = float(at_or_above_threshold(self.z, df, self.max_df))
-        if df < 1 or c <= 0:  # no test (df 0), or alpha >= 0.5: the general path
-            estimate, se, _, _ = self._estimate(s)
-            t, df = self.statistic_from(estimate, se, df)
-            return at_or_above(t, df, self.z, self.max_df)
+        if df < 1:  # no test: the general path (every statistic -inf)
+            return super().at_or_above(s, bounds)
         x = s.difference if self.sign > 0 else -s.difference
         if self.null_value:
             x = x - self.sign * self.null_value
-        bound = s.ss * (c * c * (1.0 / s.n1 + 1.0 / s.n2) / df)
+        variance = s.ss * ((1.0 / s.n1 + 1.0 / s.n2) / df)  # se^2
         square = x * x
-        return (x >= 0) & (square >= bound)
+        positive = x >= 0
+        out = []
+        for z in bounds:
+            c = float(at_or_above_threshold(z, df, self.max_df))
+            if np.isinf(c):
+                out.append(np.full(x.shape, c < 0))
+            elif c > 0:
+                out.append(positive & (square >= (c * c) * variance))
+            else:
+                out.append(positive | (square <= (c * c) * variance))
+        return out
 
     def _estimate(self, sample):
         """(estimate, its standard error, df, the SS behind it) from per-arm or pooled statistics."""

@@ -34,6 +34,7 @@ from scipy import special, stats
 
 from planner.design import Design
 from planner.endpoints import CountArm, TrialSample
+from planner.rules.look import StatisticRule
 
 __all__ = ["CountWaldRule", "CountExactRule", "log_rate_ratio_z", "NB_VARIANCES"]
 
@@ -55,7 +56,7 @@ def log_rate_ratio_z(t: CountArm, c: CountArm, dispersion: float, variance: str 
     return log_ratio / np.sqrt(var)
 
 
-class CountWaldRule:
+class CountWaldRule(StatisticRule):
     """nb-wald: one-sided Wald z test of log(rate ratio) against 0."""
 
     def __init__(self, design: Design):
