@@ -143,7 +143,47 @@ class CountEndpoint(_Spec):
     better: Literal["higher", "lower"] = "lower"
 
 
-Endpoint = Annotated[BinaryEndpoint | ContinuousEndpoint | CountEndpoint, Field(discriminator="kind")]
+class TimeToEventEndpoint(_Spec):
+    """Time to an event (loss of insulin independence, graft failure, first severe hypoglycaemia); scenario
+    values are each arm's median time to the event, in ``time_unit`` (of the participants who can have it
+    when a scenario gives durable fractions). Longer is better: a hazard ratio below 1 is benefit.
+
+    Event times are exponential, Weibull (``shape``) or piecewise exponential (hazards on the intervals
+    starting at ``cuts`` in the ratios ``relative_hazards``, scaled to the scenario's median); participants
+    enter uniformly over ``accrual_time`` (or at ``accrual_intensities`` over the intervals starting at
+    ``accrual_times``); the analysis is at the ``events``-th event (event-driven) or ``follow_up`` after the
+    last entry; dropout is a competing exponential hazard with ``dropout_probability`` by ``dropout_time``.
+    """
+
+    kind: Literal["time-to-event"]
+    label: Text = "time to event"
+    time_unit: Text = "months"
+    model: Literal["exponential", "weibull", "piecewise-exponential"] = "exponential"
+    shape: Positive = Field(1.0, description="Weibull shape (model = 'weibull'; 1 is exponential)")
+    cuts: tuple[Float, ...] | None = Field(
+        None, description="piecewise exponential: start times of the hazard intervals (0 first, increasing)"
+    )
+    relative_hazards: tuple[Positive, ...] | None = Field(
+        None, description="piecewise exponential: the hazard of each interval relative to the first"
+    )
+    accrual_time: Positive | None = Field(None, description="uniform accrual over this period")
+    accrual_times: tuple[Float, ...] | None = Field(
+        None, description="piecewise accrual: start times of the accrual intervals (0 first), and the end"
+    )
+    accrual_intensities: tuple[Positive, ...] | None = Field(
+        None, description="piecewise accrual: relative entry rate in each interval (one fewer than times)"
+    )
+    follow_up: Float | None = Field(None, description="analysis this long after the last participant entered")
+    events: Int | None = Field(None, gt=0, description="event-driven analysis at this many events")
+    dropout_probability: Annotated[Float, Field(ge=0.0, lt=1.0)] = Field(
+        0.0, description="probability of dropping out by dropout_time (exponential competing hazard)"
+    )
+    dropout_time: Positive = 12.0
+
+
+Endpoint = Annotated[
+    BinaryEndpoint | ContinuousEndpoint | CountEndpoint | TimeToEventEndpoint, Field(discriminator="kind")
+]
 
 
 class Dropout(_Spec):
@@ -334,6 +374,10 @@ class Scenario(_Spec):
     treatment: Finite
     control: Finite | None = None
     sd: Positive | None = Field(None, description="continuous endpoints: overrides endpoint.sd")
+    durable: tuple[Float, ...] | None = Field(
+        None,
+        description="time-to-event endpoints: the durable (cure) fraction of each arm, who never have the event",
+    )
     endpoints: dict[str, tuple[Finite, Finite]] | None = Field(
         None, description="[multiple] designs: (treatment, control) per endpoint of the multiple section"
     )
@@ -549,7 +593,7 @@ def _cross_field_problems(d: Design):
     if d.interim is not None:
         yield from _interim_problems(d)
     # design prior
-    if d.design_prior is not None:
+    if d.design_prior is not None and ep.kind != "time-to-event":
         want = {"binary": "beta", "continuous": "normal", "count": "gamma"}[ep.kind]
         yield from _prior_problems("design_prior.treatment", d.design_prior.treatment, want)
         if arms.kind == "randomized":
@@ -570,6 +614,8 @@ def _cross_field_problems(d: Design):
             yield "dropout.strategy: count endpoints support 'missing' only (dropouts leave the analysis)"
         if an.rule == "ancova" and d.dropout.strategy == "failure":
             yield "dropout.strategy: 'ancova' supports 'missing' only"
+    if ep.kind == "time-to-event":
+        yield from _time_to_event_problems(d)
     # scenarios
     names = [s.name for s in d.scenarios]
     for i, s in enumerate(d.scenarios):
@@ -589,8 +635,59 @@ def _cross_field_problems(d: Design):
                 yield f"{where}.{field}: a probability must lie in [0, 1], got {value}"
             if ep.kind == "count" and value < 0.0:
                 yield f"{where}.{field}: an event rate cannot be negative, got {value}"
+            if ep.kind == "time-to-event" and value <= 0.0:
+                yield f"{where}.{field}: a median time to the event must be positive, got {value}"
+        if s.durable is not None:
+            if ep.kind != "time-to-event":
+                yield f"{where}.durable: only time-to-event endpoints have durable fractions"
+            elif len(s.durable) != len(arm_values):
+                yield f"{where}.durable: one fraction per arm ({len(arm_values)}), got {list(s.durable)}"
+            for value in s.durable:
+                if not 0.0 <= value < 1.0:
+                    yield f"{where}.durable: a durable (cure) fraction must lie in [0, 1), got {value}"
         if s.sd is not None and ep.kind != "continuous":
             yield f"{where}.sd: only continuous endpoints have a standard deviation"
+
+
+def _time_to_event_problems(d: Design):
+    ep = d.endpoint
+    if (ep.follow_up is None) == (ep.events is None):
+        yield "endpoint: give exactly one of follow_up (a fixed analysis time) and events (event-driven)"
+    if ep.follow_up is not None and ep.follow_up < 0.0:
+        yield f"endpoint.follow_up: cannot be shorter than zero, got {ep.follow_up}"
+    if ep.events is not None and ep.events > d.arms.n:
+        yield f"endpoint.events: {ep.events} events cannot come from arms.n = {d.arms.n} participants"
+    if (ep.accrual_time is None) == (ep.accrual_times is None):
+        yield "endpoint: give exactly one of accrual_time (uniform) and accrual_times with accrual_intensities"
+    if ep.accrual_times is not None:
+        times = list(ep.accrual_times)
+        if times[0] != 0.0 or any(b <= a for a, b in zip(times, times[1:], strict=False)):
+            yield f"endpoint.accrual_times: must start at 0 and increase, got {times}"
+        if ep.accrual_intensities is None or len(ep.accrual_intensities) != len(times) - 1:
+            yield "endpoint.accrual_intensities: one per accrual interval (one fewer than accrual_times)"
+    elif ep.accrual_intensities is not None:
+        yield "endpoint.accrual_intensities: only with accrual_times"
+    if ep.model == "piecewise-exponential":
+        if ep.cuts is None or ep.relative_hazards is None:
+            yield "endpoint.cuts and endpoint.relative_hazards: required by the piecewise-exponential model"
+        else:
+            cuts = list(ep.cuts)
+            if cuts[0] != 0.0 or any(b <= a for a, b in zip(cuts, cuts[1:], strict=False)):
+                yield f"endpoint.cuts: must start at 0 and increase, got {cuts}"
+            if len(ep.relative_hazards) != len(cuts):
+                yield (
+                    f"endpoint.relative_hazards: one per interval ({len(cuts)}), got {list(ep.relative_hazards)}"
+                )
+    elif ep.cuts is not None or ep.relative_hazards is not None:
+        yield "endpoint.cuts, endpoint.relative_hazards: only used by model = 'piecewise-exponential'"
+    if ep.model != "weibull" and ep.shape != 1.0:
+        yield "endpoint.shape: only used by model = 'weibull'"
+    if d.dropout.rate > 0.0:
+        yield "dropout.rate: a time-to-event endpoint censors dropouts; set endpoint.dropout_probability"
+    if d.interim is not None:
+        yield "interim: event-driven interim looks for time-to-event endpoints are not available yet"
+    if d.design_prior is not None:
+        yield "design_prior: assurance for time-to-event endpoints is not available yet"
 
 
 def _multiple_problems(d: Design):

@@ -66,6 +66,10 @@ def simulate_trials(design: Design, scenario: Scenario, streams: BlockStreams, s
     ep, dropout = design.endpoint, design.dropout
     sizes = design.arms.sizes
     truths = (scenario.treatment, scenario.control)
+    if ep.kind == "time-to-event":
+        from planner.endpoints.time_to_event import simulate_survival_design
+
+        return simulate_survival_design(design, scenario, streams, size)
     if ep.kind == "continuous" and design.analysis.rule == "ancova":
         sd = scenario.sd or ep.sd
         return simulate_ancova(streams, size, sizes, truths, sd, ep.baseline_correlation, dropout)

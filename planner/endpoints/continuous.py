@@ -105,7 +105,7 @@ def simulate_normal_arm(
     ss = sd**2 * 2.0 * streams(f"{arm}.ss").standard_gamma(np.maximum(m - 1, 0) / 2.0)
     mean = np.where(m > 0, mean, 0.0)
     if dropout.rate > 0.0 and dropout.strategy == "failure":
-        c = float(failure_value)
+        c = float(failure_value if failure_value is not None else 0.0)  # the spec requires it here
         dropouts = n - m
         combined = (m * mean + dropouts * c) / n
         ss = ss + m * (mean - combined) ** 2 + dropouts * (c - combined) ** 2
@@ -124,6 +124,8 @@ def simulate_pooled_normal(
     """Difference of means ~ N(mu_t - mu_c, sd^2 (1 / M1 + 1 / M2)) and pooled SS ~ sd^2 chi^2(M1 + M2 - 2),
     independent, for ``size`` trials; completers analysed (no dropout, or dropouts missing). Arms with no
     completer give a difference of 0 (the rule's df check then rejects nothing)."""
+    m1: int | np.ndarray
+    m2: int | np.ndarray
     if dropout.rate == 0.0:
         m1, m2 = sizes
         scale = sd * np.sqrt(1.0 / m1 + 1.0 / m2)
@@ -157,7 +159,7 @@ def simulate_ancova(
     m2 = _completers(streams, "control", size, sizes[1], dropout)
     resid_sd = sd * np.sqrt(1.0 - rho**2)
 
-    def arm_means(arm: str, m: np.ndarray, mu: float):
+    def arm_means(arm: str, m: np.ndarray, mu: float) -> tuple[np.ndarray, np.ndarray]:
         z = streams(f"{arm}.baseline_mean").standard_normal(size)
         e = streams(f"{arm}.mean").standard_normal(size)
         root_m = np.sqrt(np.maximum(m, 1))

@@ -22,12 +22,15 @@ def make_rule(design: Design):
     from planner.rules.binary import SingleArmBinaryRule, TwoArmBinaryRule
     from planner.rules.continuous import ContinuousRule
     from planner.rules.count import CountExactRule, CountWaldRule
+    from planner.rules.survival import LogRankRule
 
     kind = design.endpoint.kind
     if kind == "binary":
         return TwoArmBinaryRule(design) if design.randomized else SingleArmBinaryRule(design)
     if kind == "continuous":
         return ContinuousRule(design)
+    if kind == "time-to-event":
+        return LogRankRule(design)
     return CountWaldRule(design) if design.randomized else CountExactRule(design)
 
 

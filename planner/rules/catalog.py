@@ -16,7 +16,7 @@ class RuleInfo:
     """What a rule needs: its endpoint kind, the arm layouts it serves, and whether it is Bayesian."""
 
     name: str
-    endpoints: tuple[str, ...]  # subset of ("binary", "continuous", "count")
+    endpoints: tuple[str, ...]  # subset of ("binary", "continuous", "count", "time-to-event")
     arms: tuple[str, ...]  # subset of ("single-arm", "randomized")
     bayesian: bool
     summary: str
@@ -104,6 +104,13 @@ RULES: dict[str, RuleInfo] = {
             False,
             "one-sided exact test of the event total against the goal rate (negative binomial, "
             "design dispersion; exact Poisson test when the dispersion is 0)",
+        ),
+        RuleInfo(
+            "logrank",
+            ("time-to-event",),
+            ("randomized",),
+            False,
+            "one-sided log-rank test (benefit: fewer events on treatment, hazard ratio below 1)",
         ),
         RuleInfo(
             "posterior-probability",

@@ -8,6 +8,8 @@ both decide through :meth:`StatisticRule.at_or_above`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from planner.sequential import at_or_above
@@ -20,10 +22,10 @@ class StatisticRule:
 
     max_df: int = 0
 
-    def statistic(self, sample) -> tuple[np.ndarray, np.ndarray | None]:
+    def statistic(self, sample: Any) -> tuple[np.ndarray, np.ndarray | None]:
         raise NotImplementedError
 
-    def at_or_above(self, sample, bounds: tuple[float, ...]) -> list[np.ndarray]:
+    def at_or_above(self, sample: Any, bounds: tuple[float, ...]) -> list[np.ndarray]:
         """For each z-scale bound, whether each trial's statistic is at or above it (the statistic computed
         once)."""
         stat, df = self.statistic(sample)

@@ -1,0 +1,181 @@
+"""Time-to-event endpoints: participant-level times, censored at the analysis, and the log-rank statistic.
+
+Per trial and participant (one uniform each, in trial order, so the values do not depend on the chunking):
+calendar entry E from the accrual distribution, event time X from the arm's event-time model (inversion of
+its survival function), dropout time C from an exponential censoring hazard. The analysis happens at a
+calendar time tau: fixed (accrual + minimal follow-up) or event-driven (the calendar time of the D-th observed
+event, E + X with X <= C; all the trial's events if it never reaches D). At tau a participant who has entered
+is followed for min(X, C, tau - E) and has an event when X <= C and E + X <= tau.
+
+The log-rank statistic (Mantel 1966; Collett 2015, section 2.6) from the sorted follow-up times:
+U = sum over events of (1[treatment] - n_1 / n), V = sum of n_1 n_0 / n^2 (n, n_1 at risk just before the
+event; no ties, times being continuous), Z = -U / sqrt(V) (positive when the treatment arm has fewer events
+than expected: benefit). Trials are simulated in sub-chunks of at most :data:`CELLS` trial x participant
+cells.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from planner.randomness import BlockStreams
+from planner.time_to_event.models import (
+    Accrual,
+    Cured,
+    EventTime,
+    Exponential,
+    PiecewiseExponential,
+    Weibull,
+    dropout_hazard,
+)
+
+__all__ = [
+    "CELLS",
+    "SurvivalSample",
+    "accrual_of",
+    "arm_models",
+    "logrank_z",
+    "simulate_survival_design",
+    "simulate_survival_trials",
+]
+
+CELLS = 1 << 18  # trial x participant cells per sub-chunk (2 MiB per float array)
+
+
+@dataclass(frozen=True)
+class SurvivalSample:
+    """The analysis of each simulated trial: log-rank z, events, calendar time and participants entered."""
+
+    z: np.ndarray
+    events: np.ndarray
+    time: np.ndarray
+    enrolled: np.ndarray
+
+
+def logrank_z(
+    follow_up: np.ndarray, event: np.ndarray, treated: np.ndarray, at_risk: np.ndarray
+) -> np.ndarray:
+    """The log-rank z per row (trial) of participant arrays: follow-up time, event flag, treatment flag and
+    whether the participant is in the analysis; benefit (fewer treatment events) is positive; no events: 0."""
+    time = np.where(at_risk, follow_up, -1.0)  # not entered: sorted first, never at risk
+    order = np.argsort(time, axis=1, kind="stable")
+    ev = np.take_along_axis(event & at_risk, order, axis=1)
+    tr = np.take_along_axis(treated & at_risk, order, axis=1)
+    n = time.shape[1] - np.arange(time.shape[1])  # at risk at sorted position i: those from i on
+    n1 = np.cumsum(tr[:, ::-1], axis=1)[:, ::-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = n1 / n
+        u = np.where(ev, tr - share, 0.0).sum(axis=1)
+        v = np.where(ev, share * (1.0 - share), 0.0).sum(axis=1)
+        z = -u / np.sqrt(v)
+    return np.where(v > 0, z, 0.0)
+
+
+def _analysis_time(calendar_event: np.ndarray, events: int | None, fixed_time: float | None) -> np.ndarray:
+    if events is None:
+        return np.full(calendar_event.shape[0], float(fixed_time))
+    k = min(events, calendar_event.shape[1]) - 1
+    tau = np.partition(calendar_event, k, axis=1)[:, k]
+    last = np.where(np.isfinite(calendar_event), calendar_event, -np.inf).max(axis=1)
+    return np.where(np.isfinite(tau), tau, last)  # fewer than D events ever: all of them
+
+
+def simulate_survival_trials(
+    streams: BlockStreams,
+    size: int,
+    sizes: tuple[int, ...],
+    models: tuple[EventTime, ...],
+    accrual: Accrual,
+    dropout_hazards: tuple[float, ...],
+    events: int | None = None,
+    analysis_time: float | None = None,
+) -> SurvivalSample:
+    """``size`` trials with arms of ``sizes`` participants (treatment first), analysed at the ``events``-th
+    event or at calendar time ``analysis_time``. Single-arm designs (one size) have no log-rank z (0)."""
+    total = int(sum(sizes))
+    treated_row = np.arange(total) < sizes[0]
+    step = max(1, CELLS // max(total, 1))
+    parts = []
+    for start in range(0, size, step):
+        m = min(step, size - start)
+        entry = accrual.entry_quantile(streams("tte.entry").random((m, total)))
+        u = streams("tte.event").random((m, total))
+        x = np.empty_like(u)
+        for a, (lo, hi) in enumerate(_arm_slices(sizes)):
+            x[:, lo:hi] = models[a].quantile_of_survival(1.0 - u[:, lo:hi])  # 1 - u in (0, 1]
+        c = np.empty_like(u)
+        w = streams("tte.dropout").random((m, total))
+        for a, (lo, hi) in enumerate(_arm_slices(sizes)):
+            eta = dropout_hazards[a]
+            c[:, lo:hi] = -np.log1p(-w[:, lo:hi]) / eta if eta > 0 else np.inf
+        observed = x <= c
+        calendar = np.where(observed, entry + x, np.inf)
+        tau = _analysis_time(calendar, events, analysis_time)[:, None]
+        entered = entry <= tau
+        event = observed & (calendar <= tau)
+        follow = np.where(event, x, np.minimum(c, tau - entry))
+        treated = np.broadcast_to(treated_row, x.shape)
+        z = logrank_z(follow, event, treated, entered) if len(sizes) == 2 else np.zeros(m)
+        parts.append((z, event.sum(axis=1), tau[:, 0], entered.sum(axis=1)))
+    return SurvivalSample(*(np.concatenate([p[i] for p in parts]) for i in range(4)))
+
+
+def _arm_slices(sizes: tuple[int, ...]) -> list[tuple[int, int]]:
+    edges = np.concatenate([[0], np.cumsum(sizes)])
+    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def arm_models(
+    endpoint: Any, medians: tuple[float, ...], durable: tuple[float, ...] | None
+) -> tuple[EventTime, ...]:
+    """Each arm's event-time model from the endpoint's model and the scenario's medians (and durable
+    fractions): exponential log 2 / median; Weibull with the endpoint's shape; piecewise exponential with the
+    endpoint's relative hazards, scaled so that the median is the scenario's."""
+    out: list[EventTime] = []
+    for a, median in enumerate(medians):
+        model: EventTime
+        if endpoint.model == "exponential":
+            model = Exponential.from_median(median)
+        elif endpoint.model == "weibull":
+            model = Weibull.from_median(median, endpoint.shape)
+        else:
+            unit = PiecewiseExponential(tuple(endpoint.cuts), tuple(endpoint.relative_hazards))
+            scale = math.log(2.0) / float(unit.cumulative_hazard(np.array([median]))[0])
+            model = PiecewiseExponential(unit.cuts, tuple(scale * r for r in unit.rates))
+        if durable is not None and durable[a] > 0.0:
+            model = Cured(durable[a], model)
+        out.append(model)
+    return tuple(out)
+
+
+def accrual_of(endpoint: Any) -> Accrual:
+    """The endpoint's accrual: uniform over accrual_time, or piecewise at accrual_intensities."""
+    if endpoint.accrual_times is not None:
+        return Accrual(tuple(endpoint.accrual_times), tuple(endpoint.accrual_intensities))
+    return Accrual.uniform(endpoint.accrual_time)
+
+
+def dropout_hazards_of(endpoint: Any, arms: int) -> tuple[float, ...]:
+    return (dropout_hazard(endpoint.dropout_probability, endpoint.dropout_time),) * arms
+
+
+def simulate_survival_design(design: Any, scenario: Any, streams: BlockStreams, size: int) -> SurvivalSample:
+    """``size`` trials of a time-to-event ``design`` under ``scenario`` (medians per arm)."""
+    ep = design.endpoint
+    medians = (scenario.treatment,) if scenario.control is None else (scenario.treatment, scenario.control)
+    sizes = design.arms.sizes
+    fixed = None if ep.follow_up is None else accrual_of(ep).duration + ep.follow_up
+    return simulate_survival_trials(
+        streams,
+        size,
+        sizes,
+        arm_models(ep, medians, getattr(scenario, "durable", None)),
+        accrual_of(ep),
+        dropout_hazards_of(ep, len(sizes)),
+        events=ep.events,
+        analysis_time=fixed,
+    )

@@ -1,0 +1,197 @@
+"""Event-time distributions, accrual and dropout: what a time-to-event design assumes about participants.
+
+Each distribution gives its survival function S(t), its cumulative hazard and the inverse of its
+distribution function (for simulation by inversion, one uniform per participant):
+
+* :class:`Exponential` -- constant hazard lambda (median log 2 / lambda);
+* :class:`PiecewiseExponential` -- hazard ``rates[i]`` on [cuts[i], cuts[i + 1]), cuts[0] = 0, the last rate
+  to infinity (rpact's ``piecewiseSurvivalTime`` / ``lambda``);
+* :class:`Weibull` -- S(t) = exp(-(t / scale)^shape);
+* :class:`Cured` -- a durable (cure) fraction pi that never has the event: S(t) = pi + (1 - pi) S_0(t)
+  (Berkson and Gage 1952; Boag 1949).
+
+Accrual (:class:`Accrual`) is piecewise uniform: participants enter at constant intensity within each
+interval of calendar time (rpact's ``accrualTime`` / ``accrualIntensity``). Dropout is a competing
+exponential censoring hazard (:func:`dropout_hazard` from a probability of dropping out by a time, as rpact's
+``dropoutRate`` / ``dropoutTime``).
+
+References: Lachin JM, Foulkes MA. Biometrics 1986;42:507-19 (accrual, follow-up and dropout in the expected
+number of events); Collett D. Modelling Survival Data in Medical Research, 3rd ed., 2015, ch. 5 and 10.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "Accrual",
+    "Cured",
+    "EventTime",
+    "Exponential",
+    "PiecewiseExponential",
+    "Weibull",
+    "dropout_hazard",
+]
+
+
+class EventTime:
+    """An event-time distribution on [0, inf); may be improper (a cure fraction: S(inf) > 0)."""
+
+    def cumulative_hazard(self, t: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def survival(self, t: np.ndarray | float) -> np.ndarray:
+        return np.asarray(np.exp(-self.cumulative_hazard(np.asarray(t, dtype=float))))
+
+    def quantile_of_survival(self, s: np.ndarray) -> np.ndarray:
+        """The time t with S(t) = s, for s in (0, 1] (inf where the event never happens)."""
+        return self.inverse_cumulative_hazard(-np.log(s))
+
+    def inverse_cumulative_hazard(self, h: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def median(self) -> float:
+        return float(self.quantile_of_survival(np.array([0.5]))[0])
+
+    def breakpoints(self) -> tuple[float, ...]:
+        """Times where the hazard is not smooth (for numerical integration)."""
+        return ()
+
+
+@dataclass(frozen=True)
+class Exponential(EventTime):
+    rate: float
+
+    def cumulative_hazard(self, t: np.ndarray) -> np.ndarray:
+        return self.rate * np.asarray(t, dtype=float)
+
+    def inverse_cumulative_hazard(self, h: np.ndarray) -> np.ndarray:
+        return np.asarray(h, dtype=float) / self.rate
+
+    @classmethod
+    def from_median(cls, median: float) -> Exponential:
+        return cls(math.log(2.0) / median)
+
+
+@dataclass(frozen=True)
+class PiecewiseExponential(EventTime):
+    cuts: tuple[float, ...]  # 0 = cuts[0] < cuts[1] < ...
+    rates: tuple[float, ...]  # one per interval, the last to infinity
+
+    def __post_init__(self) -> None:
+        if len(self.cuts) != len(self.rates) or self.cuts[0] != 0.0:
+            raise ValueError("piecewise exponential: one rate per interval, the first interval starting at 0")
+        if any(b <= a for a, b in zip(self.cuts, self.cuts[1:], strict=False)):
+            raise ValueError(f"piecewise exponential: cut points must increase, got {list(self.cuts)}")
+
+    def _table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        cuts, rates = np.asarray(self.cuts), np.asarray(self.rates)
+        at_cuts = np.concatenate([[0.0], np.cumsum(np.diff(cuts) * rates[:-1])])  # H(cuts[i])
+        return cuts, rates, at_cuts
+
+    def cumulative_hazard(self, t: np.ndarray) -> np.ndarray:
+        cuts, rates, at_cuts = self._table()
+        t = np.asarray(t, dtype=float)
+        i = np.searchsorted(cuts, t, side="right") - 1
+        i = np.clip(i, 0, cuts.size - 1)
+        return np.asarray(at_cuts[i] + rates[i] * (t - cuts[i]))
+
+    def inverse_cumulative_hazard(self, h: np.ndarray) -> np.ndarray:
+        cuts, rates, at_cuts = self._table()
+        h = np.asarray(h, dtype=float)
+        i = np.clip(np.searchsorted(at_cuts, h, side="right") - 1, 0, cuts.size - 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = cuts[i] + (h - at_cuts[i]) / rates[i]
+        return np.where(np.isfinite(h), t, np.inf)
+
+    def breakpoints(self) -> tuple[float, ...]:
+        return self.cuts[1:]
+
+
+@dataclass(frozen=True)
+class Weibull(EventTime):
+    shape: float
+    scale: float
+
+    def cumulative_hazard(self, t: np.ndarray) -> np.ndarray:
+        return (np.asarray(t, dtype=float) / self.scale) ** self.shape
+
+    def inverse_cumulative_hazard(self, h: np.ndarray) -> np.ndarray:
+        return self.scale * np.asarray(h, dtype=float) ** (1.0 / self.shape)
+
+    @classmethod
+    def from_median(cls, median: float, shape: float) -> Weibull:
+        return cls(shape, median / math.log(2.0) ** (1.0 / shape))
+
+
+@dataclass(frozen=True)
+class Cured(EventTime):
+    """A durable fraction ``fraction`` never has the event; the others follow ``susceptible``."""
+
+    fraction: float
+    susceptible: EventTime
+
+    def survival(self, t: np.ndarray | float) -> np.ndarray:
+        return np.asarray(self.fraction + (1.0 - self.fraction) * self.susceptible.survival(t))
+
+    def cumulative_hazard(self, t: np.ndarray) -> np.ndarray:
+        return np.asarray(-np.log(self.survival(t)))
+
+    def quantile_of_survival(self, s: np.ndarray) -> np.ndarray:
+        s = np.asarray(s, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            base = (s - self.fraction) / (1.0 - self.fraction)
+        out = np.full(s.shape, np.inf)
+        ok = base > 0
+        out[ok] = self.susceptible.quantile_of_survival(base[ok])
+        return out
+
+    def inverse_cumulative_hazard(self, h: np.ndarray) -> np.ndarray:
+        return self.quantile_of_survival(np.exp(-np.asarray(h, dtype=float)))
+
+    def breakpoints(self) -> tuple[float, ...]:
+        return self.susceptible.breakpoints()
+
+
+def dropout_hazard(probability: float, by_time: float) -> float:
+    """The exponential dropout hazard that makes P(dropout by ``by_time``) = ``probability``."""
+    return -math.log1p(-probability) / by_time if probability > 0.0 else 0.0
+
+
+@dataclass(frozen=True)
+class Accrual:
+    """Piecewise uniform accrual: intensity ``intensities[i]`` (participants per time unit, or relative
+    weights) on [times[i], times[i + 1]); times[0] = 0."""
+
+    times: tuple[float, ...]
+    intensities: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.times) != len(self.intensities) + 1 or self.times[0] != 0.0:
+            raise ValueError("accrual: times start at 0 and have one more entry than intensities")
+        if any(b <= a for a, b in zip(self.times, self.times[1:], strict=False)):
+            raise ValueError(f"accrual: times must increase, got {list(self.times)}")
+
+    @classmethod
+    def uniform(cls, duration: float) -> Accrual:
+        return cls((0.0, float(duration)), (1.0,))
+
+    @property
+    def duration(self) -> float:
+        return self.times[-1]
+
+    def weights(self) -> np.ndarray:
+        """The fraction of participants entering in each interval."""
+        w = np.diff(self.times) * np.asarray(self.intensities)
+        return np.asarray(w / w.sum())
+
+    def entry_quantile(self, u: np.ndarray) -> np.ndarray:
+        """Entry times by inversion of the accrual distribution function (u uniform on [0, 1))."""
+        times = np.asarray(self.times)
+        cumulative = np.concatenate([[0.0], np.cumsum(self.weights())])
+        i = np.clip(np.searchsorted(cumulative, u, side="right") - 1, 0, len(self.intensities) - 1)
+        within = (u - cumulative[i]) / (cumulative[i + 1] - cumulative[i])
+        return np.asarray(times[i] + within * (times[i + 1] - times[i]))
