@@ -155,6 +155,7 @@ def test_catalog_rules_all_constructible():
         "binary": {"kind": "binary"},
         "continuous": {"kind": "continuous", "sd": 1.0},
         "count": {"kind": "count", "exposure": 1.0, "dispersion": 0.5},
+        "time-to-event": {"kind": "time-to-event", "accrual_time": 12.0, "follow_up": 12.0},
     }
     for name, info in RULES.items():
         for ep in info.endpoints:

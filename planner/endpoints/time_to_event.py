@@ -56,21 +56,29 @@ class SurvivalSample:
     enrolled: np.ndarray
 
 
-def logrank_z(
-    follow_up: np.ndarray, event: np.ndarray, treated: np.ndarray, at_risk: np.ndarray
-) -> np.ndarray:
-    """The log-rank z per row (trial) of participant arrays: follow-up time, event flag, treatment flag and
-    whether the participant is in the analysis; benefit (fewer treatment events) is positive; no events: 0."""
-    time = np.where(at_risk, follow_up, -1.0)  # not entered: sorted first, never at risk
-    order = np.argsort(time, axis=1, kind="stable")
-    ev = np.take_along_axis(event & at_risk, order, axis=1)
-    tr = np.take_along_axis(treated & at_risk, order, axis=1)
-    n = time.shape[1] - np.arange(time.shape[1])  # at risk at sorted position i: those from i on
-    n1 = np.cumsum(tr[:, ::-1], axis=1)[:, ::-1]
+def logrank_z(follow_up: np.ndarray, event: np.ndarray, treated: np.ndarray) -> np.ndarray:
+    """The log-rank z per row (trial) of participant arrays: follow-up time (negative: not in the analysis),
+    event flag and treatment flag; benefit (fewer treatment events) is positive; no events: 0.
+
+    The rows are sorted once with the two flags carried in the two lowest bits of each (positive) follow-up
+    time: a change of at most 3 units in the last place, which reorders only times that equal within 3 ulp
+    (probability about 1e-15 per pair of participants). Those not in the analysis sort first and are never
+    at risk (the counts at risk at a position are of the positions from it on).
+    """
+    bits = np.array(follow_up, dtype=np.float64).view(np.int64)
+    bits &= ~np.int64(3)
+    bits |= event.view(np.int8)
+    bits |= treated.view(np.int8).astype(np.int64) << 1
+    keys = np.sort(bits.view(np.float64), axis=1).view(np.int64)
+    ev = (keys & 1).astype(bool)
+    keys >>= 1
+    keys &= 1
+    n1 = np.cumsum(keys[:, ::-1], axis=1)[:, ::-1]  # treated among those at risk at each sorted position
+    share = n1 / np.arange(keys.shape[1], 0, -1, dtype=np.float64)  # over n at risk: those from i on
+    u = np.sum(keys, axis=1, where=ev) - np.sum(share, axis=1, where=ev)
+    share *= 1.0 - share
+    v = np.sum(share, axis=1, where=ev)
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = n1 / n
-        u = np.where(ev, tr - share, 0.0).sum(axis=1)
-        v = np.where(ev, share * (1.0 - share), 0.0).sum(axis=1)
         z = -u / np.sqrt(v)
     return np.where(v > 0, z, 0.0)
 
@@ -107,20 +115,25 @@ def simulate_survival_trials(
         x = np.empty_like(u)
         for a, (lo, hi) in enumerate(_arm_slices(sizes)):
             x[:, lo:hi] = models[a].quantile_of_survival(1.0 - u[:, lo:hi])  # 1 - u in (0, 1]
-        c = np.empty_like(u)
-        w = streams("tte.dropout").random((m, total))
-        for a, (lo, hi) in enumerate(_arm_slices(sizes)):
-            eta = dropout_hazards[a]
-            c[:, lo:hi] = -np.log1p(-w[:, lo:hi]) / eta if eta > 0 else np.inf
-        observed = x <= c
-        calendar = np.where(observed, entry + x, np.inf)
+        calendar = entry + x
+        dropout = any(eta > 0 for eta in dropout_hazards)
+        if dropout:
+            c = np.empty_like(u)
+            w = streams("tte.dropout").random((m, total))
+            for a, (lo, hi) in enumerate(_arm_slices(sizes)):
+                eta = dropout_hazards[a]
+                c[:, lo:hi] = -np.log1p(-w[:, lo:hi]) / eta if eta > 0 else np.inf
+            np.putmask(calendar, x > c, np.inf)  # dropped out first: no observed event
         tau = _analysis_time(calendar, events, analysis_time)[:, None]
-        entered = entry <= tau
-        event = observed & (calendar <= tau)
-        follow = np.where(event, x, np.minimum(c, tau - entry))
+        event = calendar <= tau
+        follow = tau - entry  # negative for those not entered by tau: outside the analysis
+        if dropout:
+            np.minimum(follow, c, out=follow)
+        np.copyto(follow, x, where=event)
         treated = np.broadcast_to(treated_row, x.shape)
-        z = logrank_z(follow, event, treated, entered) if len(sizes) == 2 else np.zeros(m)
-        parts.append((z, event.sum(axis=1), tau[:, 0], entered.sum(axis=1)))
+        z = logrank_z(follow, event, treated) if len(sizes) == 2 else np.zeros(m)
+        entered = np.count_nonzero(entry <= tau, axis=1)
+        parts.append((z, np.count_nonzero(event, axis=1), tau[:, 0], entered))
     return SurvivalSample(*(np.concatenate([p[i] for p in parts]) for i in range(4)))
 
 

@@ -191,6 +191,8 @@ class Accrual:
     def entry_quantile(self, u: np.ndarray) -> np.ndarray:
         """Entry times by inversion of the accrual distribution function (u uniform on [0, 1))."""
         times = np.asarray(self.times)
+        if len(self.intensities) == 1:
+            return np.asarray(u * self.duration)
         cumulative = np.concatenate([[0.0], np.cumsum(self.weights())])
         i = np.clip(np.searchsorted(cumulative, u, side="right") - 1, 0, len(self.intensities) - 1)
         within = (u - cumulative[i]) / (cumulative[i + 1] - cumulative[i])
