@@ -173,6 +173,12 @@ class TimeToEventEndpoint(_Spec):
     accrual_intensities: tuple[Positive, ...] | None = Field(
         None, description="piecewise accrual: relative entry rate in each interval (one fewer than times)"
     )
+    entry: Literal["random", "evenly-spaced"] = Field(
+        "random",
+        description="entry times: independent draws from the accrual distribution ('random'), or participant "
+        "i of N at the time by which a fraction i / N has entered, the arms interleaved in the allocation "
+        "ratio ('evenly-spaced', as rpact's getSimulationSurvival)",
+    )
     follow_up: Float | None = Field(None, description="analysis this long after the last participant entered")
     events: Int | None = Field(None, gt=0, description="event-driven analysis at this many events")
     dropout_probability: Annotated[Float, Field(ge=0.0, lt=1.0)] = Field(

@@ -26,7 +26,7 @@ class DesignError(ValueError):
         super().__init__(message)
 
 
-_UNION_TAGS = {"binary", "continuous", "count", "beta", "normal", "gamma", "fitted", "point"}
+_UNION_TAGS = {"binary", "continuous", "count", "time-to-event", "beta", "normal", "gamma", "fitted", "point"}
 
 
 def _location(loc: tuple[Any, ...]) -> str:

@@ -37,6 +37,7 @@ __all__ = [
     "CELLS",
     "SurvivalSample",
     "accrual_of",
+    "even_entry",
     "arm_models",
     "logrank_z",
     "simulate_survival_design",
@@ -67,7 +68,7 @@ def logrank_z(follow_up: np.ndarray, event: np.ndarray, treated: np.ndarray) -> 
     """
     bits = np.array(follow_up, dtype=np.float64).view(np.int64)
     bits &= ~np.int64(3)
-    bits |= event.view(np.int8)
+    bits |= (event & (follow_up >= 0)).view(np.int8)
     bits |= treated.view(np.int8).astype(np.int64) << 1
     keys = np.sort(bits.view(np.float64), axis=1).view(np.int64)
     ev = (keys & 1).astype(bool)
@@ -101,21 +102,28 @@ def simulate_survival_trials(
     dropout_hazards: tuple[float, ...],
     events: int | None = None,
     analysis_time: float | None = None,
+    entry: str = "random",
 ) -> SurvivalSample:
     """``size`` trials with arms of ``sizes`` participants (treatment first), analysed at the ``events``-th
-    event or at calendar time ``analysis_time``. Single-arm designs (one size) have no log-rank z (0)."""
+    event or at calendar time ``analysis_time``. Single-arm designs (one size) have no log-rank z (0).
+    ``entry``: 'random' (independent entry times) or 'evenly-spaced' (:func:`even_entry`)."""
     total = int(sum(sizes))
+    even = even_entry(accrual, sizes) if entry == "evenly-spaced" else None
     treated_row = np.arange(total) < sizes[0]
     step = max(1, CELLS // max(total, 1))
     parts = []
     for start in range(0, size, step):
         m = min(step, size - start)
-        entry = accrual.entry_quantile(streams("tte.entry").random((m, total)))
+        entered_at = (
+            accrual.entry_quantile(streams("tte.entry").random((m, total)))
+            if even is None
+            else np.broadcast_to(even, (m, total))
+        )
         u = streams("tte.event").random((m, total))
         x = np.empty_like(u)
         for a, (lo, hi) in enumerate(_arm_slices(sizes)):
             x[:, lo:hi] = models[a].quantile_of_survival(1.0 - u[:, lo:hi])  # 1 - u in (0, 1]
-        calendar = entry + x
+        calendar = entered_at + x
         dropout = any(eta > 0 for eta in dropout_hazards)
         if dropout:
             c = np.empty_like(u)
@@ -126,15 +134,28 @@ def simulate_survival_trials(
             np.putmask(calendar, x > c, np.inf)  # dropped out first: no observed event
         tau = _analysis_time(calendar, events, analysis_time)[:, None]
         event = calendar <= tau
-        follow = tau - entry  # negative for those not entered by tau: outside the analysis
+        follow = tau - entered_at  # negative for those not entered by tau: outside the analysis
         if dropout:
             np.minimum(follow, c, out=follow)
         np.copyto(follow, x, where=event)
         treated = np.broadcast_to(treated_row, x.shape)
         z = logrank_z(follow, event, treated) if len(sizes) == 2 else np.zeros(m)
-        entered = np.count_nonzero(entry <= tau, axis=1)
+        entered = np.count_nonzero(entered_at <= tau, axis=1)
         parts.append((z, np.count_nonzero(event, axis=1), tau[:, 0], entered))
     return SurvivalSample(*(np.concatenate([p[i] for p in parts]) for i in range(4)))
+
+
+def even_entry(accrual: Accrual, sizes: tuple[int, ...]) -> np.ndarray:
+    """Entry times of participants entering evenly (rpact's getSimulationSurvival): the k-th of N enters when a
+    fraction k / N has entered; slot k goes to the treatment arm when ceil(k n_1 / N) steps up (1:1 alternates
+    treatment, control; 2:1 gives treatment, treatment, control). Returned in column order (treatment first)."""
+    total = int(sum(sizes))
+    k = np.arange(1, total + 1)
+    times = accrual.entry_quantile(k / total)
+    if len(sizes) == 1:
+        return np.asarray(times)
+    treated = np.ceil(k * sizes[0] / total) > np.ceil((k - 1) * sizes[0] / total)
+    return np.concatenate([times[treated], times[~treated]])
 
 
 def _arm_slices(sizes: tuple[int, ...]) -> list[tuple[int, int]]:
@@ -191,4 +212,5 @@ def simulate_survival_design(design: Any, scenario: Any, streams: BlockStreams, 
         dropout_hazards_of(ep, len(sizes)),
         events=ep.events,
         analysis_time=fixed,
+        entry=ep.entry,
     )

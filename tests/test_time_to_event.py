@@ -1,0 +1,425 @@
+"""Time-to-event endpoints: the event-time models, the closed-form sizing against rpact 3.3.4, the simulated
+log-rank test against scipy's log-rank implementation, rpact's simulation and its null, and bad input.
+
+rpact values come from Debian's r-cran-rpact 3.3.4 (R 4.2.2); each test gives the R call beside its values.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import special, stats
+
+from planner import DesignError, evaluate, parse_design
+from planner.endpoints.time_to_event import logrank_z, simulate_survival_design
+from planner.randomness import BlockStreams
+from planner.time_to_event.models import (
+    Accrual,
+    Cured,
+    Exponential,
+    PiecewiseExponential,
+    Weibull,
+    dropout_hazard,
+)
+from planner.time_to_event.sizing import (
+    events_freedman,
+    events_schoenfeld,
+    power_schoenfeld,
+    size_survival,
+    time_for_events,
+)
+
+# ---- models ---------------------------------------------------------------------------------------------
+
+
+def test_the_models_have_their_closed_forms():
+    e = Exponential.from_median(15.0)  # Edmonton: median duration of insulin independence 15 months
+    assert e.median() == pytest.approx(15.0, rel=1e-14)
+    assert float(e.survival(30.0)) == pytest.approx(0.25, rel=1e-14)
+    w = Weibull.from_median(15.0, 1.7)
+    assert w.median() == pytest.approx(15.0, rel=1e-13)
+    assert float(w.survival(10.0)) == pytest.approx(math.exp(-((10.0 / w.scale) ** 1.7)), rel=1e-14)
+    p = PiecewiseExponential((0.0, 6.0, 12.0), (0.05, 0.02, 0.01))
+    # H(15) = 6 * 0.05 + 6 * 0.02 + 3 * 0.01 = 0.45
+    assert float(p.cumulative_hazard(np.array([15.0]))[0]) == pytest.approx(0.45, rel=1e-14)
+    c = Cured(0.3, e)
+    assert float(c.survival(15.0)) == pytest.approx(0.3 + 0.7 * 0.5, rel=1e-14)
+    assert float(c.survival(1e9)) == pytest.approx(0.3, rel=1e-12)  # the durable fraction never has the event
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        Exponential(0.1),
+        Weibull(0.7, 20.0),
+        PiecewiseExponential((0.0, 3.0, 10.0), (0.2, 0.05, 0.01)),
+        Cured(0.25, Weibull(1.5, 12.0)),
+    ],
+    ids=["exponential", "weibull", "piecewise", "cured"],
+)
+def test_simulated_event_times_follow_the_survival_function(model):
+    """The inverse (S(t) = u) maps uniforms to event times whose empirical survival matches S: a roundtrip to
+    1e-12, and a Kolmogorov-Smirnov test of 2 x 10^5 draws against S (the durable fraction at infinity)."""
+    u = np.random.default_rng(4).random(200_000)
+    t = model.quantile_of_survival(1.0 - u)
+    finite = np.isfinite(t)
+    assert np.allclose(model.survival(t[finite]), 1.0 - u[finite], rtol=1e-10, atol=1e-12)
+    cdf_at_t = 1.0 - model.survival(np.sort(t[finite]))
+    n = u.size
+    ecdf = np.arange(1, finite.sum() + 1) / n
+    assert np.max(np.abs(ecdf - cdf_at_t)) < 1.63 / math.sqrt(n)  # KS critical value at 1%
+    if isinstance(model, Cured):
+        assert abs((~finite).mean() - 0.25) < 4 * math.sqrt(0.25 * 0.75 / n)
+
+
+def test_piecewise_accrual_enters_in_proportion_to_its_intensities():
+    accrual = Accrual((0.0, 6.0, 12.0), (20.0, 40.0))  # 120 in the first 6 months, 240 in the next 6
+    e = accrual.entry_quantile(np.random.default_rng(1).random(300_000))
+    assert abs((e < 6.0).mean() - 1 / 3) < 4 * math.sqrt(2 / 9 / e.size)
+    assert e.min() >= 0.0 and e.max() < 12.0
+    assert stats.kstest(e[e < 6.0], stats.uniform(0, 6).cdf).pvalue > 1e-3
+
+
+def test_bad_model_parameters_are_refused():
+    with pytest.raises(ValueError, match="cut points must increase"):
+        PiecewiseExponential((0.0, 6.0, 3.0), (0.1, 0.2, 0.3))
+    with pytest.raises(ValueError, match="times must increase"):
+        Accrual((0.0, 6.0, 6.0), (1.0, 1.0))
+
+
+# ---- sizing against rpact --------------------------------------------------------------------------------
+# R: library(rpact); d <- getDesignGroupSequential(kMax = 1, alpha = 0.025, beta = 0.2, sided = 1)
+# A: getSampleSizeSurvival(d, hazardRatio = 0.6, lambda2 = log(2)/12, accrualTime = c(0, 12), followUpTime = 12)
+# B: the same with typeOfComputation = "Freedman"
+# C: hazardRatio = 0.7, lambda2 = log(2)/12, accrualTime = c(0, 12), followUpTime = 12, dropoutRate1 = 0.05,
+#    dropoutRate2 = 0.05, dropoutTime = 12, allocationRatioPlanned = 2
+# D: piecewiseSurvivalTime = c(0, 6), lambda2 = c(0.05, 0.02), hazardRatio = 0.6, accrualTime = c(0, 12),
+#    followUpTime = 12
+# F: d2 <- getDesignGroupSequential(kMax = 1, alpha = 0.025, beta = 0.1, sided = 1); hazardRatio = 0.5,
+#    lambda2 = 0.03, accrualTime = c(0, 24), followUpTime = 6, allocationRatioPlanned = 0.5, dropoutRate1 = 0.02,
+#    dropoutRate2 = 0.04, dropoutTime = 12
+# values printed with sprintf("%.10f"): maxNumberOfEvents, maxNumberOfSubjects, analysisTime
+RPACT_SIZES = {
+    "A": (120.3157043775, 218.8415475426, 24.0),
+    "B": (125.5820757496, 228.4205203539, 24.0),
+    "C": (277.6354926158, 517.5414961485, 24.0),
+    "D": (120.3157043775, 347.7448820611, 24.0),
+    "F": (98.4142099367, 291.1995895743, 30.0),
+}
+
+
+def _rpact_case(name):
+    median = Exponential.from_median(12.0)
+    if name in ("A", "B"):
+        return dict(
+            hazard_ratio=0.6,
+            control=median,
+            treatment=Exponential(median.rate * 0.6),
+            accrual=Accrual.uniform(12.0),
+            follow_up=12.0,
+            method="schoenfeld" if name == "A" else "freedman",
+        )
+    if name == "C":
+        eta = dropout_hazard(0.05, 12.0)
+        return dict(
+            hazard_ratio=0.7,
+            control=median,
+            treatment=Exponential(median.rate * 0.7),
+            accrual=Accrual.uniform(12.0),
+            follow_up=12.0,
+            allocation=2.0,
+            dropouts=(eta, eta),
+        )
+    if name == "D":
+        return dict(
+            hazard_ratio=0.6,
+            control=PiecewiseExponential((0.0, 6.0), (0.05, 0.02)),
+            treatment=PiecewiseExponential((0.0, 6.0), (0.03, 0.012)),
+            accrual=Accrual.uniform(12.0),
+            follow_up=12.0,
+        )
+    return dict(
+        hazard_ratio=0.5,
+        control=Exponential(0.03),
+        treatment=Exponential(0.015),
+        accrual=Accrual.uniform(24.0),
+        follow_up=6.0,
+        beta=0.1,
+        allocation=0.5,
+        dropouts=(dropout_hazard(0.02, 12.0), dropout_hazard(0.04, 12.0)),
+    )
+
+
+@pytest.mark.parametrize("name", list(RPACT_SIZES))
+def test_events_subjects_and_analysis_time_equal_rpact(name):
+    events, subjects, time = RPACT_SIZES[name]
+    size = size_survival(**_rpact_case(name))
+    assert abs(size.events - events) < 1e-6
+    assert abs(size.subjects - subjects) < 1e-3
+    assert abs(size.analysis_time - time) < 1e-3
+
+
+def test_the_analysis_time_of_piecewise_accrual_equals_rpact():
+    """R: getSampleSizeSurvival(d, hazardRatio = 0.65, lambda2 = log(2)/18, accrualTime = c(0, 6, 12),
+    accrualIntensity = c(20, 40), dropoutRate1 = 0.1, dropoutRate2 = 0.1, dropoutTime = 12): 360 subjects,
+    maxNumberOfEvents 169.1806628999, analysisTime 30.2145251079 (follow-up 18.2145251079)."""
+    control = Exponential.from_median(18.0)
+    eta = dropout_hazard(0.1, 12.0)
+    events = events_schoenfeld(0.65, 0.025, 0.2)
+    assert abs(events - 169.1806628999) < 1e-6
+    t = time_for_events(
+        events,
+        360.0,
+        (Exponential(control.rate * 0.65), control),
+        Accrual((0.0, 6.0, 12.0), (20.0, 40.0)),
+        1.0,
+        (eta, eta),
+    )
+    assert abs(t - 30.2145251079) < 1e-3
+
+
+def test_schoenfeld_and_freedman_closed_forms():
+    z = special.ndtri(0.975) + special.ndtri(0.8)
+    assert events_schoenfeld(0.6, 0.025, 0.2) == pytest.approx(4 * z**2 / math.log(0.6) ** 2, rel=1e-14)
+    assert events_freedman(0.6, 0.025, 0.2) == pytest.approx(z**2 * 1.6**2 / 0.4**2, rel=1e-14)
+    assert power_schoenfeld(events_schoenfeld(0.6, 0.025, 0.2), 0.6, 0.025) == pytest.approx(0.8, abs=1e-12)
+
+
+# ---- the simulated log-rank test ------------------------------------------------------------------------
+
+
+def _design(**changes):
+    spec = {
+        "name": "durability",
+        "arms": {"kind": "randomized", "n": 220},
+        "endpoint": {"kind": "time-to-event", "accrual_time": 12.0, "events": 121},
+        "analysis": {"rule": "logrank"},
+        "scenarios": [
+            {"name": "null", "treatment": 12.0, "control": 12.0},
+            {"name": "hr 0.6", "treatment": 20.0, "control": 12.0},
+        ],
+    }
+    spec.update(changes)
+    return parse_design(spec)
+
+
+def test_the_logrank_statistic_equals_scipys():
+    """logrank_z on censored two-arm data (some participants not yet entered, negative follow-up) against
+    scipy.stats.logrank, an independent implementation, on 40 simulated data sets; benefit (HR < 1) positive."""
+    rng = np.random.default_rng(8)
+    for _ in range(40):
+        n1, n2 = 30, 25
+        follow = rng.exponential(10.0, n1 + n2)
+        follow[:n1] *= 1.6  # treatment lives longer
+        event = rng.random(n1 + n2) < 0.7
+        follow[rng.random(n1 + n2) < 0.1] = -1.0  # not entered by the analysis
+        treated = np.arange(n1 + n2) < n1
+        ours = logrank_z(follow[None, :], event[None, :], treated[None, :])[0]
+        keep = follow > 0
+        t, c = keep & treated, keep & ~treated
+        res = stats.logrank(
+            stats.CensoredData(uncensored=follow[t & event], right=follow[t & ~event]),
+            stats.CensoredData(uncensored=follow[c & event], right=follow[c & ~event]),
+        )
+        assert ours == pytest.approx(-res.statistic, rel=1e-9, abs=1e-12)
+
+
+def test_simulated_power_and_analysis_time_agree_with_rpacts_simulation():
+    """R: getSimulationSurvival(getDesignGroupSequential(kMax = 1, alpha = 0.025, sided = 1), hazardRatio = hr,
+    lambda2 = log(2)/12, accrualTime = c(0, 12), plannedEvents = 121, maxNumberOfSubjects = 220,
+    maxNumberOfIterations = 1e5, seed = 1, directionUpper = FALSE): hr = 1: overallReject 0.02510,
+    analysisTime 20.15585; hr = 0.6: 0.79847, 23.98498 (10^5 trials each: MC SE of a rejection rate
+    sqrt(p (1 - p) / 10^5)). The planner's 10^5 trials: within 4 combined MC SEs."""
+    d = _design(
+        endpoint={"kind": "time-to-event", "accrual_time": 12.0, "events": 121, "entry": "evenly-spaced"}
+    )
+    trials = 100_000
+    for scenario, (p_rpact, time_rpact) in zip(
+        d.scenarios, [(0.02510, 20.15585), (0.79847, 23.98498)], strict=True
+    ):
+        sample = simulate_survival_design(d, scenario, BlockStreams(5, 0), trials)
+        p = float((sample.z >= special.ndtri(0.975)).mean())
+        se = math.sqrt((p * (1 - p) + p_rpact * (1 - p_rpact)) / trials)
+        assert abs(p - p_rpact) <= 4 * se
+        assert abs(sample.time.mean() - time_rpact) <= 4 * math.sqrt(2) * sample.time.std() / math.sqrt(
+            trials
+        )
+        assert np.all(sample.events == 121)
+
+
+def test_allocation_and_dropout_agree_with_rpacts_simulation():
+    """R: getSimulationSurvival(d, hazardRatio = 0.7, lambda2 = log(2)/12, accrualTime = c(0, 12),
+    plannedEvents = 150, maxNumberOfSubjects = 300, maxNumberOfIterations = 1e5, seed = 2, directionUpper = FALSE,
+    allocation1 = 2, allocation2 = 1, dropoutRate1 = 0.05, dropoutRate2 = 0.05, dropoutTime = 12):
+    overallReject 0.56700, analysisTime 22.12787."""
+    d = parse_design(
+        {
+            "name": "2:1 with dropout",
+            "arms": {"kind": "randomized", "n": 300, "allocation": [2.0, 1.0]},
+            "endpoint": {
+                "kind": "time-to-event",
+                "accrual_time": 12.0,
+                "events": 150,
+                "dropout_probability": 0.05,
+                "dropout_time": 12.0,
+                "entry": "evenly-spaced",
+            },
+            "analysis": {"rule": "logrank"},
+            "scenarios": [{"name": "hr 0.7", "treatment": 12.0 / 0.7, "control": 12.0}],
+        }
+    )
+    trials = 100_000
+    sample = simulate_survival_design(d, d.scenarios[0], BlockStreams(6, 0), trials)
+    p = float((sample.z >= special.ndtri(0.975)).mean())
+    assert abs(p - 0.56700) <= 4 * math.sqrt(2 * 0.567 * 0.433 / trials)
+    assert abs(sample.time.mean() - 22.12787) <= 4 * math.sqrt(2) * sample.time.std() / math.sqrt(trials)
+
+
+def test_fixed_follow_up_power_is_near_schoenfeld_at_the_expected_events():
+    """A fixed analysis (12 months after the last entry): the simulated power against Schoenfeld's formula at
+    the simulated mean number of events (an approximation: within 0.02), and the mean number of events
+    against Lachin-Foulkes' expected events (within 4 MC SEs)."""
+    d = _design(endpoint={"kind": "time-to-event", "accrual_time": 12.0, "follow_up": 12.0})
+    result = evaluate(d, n_sims=40_000, seed=3)
+    sample = simulate_survival_design(d, d.scenarios[1], BlockStreams(3, 0), 40_000)
+    size = size_survival(
+        0.6, Exponential.from_median(12.0), Exponential.from_median(20.0), Accrual.uniform(12.0), 12.0
+    )
+    expected_events = 220 * sum(size.expected_event_fraction) / 2
+    assert abs(sample.events.mean() - expected_events) <= 4 * sample.events.std() / math.sqrt(
+        sample.events.size
+    )
+    power = result["hr 0.6"].success.value
+    assert abs(power - power_schoenfeld(sample.events.mean(), 0.6, 0.025)) < 0.02
+
+
+@pytest.mark.slow
+def test_logrank_type_one_error_on_a_million_null_trials():
+    """10^6 null trials (equal medians, event-driven at 121 events): the rejection rate within alpha +- 3 MC SE."""
+    d = _design()
+    result = evaluate(d, n_sims=1_000_000, seed=11, type_one_error=False)["null"]
+    assert abs(result.success.value - 0.025) <= 3 * result.success.mcse
+
+
+def test_same_numbers_whatever_the_chunk_size():
+    d = _design(
+        endpoint={"kind": "time-to-event", "accrual_time": 12.0, "follow_up": 6.0, "dropout_probability": 0.1}
+    )
+    a = evaluate(d, n_sims=6_000, chunk_size=500, type_one_error=False)
+    b = evaluate(d, n_sims=6_000, chunk_size=6_000, type_one_error=False)
+    assert [r.to_dict() for r in a.results] == [r.to_dict() for r in b.results]
+
+
+def test_the_type_one_error_guard_checks_equal_medians():
+    check = evaluate(_design(), n_sims=20_000).type_one_error
+    assert check is not None and not check.exceeds
+    assert check.at.treatment == check.at.control == 12.0
+
+
+# ---- bad input ------------------------------------------------------------------------------------------
+
+BAD = [
+    ({"scenarios": [{"name": "s", "treatment": -3.0, "control": 12.0}]}, "scenarios[0].treatment", "-3.0"),
+    (
+        {"scenarios": [{"name": "s", "treatment": 20.0, "control": 12.0, "durable": [1.2, 0.0]}]},
+        "scenarios[0].durable",
+        "1.2",
+    ),
+    (
+        {"endpoint": {"kind": "time-to-event", "accrual_time": 12.0, "follow_up": -1.0}},
+        "endpoint.follow_up",
+        "-1.0",
+    ),
+    ({"endpoint": {"kind": "time-to-event", "accrual_time": 12.0, "events": 500}}, "endpoint.events", "500"),
+    (
+        {
+            "endpoint": {
+                "kind": "time-to-event",
+                "accrual_time": 12.0,
+                "events": 100,
+                "model": "piecewise-exponential",
+                "cuts": [0.0, 6.0, 3.0],
+                "relative_hazards": [1.0, 0.5, 0.2],
+            }
+        },
+        "endpoint.cuts",
+        "[0.0, 6.0, 3.0]",
+    ),
+    ({"endpoint": {"kind": "time-to-event", "accrual_time": 12.0}}, "endpoint", "follow_up"),
+    (
+        {"endpoint": {"kind": "time-to-event", "accrual_time": -2.0, "events": 100}},
+        "endpoint.accrual_time",
+        "-2",
+    ),
+]
+
+
+@pytest.mark.parametrize(("changes", "field", "value"), BAD)
+def test_bad_time_to_event_input_names_the_field_and_value(changes, field, value):
+    spec = {
+        "name": "durability",
+        "arms": {"kind": "randomized", "n": 220},
+        "endpoint": {"kind": "time-to-event", "accrual_time": 12.0, "events": 121},
+        "analysis": {"rule": "logrank"},
+        "scenarios": [{"name": "s", "treatment": 20.0, "control": 12.0}],
+        **changes,
+    }
+    with pytest.raises(DesignError) as err:
+        parse_design(spec)
+    text = str(err.value)
+    assert field in text and value in text, text
+
+
+TOML = """name = "durability, randomized"
+[arms]
+kind = "randomized"
+n = 220
+[endpoint]
+kind = "time-to-event"
+label = "loss of insulin independence"
+accrual_time = 12.0
+events = 121
+[analysis]
+rule = "logrank"
+[[scenarios]]
+name = "null"
+treatment = 12.0
+control = 12.0
+[[scenarios]]
+name = "hr 0.6"
+treatment = 20.0
+control = 12.0
+[simulation]
+n_sims = 20000
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        (None, None, None),
+        ("treatment = 20.0", "treatment = -20.0", "scenarios[1].treatment"),
+        ("events = 121", "events = 500", "endpoint.events"),
+        ("events = 121", "events = 100\nfollow_up = 6.0", "exactly one of follow_up"),
+        ("accrual_time = 12.0", 'accrual_time = "12"', "endpoint.accrual_time"),
+    ],
+)
+def test_the_cli_evaluates_time_to_event_designs_and_names_bad_fields(old, new, words, tmp_path):
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    path = tmp_path / "durability.toml"
+    path.write_text(TOML if old is None else TOML.replace(old, new))
+    result = CliRunner().invoke(app, ["evaluate", str(path), "--json"])
+    if old is None:
+        assert result.exit_code == 0, result.output
+        import json
+
+        row = json.loads(result.output)["scenarios"][1]
+        assert abs(row["p_success"] - power_schoenfeld(121, 0.6, 0.025)) < 4 * row["mcse"] + 0.01
+        return
+    assert result.exit_code == 2, result.output
+    assert words in result.output and "Traceback" not in result.output
