@@ -456,6 +456,13 @@ class Design(_Spec):
         )
 
     @property
+    def min_n(self) -> int:
+        """The smallest total N this design accepts: an event-driven time-to-event design needs at least its
+        events (each arm's own minimum is checked when an N is set)."""
+        events = getattr(self.endpoint, "events", None)
+        return int(events) if events is not None else 1
+
+    @property
     def rule_info(self):
         return RULES[self.analysis.rule]
 

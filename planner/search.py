@@ -158,11 +158,12 @@ def power_curve(
     n_sims: int | None = None,
     seed: int | None = None,
 ) -> tuple[CurvePoint, ...]:
-    """Power (or assurance) at each total sample size in ``ns``, with common random numbers."""
+    """Power (or assurance) at each total sample size in ``ns`` the design accepts (N >= ``design.min_n``:
+    an event-driven design needs at least its events), with common random numbers."""
     sc = _scenario(design, scenario) if metric == "power" else design.scenarios[0]
     n_sims, seed = design.simulation_settings(n_sims, seed)
     base = _search_base(design, metric, sc)
-    return tuple(_point(base, int(n), metric, sc, n_sims, seed) for n in ns)
+    return tuple(_point(base, int(n), metric, sc, n_sims, seed) for n in ns if int(n) >= design.min_n)
 
 
 def _check_target(target: float) -> None:
@@ -189,7 +190,11 @@ def smallest_n(
     """
     _check_target(target)
     arms = len(design.arms.sizes)
-    lo = n_min if n_min is not None else (4 if design.endpoint.kind == "continuous" else 2) * arms
+    lo = (
+        n_min
+        if n_min is not None
+        else max((4 if design.endpoint.kind == "continuous" else 2) * arms, design.min_n)
+    )
     hi = n_max if n_max is not None else max(10 * design.arms.n, 200)
     if not (isinstance(lo, int) and isinstance(hi, int) and 1 <= lo < hi <= 100_000):
         raise DesignError(f"n_min, n_max: need whole numbers 1 <= n_min < n_max <= 100000, got {lo}, {hi}")

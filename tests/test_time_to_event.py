@@ -423,3 +423,35 @@ def test_the_cli_evaluates_time_to_event_designs_and_names_bad_fields(old, new, 
         return
     assert result.exit_code == 2, result.output
     assert words in result.output and "Traceback" not in result.output
+
+
+def test_the_app_shows_a_pasted_time_to_event_design_with_the_apis_numbers():
+    """Pasting a time-to-event design: no exception, its scenarios and the API's power shown (the power curve
+    only at N >= the design's events)."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_app import APP, results
+
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.text_area(key="pasted").set_value(TOML).run()
+    at.button(key="load_pasted").click().run()
+    assert not at.exception
+    shown = results(at).set_index("scenario")["P(success)"]
+    expected = evaluate(parse_design_toml(TOML))
+    assert shown["hr 0.6"] == pytest.approx(expected["hr 0.6"].success.value, abs=1e-12)
+
+
+def test_the_report_of_a_time_to_event_design_states_its_estimand(tmp_path):
+    from planner.report import build_report
+
+    build_report(parse_design_toml(TOML), tmp_path / "report", n_sims=2_000, pdf=False)
+    text = (tmp_path / "report" / "report.html").read_text()
+    assert "hazard ratio, treatment over control" in text
+    assert "censored at dropout" in text
+    assert (tmp_path / "report" / "sensitivity_dropout.csv").exists()
+
+
+def parse_design_toml(text):
+    import tomllib
+
+    return parse_design(tomllib.loads(text))

@@ -210,7 +210,12 @@ def build_report(
             ),
         ),
         ("primary endpoint", f"{ep.label} ({ep.kind})"),
-        ("estimand", f"{strategy}; dropout rate {design.dropout.rate:g}"),
+        (
+            "estimand",
+            f"dropouts censored (probability {ep.dropout_probability:g} by {ep.dropout_time:g} {ep.time_unit})"
+            if ep.kind == "time-to-event"
+            else f"{strategy}; dropout rate {design.dropout.rate:g}",
+        ),
         (
             "null hypothesis",
             f"no benefit over the performance goal {an.performance_goal}"
@@ -410,7 +415,27 @@ def build_report(
             )
         )
         sens_frames["goal"] = pd.DataFrame(rows)
-    if chosen_row is not None:
+    if chosen_row is not None and ep.kind == "time-to-event":
+        rows = [
+            {
+                "dropout probability": r,
+                "power": (e := power_at({"endpoint.dropout_probability": r})).value,
+                "MCSE": e.mcse,
+            }
+            for r in (0.0, 0.05, 0.1, 0.15, 0.2)
+        ]
+        sensitivity.append(
+            (
+                f'Power under "{chosen}" against the probability of dropping out by {ep.dropout_time:g} '
+                f"{ep.time_unit} (dropouts censored)",
+                _table(pd.DataFrame(rows)),
+                target_sentence(
+                    "Power", "dropout probability", pd.DataFrame(rows), "power", SENSITIVITY_TARGET
+                ),
+            )
+        )
+        sens_frames["dropout"] = pd.DataFrame(rows)
+    elif chosen_row is not None:
         strategy = design.dropout.strategy
         if strategy == "failure" and (
             ep.kind == "count" or (ep.kind == "continuous" and ep.failure_value is None)
@@ -542,8 +567,14 @@ def _estimand_rows(design: Design) -> list[tuple[str, str]]:
             f"dropout (probability {d.rate:g}): the completers are analysed, dropout assumed missing "
             "completely at random"
         )
+    if ep.kind == "time-to-event":
+        events = (
+            f"dropout (probability {ep.dropout_probability:g} by {ep.dropout_time:g} {ep.time_unit}): censored at "
+            "dropout, assumed non-informative; participants without the event at the analysis are censored then"
+        )
     if design.randomized:
         measure = {
+            "time-to-event": "hazard ratio, treatment over control (log-rank test; below 1 is benefit)",
             "binary": "difference in response proportions, treatment minus control",
             "continuous": "difference in means, treatment minus control",
             "count": "ratio of event rates, treatment over control",
