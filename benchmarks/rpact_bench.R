@@ -1,5 +1,5 @@
 # rpact's simulation of the designs of bench_engine.py (fixed) and bench_sequential.py (3 looks), timed warm.
-# Usage: Rscript rpact_bench.R fixed|sequential ITERATIONS SEED ROUNDS
+# Usage: Rscript rpact_bench.R fixed|sequential|survival ITERATIONS SEED ROUNDS
 # Each design is simulated once untimed (the warm-up), then ROUNDS times, each timed inside R (R's start-up is
 # excluded). Prints one line per design:
 #   name | elapsed seconds of each round | overall rejection per scenario | expected number of subjects
@@ -34,6 +34,20 @@ if (set == "fixed") {
   report("binary_single_arm", function()
     getSimulationRates(design, groups = 1, pi1 = c(0.5, 0.75), thetaH0 = 0.5, plannedSubjects = 50,
                        normalApproximation = FALSE, maxNumberOfIterations = iterations, seed = seed))
+} else if (set == "survival") {
+  # bench_survival.py: two arms, N = 220 (1:1) entering evenly over 12 months, control median 12 months
+  # (exponential), hazard ratio 1 and 0.6, log-rank test at the 121st event; benefit is HR < 1. The last
+  # column is the mean analysis time (months) instead of the expected number of subjects.
+  design <- getDesignGroupSequential(kMax = 1, alpha = 0.025, sided = 1)
+  result <- NULL
+  simulate <- function() getSimulationSurvival(design, hazardRatio = c(1, 0.6), lambda2 = log(2) / 12,
+    accrualTime = c(0, 12), plannedEvents = 121, maxNumberOfSubjects = 220, directionUpper = FALSE,
+    maxNumberOfIterations = iterations, seed = seed)
+  result <- simulate()
+  elapsed <- numeric(rounds)
+  for (i in seq_len(rounds)) elapsed[i] <- system.time(result <- simulate())[["elapsed"]]
+  cat("survival_logrank", "|", format(elapsed, digits = 6), "|", format(result$overallReject, digits = 10), "|",
+      format(result$analysisTime[1, ], digits = 10), "\n")
 } else {
   for (td in c("asOF", "asP")) {
     design <- getDesignGroupSequential(kMax = 3, alpha = 0.025, sided = 1, typeOfDesign = td)
