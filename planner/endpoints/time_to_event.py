@@ -44,7 +44,9 @@ __all__ = [
     "simulate_survival_trials",
 ]
 
-CELLS = 1 << 18  # trial x participant cells per sub-chunk (2 MiB per float array)
+CELLS = (
+    1 << 15
+)  # trial x participant cells per sub-chunk (256 KiB per float array: larger ones cost page faults)
 
 
 @dataclass(frozen=True)
@@ -58,39 +60,52 @@ class SurvivalSample:
 
 
 def logrank_z(follow_up: np.ndarray, event: np.ndarray, treated: np.ndarray) -> np.ndarray:
-    """The log-rank z per row (trial) of participant arrays: follow-up time (negative: not in the analysis),
-    event flag and treatment flag; benefit (fewer treatment events) is positive; no events: 0.
+    """The log-rank z per row (trial): ``follow_up`` and ``event`` are trials x participants (a negative
+    follow-up: not in the analysis, and then no event), ``treated`` flags the participant columns of the
+    treatment arm; benefit (fewer treatment events than expected) is positive; a trial without events: 0.
 
-    The rows are sorted once with the two flags carried in the two lowest bits of each (positive) follow-up
-    time: a change of at most 3 units in the last place, which reorders only times that equal within 3 ulp
-    (probability about 1e-15 per pair of participants). Those not in the analysis sort first and are never
-    at risk (the counts at risk at a position are of the positions from it on).
+    Each row is sorted once, in decreasing follow-up, with the two flags carried in the two lowest bits of the
+    times: a change of at most 3 units in the last place, which reorders only times equal within 3 ulp
+    (probability about 1e-15 per pair of participants). At sorted position i the participants at risk are
+    those at positions 0..i (n = i + 1, of them n_1 treated: a running sum); those not in the analysis sort
+    last and are never at risk. O_1 - E_1 = sum over events of (1[treated] - n_1 / n), V = sum of
+    (n_1 / n)(1 - n_1 / n).
     """
-    bits = np.array(follow_up, dtype=np.float64).view(np.int64)
+    return _logrank_z(np.array(follow_up, dtype=np.float64), event, treated)
+
+
+def _logrank_z(follow_up: np.ndarray, event: np.ndarray, treated: np.ndarray) -> np.ndarray:
+    """:func:`logrank_z` overwriting ``follow_up`` (float64)."""
+    bits = follow_up.view(np.int64)
     bits &= ~np.int64(3)
-    bits |= (event & (follow_up >= 0)).view(np.int8)
-    bits |= treated.view(np.int8).astype(np.int64) << 1
-    keys = np.sort(bits.view(np.float64), axis=1).view(np.int64)
-    ev = (keys & 1).astype(bool)
+    bits |= event.view(np.int8)
+    bits |= np.where(treated, 2, 0).astype(np.int64)
+    keys = np.sort(np.negative(bits.view(np.float64)), axis=1).view(np.int64)
+    events = (keys & 1).astype(np.float64)
     keys >>= 1
     keys &= 1
-    n1 = np.cumsum(keys[:, ::-1], axis=1)[:, ::-1]  # treated among those at risk at each sorted position
-    share = n1 / np.arange(keys.shape[1], 0, -1, dtype=np.float64)  # over n at risk: those from i on
-    u = np.sum(keys, axis=1, where=ev) - np.sum(share, axis=1, where=ev)
+    share = np.cumsum(keys, axis=1) / np.arange(1, keys.shape[1] + 1, dtype=np.float64)
+    expected = np.einsum("ij,ij->i", events, share)
+    observed = np.count_nonzero(event & treated, axis=1)
     share *= 1.0 - share
-    v = np.sum(share, axis=1, where=ev)
+    v = np.einsum("ij,ij->i", events, share)
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = -u / np.sqrt(v)
+        z = (expected - observed) / np.sqrt(v)
     return np.where(v > 0, z, 0.0)
 
 
 def _analysis_time(calendar_event: np.ndarray, events: int | None, fixed_time: float | None) -> np.ndarray:
+    """The calendar time of each trial's analysis: fixed, or that of its ``events``-th event (a trial that
+    never has that many: its last event, all its data)."""
     if events is None:
         return np.full(calendar_event.shape[0], float(fixed_time))
     k = min(events, calendar_event.shape[1]) - 1
     tau = np.partition(calendar_event, k, axis=1)[:, k]
-    last = np.where(np.isfinite(calendar_event), calendar_event, -np.inf).max(axis=1)
-    return np.where(np.isfinite(tau), tau, last)  # fewer than D events ever: all of them
+    short = np.flatnonzero(~np.isfinite(tau))
+    if short.size:
+        rows = calendar_event[short]
+        tau[short] = np.where(np.isfinite(rows), rows, -np.inf).max(axis=1)
+    return tau
 
 
 def simulate_survival_trials(
@@ -109,7 +124,7 @@ def simulate_survival_trials(
     ``entry``: 'random' (independent entry times) or 'evenly-spaced' (:func:`even_entry`)."""
     total = int(sum(sizes))
     even = even_entry(accrual, sizes) if entry == "evenly-spaced" else None
-    treated_row = np.arange(total) < sizes[0]
+    treated_row = np.arange(total) < sizes[0]  # the treatment arm's participants come first
     step = max(1, CELLS // max(total, 1))
     parts = []
     for start in range(0, size, step):
@@ -122,7 +137,7 @@ def simulate_survival_trials(
         u = streams("tte.event").random((m, total))
         x = np.empty_like(u)
         for a, (lo, hi) in enumerate(_arm_slices(sizes)):
-            x[:, lo:hi] = models[a].quantile_of_survival(1.0 - u[:, lo:hi])  # 1 - u in (0, 1]
+            x[:, lo:hi] = models[a].event_times(u[:, lo:hi])
         calendar = entered_at + x
         dropout = any(eta > 0 for eta in dropout_hazards)
         if dropout:
@@ -132,14 +147,13 @@ def simulate_survival_trials(
                 eta = dropout_hazards[a]
                 c[:, lo:hi] = -np.log1p(-w[:, lo:hi]) / eta if eta > 0 else np.inf
             np.putmask(calendar, x > c, np.inf)  # dropped out first: no observed event
+            np.minimum(x, c, out=x)  # followed until the event or dropout, whichever is first
         tau = _analysis_time(calendar, events, analysis_time)[:, None]
         event = calendar <= tau
-        follow = tau - entered_at  # negative for those not entered by tau: outside the analysis
-        if dropout:
-            np.minimum(follow, c, out=follow)
-        np.copyto(follow, x, where=event)
-        treated = np.broadcast_to(treated_row, x.shape)
-        z = logrank_z(follow, event, treated) if len(sizes) == 2 else np.zeros(m)
+        # follow-up: to the event, dropout or the analysis (negative for those not entered by tau)
+        tau_minus = tau - entered_at
+        follow = np.minimum(x, tau_minus, out=tau_minus)
+        z = _logrank_z(follow, event, treated_row) if len(sizes) == 2 else np.zeros(m)
         entered = np.count_nonzero(entered_at <= tau, axis=1)
         parts.append((z, np.count_nonzero(event, axis=1), tau[:, 0], entered))
     return SurvivalSample(*(np.concatenate([p[i] for p in parts]) for i in range(4)))

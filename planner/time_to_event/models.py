@@ -53,6 +53,10 @@ class EventTime:
     def inverse_cumulative_hazard(self, h: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def event_times(self, u: np.ndarray) -> np.ndarray:
+        """Event times from uniforms u on [0, 1): the time t with S(t) = 1 - u (inf: never)."""
+        return self.quantile_of_survival(1.0 - u)
+
     def median(self) -> float:
         return float(self.quantile_of_survival(np.array([0.5]))[0])
 
@@ -70,6 +74,11 @@ class Exponential(EventTime):
 
     def inverse_cumulative_hazard(self, h: np.ndarray) -> np.ndarray:
         return np.asarray(h, dtype=float) / self.rate
+
+    def event_times(self, u: np.ndarray) -> np.ndarray:
+        t = np.log1p(-u)  # -t / rate: S(t) = exp(-rate t) = 1 - u
+        t *= -1.0 / self.rate
+        return t
 
     @classmethod
     def from_median(cls, median: float) -> Exponential:
