@@ -456,6 +456,17 @@ class Design(_Spec):
         )
 
     @property
+    def look_events(self) -> tuple[int, ...] | None:
+        """Event-driven time-to-event designs: the events at each look (the fractions of ``endpoint.events``,
+        rounded; the last look at all of them); None for other designs."""
+        events = getattr(self.endpoint, "events", None)
+        if events is None:
+            return None
+        if self.interim is None:
+            return (int(events),)
+        return tuple(int(math.floor(f * events + 0.5)) for f in self.interim.fractions)
+
+    @property
     def min_n(self) -> int:
         """The smallest total N this design accepts: an event-driven time-to-event design needs at least its
         events (each arm's own minimum is checked when an N is set)."""
@@ -697,8 +708,8 @@ def _time_to_event_problems(d: Design):
         yield "endpoint.shape: only used by model = 'weibull'"
     if d.dropout.rate > 0.0:
         yield "dropout.rate: a time-to-event endpoint censors dropouts; set endpoint.dropout_probability"
-    if d.interim is not None:
-        yield "interim: event-driven interim looks for time-to-event endpoints are not available yet"
+    if d.interim is not None and ep.events is None:
+        yield "interim: looks of a time-to-event design are at event counts; give endpoint.events (event-driven)"
     if d.design_prior is not None:
         yield "design_prior: assurance for time-to-event endpoints is not available yet"
 
@@ -835,6 +846,16 @@ def _interim_problems(d: Design):
 def _look_problems(d: Design):
     f = d.interim.fractions
     if any(b <= a for a, b in zip(f, f[1:], strict=False)) or abs(f[-1] - 1.0) > 1e-12:
+        return
+    if d.endpoint.kind == "time-to-event":
+        events = d.look_events
+        if events is not None and (
+            events[0] < 1 or any(b <= a for a, b in zip(events, events[1:], strict=False))
+        ):
+            yield (
+                f"interim.fractions: {list(f)} of {d.endpoint.events} events give looks at {list(events)} events; "
+                "each look needs new events and at least 1 at the first"
+            )
         return
     looks = d.look_sizes
     smallest = 2 if d.endpoint.kind == "continuous" else 1

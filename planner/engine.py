@@ -18,11 +18,17 @@ from planner.assurance import DesignPriorSampler, exact_assurance
 from planner.design import Design, Scenario, whole_number
 from planner.errors import DesignError
 from planner.exact import exact_available, exact_success_probability
-from planner.group_sequential import SequentialTally, describe_looks, simulate_looks
+from planner.group_sequential import (
+    TIME_QUANTUM,
+    TIME_QUANTUM_SQ,
+    SequentialTally,
+    describe_looks,
+    simulate_looks,
+)
 from planner.multistage import multistage_for
 from planner.priors import design_priors
 from planner.randomness import BLOCK_SIZE, BlockStreams
-from planner.results import Estimate, Evaluation, ScenarioResult, StageSummary
+from planner.results import Estimate, Evaluation, ScenarioResult, StageSummary, SurvivalSummary
 from planner.rules import make_rule
 from planner.type_one_error import check_type_one_error
 
@@ -130,6 +136,19 @@ def _summarize(
     return success, mean_n, stages
 
 
+def survival_summary(t: SequentialTally, n_sims: int) -> SurvivalSummary:
+    """Expected events, analysis time and participants entered at the analysis where each trial stopped."""
+
+    def mean_and_se(total: float, squares: float) -> tuple[float, float]:
+        mean = total / n_sims
+        return mean, float(np.sqrt(max(squares / n_sims - mean * mean, 0.0) / n_sims))
+
+    events = mean_and_se(t.events, t.events_sq)
+    time = mean_and_se(t.time * TIME_QUANTUM, t.time_sq * TIME_QUANTUM_SQ**2)
+    enrolled = mean_and_se(t.enrolled, t.enrolled_sq)
+    return SurvivalSummary(*events, *time, *enrolled)
+
+
 def _exact_stages(design: Design, scenario: Scenario) -> tuple[Estimate, float, StageSummary]:
     """Exact operating characteristics of a binary design with interim looks (planner.multistage)."""
     oc = multistage_for(design).oc(scenario.treatment, scenario.control)
@@ -189,7 +208,7 @@ def evaluate(
     use_exact = method == "exact" or (method == "auto" and exact_available(design))
     results = []
     for scenario in design.scenarios:
-        stages = None
+        stages, survival = None, None
         if use_exact and design.interim is not None:
             success, expected_n, stages = _exact_stages(design, scenario)
         elif use_exact:
@@ -209,6 +228,7 @@ def evaluate(
                 progress=progress,
             )
             success, expected_n, stages = _summarize(design, t, n_sims)
+            survival = survival_summary(t, n_sims) if design.endpoint.kind == "time-to-event" else None
         multiple = None
         if design.multiple is not None and scenario.endpoints:
             from planner.multiple import simulate_multiple
@@ -225,6 +245,7 @@ def evaluate(
                 float(expected_n),
                 stages,
                 multiple,
+                survival,
             )
         )
     assurance = None

@@ -18,6 +18,7 @@ from planner.endpoints import TrialSample, pooled_normal, simulate_trials
 from planner.endpoints.binary import BinaryArm, simulate_binary_arm
 from planner.endpoints.continuous import NormalArm, PooledNormalSample, simulate_normal_arm
 from planner.endpoints.count import CountArm, simulate_count_arm
+from planner.endpoints.time_to_event import SurvivalSample, simulate_survival_design
 from planner.looks import (
     BayesianLooks,
     bayesian_looks,
@@ -30,6 +31,8 @@ from planner.randomness import BlockStreams, binomial_draws
 __all__ = ["SequentialTally", "BoundaryLooks", "describe_looks", "look_decision", "simulate_looks"]
 
 ARMS = ("treatment", "control")
+TIME_QUANTUM = 2.0**-20  # analysis times are summed in these units (about 1e-6 time units)
+TIME_QUANTUM_SQ = 2.0**-10  # and squared in these (for the MCSE of the expected time)
 
 
 def _combine(a, b):
@@ -116,6 +119,13 @@ class SequentialTally:
     reject_ignoring_futility: int  # efficacy crossed at some look if futility were never obeyed
     enrolled: int  # total participants enrolled, summed over trials
     enrolled_sq: int  # sum of squares, for the Monte Carlo SE of the expected sample size
+    # time-to-event designs: events and calendar time at the analysis where each trial stopped; times are
+    # summed as whole multiples of TIME_QUANTUM (squares of TIME_QUANTUM_SQ), integers, so that the sums
+    # do not depend on the chunking
+    events: int = 0
+    events_sq: int = 0
+    time: int = 0
+    time_sq: int = 0
 
     @classmethod
     def empty(cls, looks: int) -> SequentialTally:
@@ -127,6 +137,22 @@ class SequentialTally:
         self.reject_ignoring_futility += other.reject_ignoring_futility
         self.enrolled += other.enrolled
         self.enrolled_sq += other.enrolled_sq
+        self.events += other.events
+        self.events_sq += other.events_sq
+        self.time += other.time
+        self.time_sq += other.time_sq
+
+    def add_survival(self, sample: SurvivalSample, stopped: np.ndarray) -> None:
+        """Participants entered, events and analysis time of the trials that stopped at this look."""
+        enrolled, events = sample.enrolled[stopped], sample.events[stopped]
+        self.enrolled += int(enrolled.sum())
+        self.enrolled_sq += int((enrolled * enrolled).sum())
+        self.events += int(events.sum())
+        self.events_sq += int((events * events).sum())
+        time = sample.time[stopped]
+        self.time += int(np.rint(time / TIME_QUANTUM).astype(np.int64).sum())
+        coarse = np.rint(time / TIME_QUANTUM_SQ).astype(np.int64)
+        self.time_sq += int((coarse * coarse).sum())
 
 
 class _Look:
@@ -359,30 +385,57 @@ class _Stages:
         ]
 
 
+class _SurvivalStages:
+    """Time-to-event looks: every participant's times are drawn once (the first look), and each look is the
+    analysis at its number of events (planner.endpoints.time_to_event), for the trials still simulated."""
+
+    def __init__(self, design: Design, scenario, streams: BlockStreams):
+        self.design, self.scenario, self.streams = design, scenario, streams
+        self.looks: SurvivalSample | None = None
+
+    def advance(self, k: int, look: tuple[int, ...], size: int) -> SurvivalSample:
+        if self.looks is None:
+            self.looks = simulate_survival_design(self.design, self.scenario, self.streams, size, looks=True)
+        return SurvivalSample(*(getattr(self.looks, f.name)[:, k] for f in fields(SurvivalSample)))
+
+    def keep(self, mask: np.ndarray) -> None:
+        assert self.looks is not None
+        self.looks = SurvivalSample(*(getattr(self.looks, f.name)[mask] for f in fields(SurvivalSample)))
+
+
 def simulate_looks(design: Design, rule, scenario, streams: BlockStreams, size: int) -> SequentialTally:
     """Simulate ``size`` trials look by look; tally where each stopped and why (a fixed design: one look)."""
     decide = look_decision(design, rule)
     looks = design.look_sizes
     tally = SequentialTally.empty(len(looks))
+    survival = design.endpoint.kind == "time-to-event"
     if design.interim is None:  # one look: the whole trial, decided by the rule's own test
-        success = decide(0, True, looks[0], simulate_trials(design, scenario, streams, size))[0]
+        sample = simulate_trials(design, scenario, streams, size)
+        success = decide(0, True, looks[0], sample)[0]
         wins, n = int(np.count_nonzero(success)), int(sum(looks[0]))
         tally.efficacy[0], tally.futility[0], tally.reject_ignoring_futility = wins, size - wins, wins
-        tally.enrolled, tally.enrolled_sq = size * n, size * n * n
+        if survival:
+            tally.add_survival(sample, np.ones(size, dtype=bool))
+        else:
+            tally.enrolled, tally.enrolled_sq = size * n, size * n * n
         return tally
-    stages = _Stages(design, scenario, streams)
+    stages = _SurvivalStages(design, scenario, streams) if survival else _Stages(design, scenario, streams)
     active = np.ones(size, dtype=bool)  # over the trials still simulated: not stopped yet
     crossed = 0  # trials whose statistic crossed an efficacy bound at some look (futility ignored)
     for k, look in enumerate(looks):
         last = k == len(looks) - 1
-        cross, below = decide(k, last, look, stages.advance(k, look, active.size))
+        sample = stages.advance(k, look, active.size)
+        cross, below = decide(k, last, look, sample)
         stop_eff = active & cross
         stop_fut = active & ~cross & (below | last)
         tally.efficacy[k] = np.count_nonzero(stop_eff)
         tally.futility[k] = np.count_nonzero(stop_fut)
-        stopped = int(tally.efficacy[k] + tally.futility[k])
-        tally.enrolled += stopped * int(sum(look))
-        tally.enrolled_sq += stopped * int(sum(look)) ** 2
+        if survival:
+            tally.add_survival(sample, stop_eff | stop_fut)
+        else:
+            stopped = int(tally.efficacy[k] + tally.futility[k])
+            tally.enrolled += stopped * int(sum(look))
+            tally.enrolled_sq += stopped * int(sum(look)) ** 2
         active &= ~(stop_eff | stop_fut)
         crossed += int(np.count_nonzero(cross))
         going_on = ~cross  # a trial that crossed is decided, also for "ignoring futility"

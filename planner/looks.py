@@ -68,7 +68,11 @@ def _boundaries(fractions: tuple[float, ...], alpha: float, it) -> Boundaries:
 
 
 def information_fractions(design: Design) -> tuple[float, ...]:
-    """Information fractions of the planned looks: information is proportional to 1 / (sum over arms of 1 / n)."""
+    """Information fractions of the planned looks: information is proportional to 1 / (sum over arms of 1 / n);
+    for the log-rank test to the number of events (Tsiatis 1981)."""
+    events = design.look_events
+    if events is not None:
+        return tuple(e / events[-1] for e in events)
     looks = np.array(design.look_sizes, dtype=float)
     info = 1.0 / np.sum(1.0 / looks, axis=1)
     return tuple(float(x) for x in info / info[-1])

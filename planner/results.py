@@ -97,6 +97,21 @@ class StageSummary:
 
 
 @dataclass(frozen=True)
+class SurvivalSummary:
+    """Time-to-event designs: what the analysis (where each trial stopped) is expected to see, with MCSEs."""
+
+    expected_events: float
+    expected_events_mcse: float
+    expected_time: float  # calendar time of the analysis, in the endpoint's time unit
+    expected_time_mcse: float
+    expected_enrolled: float  # participants entered by then
+    expected_enrolled_mcse: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
 class ScenarioResult:
     """Operating characteristics of one design under one scenario."""
 
@@ -107,6 +122,7 @@ class ScenarioResult:
     expected_n: float  # expected number enrolled
     stages: StageSummary | None = None  # group sequential designs only
     multiple: Any = None  # planner.multiple.MultipleResult for designs with a [multiple] section
+    survival: SurvivalSummary | None = None  # time-to-event designs only
 
     @property
     def label(self) -> str:
@@ -125,6 +141,7 @@ class ScenarioResult:
             "expected_n": self.expected_n,
             "stages": None if self.stages is None else self.stages.to_dict(),
             "multiple": None if self.multiple is None else self.multiple.to_dict(),
+            "survival": None if self.survival is None else self.survival.to_dict(),
         }
 
 

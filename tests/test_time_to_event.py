@@ -456,3 +456,129 @@ def parse_design_toml(text):
     import tomllib
 
     return parse_design(tomllib.loads(text))
+
+
+# ---- event-driven group sequential designs -----------------------------------------------------------------
+# R: d <- getDesignGroupSequential(kMax = 3, alpha = 0.025, beta = 0.2, sided = 1, typeOfDesign = td,
+#        informationRates = c(0.5, 0.75, 1))
+#    x <- getSampleSizeSurvival(d, hazardRatio = 0.6, lambda2 = log(2)/12, accrualTime = c(0, 12), followUpTime = 12)
+#    x$maxNumberOfEvents, x$expectedEventsH1, x$expectedEventsH0, x$maxNumberOfSubjects, x$analysisTime[, 1],
+#    x$rejectPerStage[, 1]   (sprintf("%.10f") / "%.8f")
+RPACT_GSD = {
+    "obrien-fleming": (
+        122.6778023378,
+        100.9650263678,
+        122.3350819446,
+        223.1379540321,
+        (13.31560879, 17.98601284, 24.0),
+        (0.16797044, 0.37202015, 0.26000941),
+    ),
+    "pocock": (
+        140.7497207900,
+        99.8522936326,
+        139.4758447166,
+        256.0088632921,
+        (13.31560879, 17.98601284, 24.0),
+        (0.49427611, 0.17372154, 0.13200234),
+    ),
+}
+
+
+@pytest.mark.parametrize("spending", list(RPACT_GSD))
+def test_group_sequential_events_subjects_and_look_times_equal_rpact(spending):
+    from planner.sequential import efficacy_boundaries
+    from planner.time_to_event.sizing import size_survival_sequential
+
+    max_events, eh1, eh0, subjects, times, stops = RPACT_GSD[spending]
+    control = Exponential.from_median(12.0)
+    size = size_survival_sequential(
+        efficacy_boundaries((0.5, 0.75, 1.0), 0.025, spending),
+        0.6,
+        control,
+        Exponential(control.rate * 0.6),
+        Accrual.uniform(12.0),
+        12.0,
+    )
+    assert size.events[-1] == pytest.approx(max_events, rel=1e-6)
+    assert size.expected_events_h1 == pytest.approx(eh1, rel=1e-6)
+    assert size.expected_events_h0 == pytest.approx(eh0, rel=1e-6)
+    assert size.subjects == pytest.approx(subjects, abs=1e-3)
+    assert size.analysis_times == pytest.approx(times, abs=1e-3)
+    assert size.efficacy_stops_h1 == pytest.approx(stops, abs=1e-6)
+
+
+def _gsd(spending="obrien-fleming", **endpoint):
+    return parse_design(
+        {
+            "name": "durability, 3 looks",
+            "arms": {"kind": "randomized", "n": 240},
+            "endpoint": {
+                "kind": "time-to-event",
+                "accrual_time": 12.0,
+                "events": 130,
+                "entry": "evenly-spaced",
+                **endpoint,
+            },
+            "analysis": {"rule": "logrank"},
+            "interim": {"fractions": [0.5, 0.75, 1.0], "spending": spending},
+            "scenarios": [
+                {"name": "null", "treatment": 12.0, "control": 12.0},
+                {"name": "hr 0.6", "treatment": 20.0, "control": 12.0},
+            ],
+        }
+    )
+
+
+# R: getSimulationSurvival(d, hazardRatio = c(1, 0.6), lambda2 = log(2)/12, accrualTime = c(0, 12),
+#    plannedEvents = c(65, 98, 130), maxNumberOfSubjects = 240, directionUpper = FALSE,
+#    maxNumberOfIterations = 1e5, seed = 3): overallReject, expectedNumberOfEvents, rejectPerStage[, 2]
+RPACT_GSD_SIM = {
+    "obrien-fleming": ((0.02459, 0.81818), (129.6485, 106.2031), (0.17386, 0.39050, 0.25382)),
+    "pocock": ((0.02445, 0.76153), (128.8760, 95.0924), (0.45030, 0.17619, 0.13504)),
+}
+
+
+@pytest.mark.parametrize("spending", list(RPACT_GSD_SIM))
+def test_simulated_group_sequential_design_agrees_with_rpacts_simulation(spending):
+    """Looks at 65, 98 and 130 events: the rejection rate, the expected number of events and the stopping
+    probabilities per look within 4 combined MC SEs of rpact's 10^5 simulated trials (rpact's SE of the
+    expected events taken equal to the planner's)."""
+    d = _gsd(spending)
+    assert d.look_events == (65, 98, 130)
+    result = evaluate(d, n_sims=100_000, seed=2, type_one_error=False)
+    reject, events, stops = RPACT_GSD_SIM[spending]
+    n = 100_000
+    for r, p_rpact, e_rpact in zip(result.results, reject, events, strict=True):
+        p = r.success.value
+        assert abs(p - p_rpact) <= 4 * math.sqrt((p * (1 - p) + p_rpact * (1 - p_rpact)) / n)
+        assert abs(r.survival.expected_events - e_rpact) <= 4 * math.sqrt(2) * r.survival.expected_events_mcse
+    for ours, theirs in zip(result.results[1].stages.efficacy_stop, stops, strict=True):
+        assert abs(ours.value - theirs) <= 4 * math.sqrt(2 * theirs * (1 - theirs) / n)
+
+
+@pytest.mark.slow
+def test_three_look_logrank_type_one_error_on_a_million_null_trials():
+    result = evaluate(_gsd("pocock"), n_sims=1_000_000, seed=12, type_one_error=False)["null"]
+    assert abs(result.success.value - 0.025) <= 3 * result.success.mcse
+
+
+def test_group_sequential_survival_is_the_same_whatever_the_chunk_size():
+    d = _gsd(entry="random", dropout_probability=0.1)
+    a = evaluate(d, n_sims=5_000, chunk_size=333, type_one_error=False)
+    b = evaluate(d, n_sims=5_000, chunk_size=5_000, type_one_error=False)
+    assert [r.to_dict() for r in a.results] == [r.to_dict() for r in b.results]
+    assert a.results[1].survival.expected_time < a.results[0].survival.expected_time  # H1 stops earlier
+
+
+def test_a_one_look_event_driven_design_equals_the_fixed_design():
+    """The one core: the log-rank design with a single look at all its events, through the sequential loop
+    (boundary z_{1-alpha} at information 1), decides every simulated trial as the fixed design."""
+    from planner.group_sequential import BoundaryLooks
+    from planner.rules import rule_for
+    from planner.sequential import efficacy_boundaries
+
+    d = _design()
+    sample = simulate_survival_design(d, d.scenarios[1], BlockStreams(9, 0), 20_000)
+    rule = rule_for(d)
+    look = BoundaryLooks(d, rule, efficacy_boundaries((1.0,), 0.025, "obrien-fleming"))
+    assert np.array_equal(look(0, True, None, sample)[0], rule.decide(sample))

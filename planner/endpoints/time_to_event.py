@@ -94,17 +94,20 @@ def _logrank_z(follow_up: np.ndarray, event: np.ndarray, treated: np.ndarray) ->
     return np.where(v > 0, z, 0.0)
 
 
-def _analysis_time(calendar_event: np.ndarray, events: int | None, fixed_time: float | None) -> np.ndarray:
-    """The calendar time of each trial's analysis: fixed, or that of its ``events``-th event (a trial that
-    never has that many: its last event, all its data)."""
+def _analysis_times(
+    calendar_event: np.ndarray, events: tuple[int, ...] | None, fixed_time: float | None
+) -> np.ndarray:
+    """The calendar time of each trial's analyses (trials x looks): fixed, or those of its looks' events-th
+    events (a trial that never has that many: its last event, all its data)."""
     if events is None:
-        return np.full(calendar_event.shape[0], float(fixed_time))
-    k = min(events, calendar_event.shape[1]) - 1
-    tau = np.partition(calendar_event, k, axis=1)[:, k]
-    short = np.flatnonzero(~np.isfinite(tau))
+        return np.full((calendar_event.shape[0], 1), float(fixed_time))
+    ks = [min(e, calendar_event.shape[1]) - 1 for e in events]
+    tau = np.partition(calendar_event, ks, axis=1)[:, ks]
+    short = np.flatnonzero(~np.isfinite(tau[:, -1]))
     if short.size:
         rows = calendar_event[short]
-        tau[short] = np.where(np.isfinite(rows), rows, -np.inf).max(axis=1)
+        last = np.where(np.isfinite(rows), rows, -np.inf).max(axis=1)
+        tau[short] = np.where(np.isfinite(tau[short]), tau[short], last[:, None])
     return tau
 
 
@@ -115,13 +118,15 @@ def simulate_survival_trials(
     models: tuple[EventTime, ...],
     accrual: Accrual,
     dropout_hazards: tuple[float, ...],
-    events: int | None = None,
+    events: int | tuple[int, ...] | None = None,
     analysis_time: float | None = None,
     entry: str = "random",
 ) -> SurvivalSample:
     """``size`` trials with arms of ``sizes`` participants (treatment first), analysed at the ``events``-th
-    event or at calendar time ``analysis_time``. Single-arm designs (one size) have no log-rank z (0).
-    ``entry``: 'random' (independent entry times) or 'evenly-spaced' (:func:`even_entry`)."""
+    event (a tuple: at each of these event counts, one look each) or at calendar time ``analysis_time``.
+    Single-arm designs (one size) have no log-rank z (0). ``entry``: 'random' (independent entry times) or
+    'evenly-spaced' (:func:`even_entry`). With a tuple of event counts every field is trials x looks."""
+    looks = (events,) if isinstance(events, int) else events
     total = int(sum(sizes))
     even = even_entry(accrual, sizes) if entry == "evenly-spaced" else None
     treated_row = np.arange(total) < sizes[0]  # the treatment arm's participants come first
@@ -139,8 +144,7 @@ def simulate_survival_trials(
         for a, (lo, hi) in enumerate(_arm_slices(sizes)):
             x[:, lo:hi] = models[a].event_times(u[:, lo:hi])
         calendar = entered_at + x
-        dropout = any(eta > 0 for eta in dropout_hazards)
-        if dropout:
+        if any(eta > 0 for eta in dropout_hazards):
             c = np.empty_like(u)
             w = streams("tte.dropout").random((m, total))
             for a, (lo, hi) in enumerate(_arm_slices(sizes)):
@@ -148,15 +152,22 @@ def simulate_survival_trials(
                 c[:, lo:hi] = -np.log1p(-w[:, lo:hi]) / eta if eta > 0 else np.inf
             np.putmask(calendar, x > c, np.inf)  # dropped out first: no observed event
             np.minimum(x, c, out=x)  # followed until the event or dropout, whichever is first
-        tau = _analysis_time(calendar, events, analysis_time)[:, None]
-        event = calendar <= tau
-        # follow-up: to the event, dropout or the analysis (negative for those not entered by tau)
-        tau_minus = tau - entered_at
-        follow = np.minimum(x, tau_minus, out=tau_minus)
-        z = _logrank_z(follow, event, treated_row) if len(sizes) == 2 else np.zeros(m)
-        entered = np.count_nonzero(entered_at <= tau, axis=1)
-        parts.append((z, np.count_nonzero(event, axis=1), tau[:, 0], entered))
-    return SurvivalSample(*(np.concatenate([p[i] for p in parts]) for i in range(4)))
+        taus = _analysis_times(calendar, looks, analysis_time)
+        out = np.empty((4, m, taus.shape[1]))
+        for k in range(taus.shape[1]):
+            tau = taus[:, k : k + 1]
+            event = calendar <= tau
+            # follow-up: to the event, dropout or the analysis (negative for those not entered by tau)
+            follow = tau - entered_at
+            np.minimum(x, follow, out=follow)
+            out[0, :, k] = _logrank_z(follow, event, treated_row) if len(sizes) == 2 else 0.0
+            out[1, :, k] = np.count_nonzero(event, axis=1)
+            out[2, :, k] = tau[:, 0]
+            out[3, :, k] = np.count_nonzero(entered_at <= tau, axis=1)
+        parts.append(out)
+    joined = np.concatenate(parts, axis=1)
+    z, n_events, time, enrolled = joined if isinstance(events, tuple) else joined[..., 0]
+    return SurvivalSample(z, n_events.astype(np.int64), time, enrolled.astype(np.int64))
 
 
 def even_entry(accrual: Accrual, sizes: tuple[int, ...]) -> np.ndarray:
@@ -211,8 +222,11 @@ def dropout_hazards_of(endpoint: Any, arms: int) -> tuple[float, ...]:
     return (dropout_hazard(endpoint.dropout_probability, endpoint.dropout_time),) * arms
 
 
-def simulate_survival_design(design: Any, scenario: Any, streams: BlockStreams, size: int) -> SurvivalSample:
-    """``size`` trials of a time-to-event ``design`` under ``scenario`` (medians per arm)."""
+def simulate_survival_design(
+    design: Any, scenario: Any, streams: BlockStreams, size: int, looks: bool = False
+) -> SurvivalSample:
+    """``size`` trials of a time-to-event ``design`` under ``scenario`` (medians per arm); with ``looks``, the
+    analyses at every look's events (trials x looks)."""
     ep = design.endpoint
     medians = (scenario.treatment,) if scenario.control is None else (scenario.treatment, scenario.control)
     sizes = design.arms.sizes
@@ -224,7 +238,7 @@ def simulate_survival_design(design: Any, scenario: Any, streams: BlockStreams, 
         arm_models(ep, medians, getattr(scenario, "durable", None)),
         accrual_of(ep),
         dropout_hazards_of(ep, len(sizes)),
-        events=ep.events,
+        events=design.look_events if looks else ep.events,
         analysis_time=fixed,
         entry=ep.entry,
     )

@@ -28,7 +28,7 @@ class RuleInfo:
         return self.name in SEQUENTIAL_RULES
 
 
-SEQUENTIAL_RULES = ("exact-binomial", "z-score", "z-pooled", "one-sample-t", "t-pooled", "nb-wald")
+SEQUENTIAL_RULES = ("exact-binomial", "z-score", "z-pooled", "one-sample-t", "t-pooled", "nb-wald", "logrank")
 
 RULES: dict[str, RuleInfo] = {
     r.name: r

@@ -26,11 +26,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from scipy import integrate, optimize, special
 
+from planner.sequential import Boundaries, crossing_probabilities, inflation_factor
 from planner.time_to_event.models import Accrual, EventTime, Exponential, PiecewiseExponential
 
 __all__ = [
+    "SequentialSurvivalSize",
     "SurvivalSize",
     "events_freedman",
     "events_schoenfeld",
@@ -38,6 +41,7 @@ __all__ = [
     "observed_event_probability",
     "power_schoenfeld",
     "size_survival",
+    "size_survival_sequential",
     "time_for_events",
 ]
 
@@ -198,3 +202,59 @@ def size_survival(
     )
     mean = (allocation * fractions[0] + fractions[1]) / (1 + allocation)
     return SurvivalSize(events, events / mean, t, (fractions[0], fractions[1]))
+
+
+@dataclass(frozen=True)
+class SequentialSurvivalSize:
+    """An event-driven group sequential log-rank design: events per look (the last the maximum), the expected
+    events under H1 and H0, the subjects, the expected calendar time of each look, and the probability of
+    stopping for efficacy at each look under H1."""
+
+    events: tuple[float, ...]
+    expected_events_h1: float
+    expected_events_h0: float
+    subjects: float
+    analysis_times: tuple[float, ...]
+    efficacy_stops_h1: tuple[float, ...]
+
+
+def size_survival_sequential(
+    boundaries: Boundaries,
+    hazard_ratio: float,
+    control: EventTime,
+    treatment: EventTime,
+    accrual: Accrual,
+    follow_up: float,
+    beta: float = 0.2,
+    allocation: float = 1.0,
+    dropouts: Sequence[float] = (0.0, 0.0),
+) -> SequentialSurvivalSize:
+    """Maximum events = Schoenfeld's fixed-design events times the boundaries' inflation factor; looks at the
+    boundaries' information fractions of it; expected events from the stopping probabilities (numerical
+    integration, :func:`planner.sequential.crossing_probabilities`) at the drift of the alternative (H1) and
+    at 0 (H0); subjects for the maximum events at accrual end + follow-up, and each look's expected time for
+    those subjects (Lachin-Foulkes) -- rpact's getSampleSizeSurvival with a group sequential design."""
+    alpha = boundaries.alpha_spent[-1]
+    fixed = events_schoenfeld(hazard_ratio, alpha, beta, allocation)
+    maximum = fixed * inflation_factor(boundaries, 1.0 - beta)
+    t = np.asarray(boundaries.fractions)
+    events = tuple(float(maximum * f) for f in t)
+    r = allocation
+
+    def expected(drift: float) -> tuple[float, np.ndarray]:
+        up, down = crossing_probabilities(boundaries, drift)
+        stop = up + down
+        stop[-1] = 1.0 - stop[:-1].sum()
+        return float(np.dot(stop, events)), up
+
+    drift = math.sqrt(maximum * r / (1 + r) ** 2) * -math.log(hazard_ratio)
+    h1, up = expected(drift)
+    h0, _ = expected(0.0)
+    size = size_survival(
+        hazard_ratio, control, treatment, accrual, follow_up, alpha, beta, allocation, dropouts
+    )
+    subjects = size.subjects * maximum / fixed
+    times = tuple(
+        time_for_events(e, subjects, (treatment, control), accrual, allocation, dropouts) for e in events[:-1]
+    ) + (size.analysis_time,)
+    return SequentialSurvivalSize(events, h1, h0, subjects, times, tuple(float(u) for u in up))
