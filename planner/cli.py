@@ -104,7 +104,13 @@ def render_table(result: Evaluation) -> Table:
         table.add_column(col, justify=justify)
     from planner.tables import result_rows
 
-    for row in result_rows(result):
+    rows = result_rows(result)
+    survival = any("expected events" in row for row in rows)
+    if survival:
+        unit = result.design.endpoint.time_unit
+        table.add_column("E\\[events] (MCSE)", justify="right")  # "\\[": a bracket, not rich markup
+        table.add_column(f"E\\[analysis time], {unit} (MCSE)", justify="right")
+    for row in rows:
         prior = row["treatment"] is None
         truth = (row["treatment"],) + ((row["control"],) if row["control"] is not None else ())
         table.add_row(
@@ -116,6 +122,16 @@ def render_table(result: Evaluation) -> Table:
             "0 (exact)" if row["exact"] else f"{row['MCSE']:.4f}",
             "" if row["expected N"] is None else f"{row['expected N']:.1f}",
             "exact" if row["exact"] else row["method"].replace(" simulations", " sims"),
+            *(
+                (
+                    f"{row['expected events']:.1f} ({row['expected events MCSE']:.2f})",
+                    f"{row['expected analysis time']:.2f} ({row['expected analysis time MCSE']:.3f})",
+                )
+                if survival and "expected events" in row
+                else ("", "")
+                if survival
+                else ()
+            ),
             style="bold" if prior else None,
         )
     return table

@@ -56,6 +56,14 @@ def result_rows(result: Evaluation) -> list[dict[str, Any]]:
                 "method": method_text(r.success),
             }
         )
+        if r.survival is not None:  # time to event: what the analysis where each trial stopped sees
+            s = r.survival
+            rows[-1] |= {
+                "expected events": s.expected_events,
+                "expected events MCSE": s.expected_events_mcse,
+                "expected analysis time": s.expected_time,
+                "expected analysis time MCSE": s.expected_time_mcse,
+            }
     if result.assurance is not None:
         a = result.assurance
         rows.append(

@@ -421,6 +421,9 @@ def test_the_cli_evaluates_time_to_event_designs_and_names_bad_fields(old, new, 
 
         row = json.loads(result.output)["scenarios"][1]
         assert abs(row["p_success"] - power_schoenfeld(121, 0.6, 0.025)) < 4 * row["mcse"] + 0.01
+        assert row["survival"]["expected_events"] == 121.0
+        table = CliRunner().invoke(app, ["evaluate", str(path)])
+        assert "E[events]" in table.output and "E[analysis time], months" in table.output
         return
     assert result.exit_code == 2, result.output
     assert words in result.output and "Traceback" not in result.output

@@ -78,7 +78,7 @@ class Exponential(EventTime):
     def event_times(self, u: np.ndarray) -> np.ndarray:
         t = np.log1p(-u)  # -t / rate: S(t) = exp(-rate t) = 1 - u
         t *= -1.0 / self.rate
-        return t
+        return np.asarray(t)
 
     @classmethod
     def from_median(cls, median: float) -> Exponential:
