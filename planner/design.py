@@ -300,6 +300,14 @@ class Analysis(_Spec):
         description="nb-wald: the variance of the log rate ratio (Zhu and Lakkis 2014): each arm's rate "
         "('true-rates', default), the control rate ('control-rate') or the rate restricted to H0",
     )
+    landmark: Positive | None = Field(
+        None, description="km-landmark: the time at which the survival is tested against the performance goal"
+    )
+    one_sample_variance: Literal["expected", "average"] | None = Field(
+        None,
+        description="one-sample-logrank: the variance of O - E, the expected events E ('expected', default: "
+        "the classical test) or (O + E) / 2 ('average')",
+    )
     variance: Literal["unknown", "plug-in"] | None = Field(
         None,
         description="Bayesian rules on a continuous endpoint: 'unknown' (default; Normal-inverse-gamma, "
@@ -486,6 +494,8 @@ class Design(_Spec):
         (1 - d) mu + d c for a mean; under 'missing' it is the scenario value itself.
         """
         values = (scenario.treatment,) if not self.randomized else (scenario.treatment, scenario.control)
+        if self.endpoint.kind == "time-to-event":
+            return self._time_to_event_truth(values, getattr(scenario, "durable", None))
         d = self.dropout.rate
         if d == 0.0 or self.dropout.strategy == "missing" or self.endpoint.kind == "count":
             return values
@@ -493,6 +503,19 @@ class Design(_Spec):
             return tuple((1.0 - d) * v for v in values)
         c = self.endpoint.failure_value
         return tuple((1.0 - d) * v + d * c for v in values)
+
+    def _time_to_event_truth(self, medians: tuple, durable: tuple | None) -> tuple[float, ...]:
+        """Time to event: each arm's median time to the event (the durable fraction included: with one of 1/2
+        or more it is infinite), or for km-landmark the survival at the landmark."""
+        from planner.time_to_event.models import endpoint_model
+
+        models = [
+            endpoint_model(self.endpoint, m, 0.0 if durable is None else durable[a])
+            for a, m in enumerate(medians)
+        ]
+        if self.analysis.rule == "km-landmark":
+            return tuple(float(m.survival(self.analysis.landmark)) for m in models)
+        return tuple(m.median() for m in models)
 
     def null_boundary(self) -> float | None:
         """The treatment value (participants who stay) at which the estimand equals the performance goal.
@@ -504,6 +527,10 @@ class Design(_Spec):
         if self.randomized:
             return None
         goal = float(self.analysis.performance_goal)
+        if self.analysis.rule == "km-landmark":  # the median whose survival at the landmark is the goal
+            from planner.time_to_event.models import median_for_survival
+
+            return median_for_survival(self.endpoint, float(self.analysis.landmark), goal)
         d = self.dropout.rate
         if d == 0.0 or self.dropout.strategy == "missing" or self.endpoint.kind == "count":
             return goal
@@ -589,6 +616,10 @@ def _cross_field_problems(d: Design):
             yield f"analysis.performance_goal: a response rate must lie strictly between 0 and 1, got {pg}"
         elif ep.kind == "count" and pg <= 0.0:
             yield f"analysis.performance_goal: an event rate must be positive, got {pg}"
+        elif an.rule == "one-sample-logrank" and pg <= 0.0:
+            yield f"analysis.performance_goal: the reference median time to the event must be positive, got {pg}"
+        elif an.rule == "km-landmark" and not 0.0 < pg < 1.0:
+            yield f"analysis.performance_goal: a survival probability must lie strictly between 0 and 1, got {pg}"
     elif an.performance_goal is not None:
         yield "analysis.performance_goal: not applicable to a randomized design (the control arm is the reference)"
     # Bayesian settings
@@ -605,6 +636,12 @@ def _cross_field_problems(d: Design):
     else:
         if an.nb_variance is not None and an.rule != "nb-wald":
             yield f"analysis.nb_variance: only used by the nb-wald rule, got rule {an.rule!r}"
+        if an.rule == "km-landmark" and an.landmark is None:
+            yield "analysis.landmark: required by km-landmark (the time at which survival is tested)"
+        if an.landmark is not None and an.rule != "km-landmark":
+            yield f"analysis.landmark: only used by the km-landmark rule, got rule {an.rule!r}"
+        if an.one_sample_variance is not None and an.rule != "one-sample-logrank":
+            yield f"analysis.one_sample_variance: only used by one-sample-logrank, got rule {an.rule!r}"
         for name in ("threshold", "prior", "control_prior", "variance"):
             if getattr(an, name) is not None:
                 yield f"analysis.{name}: not used by the frequentist rule {an.rule!r}; remove it"

@@ -25,6 +25,7 @@ DESIGN_LAYER = {
     "planner.artifacts",
     "planner.mixtures",
     "planner.resources",
+    "planner.time_to_event.models",
 }
 
 

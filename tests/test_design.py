@@ -168,6 +168,8 @@ def test_catalog_rules_all_constructible():
                     scen["control"] = 0.4
                 if info.bayesian:
                     analysis["threshold"] = 0.9
+                if name == "km-landmark":
+                    analysis["landmark"] = 12.0
                 parse_design(
                     {
                         **BASE,

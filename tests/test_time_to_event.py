@@ -585,3 +585,136 @@ def test_a_one_look_event_driven_design_equals_the_fixed_design():
     rule = rule_for(d)
     look = BoundaryLooks(d, rule, efficacy_boundaries((1.0,), 0.025, "obrien-fleming"))
     assert np.array_equal(look(0, True, None, sample)[0], rule.decide(sample))
+
+
+# ---- single-arm tests: one-sample log-rank and the Kaplan-Meier landmark -----------------------------------
+
+
+def _single_arm(analysis, n=60, **endpoint):
+    return parse_design(
+        {
+            "name": "durability, single arm",
+            "arms": {"kind": "single-arm", "n": n},
+            "endpoint": {"kind": "time-to-event", "accrual_time": 12.0, "follow_up": 24.0, **endpoint},
+            "analysis": analysis,
+            "scenarios": [
+                {"name": "null", "treatment": 15.0},  # Edmonton: median duration 15 months
+                {"name": "median 30", "treatment": 30.0},
+                {"name": "durable 0.3", "treatment": 15.0, "durable": [0.3]},
+            ],
+        }
+    )
+
+
+ONE_SAMPLE = {"rule": "one-sample-logrank", "performance_goal": 15.0}
+LANDMARK = {"rule": "km-landmark", "performance_goal": 0.5, "landmark": 12.0}
+
+
+def _reference_trials(median, durable, trials, seed, n=60):
+    """Independent per-participant data, one trial at a time: uniform entry over 12 months, exponential event
+    times (a durable fraction never has the event), analysis 24 months after the last entry."""
+    rng = np.random.default_rng(seed)
+    for _ in range(trials):
+        entry = rng.uniform(0.0, 12.0, n)
+        time = rng.exponential(median / math.log(2.0), n)
+        time[rng.random(n) < durable] = np.inf
+        window = 36.0 - entry
+        yield np.minimum(time, window), time <= window
+
+
+def _reference_one_sample_z(follow, event, goal_median):
+    observed = int(event.sum())
+    expected = float(sum(f * math.log(2.0) / goal_median for f in follow))
+    return (expected - observed) / math.sqrt(expected)
+
+
+def _reference_landmark_z(follow, event, landmark, goal):
+    s, greenwood = 1.0, 0.0
+    at_risk = len(follow)
+    for i in np.argsort(follow):
+        if follow[i] > landmark:
+            break
+        if event[i]:
+            s *= 1.0 - 1.0 / at_risk
+            greenwood += 1.0 / (at_risk * (at_risk - 1.0))
+        at_risk -= 1
+    if s == 1.0:
+        return math.inf
+    return (math.log(-math.log(goal)) - math.log(-math.log(s))) / (math.sqrt(greenwood) / abs(math.log(s)))
+
+
+def test_single_arm_statistics_equal_a_participant_level_computation():
+    """The vectorized one-sample log-rank and landmark statistics against the loops above on the same data."""
+    from planner.endpoints.time_to_event import landmark_z, one_sample_logrank_z
+
+    one = one_sample_logrank_z(Exponential.from_median(15.0))
+    mark = landmark_z(12.0, 0.5)
+    for follow, event in _reference_trials(20.0, 0.2, 300, seed=1):
+        f, e = follow[None, :], event[None, :]
+        assert one(f.copy(), e, np.zeros(60, bool))[0] == pytest.approx(
+            _reference_one_sample_z(follow, event, 15.0)
+        )
+        ref = _reference_landmark_z(follow, event, 12.0, 0.5)
+        assert mark(f.copy(), e, np.zeros(60, bool))[0] == pytest.approx(ref, rel=1e-10)
+
+
+@pytest.mark.parametrize(("analysis", "reference"), [(ONE_SAMPLE, "one"), (LANDMARK, "landmark")])
+def test_single_arm_power_agrees_with_a_participant_level_simulation(analysis, reference):
+    """Rejection rates of the planner (10^5 trials) and of the independent per-participant simulation (4,000
+    trials, loops) within 4 combined MC SEs, under the median-30 and durable-fraction scenarios and the null."""
+    d = _single_arm(analysis)
+    result = evaluate(d, n_sims=100_000, seed=4, type_one_error=False)
+    crit = special.ndtri(0.975)
+    trials = 4_000
+    for r, (median, durable) in zip(result.results, [(15.0, 0.0), (30.0, 0.0), (15.0, 0.3)], strict=True):
+        zs = [
+            _reference_one_sample_z(f, e, 15.0)
+            if reference == "one"
+            else _reference_landmark_z(f, e, 12.0, 0.5)
+            for f, e in _reference_trials(median, durable, trials, seed=int(median * 10 + durable * 100))
+        ]
+        q = float(np.mean(np.array(zs) >= crit))
+        p = r.success.value
+        se = math.sqrt(p * (1 - p) / 100_000 + max(q * (1 - q), 1e-4) / trials)
+        assert abs(p - q) <= 4 * se, (r.scenario.name, p, q)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("analysis", [ONE_SAMPLE, LANDMARK], ids=["one-sample-logrank", "km-landmark"])
+def test_single_arm_type_one_error_on_a_million_null_trials(analysis):
+    """At the null (the reference median 15 months; for the landmark test the median whose survival at 12
+    months is the goal 0.5), 10^6 trials: at most alpha + 3 MC SEs (both tests are conservative at N = 60,
+    the one-sample log-rank as reported in the literature), and the guard agrees."""
+    d = _single_arm(analysis)
+    result = evaluate(d, n_sims=1_000_000, seed=13)
+    check = result.type_one_error
+    assert check.value <= 0.025 + 3 * check.mcse
+    assert not check.exceeds
+    if analysis is LANDMARK:
+        assert check.at.treatment == pytest.approx(12.0, rel=1e-9)  # S(12) = 0.5 at median 12 (exponential)
+
+
+def test_single_arm_estimands_and_null():
+    d = _single_arm(LANDMARK)
+    null, better, durable = (d.estimand_truth(s) for s in d.scenarios)
+    assert null[0] == pytest.approx(2 ** (-12 / 15))  # S(12) at median 15
+    assert durable[0] == pytest.approx(0.3 + 0.7 * 2 ** (-12 / 15))
+    assert d.null_boundary() == pytest.approx(12.0, rel=1e-12)
+    one = _single_arm(ONE_SAMPLE)
+    assert one.is_null(one.scenarios[0]) and not one.is_null(one.scenarios[2])
+    assert one.estimand_truth(one.scenarios[2])[0] > 15.0  # the durable fraction lengthens the median
+
+
+@pytest.mark.parametrize(
+    ("analysis", "words"),
+    [
+        ({"rule": "km-landmark", "performance_goal": 0.5}, "analysis.landmark"),
+        ({"rule": "km-landmark", "performance_goal": 1.5, "landmark": 12.0}, "analysis.performance_goal"),
+        ({"rule": "one-sample-logrank", "performance_goal": -15.0}, "analysis.performance_goal"),
+        ({"rule": "one-sample-logrank", "performance_goal": 15.0, "landmark": 12.0}, "analysis.landmark"),
+        ({"rule": "logrank"}, "analysis.rule"),
+    ],
+)
+def test_bad_single_arm_analyses_are_named(analysis, words):
+    with pytest.raises(DesignError, match=words.replace(".", r"\.")):
+        _single_arm(analysis)

@@ -17,21 +17,14 @@ cells.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from planner.randomness import BlockStreams
-from planner.time_to_event.models import (
-    Accrual,
-    Cured,
-    EventTime,
-    Exponential,
-    PiecewiseExponential,
-    Weibull,
-    dropout_hazard,
-)
+from planner.time_to_event.models import Accrual, EventTime, dropout_hazard, endpoint_model
 
 __all__ = [
     "CELLS",
@@ -39,14 +32,17 @@ __all__ = [
     "accrual_of",
     "even_entry",
     "arm_models",
+    "landmark_z",
     "logrank_z",
+    "one_sample_logrank_z",
     "simulate_survival_design",
     "simulate_survival_trials",
+    "statistic_for",
 ]
 
-CELLS = (
-    1 << 15
-)  # trial x participant cells per sub-chunk (256 KiB per float array: larger ones cost page faults)
+Statistic = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+# trial x participant cells per sub-chunk: 256 KiB per float array (larger ones cost page faults)
+CELLS = 1 << 15
 
 
 @dataclass(frozen=True)
@@ -94,6 +90,59 @@ def _logrank_z(follow_up: np.ndarray, event: np.ndarray, treated: np.ndarray) ->
     return np.where(v > 0, z, 0.0)
 
 
+def _sorted_decreasing(follow_up: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's follow-up times in decreasing order and the event flags in that order (the flag carried in
+    the lowest bit of the time, as in :func:`_logrank_z`); overwrites ``follow_up``."""
+    bits = follow_up.view(np.int64)
+    bits &= ~np.int64(1)
+    bits |= event.view(np.int8)
+    keys = np.sort(np.negative(follow_up), axis=1)
+    flags = keys.view(np.int64) & 1
+    np.negative(keys, out=keys)
+    return keys, flags.astype(bool)
+
+
+def one_sample_logrank_z(reference: EventTime, variance: str = "expected") -> Statistic:
+    """The one-sample log-rank statistic against a reference distribution (Breslow 1975; Finkelstein,
+    Muzikansky and Schoenfeld 2003): O events observed, E = sum over participants of the reference cumulative
+    hazard at their follow-up; z = (E - O) / sqrt(V), positive when fewer events than the reference predicts
+    (benefit). V = E ('expected', the classical test) or (O + E) / 2 ('average')."""
+
+    def z(follow_up: np.ndarray, event: np.ndarray, treated: np.ndarray) -> np.ndarray:
+        observed = np.count_nonzero(event, axis=1)
+        expected = reference.cumulative_hazard(np.maximum(follow_up, 0.0)).sum(axis=1)
+        v = expected if variance == "expected" else (observed + expected) / 2.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = (expected - observed) / np.sqrt(v)
+        return np.where(v > 0, out, 0.0)
+
+    return z
+
+
+def landmark_z(landmark: float, goal: float) -> Statistic:
+    """The Kaplan-Meier survival at ``landmark`` against the performance goal S0 on the complementary log-log
+    scale (Klein, Logan, Harhoff and Andersen 2007): z = (log(-log S0) - log(-log S_KM)) / se, with
+    se^2 = Greenwood's sum of d / (n (n - d)) over event times up to the landmark, divided by (log S_KM)^2;
+    positive when the survival is above the goal. A trial with no participant followed to the landmark has
+    no estimate (z = -inf); S_KM = 1 (no event by then) is success (z = +inf)."""
+    target = math.log(-math.log(goal))
+
+    def z(follow_up: np.ndarray, event: np.ndarray, treated: np.ndarray) -> np.ndarray:
+        times, events = _sorted_decreasing(follow_up, event)
+        n = np.arange(1, times.shape[1] + 1, dtype=np.float64)  # at risk at each position (decreasing order)
+        counted = events & (times <= landmark)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_s = np.sum(np.broadcast_to(np.log1p(-1.0 / n), times.shape), axis=1, where=counted)
+            greenwood = np.sum(np.broadcast_to(1.0 / (n * (n - 1.0)), times.shape), axis=1, where=counted)
+            out = (target - np.log(-log_s)) / (np.sqrt(greenwood) / np.abs(log_s))
+        followed = times[:, 0] >= landmark  # someone is still followed at the landmark
+        out = np.where(log_s == 0.0, np.inf, out)  # no event by the landmark
+        out = np.where(np.isfinite(log_s), out, -np.inf)  # the last at risk had the event: S_KM = 0
+        return np.where(followed, np.nan_to_num(out, nan=-np.inf), -np.inf)
+
+    return z
+
+
 def _analysis_times(
     calendar_event: np.ndarray, events: tuple[int, ...] | None, fixed_time: float | None
 ) -> np.ndarray:
@@ -121,11 +170,15 @@ def simulate_survival_trials(
     events: int | tuple[int, ...] | None = None,
     analysis_time: float | None = None,
     entry: str = "random",
+    statistic: Statistic | None = None,
 ) -> SurvivalSample:
     """``size`` trials with arms of ``sizes`` participants (treatment first), analysed at the ``events``-th
     event (a tuple: at each of these event counts, one look each) or at calendar time ``analysis_time``.
-    Single-arm designs (one size) have no log-rank z (0). ``entry``: 'random' (independent entry times) or
-    'evenly-spaced' (:func:`even_entry`). With a tuple of event counts every field is trials x looks."""
+    ``entry``: 'random' (independent entry times) or
+    'evenly-spaced' (:func:`even_entry`). With a tuple of event counts every field is trials x looks.
+    ``statistic(follow_up, event, treated) -> z`` is the analysis' test statistic on the participant arrays
+    (follow-up, which it may overwrite, negative for those not entered); default: the log-rank z."""
+    statistic = statistic or _logrank_z
     looks = (events,) if isinstance(events, int) else events
     total = int(sum(sizes))
     even = even_entry(accrual, sizes) if entry == "evenly-spaced" else None
@@ -160,7 +213,7 @@ def simulate_survival_trials(
             # follow-up: to the event, dropout or the analysis (negative for those not entered by tau)
             follow = tau - entered_at
             np.minimum(x, follow, out=follow)
-            out[0, :, k] = _logrank_z(follow, event, treated_row) if len(sizes) == 2 else 0.0
+            out[0, :, k] = statistic(follow, event, treated_row)
             out[1, :, k] = np.count_nonzero(event, axis=1)
             out[2, :, k] = tau[:, 0]
             out[3, :, k] = np.count_nonzero(entered_at <= tau, axis=1)
@@ -192,23 +245,11 @@ def arm_models(
     endpoint: Any, medians: tuple[float, ...], durable: tuple[float, ...] | None
 ) -> tuple[EventTime, ...]:
     """Each arm's event-time model from the endpoint's model and the scenario's medians (and durable
-    fractions): exponential log 2 / median; Weibull with the endpoint's shape; piecewise exponential with the
-    endpoint's relative hazards, scaled so that the median is the scenario's."""
-    out: list[EventTime] = []
-    for a, median in enumerate(medians):
-        model: EventTime
-        if endpoint.model == "exponential":
-            model = Exponential.from_median(median)
-        elif endpoint.model == "weibull":
-            model = Weibull.from_median(median, endpoint.shape)
-        else:
-            unit = PiecewiseExponential(tuple(endpoint.cuts), tuple(endpoint.relative_hazards))
-            scale = math.log(2.0) / float(unit.cumulative_hazard(np.array([median]))[0])
-            model = PiecewiseExponential(unit.cuts, tuple(scale * r for r in unit.rates))
-        if durable is not None and durable[a] > 0.0:
-            model = Cured(durable[a], model)
-        out.append(model)
-    return tuple(out)
+    fractions): :func:`planner.time_to_event.models.endpoint_model`."""
+    return tuple(
+        endpoint_model(endpoint, median, 0.0 if durable is None else durable[a])
+        for a, median in enumerate(medians)
+    )
 
 
 def accrual_of(endpoint: Any) -> Accrual:
@@ -241,4 +282,18 @@ def simulate_survival_design(
         events=design.look_events if looks else ep.events,
         analysis_time=fixed,
         entry=ep.entry,
+        statistic=statistic_for(design),
     )
+
+
+def statistic_for(design: Any) -> Statistic:
+    """The participant-level statistic of a time-to-event design's rule: the log-rank z (logrank), the
+    one-sample log-rank z against the endpoint's model with the performance goal as median
+    (one-sample-logrank), or the landmark z (km-landmark)."""
+    an = design.analysis
+    if an.rule == "one-sample-logrank":
+        reference = endpoint_model(design.endpoint, float(an.performance_goal))
+        return one_sample_logrank_z(reference, an.one_sample_variance or "expected")
+    if an.rule == "km-landmark":
+        return landmark_z(float(an.landmark), float(an.performance_goal))
+    return logrank_z

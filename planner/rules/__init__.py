@@ -22,7 +22,7 @@ def make_rule(design: Design):
     from planner.rules.binary import SingleArmBinaryRule, TwoArmBinaryRule
     from planner.rules.continuous import ContinuousRule
     from planner.rules.count import CountExactRule, CountWaldRule
-    from planner.rules.survival import LogRankRule
+    from planner.rules.survival import SurvivalRule
 
     kind = design.endpoint.kind
     if kind == "binary":
@@ -30,7 +30,7 @@ def make_rule(design: Design):
     if kind == "continuous":
         return ContinuousRule(design)
     if kind == "time-to-event":
-        return LogRankRule(design)
+        return SurvivalRule(design)
     return CountWaldRule(design) if design.randomized else CountExactRule(design)
 
 

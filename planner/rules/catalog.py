@@ -28,7 +28,16 @@ class RuleInfo:
         return self.name in SEQUENTIAL_RULES
 
 
-SEQUENTIAL_RULES = ("exact-binomial", "z-score", "z-pooled", "one-sample-t", "t-pooled", "nb-wald", "logrank")
+SEQUENTIAL_RULES = (
+    "exact-binomial",
+    "z-score",
+    "z-pooled",
+    "one-sample-t",
+    "t-pooled",
+    "nb-wald",
+    "logrank",
+    "one-sample-logrank",
+)
 
 RULES: dict[str, RuleInfo] = {
     r.name: r
@@ -111,6 +120,22 @@ RULES: dict[str, RuleInfo] = {
             ("randomized",),
             False,
             "one-sided log-rank test (benefit: fewer events on treatment, hazard ratio below 1)",
+        ),
+        RuleInfo(
+            "one-sample-logrank",
+            ("time-to-event",),
+            ("single-arm",),
+            False,
+            "one-sided one-sample log-rank test against a reference distribution with the performance goal as "
+            "its median (fewer events than the reference predicts)",
+        ),
+        RuleInfo(
+            "km-landmark",
+            ("time-to-event",),
+            ("single-arm",),
+            False,
+            "one-sided test of the Kaplan-Meier survival at the landmark time against the performance goal "
+            "(complementary log-log scale, Greenwood variance)",
         ),
         RuleInfo(
             "posterior-probability",

@@ -1,5 +1,14 @@
-"""Rules on time-to-event endpoints: the one-sided log-rank test (z from
-:func:`planner.endpoints.time_to_event.logrank_z`; success when z >= z_{1-alpha})."""
+"""Rules on time-to-event endpoints. Each computes its statistic on the participant arrays of the simulation
+(:meth:`participant_statistic`, called by :mod:`planner.endpoints.time_to_event` at every analysis) and decides
+on it, z >= z_{1-alpha}, one-sided in the direction of benefit:
+
+* ``logrank`` (randomized): the log-rank z (:func:`~planner.endpoints.time_to_event.logrank_z`);
+* ``one-sample-logrank`` (single arm): against the reference distribution with the endpoint's model and the
+  performance goal as its median (:func:`~planner.endpoints.time_to_event.one_sample_logrank_z`);
+* ``km-landmark`` (single arm): the Kaplan-Meier survival at ``analysis.landmark`` against the performance
+  goal, a survival probability, on the complementary log-log scale
+  (:func:`~planner.endpoints.time_to_event.landmark_z`).
+"""
 
 from __future__ import annotations
 
@@ -11,14 +20,17 @@ from scipy import special
 from planner.design import Design
 from planner.rules.look import StatisticRule
 
-__all__ = ["LogRankRule"]
+__all__ = ["SurvivalRule"]
 
 
-class LogRankRule(StatisticRule):
-    """logrank: the log-rank z at the analysis, benefit positive."""
+class SurvivalRule(StatisticRule):
+    """A time-to-event rule: the z of its test at the analysis, benefit positive."""
 
     def __init__(self, design: Design):
+        from planner.endpoints.time_to_event import statistic_for
+
         self.z = float(special.ndtri(1.0 - design.analysis.alpha))
+        self.participant_statistic = statistic_for(design)  # what the simulation computes at each analysis
 
     def statistic(self, sample: Any) -> tuple[np.ndarray, None]:
         return sample.z, None

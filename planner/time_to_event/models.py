@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +35,8 @@ __all__ = [
     "PiecewiseExponential",
     "Weibull",
     "dropout_hazard",
+    "endpoint_model",
+    "median_for_survival",
 ]
 
 
@@ -206,3 +209,31 @@ class Accrual:
         i = np.clip(np.searchsorted(cumulative, u, side="right") - 1, 0, len(self.intensities) - 1)
         within = (u - cumulative[i]) / (cumulative[i + 1] - cumulative[i])
         return np.asarray(times[i] + within * (times[i + 1] - times[i]))
+
+
+def endpoint_model(endpoint: Any, median: float, durable: float = 0.0) -> EventTime:
+    """The event-time model of a time-to-event endpoint spec (model, shape, cuts, relative_hazards) with the
+    given median (of the participants who can have the event) and durable fraction: exponential log 2 /
+    median; Weibull with the endpoint's shape; piecewise exponential with the endpoint's relative hazards,
+    scaled so that the median is the one given."""
+    model: EventTime
+    if endpoint.model == "exponential":
+        model = Exponential.from_median(median)
+    elif endpoint.model == "weibull":
+        model = Weibull.from_median(median, endpoint.shape)
+    else:
+        unit = PiecewiseExponential(tuple(endpoint.cuts), tuple(endpoint.relative_hazards))
+        scale = math.log(2.0) / float(unit.cumulative_hazard(np.array([median]))[0])
+        model = PiecewiseExponential(unit.cuts, tuple(scale * r for r in unit.rates))
+    return Cured(durable, model) if durable > 0.0 else model
+
+
+def median_for_survival(endpoint: Any, at: float, survival: float) -> float:
+    """The median that gives survival ``survival`` at time ``at`` under the endpoint's model (no durable
+    fraction): the null boundary of a landmark test on the median scale."""
+    from scipy import optimize
+
+    def gap(log_median: float) -> float:
+        return float(endpoint_model(endpoint, math.exp(log_median)).survival(at)) - survival
+
+    return math.exp(optimize.brentq(gap, math.log(at) - 40.0, math.log(at) + 40.0, xtol=1e-14, rtol=1e-14))
