@@ -122,19 +122,20 @@ def render_table(result: Evaluation) -> Table:
             "0 (exact)" if row["exact"] else f"{row['MCSE']:.4f}",
             "" if row["expected N"] is None else f"{row['expected N']:.1f}",
             "exact" if row["exact"] else row["method"].replace(" simulations", " sims"),
-            *(
-                (
-                    f"{row['expected events']:.1f} ({row['expected events MCSE']:.2f})",
-                    f"{row['expected analysis time']:.2f} ({row['expected analysis time MCSE']:.3f})",
-                )
-                if survival and "expected events" in row
-                else ("", "")
-                if survival
-                else ()
-            ),
+            *(_survival_cells(row) if survival else ()),
             style="bold" if prior else None,
         )
     return table
+
+
+def _survival_cells(row: dict) -> tuple[str, str]:
+    """Expected events and analysis time with their MCSEs (empty for a row without them)."""
+    if "expected events" not in row:
+        return "", ""
+    return (
+        f"{row['expected events']:.1f} ({row['expected events MCSE']:.2f})",
+        f"{row['expected analysis time']:.2f} ({row['expected analysis time MCSE']:.3f})",
+    )
 
 
 def _level(result: Evaluation) -> str:

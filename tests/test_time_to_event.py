@@ -718,3 +718,16 @@ def test_single_arm_estimands_and_null():
 def test_bad_single_arm_analyses_are_named(analysis, words):
     with pytest.raises(DesignError, match=words.replace(".", r"\.")):
         _single_arm(analysis)
+
+
+def test_the_numerical_event_probability_equals_the_closed_form():
+    """F_obs for models without a closed form (one integral of S) against exponential closed forms: a Weibull
+    of shape 1 is exponential, and a durable fraction pi scales the susceptibles' probability by 1 - pi."""
+    from planner.time_to_event.sizing import observed_event_probability
+
+    e = Exponential(0.05)
+    for eta in (0.0, 0.01):
+        exact = 0.05 / (0.05 + eta) * -math.expm1(-(0.05 + eta) * 30.0)
+        assert observed_event_probability(e, 30.0, eta) == pytest.approx(exact, rel=1e-13)
+        assert observed_event_probability(Weibull(1.0, 20.0), 30.0, eta) == pytest.approx(exact, rel=1e-10)
+        assert observed_event_probability(Cured(0.3, e), 30.0, eta) == pytest.approx(0.7 * exact, rel=1e-10)

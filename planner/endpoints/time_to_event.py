@@ -70,13 +70,19 @@ def logrank_z(follow_up: np.ndarray, event: np.ndarray, treated: np.ndarray) -> 
     return _logrank_z(np.array(follow_up, dtype=np.float64), event, treated)
 
 
-def _logrank_z(follow_up: np.ndarray, event: np.ndarray, treated: np.ndarray) -> np.ndarray:
-    """:func:`logrank_z` overwriting ``follow_up`` (float64)."""
+def _sort_decreasing(follow_up: np.ndarray, flags: np.ndarray) -> np.ndarray:
+    """Each row of ``follow_up`` (float64, overwritten) in decreasing order with ``flags`` (integers below 4,
+    broadcast to it) carried in the two lowest bits of the times: the int64 bits of the negated sorted times
+    (``keys & 3`` gives the flags in sorted order; the times move by at most 3 units in the last place)."""
     bits = follow_up.view(np.int64)
     bits &= ~np.int64(3)
-    bits |= event.view(np.int8)
-    bits |= np.where(treated, 2, 0).astype(np.int64)
-    keys = np.sort(np.negative(bits.view(np.float64)), axis=1).view(np.int64)
+    bits |= flags
+    return np.sort(np.negative(follow_up), axis=1).view(np.int64)
+
+
+def _logrank_z(follow_up: np.ndarray, event: np.ndarray, treated: np.ndarray) -> np.ndarray:
+    """:func:`logrank_z` overwriting ``follow_up`` (float64)."""
+    keys = _sort_decreasing(follow_up, event.view(np.int8) | np.where(treated, 2, 0).astype(np.int8))
     events = (keys & 1).astype(np.float64)
     keys >>= 1
     keys &= 1
@@ -88,18 +94,6 @@ def _logrank_z(follow_up: np.ndarray, event: np.ndarray, treated: np.ndarray) ->
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (expected - observed) / np.sqrt(v)
     return np.where(v > 0, z, 0.0)
-
-
-def _sorted_decreasing(follow_up: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's follow-up times in decreasing order and the event flags in that order (the flag carried in
-    the lowest bit of the time, as in :func:`_logrank_z`); overwrites ``follow_up``."""
-    bits = follow_up.view(np.int64)
-    bits &= ~np.int64(1)
-    bits |= event.view(np.int8)
-    keys = np.sort(np.negative(follow_up), axis=1)
-    flags = keys.view(np.int64) & 1
-    np.negative(keys, out=keys)
-    return keys, flags.astype(bool)
 
 
 def one_sample_logrank_z(reference: EventTime, variance: str = "expected") -> Statistic:
@@ -128,7 +122,9 @@ def landmark_z(landmark: float, goal: float) -> Statistic:
     target = math.log(-math.log(goal))
 
     def z(follow_up: np.ndarray, event: np.ndarray, treated: np.ndarray) -> np.ndarray:
-        times, events = _sorted_decreasing(follow_up, event)
+        keys = _sort_decreasing(follow_up, event.view(np.int8))
+        events = (keys & 1).astype(bool)
+        times = -keys.view(np.float64)
         n = np.arange(1, times.shape[1] + 1, dtype=np.float64)  # at risk at each position (decreasing order)
         counted = events & (times <= landmark)
         with np.errstate(divide="ignore", invalid="ignore"):
