@@ -347,3 +347,38 @@ def test_browser_pin_two_designs_and_compare(server, artifacts):
             )
         page.screenshot(path=str(artifacts / "compare.png"), full_page=True)
         browser.close()
+
+
+def test_browser_time_to_event_upload_edit_and_invalid_edit(server, artifacts, tmp_path):
+    """Upload a randomized time-to-event design: the power card is the API's; N = 260 gives the API's power at
+    260; N = 100 (fewer participants than the 121 events) shows the message naming endpoint.events just above
+    the field and keeps the last valid design's numbers."""
+    from tests.test_time_to_event import TOML, parse_design_toml
+
+    url, _ = server
+    path = tmp_path / "durability.toml"
+    path.write_text(TOML)
+    design = parse_design_toml(TOML)
+    label = "Power: hr 0.6"
+    with app_page(url) as page:
+        upload(page, path)
+        page.locator("[data-testid='stMetric']", has_text=label).first.wait_for(timeout=60_000)
+        assert metric_value(page, label) == f"{evaluate(design)['hr 0.6'].success.value:.4f}"
+        box = page.get_by_label("Participants (total N)")
+        box.fill("260")
+        box.press("Enter")
+        want = f"{evaluate(design.with_n(260))['hr 0.6'].success.value:.4f}"
+        deadline = time.time() + 60
+        while metric_value(page, label) != want:
+            assert time.time() < deadline, f"shows {metric_value(page, label)}, want {want}"
+            time.sleep(0.05)
+        box.fill("100")
+        box.press("Enter")
+        alert = page.locator("[data-testid='stAlert']", has_text="endpoint.events").first
+        alert.wait_for(timeout=60_000)
+        field_box, alert_box = box.bounding_box(), alert.bounding_box()
+        # a cross-field message (events against N) stands at the top of the fields, just above N
+        assert 0 <= field_box["y"] - (alert_box["y"] + alert_box["height"]) < 120, (field_box, alert_box)
+        assert box.input_value() == "100"
+        assert metric_value(page, label) == want  # the last valid design (N = 260)
+        page.screenshot(path=str(artifacts / "time_to_event.png"), full_page=True)
