@@ -157,7 +157,7 @@ class TimeToEventEndpoint(_Spec):
 
     kind: Literal["time-to-event"]
     label: Text = "time to event"
-    time_unit: Text = "months"
+    time_unit: Literal["days", "weeks", "months", "years"] = "months"
     model: Literal["exponential", "weibull", "piecewise-exponential"] = "exponential"
     shape: Positive = Field(1.0, description="Weibull shape (model = 'weibull'; 1 is exponential)")
     cuts: tuple[Float, ...] | None = Field(
@@ -269,7 +269,7 @@ class PointMass(_Spec):
     value: Finite
 
 
-Prior = Annotated[BetaPrior | NormalPrior | FittedPrior, Field(discriminator="family")]
+Prior = Annotated[BetaPrior | NormalPrior | GammaPrior | FittedPrior, Field(discriminator="family")]
 TruthPrior = Annotated[
     BetaPrior | NormalPrior | GammaPrior | FittedPrior | PointMass, Field(discriminator="family")
 ]
@@ -293,7 +293,9 @@ class Analysis(_Spec):
     threshold: Annotated[Float, Field(gt=0.0, lt=1.0)] | None = Field(
         None, description="Bayesian rules: success when the posterior probability exceeds it"
     )
-    prior: Prior | None = Field(None, description="analysis prior (treatment arm, or the difference)")
+    prior: Prior | None = Field(
+        None, description="analysis prior (treatment arm, or the difference; a hazard per time_unit: Gamma)"
+    )
     control_prior: BetaPrior | None = Field(None, description="analysis prior of the control arm (binary)")
     nb_variance: Literal["true-rates", "control-rate", "restricted"] | None = Field(
         None,
@@ -616,7 +618,7 @@ def _cross_field_problems(d: Design):
             yield f"analysis.performance_goal: a response rate must lie strictly between 0 and 1, got {pg}"
         elif ep.kind == "count" and pg <= 0.0:
             yield f"analysis.performance_goal: an event rate must be positive, got {pg}"
-        elif an.rule == "one-sample-logrank" and pg <= 0.0:
+        elif an.rule in ("one-sample-logrank", "exponential-posterior") and pg <= 0.0:
             yield f"analysis.performance_goal: the reference median time to the event must be positive, got {pg}"
         elif an.rule == "km-landmark" and not 0.0 < pg < 1.0:
             yield f"analysis.performance_goal: a survival probability must lie strictly between 0 and 1, got {pg}"
@@ -626,9 +628,14 @@ def _cross_field_problems(d: Design):
     if info.bayesian:
         if an.threshold is None:
             yield f"analysis.threshold: required by rule {an.rule!r} (e.g. 0.975)"
-        want = "beta" if ep.kind == "binary" else "normal"
+        want = {"binary": "beta", "time-to-event": "gamma"}.get(ep.kind, "normal")
         if an.prior is not None:
             yield from _prior_problems("analysis.prior", an.prior, want)
+        elif ep.kind == "time-to-event":
+            yield (
+                f"analysis.prior: required by rule {an.rule!r} (a Gamma prior on the hazard per unit of time, "
+                "e.g. the fitted durability_hazard)"
+            )
         if an.control_prior is not None and not (ep.kind == "binary" and arms.kind == "randomized"):
             yield "analysis.control_prior: only used by randomized binary designs"
         if an.variance is not None and ep.kind != "continuous":
@@ -779,6 +786,9 @@ def _interim_problems(d: Design):
     else:
         yield from _look_problems(d)
     bayesian = RULES[d.analysis.rule].bayesian
+    if bayesian and d.endpoint.kind == "time-to-event":
+        yield "interim: Bayesian interim looks on a time-to-event endpoint are not available yet"
+        return
     if bayesian:
         if d.endpoint.kind == "binary" and d.arms.kind != "single-arm":
             yield "interim: Bayesian interim looks for binary endpoints are available for single-arm designs"

@@ -272,3 +272,30 @@ class GammaMixture:
         a, b = np.asarray(self.shape), np.asarray(self.rate)
         k = _pick_components(self.weights, pick, size)
         return draw.standard_gamma(a[k]) / b[k]
+
+    def posterior_weights(self, events, exposure) -> np.ndarray:
+        """Posterior component weights after ``events`` in ``exposure`` (Poisson, or exponential times with
+        that many events and total follow-up): w_k Gamma(a_k + d) b_k^a_k / (Gamma(a_k) (b_k + T)^(a_k + d)),
+        normalized; shape ``events.shape + (K,)``."""
+        w, a, b = (np.asarray(v, dtype=float) for v in (self.weights, self.shape, self.rate))
+        d = np.asarray(events, dtype=float)[..., None]
+        t = np.asarray(exposure, dtype=float)[..., None]
+        log_w = (
+            np.log(w)
+            + special.gammaln(a + d)
+            - special.gammaln(a)
+            + special.xlogy(a, b)
+            - (a + d) * np.log(b + t)
+        )
+        log_w -= log_w.max(axis=-1, keepdims=True)
+        post = np.exp(log_w)
+        return post / post.sum(axis=-1, keepdims=True)
+
+    def posterior_cdf(self, threshold: float, events, exposure) -> np.ndarray:
+        """P(rate < threshold | events in exposure): each component's posterior is
+        Gamma(a_k + d, b_k + T), vectorized over events and exposure."""
+        _, a, b = (np.asarray(v, dtype=float) for v in (self.weights, self.shape, self.rate))
+        wpost = self.posterior_weights(events, exposure)
+        d = np.asarray(events, dtype=float)[..., None]
+        t = np.asarray(exposure, dtype=float)[..., None]
+        return np.sum(wpost * special.gammainc(a + d, (b + t) * threshold), axis=-1)

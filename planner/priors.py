@@ -132,6 +132,21 @@ def resolve(spec, *, reference_sd: float | None = None) -> Mixture | Point:
     raise TypeError(f"not a prior: {spec!r}")
 
 
+YEARS_PER = {"days": 1.0 / 365.25, "weeks": 7.0 / 365.25, "months": 1.0 / 12.0, "years": 1.0}
+
+
+def hazard_prior(spec, time_unit: str) -> GammaMixture:
+    """A Gamma (mixture) prior on a hazard per ``time_unit``: an explicit prior is in the design's unit; a
+    fitted one stored per year (``time_unit`` in its record) is rescaled, lambda_unit = lambda_year x years per
+    unit, i.e. each Gamma rate divided by the years per unit."""
+    mix = resolve(spec)
+    stored = load_fitted()[spec.name].info.get("time_unit") if isinstance(spec, FittedPrior) else None
+    if stored is None or stored == time_unit:
+        return mix
+    factor = YEARS_PER[time_unit] / YEARS_PER[stored]
+    return GammaMixture(mix.weights, mix.shape, tuple(r / factor for r in mix.rate))
+
+
 def analysis_mixture(spec, family: str, *, reference_sd: float | None = None) -> BetaMixture | NormalMixture:
     """The analysis prior as a mixture; ``None`` means uniform Beta(1, 1) or the flat Normal prior."""
     if spec is None:
@@ -171,9 +186,10 @@ def ess_text(values: dict | None) -> str:
     )
 
 
-def describe(spec, *, reference_sd: float | None = None) -> dict[str, Any]:
-    """Mean, sd and effective sample sizes of a prior as stated in a design (for reports and the CLI)."""
-    prior = resolve(spec, reference_sd=reference_sd)
+def describe(spec, *, reference_sd: float | None = None, time_unit: str | None = None) -> dict[str, Any]:
+    """Mean, sd and effective sample sizes of a prior as stated in a design (for reports and the CLI); a hazard
+    prior of a time-to-event design (``time_unit`` given) per that unit, its ESS in units of follow-up."""
+    prior = hazard_prior(spec, time_unit) if time_unit else resolve(spec, reference_sd=reference_sd)
     out: dict[str, Any] = {
         "family": spec.family,
         "mean": float(prior.mean()),
@@ -206,7 +222,8 @@ def design_priors(design) -> dict[str, dict[str, Any]]:
         roles["design prior (treatment)"] = design.design_prior.treatment
         if design.design_prior.control is not None:
             roles["design prior (control)"] = design.design_prior.control
-    return {role: describe(spec, reference_sd=ref) for role, spec in roles.items()}
+    unit = design.endpoint.time_unit if design.endpoint.kind == "time-to-event" else None
+    return {role: describe(spec, reference_sd=ref, time_unit=unit) for role, spec in roles.items()}
 
 
 # --- prior-data conflict --------------------------------------------------------------------

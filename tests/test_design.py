@@ -170,6 +170,8 @@ def test_catalog_rules_all_constructible():
                     analysis["threshold"] = 0.9
                 if name == "km-landmark":
                     analysis["landmark"] = 12.0
+                if name == "exponential-posterior":  # a hazard prior is required
+                    analysis["prior"] = {"family": "fitted", "name": "durability_hazard"}
                 parse_design(
                     {
                         **BASE,

@@ -13,7 +13,7 @@ from scipy import integrate, special, stats
 
 from planner.artifacts import load_fitted
 from planner.design import FittedPrior
-from planner.fitting import d2_d3_range_constants
+from planner.fitting import d2_d3_range_constants, ks_distance
 from planner.mixfit import auto_fit, fit_mixture
 from planner.mixtures import BetaMixture, GammaMixture, NormalMixture
 from planner.priors import (
@@ -37,6 +37,7 @@ EXPECTED = {
     "map_responder_tau0_25": "beta",
     "map_responder_tau0_5": "beta",
     "map_responder_tau2": "beta",
+    "durability_hazard": "gamma",
 }
 
 
@@ -65,10 +66,40 @@ def test_stored_priors_match_the_evidence_file():
     for art in fitted.values():
         d = art.info["diagnostics"]
         assert d["rhat_max"] < 1.01 and d["ess_bulk_min"] > 400 and d["divergences"] == 0
-        # the mixture approximation reproduces the draws' mean and sd
-        assert art.mixture.mean() == pytest.approx(art.info["draws_mean"], abs=0.05 * art.info["draws_sd"])
-        assert np.sqrt(art.mixture.var()) == pytest.approx(art.info["draws_sd"], rel=0.05)
         assert (priors_dir() / "fitted" / art.info["draws_file"]).exists()
+        # the mixture approximation reproduces the draws' distribution (recomputed here from the stored draws)
+        draws = _stored_draws(art)
+        # (the draws' own KS noise: 1.36 / sqrt(effective draws) = 0.030 at 2,000, the 95% critical value)
+        assert ks_distance(art.mixture, None, draws) < 1.36 / np.sqrt(
+            art.info["diagnostics"]["ess_bulk_min"]
+        ), art.name
+        if stats.kurtosis(draws) < 20.0:  # and their mean and sd, where the sd of the draws means something
+            assert art.mixture.mean() == pytest.approx(
+                art.info["draws_mean"], abs=0.05 * art.info["draws_sd"]
+            )
+            assert np.sqrt(art.mixture.var()) == pytest.approx(art.info["draws_sd"], rel=0.05)
+
+
+def _stored_draws(art) -> np.ndarray:
+    import xarray as xr
+
+    with xr.open_dataset(priors_dir() / "fitted" / art.info["draws_file"]) as data:
+        return np.asarray(data[art.parameter].values).ravel()
+
+
+def test_the_durability_prior_has_a_heavy_tail_that_its_mixture_keeps():
+    """The MAP predictive hazard exp(mu + tau z) over three heterogeneous studies is log-normal-like (its sd
+    rests on a few draws), which is why the check above compares distributions; the mixture's upper quantiles
+    follow the draws'."""
+    art = load_fitted()["durability_hazard"]
+    draws = _stored_draws(art)
+    assert stats.kurtosis(draws) > 20.0
+    for q in (0.5, 0.9, 0.99):
+        value = float(np.quantile(draws, q))
+        mix_cdf = float(
+            np.sum([w * stats.gamma.cdf(value, a, scale=1 / r) for w, a, r in art.mixture.components()])
+        )
+        assert mix_cdf == pytest.approx(q, abs=0.01), q
 
 
 def test_conjugate_posteriors_are_stored_exactly_with_the_em_check_beside_them():

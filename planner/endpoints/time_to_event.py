@@ -31,6 +31,7 @@ __all__ = [
     "SurvivalSample",
     "accrual_of",
     "even_entry",
+    "exponential_posterior_z",
     "arm_models",
     "landmark_z",
     "logrank_z",
@@ -135,6 +136,21 @@ def landmark_z(landmark: float, goal: float) -> Statistic:
         out = np.where(log_s == 0.0, np.inf, out)  # no event by the landmark
         out = np.where(np.isfinite(log_s), out, -np.inf)  # the last at risk had the event: S_KM = 0
         return np.where(followed, np.nan_to_num(out, nan=-np.inf), -np.inf)
+
+    return z
+
+
+def exponential_posterior_z(prior: Any, hazard: float) -> Statistic:
+    """The probit of the posterior probability that the hazard is below ``hazard`` under an exponential model
+    with a Gamma mixture prior: with d events in total follow-up T the posterior is the mixture of
+    Gamma(a_k + d, b_k + T) (:meth:`planner.mixtures.GammaMixture.posterior_cdf`), so z = Phi^-1(P(lambda <
+    hazard | d, T)), at or above Phi^-1(threshold) exactly when the probability is."""
+    from scipy import special
+
+    def z(follow_up: np.ndarray, event: np.ndarray, treated: np.ndarray) -> np.ndarray:
+        events = np.count_nonzero(event, axis=1)
+        exposure = np.sum(np.maximum(follow_up, 0.0), axis=1)
+        return np.asarray(special.ndtri(prior.posterior_cdf(hazard, events, exposure)))
 
     return z
 
@@ -285,8 +301,14 @@ def simulate_survival_design(
 def statistic_for(design: Any) -> Statistic:
     """The participant-level statistic of a time-to-event design's rule: the log-rank z (logrank), the
     one-sample log-rank z against the endpoint's model with the performance goal as median
-    (one-sample-logrank), or the landmark z (km-landmark)."""
+    (one-sample-logrank), the landmark z (km-landmark), or the probit of the posterior probability that the
+    hazard is below that of an exponential with the goal as median (exponential-posterior)."""
     an = design.analysis
+    if an.rule == "exponential-posterior":
+        from planner.priors import hazard_prior
+
+        prior = hazard_prior(an.prior, design.endpoint.time_unit)
+        return exponential_posterior_z(prior, math.log(2.0) / float(an.performance_goal))
     if an.rule == "one-sample-logrank":
         reference = endpoint_model(design.endpoint, float(an.performance_goal))
         return one_sample_logrank_z(reference, an.one_sample_variance or "expected")

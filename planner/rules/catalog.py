@@ -138,6 +138,14 @@ RULES: dict[str, RuleInfo] = {
             "(complementary log-log scale, Greenwood variance)",
         ),
         RuleInfo(
+            "exponential-posterior",
+            ("time-to-event",),
+            ("single-arm",),
+            True,
+            "Bayesian: exponential hazard with a Gamma (mixture) prior; success when P(median time to the event "
+            "> performance goal | events, follow-up) exceeds the threshold",
+        ),
+        RuleInfo(
             "posterior-probability",
             ("binary", "continuous"),
             ("single-arm", "randomized"),

@@ -7,7 +7,10 @@ on it, z >= z_{1-alpha}, one-sided in the direction of benefit:
   performance goal as its median (:func:`~planner.endpoints.time_to_event.one_sample_logrank_z`);
 * ``km-landmark`` (single arm): the Kaplan-Meier survival at ``analysis.landmark`` against the performance
   goal, a survival probability, on the complementary log-log scale
-  (:func:`~planner.endpoints.time_to_event.landmark_z`).
+  (:func:`~planner.endpoints.time_to_event.landmark_z`);
+* ``exponential-posterior`` (single arm, Bayesian): the probit of the posterior probability that the
+  exponential hazard is below log 2 / goal (the goal a median), Gamma mixture prior
+  (:func:`~planner.endpoints.time_to_event.exponential_posterior_z`), decided against Phi^-1(threshold).
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ class SurvivalRule(StatisticRule):
     def __init__(self, design: Design):
         from planner.endpoints.time_to_event import statistic_for
 
-        self.z = float(special.ndtri(1.0 - design.analysis.alpha))
+        an = design.analysis
+        self.z = float(special.ndtri(an.threshold if an.rule == "exponential-posterior" else 1.0 - an.alpha))
         self.participant_statistic = statistic_for(design)  # what the simulation computes at each analysis
 
     def statistic(self, sample: Any) -> tuple[np.ndarray, None]:

@@ -1,0 +1,288 @@
+"""The Bayesian single-arm time-to-event rule (exponential-posterior) and the durability prior behind it.
+
+References: the Gamma mixture posterior against numerical integration of prior x likelihood; the rule's
+success probability against closed forms (with every event observed the total follow-up is Gamma(n, lambda),
+Epstein and Sobel 1953), against an independent per-participant simulation with censoring, and the stored
+PyMC durability prior against numerical integration of the same hierarchical model.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate, optimize, special, stats
+
+from planner import evaluate
+from planner.artifacts import load_fitted
+from planner.design import DesignError, parse_design
+from planner.mixtures import GammaMixture
+from planner.priors import hazard_prior
+
+PRIOR = {
+    "family": "gamma",
+    "components": [{"weight": 0.7, "shape": 2.0, "rate": 60.0}, {"weight": 0.3, "shape": 1.0, "rate": 10.0}],
+}
+
+
+def _design(n=30, prior=None, threshold=0.95, goal=15.0, **endpoint):
+    return parse_design(
+        {
+            "name": "durability, Bayesian",
+            "arms": {"kind": "single-arm", "n": n},
+            "endpoint": {"kind": "time-to-event", "accrual_time": 12.0, "follow_up": 24.0, **endpoint},
+            "analysis": {
+                "rule": "exponential-posterior",
+                "performance_goal": goal,
+                "threshold": threshold,
+                "prior": prior or PRIOR,
+            },
+            "scenarios": [{"name": "null", "treatment": 15.0}, {"name": "median 30", "treatment": 30.0}],
+        }
+    )
+
+
+def test_gamma_mixture_posterior_equals_numerical_integration():
+    mix = GammaMixture((0.7, 0.3), (2.0, 1.0), (60.0, 10.0))
+    for d, t, c in [(0, 5.0, 0.05), (3, 40.0, 0.05), (12, 300.0, 0.03), (30, 900.0, 0.04)]:
+
+        def joint(lam, d=d, t=t):
+            return float(mix.pdf(lam)) * lam**d * math.exp(-lam * t)
+
+        def part(lo, hi, f=joint):
+            return integrate.quad(f, lo, hi, epsabs=0.0, epsrel=1e-12, limit=500)[0]
+
+        below = part(0.0, c)
+        total = below + part(c, 2.0) + part(2.0, np.inf)
+        assert float(mix.posterior_cdf(c, d, t)) == pytest.approx(below / total, rel=1e-7), (d, t)
+    # one component: exactly the conjugate Gamma(a + d, b + T)
+    one = GammaMixture((1.0,), (2.0,), (60.0,))
+    assert float(one.posterior_cdf(0.04, 7, 120.0)) == pytest.approx(
+        stats.gamma.cdf(0.04, 9.0, scale=1 / 180.0)
+    )
+
+
+def _closed_form_success(design, median):
+    """Every event observed (follow-up far beyond any event time): d = n and T ~ Gamma(n, lambda); success is
+    T >= t*, the exposure at which the posterior probability equals the threshold (it increases with T)."""
+    n, goal, threshold = design.arms.n, design.analysis.performance_goal, design.analysis.threshold
+    prior = hazard_prior(design.analysis.prior, design.endpoint.time_unit)
+    h0 = math.log(2.0) / goal
+
+    def gap(t):
+        return float(prior.posterior_cdf(h0, n, t)) - threshold
+
+    t_star = optimize.brentq(gap, 1e-6, 1e6, xtol=1e-12)
+    return float(special.gammaincc(n, math.log(2.0) / median * t_star))
+
+
+@pytest.mark.parametrize("threshold", [0.9, 0.975])
+def test_success_probability_equals_the_closed_form_when_every_event_is_observed(threshold):
+    d = _design(
+        follow_up=20_000.0, threshold=threshold
+    )  # P(no event by 20,000 months) = 2^(-1333) at median 15
+    result = evaluate(d, n_sims=100_000, seed=3, type_one_error=False)
+    for r, median in zip(result.results, (15.0, 30.0), strict=True):
+        exact = _closed_form_success(d, median)
+        assert r.success.value == pytest.approx(
+            exact, abs=4 * math.sqrt(exact * (1 - exact) / 100_000) + 1e-4
+        )
+        assert r.success.mcse == pytest.approx(math.sqrt(exact * (1 - exact) / 100_000), rel=0.05, abs=1e-4)
+
+
+def _reference_rate(median, trials, seed, n=30, threshold=0.95, accrual=12.0, events=None):
+    """Independent per-participant simulation with censoring, one trial at a time: uniform entry over
+    ``accrual`` months, exponential event times, analysis 24 months after accrual ends or (``events``) at the
+    calendar time of that event, when those not yet entered are not in the analysis; posterior by its
+    closed form, component by component."""
+    rng = np.random.default_rng(seed)
+    prior = GammaMixture((0.7, 0.3), (2.0, 1.0), (60.0, 10.0))
+    h0 = math.log(2.0) / 15.0
+    wins = 0
+    for _ in range(trials):
+        entry = rng.uniform(0.0, accrual, n)
+        time = rng.exponential(median / math.log(2.0), n)
+        cut = accrual + 24.0 if events is None else np.sort(entry + time)[events - 1]
+        inside = entry <= cut
+        entry, time = entry[inside], time[inside]
+        window = cut - entry
+        d = int(np.sum(time <= window))
+        t = float(np.sum(np.minimum(time, window)))
+        log_marginal = [
+            math.log(w)
+            + special.gammaln(a + d)
+            - special.gammaln(a)
+            + a * math.log(b)
+            - (a + d) * math.log(b + t)
+            for w, a, b in prior.components()
+        ]
+        top = max(log_marginal)
+        weights = [math.exp(v - top) for v in log_marginal]
+        below = [stats.gamma.cdf(h0, a + d, scale=1 / (b + t)) for _, a, b in prior.components()]
+        wins += sum(w * p for w, p in zip(weights, below, strict=True)) / sum(weights) > threshold
+    return wins / trials
+
+
+def test_success_probability_with_censoring_agrees_with_a_participant_level_simulation():
+    d = _design()
+    result = evaluate(d, n_sims=100_000, seed=5, type_one_error=False)
+    trials = 4_000
+    for r, median in zip(result.results, (15.0, 30.0), strict=True):
+        q = _reference_rate(median, trials, seed=int(median))
+        p = r.success.value
+        se = math.sqrt(p * (1 - p) / 100_000 + max(q * (1 - q), 1e-4) / trials)
+        assert abs(p - q) <= 4 * se, (median, p, q)
+
+
+def test_event_driven_success_agrees_with_a_participant_level_simulation():
+    """60 participants over 36 months, the analysis at the 15th event (about month 25 at median 15): those not
+    yet entered are not in the analysis."""
+    d = _design(n=60, accrual_time=36.0, follow_up=None, events=15)
+    result = evaluate(d, n_sims=100_000, seed=6, type_one_error=False)
+    trials = 4_000
+    for r, median in zip(result.results, (15.0, 30.0), strict=True):
+        q = _reference_rate(median, trials, seed=int(median) + 1, n=60, accrual=36.0, events=15)
+        p = r.success.value
+        se = math.sqrt(p * (1 - p) / 100_000 + max(q * (1 - q), 1e-4) / trials)
+        assert abs(p - q) <= 4 * se, (median, p, q)
+
+
+def test_event_driven_success_equals_the_closed_form_of_type_two_censoring():
+    """Everyone entering at once (accrual over 10^-9 months) and the analysis at the D-th event: the total
+    follow-up sum_{i<=D} X_(i) + (n - D) X_(D) is Gamma(D, lambda) (Epstein and Sobel 1953), so success is
+    P(Gamma(D, lambda) >= t*) with t* where the posterior probability given D events equals the threshold."""
+    n, events = 30, 18
+    d = _design(n=n, accrual_time=1e-9, follow_up=None, events=events)
+    prior = hazard_prior(d.analysis.prior, "months")
+    h0 = math.log(2.0) / 15.0
+    t_star = optimize.brentq(
+        lambda t: float(prior.posterior_cdf(h0, events, t)) - 0.95, 1e-6, 1e6, xtol=1e-12
+    )
+    result = evaluate(d, n_sims=100_000, seed=7, type_one_error=False)
+    for r, median in zip(result.results, (15.0, 30.0), strict=True):
+        exact = float(special.gammaincc(events, math.log(2.0) / median * t_star))
+        assert r.success.value == pytest.approx(
+            exact, abs=4 * math.sqrt(exact * (1 - exact) / 100_000) + 1e-4
+        )
+
+
+def test_an_optimistic_prior_is_flagged_above_alpha():
+    """A prior centred on a long median (hazard mean 2 / 600 per month: median about 208 months) with a low
+    threshold pushes the type I error at the goal (median 15) far above alpha: the guard says so."""
+    strong = {"family": "gamma", "components": [{"weight": 1.0, "shape": 20.0, "rate": 6000.0}]}
+    result = evaluate(_design(prior=strong, threshold=0.8), n_sims=20_000, seed=2)
+    check = result.type_one_error
+    assert check.exceeds and check.value > 0.025 + 3 * check.mcse
+
+
+def test_the_fitted_durability_prior_is_rescaled_to_the_designs_time_unit():
+    spec = {"family": "fitted", "name": "durability_hazard"}
+    per_year = hazard_prior(parse_design_prior(spec), "years")
+    per_month = hazard_prior(parse_design_prior(spec), "months")
+    assert per_month.mean() == pytest.approx(per_year.mean() / 12.0, rel=1e-12)
+    assert per_month.var() == pytest.approx(per_year.var() / 144.0, rel=1e-12)
+    # a design in months with the fitted prior: the rule runs and the report of the prior is per month
+    d = _design(prior={**spec, "robust_weight": 0.2})
+    result = evaluate(d, n_sims=4_000, seed=1, type_one_error=False)
+    assert 0.0 <= result.results[1].success.value <= 1.0
+
+
+def parse_design_prior(spec):
+    return _design(prior=spec).analysis.prior
+
+
+@pytest.mark.parametrize(
+    ("analysis", "message"),
+    [
+        ({"prior": None}, "analysis.prior: required by rule 'exponential-posterior'"),
+        (
+            {"prior": {"family": "beta", "components": [{"weight": 1.0, "a": 1.0, "b": 1.0}]}},
+            "a 'gamma' prior",
+        ),
+        (
+            {"performance_goal": -3.0},
+            "analysis.performance_goal: the reference median time to the event must be positive, got -3.0",
+        ),
+        ({"threshold": None}, "analysis.threshold: required"),
+    ],
+)
+def test_bad_bayesian_time_to_event_input_names_the_field(analysis, message):
+    spec = {
+        "name": "x",
+        "arms": {"kind": "single-arm", "n": 30},
+        "endpoint": {"kind": "time-to-event", "accrual_time": 12.0, "follow_up": 24.0},
+        "analysis": {
+            "rule": "exponential-posterior",
+            "performance_goal": 15.0,
+            "threshold": 0.95,
+            "prior": PRIOR,
+        },
+        "scenarios": [{"name": "null", "treatment": 15.0}],
+    }
+    spec["analysis"] = {k: v for k, v in {**spec["analysis"], **analysis}.items() if v is not None}
+    with pytest.raises(
+        DesignError, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")
+    ):
+        parse_design(spec)
+
+
+# ---- the durability prior (PyMC) against numerical integration of the same model ----------------------------
+
+
+def _durability_predictive_by_quadrature(tau_scale: float = 1.0) -> tuple[float, float]:
+    """Median and the 10% and 90% quantiles of the MAP predictive hazard, by integration over (mu, tau) with
+    Gauss-Hermite nodes for each study's random effect -- no MCMC. Returns (median, iqr of log hazard)."""
+    from planner.fitting import Evidence
+
+    rows = Evidence.load().data["durability"]
+    z, wz = np.polynomial.hermite_e.hermegauss(60)
+    wz = wz / wz.sum()
+    mu = np.linspace(-8, 6, 281)
+    tau = np.linspace(1e-4, 6 * tau_scale + 1, 241)
+    M, T = np.meshgrid(mu, tau, indexing="ij")
+    eta = M[..., None] + T[..., None] * z
+    loglik = np.zeros(M.shape)
+    for r in rows:
+        cum = np.exp(eta) * r["years"]  # still ~ Binomial(at_risk, exp(-cum)), the pmf on the log scale
+        y, m = r["still"], r["at_risk"]
+        with np.errstate(divide="ignore"):  # exp(-cum) = 1 at the grid's smallest hazards: log 0, weight 0
+            logpmf = -y * cum + (m - y) * np.log(-np.expm1(-cum))
+            loglik += np.log(np.sum(wz * np.exp(logpmf), axis=-1)) + math.log(math.comb(m, y))
+    logpost = loglik + stats.norm.logpdf(M, 0, 2) + stats.halfnorm.logpdf(T, scale=tau_scale)
+    w = np.exp(logpost - logpost.max())
+    w /= w.sum()
+    # predictive of log lambda_new: a mixture of N(mu, tau^2) over the posterior grid
+    grid = np.linspace(-12, 8, 1601)
+    cdf = np.sum(w[..., None] * stats.norm.cdf((grid - M[..., None]) / T[..., None]), axis=(0, 1))
+    q = np.interp([0.25, 0.5, 0.75], cdf, grid)
+    return float(np.exp(q[1])), float(q[2] - q[0])
+
+
+def test_stored_durability_prior_matches_quadrature():
+    art = load_fitted()["durability_hazard"]
+    median, iqr_log = _durability_predictive_by_quadrature(art.info["tau_scale"])
+    # the stored Gamma mixture's median and log-scale IQR against the integration of the model
+    mix = art.mixture
+    grid = np.geomspace(1e-5, 1e3, 200_001)
+    cdf = np.cumsum(mix.pdf(grid) * np.gradient(grid))
+    q = np.interp([0.25, 0.5, 0.75], cdf / cdf[-1], np.log(grid))
+    assert math.exp(q[1]) == pytest.approx(median, rel=0.05)
+    assert q[2] - q[0] == pytest.approx(iqr_log, rel=0.08)
+    assert art.info["time_unit"] == "years" and art.family == "gamma"
+
+
+def test_durability_quadrature_is_sane():
+    """With almost no heterogeneity the predictive median approaches the pooled exponential estimate:
+    -log-survival MLE of sum(still) given sum(at_risk) over the intervals (numerically)."""
+    from planner.fitting import Evidence
+
+    rows = Evidence.load().data["durability"]
+
+    def nll(log_lam):
+        lam = math.exp(log_lam)
+        return -sum(stats.binom.logpmf(r["still"], r["at_risk"], math.exp(-lam * r["years"])) for r in rows)
+
+    pooled = math.exp(optimize.minimize_scalar(nll, bounds=(-6, 3), method="bounded").x)
+    median, _ = _durability_predictive_by_quadrature(0.01)
+    assert median == pytest.approx(pooled, rel=0.05)
