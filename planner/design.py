@@ -185,6 +185,14 @@ class TimeToEventEndpoint(_Spec):
         0.0, description="probability of dropping out by dropout_time (exponential competing hazard)"
     )
     dropout_time: Positive = 12.0
+    time_origin: Literal["infusion", "response"] = Field(
+        "infusion",
+        description="single arm: the time starts at entry (infusion), or at the onset of the response (insulin "
+        "independence) onset_time later, only responders (scenario.responders of the participants) analysed",
+    )
+    onset_time: Annotated[Float, Field(ge=0.0)] = Field(
+        0.0, description="time_origin = 'response': time from entry to the onset of the response"
+    )
 
 
 Endpoint = Annotated[
@@ -393,6 +401,11 @@ class Scenario(_Spec):
     durable: tuple[Float, ...] | None = Field(
         None,
         description="time-to-event endpoints: the durable (cure) fraction of each arm, who never have the event",
+    )
+    responders: Float | None = Field(
+        None,
+        description="time-to-event with endpoint.time_origin = 'response': the probability that a participant "
+        "responds (becomes insulin independent) and so enters the analysis",
     )
     endpoints: dict[str, tuple[Finite, Finite]] | None = Field(
         None, description="[multiple] designs: (treatment, control) per endpoint of the multiple section"
@@ -713,6 +726,8 @@ def _cross_field_problems(d: Design):
             for value in s.durable:
                 if not 0.0 <= value < 1.0:
                     yield f"{where}.durable: a durable (cure) fraction must lie in [0, 1), got {value}"
+        if s.responders is not None and ep.kind != "time-to-event":
+            yield f"{where}.responders: only time-to-event endpoints with time_origin = 'response' use it"
         if s.sd is not None and ep.kind != "continuous":
             yield f"{where}.sd: only continuous endpoints have a standard deviation"
 
@@ -756,6 +771,20 @@ def _time_to_event_problems(d: Design):
         yield "interim: looks of a time-to-event design are at event counts; give endpoint.events (event-driven)"
     if d.design_prior is not None:
         yield "design_prior: assurance for time-to-event endpoints is not available yet"
+    if ep.time_origin == "response":
+        if d.randomized:
+            yield "endpoint.time_origin: 'response' (responders only) applies to single-arm designs"
+        for i, sc in enumerate(d.scenarios):
+            if sc.responders is None:
+                yield f"scenarios[{i}].responders: required with endpoint.time_origin = 'response' (a probability)"
+            elif not 0.0 < sc.responders <= 1.0:
+                yield f"scenarios[{i}].responders: a probability must lie in (0, 1], got {sc.responders}"
+    else:
+        if ep.onset_time != 0.0:
+            yield "endpoint.onset_time: only used with endpoint.time_origin = 'response'"
+        for i, sc in enumerate(d.scenarios):
+            if sc.responders is not None:
+                yield f"scenarios[{i}].responders: only used with endpoint.time_origin = 'response'"
 
 
 def _multiple_problems(d: Design):

@@ -11,7 +11,8 @@ changes) and evaluates the rule over it:
   (the size of a two-arm test depends on the common rate); simulated otherwise;
 * continuous and count designs: simulated at the boundary (single arm) or at equal arms (randomized,
   at the control values of the scenarios, and half and twice them for counts), with the design's
-  seed, each value with its Monte Carlo SE.
+  seed, each value with its Monte Carlo SE; single-arm time-to-event designs whose time starts at a
+  response: at the boundary for each responder probability the scenarios state.
 
 Designs with non-binding futility are judged ignoring futility (what a regulator computes); binding
 ones with it. A design **exceeds alpha** when the exact maximum is above alpha, or a simulated one is
@@ -122,6 +123,12 @@ def null_scenarios(design: Design) -> list[Scenario]:
     """The truths at which the guard evaluates a simulated design (see the module docstring)."""
     if not design.randomized:
         boundary = design.null_boundary()
+        if getattr(design.endpoint, "time_origin", None) == "response":  # at each responder probability stated
+            fractions = sorted({float(s.responders) for s in design.scenarios if s.responders is not None})
+            return [
+                Scenario(name=f"null boundary (responders {r:g})", treatment=boundary, responders=r)
+                for r in fractions
+            ]
         sds = {None} | {s.sd for s in design.scenarios if s.sd is not None}
         return [
             Scenario(name=f"null boundary{'' if sd is None else f' (sd {sd:g})'}", treatment=boundary, sd=sd)

@@ -183,13 +183,17 @@ def simulate_survival_trials(
     analysis_time: float | None = None,
     entry: str = "random",
     statistic: Statistic | None = None,
+    responders: float | None = None,
+    onset: float = 0.0,
 ) -> SurvivalSample:
     """``size`` trials with arms of ``sizes`` participants (treatment first), analysed at the ``events``-th
     event (a tuple: at each of these event counts, one look each) or at calendar time ``analysis_time``.
     ``entry``: 'random' (independent entry times) or
     'evenly-spaced' (:func:`even_entry`). With a tuple of event counts every field is trials x looks.
     ``statistic(follow_up, event, treated) -> z`` is the analysis' test statistic on the participant arrays
-    (follow-up, which it may overwrite, negative for those not entered); default: the log-rank z."""
+    (follow-up, which it may overwrite, negative for those not entered); default: the log-rank z.
+    ``responders``: the time starts at a response (insulin independence) ``onset`` after entry, and only
+    responders, each participant one with this probability, are in the analysis (the others never are)."""
     statistic = statistic or _logrank_z
     looks = (events,) if isinstance(events, int) else events
     total = int(sum(sizes))
@@ -208,7 +212,11 @@ def simulate_survival_trials(
         x = np.empty_like(u)
         for a, (lo, hi) in enumerate(_arm_slices(sizes)):
             x[:, lo:hi] = models[a].event_times(u[:, lo:hi])
-        calendar = entered_at + x
+        origin = entered_at if onset == 0.0 else entered_at + onset  # where each participant's time starts
+        calendar = origin + x
+        outside = None if responders is None else streams("tte.response").random((m, total)) >= responders
+        if outside is not None:
+            np.putmask(calendar, outside, np.inf)  # a non-responder never has the event in the analysis
         if any(eta > 0 for eta in dropout_hazards):
             c = np.empty_like(u)
             w = streams("tte.dropout").random((m, total))
@@ -223,8 +231,10 @@ def simulate_survival_trials(
             tau = taus[:, k : k + 1]
             event = calendar <= tau
             # follow-up: to the event, dropout or the analysis (negative for those not entered by tau)
-            follow = tau - entered_at
+            follow = tau - origin
             np.minimum(x, follow, out=follow)
+            if outside is not None:
+                np.putmask(follow, outside, -1.0)  # not in the analysis
             out[0, :, k] = statistic(follow, event, treated_row)
             out[1, :, k] = np.count_nonzero(event, axis=1)
             out[2, :, k] = tau[:, 0]
@@ -295,6 +305,8 @@ def simulate_survival_design(
         analysis_time=fixed,
         entry=ep.entry,
         statistic=statistic_for(design),
+        responders=scenario.responders if ep.time_origin == "response" else None,
+        onset=ep.onset_time if ep.time_origin == "response" else 0.0,
     )
 
 

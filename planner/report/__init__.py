@@ -88,6 +88,19 @@ def _cell(column: str, value) -> str:
     return html.escape(str(value))
 
 
+def _time_to_event_estimand(ep) -> str:
+    """Where the time starts, who is analysed, and how dropouts count."""
+    origin = (
+        f"time from the onset of the response ({ep.onset_time:g} {ep.time_unit} after entry), responders only"
+        if ep.time_origin == "response"
+        else "time from entry"
+    )
+    return (
+        f"{origin}; dropouts censored (probability {ep.dropout_probability:g} by {ep.dropout_time:g} "
+        f"{ep.time_unit})"
+    )
+
+
 def _table(frame: pd.DataFrame, caption: str | None = None) -> str:
     """An HTML table with human column names, sensible digits (probabilities and MCSE to 4 decimals, expected N
     and ESS to 1) and a dash where a value does not apply; captioned 'Table k.' by the template's counter."""
@@ -212,7 +225,7 @@ def build_report(
         ("primary endpoint", f"{ep.label} ({ep.kind})"),
         (
             "estimand",
-            f"dropouts censored (probability {ep.dropout_probability:g} by {ep.dropout_time:g} {ep.time_unit})"
+            _time_to_event_estimand(ep)
             if ep.kind == "time-to-event"
             else f"{strategy}; dropout rate {design.dropout.rate:g}",
         ),
@@ -579,23 +592,45 @@ def _estimand_rows(design: Design) -> list[tuple[str, str]]:
             "continuous": "difference in means, treatment minus control",
             "count": "ratio of event rates, treatment over control",
         }[ep.kind]
+    elif ep.kind == "time-to-event":
+        measure = _single_arm_survival_measure(design)
     else:
         measure = {
             "binary": f"proportion of responders, against the performance goal {an.performance_goal:g}",
             "continuous": f"mean, against the performance goal {an.performance_goal:g}",
             "count": f"event rate, against the performance goal {an.performance_goal:g}",
         }[ep.kind]
+    responders = ep.kind == "time-to-event" and ep.time_origin == "response"
     return [
         (
             "population",
             "participants enrolled by the protocol's eligibility criteria"
-            + (" and randomized" if design.randomized else ""),
+            + (" and randomized" if design.randomized else "")
+            + (", who respond (become insulin independent): the time starts at the response" if responders else ""),
         ),
         ("treatment", "zimislecel" + (" versus standard care" if design.randomized else "")),
         ("variable (endpoint)", ep.label),
         ("intercurrent events and strategy", events),
         ("population-level summary", measure),
     ]
+
+
+def _single_arm_survival_measure(design: Design) -> str:
+    an, unit = design.analysis, design.endpoint.time_unit
+    if an.rule == "km-landmark":
+        return (
+            f"Kaplan-Meier survival at {an.landmark:g} {unit}, against the performance goal "
+            f"{an.performance_goal:g}"
+        )
+    if an.rule == "exponential-posterior":
+        return (
+            f"median time to the event under an exponential model, against the performance goal "
+            f"{an.performance_goal:g} {unit} (posterior probability)"
+        )
+    return (
+        f"time to the event against a reference distribution with median {an.performance_goal:g} {unit} "
+        "(one-sample log-rank)"
+    )
 
 
 class _Info:
