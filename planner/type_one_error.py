@@ -123,7 +123,9 @@ def null_scenarios(design: Design) -> list[Scenario]:
     """The truths at which the guard evaluates a simulated design (see the module docstring)."""
     if not design.randomized:
         boundary = design.null_boundary()
-        if getattr(design.endpoint, "time_origin", None) == "response":  # at each responder probability stated
+        if (
+            getattr(design.endpoint, "time_origin", None) == "response"
+        ):  # at each responder probability stated
             fractions = sorted({float(s.responders) for s in design.scenarios if s.responders is not None})
             return [
                 Scenario(name=f"null boundary (responders {r:g})", treatment=boundary, responders=r)

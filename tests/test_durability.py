@@ -405,7 +405,9 @@ def test_bad_responder_input_names_the_field(endpoint, scenario, message):
 
 
 def test_responders_only_is_the_same_whatever_the_chunk_size():
-    d = _design(n=200, responders=0.75, time_origin="response", onset_time=6.0)  # 200 x 8,000: several sub-chunks
+    d = _design(
+        n=200, responders=0.75, time_origin="response", onset_time=6.0
+    )  # 200 x 8,000: several sub-chunks
     a = evaluate(d, n_sims=8_000, chunk_size=700, type_one_error=False)
     b = evaluate(d, n_sims=8_000, chunk_size=8_000, type_one_error=False)
     for x, y in zip(a.results, b.results, strict=True):
@@ -427,6 +429,8 @@ def test_the_shipped_durability_example_states_its_estimand_and_holds_alpha(tmp_
     page = out.html.read_text()
     assert "who respond (become insulin independent): the time starts at the response" in page
     assert "time from the onset of the response (6 months after entry), responders only" in page
-    assert "median time to the event under an exponential model, against the performance goal 15 months" in page
+    assert (
+        "median time to the event under an exponential model, against the performance goal 15 months" in page
+    )
     result = evaluate(design, n_sims=20_000)
     assert not result.type_one_error.exceeds

@@ -606,7 +606,11 @@ def _estimand_rows(design: Design) -> list[tuple[str, str]]:
             "population",
             "participants enrolled by the protocol's eligibility criteria"
             + (" and randomized" if design.randomized else "")
-            + (", who respond (become insulin independent): the time starts at the response" if responders else ""),
+            + (
+                ", who respond (become insulin independent): the time starts at the response"
+                if responders
+                else ""
+            ),
         ),
         ("treatment", "zimislecel" + (" versus standard care" if design.randomized else "")),
         ("variable (endpoint)", ep.label),
