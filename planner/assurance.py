@@ -35,19 +35,46 @@ class Truth:
     treatment: np.ndarray | float
     control: np.ndarray | float | None = None
     sd: float | None = None
+    durable: tuple[np.ndarray, ...] | None = None  # time to event: durable fraction per arm
+    responders: np.ndarray | None = None  # time to event from the response: probability of responding
 
 
 class DesignPriorSampler:
-    """Draws each simulated trial's truth from the design's design prior."""
+    """Draws each simulated trial's truth from the design's design prior.
+
+    Time-to-event designs (:class:`planner.design.DesignPrior`): hazards are drawn and turned into medians,
+    log 2 / hazard; randomized, the treatment's median follows from the control's and the hazard ratio under
+    proportional hazards within the endpoint's model, S_t = S_c^HR."""
 
     name = "Assurance (design prior)"
 
     def __init__(self, design: Design):
-        if design.design_prior is None:
+        dp = design.design_prior
+        if dp is None:
             raise ValueError("the design has no design_prior")
+        self.endpoint = design.endpoint
+        self.survival = design.endpoint.kind == "time-to-event"
+        if self.survival:
+            from planner.priors import hazard_prior
+
+            unit = design.endpoint.time_unit
+
+            def part(spec, hazard: bool = False):
+                if spec is None:
+                    return None
+                if hazard and spec.family != "point":
+                    return hazard_prior(spec, unit)
+                return resolve(spec)
+
+            self.treatment = part(dp.treatment, hazard=True)
+            self.control = part(dp.control, hazard=True)
+            self.log_hazard_ratio = part(dp.log_hazard_ratio)
+            self.durable = part(dp.durable)
+            self.responders = part(dp.responders)
+            return
         ref = getattr(design.endpoint, "sd", None)
-        self.treatment = resolve(design.design_prior.treatment, reference_sd=ref)
-        self.control = resolve(design.design_prior.control, reference_sd=ref) if design.randomized else None
+        self.treatment = resolve(dp.treatment, reference_sd=ref)
+        self.control = resolve(dp.control, reference_sd=ref) if design.randomized else None
 
     def draw(self, streams: BlockStreams, size: int) -> Truth:
         def arm(prior, name):
@@ -55,8 +82,25 @@ class DesignPriorSampler:
                 streams(f"design_prior.{name}.component"), streams(f"design_prior.{name}.value"), size
             )
 
+        if self.survival:
+            return self._draw_survival(arm)
         control = None if self.control is None else arm(self.control, "control")
         return Truth(arm(self.treatment, "treatment"), control)
+
+    def _draw_survival(self, arm) -> Truth:
+        log2 = math.log(2.0)
+        responders = None if self.responders is None else arm(self.responders, "responders")
+        if self.control is None:  # single arm
+            durable = None if self.durable is None else (arm(self.durable, "durable"),)
+            return Truth(log2 / arm(self.treatment, "treatment"), durable=durable, responders=responders)
+        from planner.time_to_event.models import endpoint_model
+
+        control = log2 / arm(self.control, "control")
+        ratio = np.exp(arm(self.log_hazard_ratio, "log_hazard_ratio"))
+        # the treatment's median: S_c(m_t)^HR = 1/2, i.e. H_1(m_t) = H_1(m_c) / HR for the median-1 model H_1
+        unit = endpoint_model(self.endpoint, 1.0)
+        treatment = unit.inverse_cumulative_hazard(unit.cumulative_hazard(control) / ratio)
+        return Truth(treatment, control)
 
 
 def exact_assurance(design: Design, rule) -> float | None:

@@ -241,7 +241,7 @@ def render_priors(result: Evaluation) -> list[str]:
     for role, info in result.priors.items():
         text = f"{role}: {info['family']}, mean {info['mean']:.4g}, sd {info['sd']:.3g}"
         if "ess" in info:
-            text += ", " + ess_text(info["ess"])
+            text += ", " + ess_text(info["ess"], info.get("ess_unit"))
         lines.append(text)
     return lines
 

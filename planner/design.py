@@ -284,10 +284,28 @@ TruthPrior = Annotated[
 
 
 class DesignPrior(_Spec):
-    """Distribution of the true values that generate trials: assurance averages success over it."""
+    """Distribution of the true values that generate trials: assurance averages success over it.
 
-    treatment: TruthPrior
+    Time-to-event designs state hazards per ``endpoint.time_unit`` (Gamma, a fitted hazard prior, or a point),
+    each meaning the median log 2 / hazard (the exponential's; other models are scaled to that median):
+    single arm, the treatment's hazard (and optionally its durable fraction and, with time_origin =
+    'response', the probability of responding); randomized, the control's hazard and the log hazard ratio
+    (treatment over control, proportional hazards)."""
+
+    treatment: TruthPrior | None = None
     control: TruthPrior | None = None
+    log_hazard_ratio: TruthPrior | None = Field(
+        None,
+        description="randomized time-to-event: the log hazard ratio, treatment over control (Normal or point)",
+    )
+    durable: TruthPrior | None = Field(
+        None, description="single-arm time-to-event: the treatment's durable (cure) fraction (Beta or point)"
+    )
+    responders: TruthPrior | None = Field(
+        None,
+        description="single-arm time-to-event with time_origin = 'response': the probability of responding "
+        "(Beta or point; e.g. the fitted insulin_independence)",
+    )
 
 
 class Analysis(_Spec):
@@ -676,7 +694,13 @@ def _cross_field_problems(d: Design):
     # design prior
     if d.design_prior is not None and ep.kind != "time-to-event":
         want = {"binary": "beta", "continuous": "normal", "count": "gamma"}[ep.kind]
-        yield from _prior_problems("design_prior.treatment", d.design_prior.treatment, want)
+        for name in ("log_hazard_ratio", "durable", "responders"):
+            if getattr(d.design_prior, name) is not None:
+                yield f"design_prior.{name}: only used by time-to-event endpoints"
+        if d.design_prior.treatment is None:
+            yield "design_prior.treatment: required (a distribution, or family = 'point')"
+        else:
+            yield from _prior_problems("design_prior.treatment", d.design_prior.treatment, want)
         if arms.kind == "randomized":
             if d.design_prior.control is None:
                 yield "design_prior.control: required for a randomized design (a distribution, or family = 'point')"
@@ -770,7 +794,7 @@ def _time_to_event_problems(d: Design):
     if d.interim is not None and ep.events is None:
         yield "interim: looks of a time-to-event design are at event counts; give endpoint.events (event-driven)"
     if d.design_prior is not None:
-        yield "design_prior: assurance for time-to-event endpoints is not available yet"
+        yield from _survival_design_prior_problems(d)
     if ep.time_origin == "response":
         if d.randomized:
             yield "endpoint.time_origin: 'response' (responders only) applies to single-arm designs"
@@ -785,6 +809,44 @@ def _time_to_event_problems(d: Design):
         for i, sc in enumerate(d.scenarios):
             if sc.responders is not None:
                 yield f"scenarios[{i}].responders: only used with endpoint.time_origin = 'response'"
+
+
+def _survival_design_prior_problems(d: Design):
+    """Which design-prior parts a time-to-event design needs, and their families and ranges."""
+    dp, ep = d.design_prior, d.endpoint
+    needed = {"control", "log_hazard_ratio"} if d.randomized else {"treatment"}
+    allowed = needed if d.randomized else needed | {"durable", "responders"}
+    if ep.time_origin == "response":
+        needed = needed | {"responders"}
+    families = {
+        "treatment": "gamma",
+        "control": "gamma",
+        "log_hazard_ratio": "normal",
+        "durable": "beta",
+        "responders": "beta",
+    }
+    for name, want in families.items():
+        prior = getattr(dp, name)
+        where = f"design_prior.{name}"
+        if prior is None:
+            if name in needed:
+                yield f"{where}: required for assurance of this {d.arms.kind} time-to-event design"
+            continue
+        if name not in allowed:
+            yield f"{where}: not used by a {d.arms.kind} time-to-event design"
+            continue
+        if name == "responders" and ep.time_origin != "response":
+            yield f"{where}: only used with endpoint.time_origin = 'response'"
+            continue
+        yield from _prior_problems(where, prior, want)
+        if prior.family == "point":
+            v = prior.value
+            if want == "gamma" and v <= 0.0:
+                yield f"{where}.value: a hazard must be positive, got {v}"
+            if name == "durable" and not 0.0 <= v < 1.0:
+                yield f"{where}.value: a durable fraction must lie in [0, 1), got {v}"
+            if name == "responders" and not 0.0 < v <= 1.0:
+                yield f"{where}.value: a probability must lie in (0, 1], got {v}"
 
 
 def _multiple_problems(d: Design):

@@ -268,6 +268,10 @@ class GammaMixture:
             w * np.exp(special.xlogy(a - 1, t) - b * t + a * np.log(b) - special.gammaln(a)), axis=-1
         )
 
+    def cdf(self, t) -> np.ndarray:
+        w, a, b = (np.asarray(v) for v in (self.weights, self.shape, self.rate))
+        return np.sum(w * special.gammainc(a, b * np.asarray(t, dtype=float)[..., None]), axis=-1)
+
     def sample(self, pick: np.random.Generator, draw: np.random.Generator, size: int) -> np.ndarray:
         a, b = np.asarray(self.shape), np.asarray(self.rate)
         k = _pick_components(self.weights, pick, size)
@@ -298,4 +302,5 @@ class GammaMixture:
         wpost = self.posterior_weights(events, exposure)
         d = np.asarray(events, dtype=float)[..., None]
         t = np.asarray(exposure, dtype=float)[..., None]
-        return np.sum(wpost * special.gammainc(a + d, (b + t) * threshold), axis=-1)
+        # (a weighted sum of values in [0, 1] can round to just above 1)
+        return np.clip(np.sum(wpost * special.gammainc(a + d, (b + t) * threshold), axis=-1), 0.0, 1.0)

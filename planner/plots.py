@@ -9,7 +9,15 @@ import pandas as pd
 from planner.mixtures import BetaMixture, GammaMixture, NormalMixture
 from planner.search import CurvePoint
 
-__all__ = ["curve_frame", "curve_chart", "prior_frame", "prior_chart", "overlay_chart"]
+__all__ = [
+    "curve_frame",
+    "curve_chart",
+    "prior_frame",
+    "prior_chart",
+    "overlay_chart",
+    "survival_chart",
+    "survival_over_chart",
+]
 
 
 def curve_frame(points: tuple[CurvePoint, ...], metric: str) -> pd.DataFrame:
@@ -58,10 +66,13 @@ def prior_frame(priors: dict[str, object], n_points: int = 400) -> pd.DataFrame:
     for role, mix in priors.items():
         if isinstance(mix, BetaMixture):
             grid = np.linspace(0.001, 0.999, n_points)
-        elif isinstance(mix, (NormalMixture, GammaMixture)):
+        elif isinstance(mix, GammaMixture):  # up to its 99th percentile (a heavy tail would flatten the rest)
+            probe = np.geomspace(1e-9, 1e9, 4001) * mix.mean()
+            top = float(np.interp(0.99, mix.cdf(probe), probe))
+            grid = np.linspace(top / n_points, top, n_points)
+        elif isinstance(mix, NormalMixture):
             mean, sd = mix.mean(), np.sqrt(mix.var())
-            lo = max(mean - 5 * sd, 0.0) if isinstance(mix, GammaMixture) else mean - 5 * sd
-            grid = np.linspace(lo + 1e-9, mean + 5 * sd, n_points)
+            grid = np.linspace(mean - 5 * sd, mean + 5 * sd, n_points)
         else:
             continue
         rows.append(pd.DataFrame({"prior": role, "value": grid, "density": mix.pdf(grid)}))
@@ -80,6 +91,37 @@ def prior_chart(frame: pd.DataFrame, x_title: str):
         )
         .properties(height=300)
     )
+
+
+def survival_chart(frame: pd.DataFrame, time_unit: str):
+    """The scenarios' survival curves (colour: scenario; dashes: the control arm)."""
+    return (
+        alt.Chart(frame)
+        .mark_line()
+        .encode(
+            x=alt.X("time:Q", title=f"time ({time_unit})"),
+            y=alt.Y("survival:Q", title="probability of no event yet", scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color("scenario:N"),
+            strokeDash=alt.StrokeDash("arm:N"),
+            tooltip=[
+                "scenario",
+                "arm",
+                alt.Tooltip("time:Q", format=".1f"),
+                alt.Tooltip("survival:Q", format=".3f"),
+            ],
+        )
+        .properties(height=300)
+    )
+
+
+def survival_over_chart(frame: pd.DataFrame, x: str, y: str, y_title: str):
+    """A time-to-event quantity (power, expected analysis time) over events or N, with its 95% MC band."""
+    base = alt.Chart(frame).encode(x=alt.X(f"{x}:Q", title=x))
+    band = base.mark_area(opacity=0.25).encode(y=alt.Y("low:Q", title=y_title), y2="high:Q")
+    line = base.mark_line(point=True).encode(
+        y=f"{y}:Q", tooltip=[x, alt.Tooltip(f"{y}:Q", format=".4g"), alt.Tooltip("MCSE:Q", format=".3g")]
+    )
+    return alt.layer(band, line).properties(height=280)
 
 
 def overlay_chart(frames: dict[str, pd.DataFrame], metric: str):

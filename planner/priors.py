@@ -38,6 +38,8 @@ __all__ = [
     "ess",
     "describe",
     "design_priors",
+    "prior_roles",
+    "resolve_role",
     "box_p_value_binary",
     "box_p_value_normal",
     "Point",
@@ -173,10 +175,13 @@ def ess(mix: Mixture, *, reference_sd: float | None = None) -> dict[str, float]:
 ESS_METHODS = (("elir", "ELIR"), ("morita", "Morita"), ("moment", "moment"))
 
 
-def ess_text(values: dict | None) -> str:
-    """'ESS 14.0 (ELIR) / 14.0 (Morita) / 14.0 (moment)'; 'undefined' where a method does not apply."""
+def ess_text(values: dict | None, unit: str | None = None) -> str:
+    """'ESS 14.0 (ELIR) / 14.0 (Morita) / 14.0 (moment)'; 'undefined' where a method does not apply; a unit
+    other than participants (a hazard prior's follow-up time) after a semicolon."""
     if not values:
         return "ESS not available"
+    if unit:
+        return f"{ess_text(values)}; {unit}"
 
     def one(v):
         return "undefined" if v is None or not np.isfinite(v) else ("infinite" if np.isinf(v) else f"{v:.1f}")
@@ -189,7 +194,7 @@ def ess_text(values: dict | None) -> str:
 def describe(spec, *, reference_sd: float | None = None, time_unit: str | None = None) -> dict[str, Any]:
     """Mean, sd and effective sample sizes of a prior as stated in a design (for reports and the CLI); a hazard
     prior of a time-to-event design (``time_unit`` given) per that unit, its ESS in units of follow-up."""
-    prior = hazard_prior(spec, time_unit) if time_unit else resolve(spec, reference_sd=reference_sd)
+    prior = resolve_role(spec, time_unit, reference_sd=reference_sd)
     out: dict[str, Any] = {
         "family": spec.family,
         "mean": float(prior.mean()),
@@ -201,29 +206,58 @@ def describe(spec, *, reference_sd: float | None = None, time_unit: str | None =
     if isinstance(prior, NormalMixture) and reference_sd is None:
         return out
     out["ess"] = ess(prior, reference_sd=reference_sd)
+    if time_unit:
+        out["ess_unit"] = f"{time_unit} of follow-up"
     return out
 
 
-def design_priors(design) -> dict[str, dict[str, Any]]:
-    """Every prior a design states -- analysis and design priors -- described, by role."""
-    ref = getattr(design.endpoint, "sd", None)
-    roles = {}
-    an = design.analysis
+def prior_roles(design) -> dict[str, tuple[Any, str | None]]:
+    """Every prior a design states -- analysis and design priors -- by role: (spec, time unit of a hazard
+    prior or None). The one list the CLI, the report and the charts read."""
+    an, ep = design.analysis, design.endpoint
+    survival = ep.kind == "time-to-event"
+    unit = ep.time_unit if survival else None
+    roles: dict[str, tuple[Any, str | None]] = {}
     if design.rule_info.bayesian:
         if an.prior is not None:
-            roles[
+            role = (
                 "analysis prior (treatment)"
-                if design.endpoint.kind == "binary" and design.randomized
+                if ep.kind == "binary" and design.randomized
                 else "analysis prior"
-            ] = an.prior
+            )
+            roles[role] = (an.prior, unit)
         if an.control_prior is not None:
-            roles["analysis prior (control)"] = an.control_prior
-    if design.design_prior is not None:
-        roles["design prior (treatment)"] = design.design_prior.treatment
-        if design.design_prior.control is not None:
-            roles["design prior (control)"] = design.design_prior.control
-    unit = design.endpoint.time_unit if design.endpoint.kind == "time-to-event" else None
-    return {role: describe(spec, reference_sd=ref, time_unit=unit) for role, spec in roles.items()}
+            roles["analysis prior (control)"] = (an.control_prior, None)
+    dp = design.design_prior
+    if dp is not None:
+        parts = (
+            ("treatment", "treatment hazard" if survival else "treatment", unit),
+            ("control", "control hazard" if survival else "control", unit),
+            ("log_hazard_ratio", "log hazard ratio", None),
+            ("durable", "durable fraction", None),
+            ("responders", "probability of responding", None),
+        )
+        for field, label, part_unit in parts:
+            spec = getattr(dp, field)
+            if spec is not None:
+                roles[f"design prior ({label})"] = (spec, part_unit)
+    return roles
+
+
+def resolve_role(spec, time_unit: str | None, *, reference_sd: float | None = None):
+    """A prior of :func:`prior_roles` as a mixture (a hazard prior per its design's time unit)."""
+    if time_unit and spec.family != "point":
+        return hazard_prior(spec, time_unit)
+    return resolve(spec, reference_sd=reference_sd)
+
+
+def design_priors(design) -> dict[str, dict[str, Any]]:
+    """Every prior a design states, described (mean, sd, effective sample sizes), by role."""
+    ref = getattr(design.endpoint, "sd", None)
+    return {
+        role: describe(spec, reference_sd=ref, time_unit=unit)
+        for role, (spec, unit) in prior_roles(design).items()
+    }
 
 
 # --- prior-data conflict --------------------------------------------------------------------

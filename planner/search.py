@@ -28,6 +28,8 @@ __all__ = [
     "CurvePoint",
     "SizeResult",
     "power_curve",
+    "survival_curve",
+    "SurvivalPoint",
     "smallest_n",
     "calibrate_threshold",
     "calibrated_design",
@@ -164,6 +166,63 @@ def power_curve(
     n_sims, seed = design.simulation_settings(n_sims, seed)
     base = _search_base(design, metric, sc)
     return tuple(_point(base, int(n), metric, sc, n_sims, seed) for n in ns if int(n) >= design.min_n)
+
+
+@dataclass(frozen=True)
+class SurvivalPoint:
+    """A time-to-event design at one number of events or participants: power and what the analysis sees."""
+
+    at: int
+    power: float
+    power_mcse: float
+    expected_time: float
+    expected_time_mcse: float
+    expected_events: float
+    expected_events_mcse: float
+
+
+def survival_curve(
+    design: Design,
+    over: Literal["events", "n"],
+    values,
+    *,
+    scenario: str | None = None,
+    n_sims: int | None = None,
+    seed: int | None = None,
+) -> tuple[SurvivalPoint, ...]:
+    """Power, expected calendar time of the analysis and expected events of a time-to-event design under one
+    scenario at each number of events (``over='events'``, event-driven designs; at most N) or total N (at least
+    the events), with common random numbers (the same seed at every point)."""
+    ep = design.endpoint
+    if ep.kind != "time-to-event":
+        raise DesignError(f"over: survival curves need a time-to-event endpoint, got {ep.kind!r}")
+    if over == "events" and ep.events is None:
+        raise DesignError("over: 'events' needs an event-driven design (endpoint.events)")
+    sc = _scenario(design, scenario)
+    n_sims, seed = design.simulation_settings(n_sims, seed)
+    path = "endpoint.events" if over == "events" else "arms.n"
+    keep = [
+        int(v)
+        for v in values
+        if (0 < int(v) <= design.arms.n if over == "events" else int(v) >= design.min_n)
+    ]
+    points = []
+    for v in keep:
+        d = design.with_changes({path: v, "scenarios": [sc.model_dump()], "design_prior": None})
+        r = evaluate(d, n_sims=n_sims, seed=seed, type_one_error=False).results[0]
+        s = r.survival
+        points.append(
+            SurvivalPoint(
+                v,
+                r.success.value,
+                r.success.mcse,
+                s.expected_time,
+                s.expected_time_mcse,
+                s.expected_events,
+                s.expected_events_mcse,
+            )
+        )
+    return tuple(points)
 
 
 def _check_target(target: float) -> None:

@@ -27,6 +27,9 @@ __all__ = [
     "results_csv",
     "evidence_table",
     "fitted_table",
+    "prior_axis_title",
+    "survival_curves",
+    "survival_curve_frame",
     "prior_mixtures",
     "comparison_table",
     "comparison_csv",
@@ -205,6 +208,75 @@ def evidence_table() -> DataFrame:
                 "source": sources[h["source"]],
             }
         )
+    for r in data.get("durability", ()):
+        rows.append(
+            {
+                "study": r["study"],
+                "measure": f"durability: {r['endpoint']} (still / at risk over {r['years']:g} years)",
+                "value": f"{r['still']}/{r['at_risk']}",
+                "source": sources[r["source"]],
+            }
+        )
+    for name, anchor in data.get("durability_anchor", {}).items():
+        rows.append(
+            {
+                "study": human(name),
+                "measure": "median duration of insulin independence, months (IQR); not in the fitted prior",
+                "value": f"{anchor['median_months']:g} ({anchor['iqr_months'][0]:g}-{anchor['iqr_months'][1]:g})",
+                "source": sources[anchor["source"]],
+            }
+        )
+    return _frame(rows)
+
+
+SURVIVAL_QUANTITIES = {
+    "power": ("power", "power_mcse"),
+    "E[analysis time]": ("expected_time", "expected_time_mcse"),
+    "E[events]": ("expected_events", "expected_events_mcse"),
+}
+
+
+def survival_curve_frame(points: tuple, x: str, quantity: str) -> DataFrame:
+    """One quantity of :func:`planner.search.survival_curve` points (power, E[analysis time], E[events]) over
+    ``x`` (events or N), with its MCSE and 95% Monte Carlo band."""
+    value, mcse = SURVIVAL_QUANTITIES[quantity]
+    rows = []
+    for p in points:
+        v, se = getattr(p, value), getattr(p, mcse)
+        low, high = v - 1.96 * se, v + 1.96 * se
+        if quantity == "power":
+            low, high = max(low, 0.0), min(high, 1.0)
+        rows.append({x: p.at, quantity: v, "MCSE": se, "low": low, "high": high})
+    return _frame(rows, [x, quantity, "MCSE", "low", "high"])
+
+
+def survival_curves(design: Design, points: int = 201) -> DataFrame:
+    """Each scenario's survival function per arm (time, survival: the probability of no event yet), from the
+    endpoint's model with the scenario's median and durable fraction, from 0 to the analysis time (fixed
+    follow-up) or to three times the longest median (event-driven)."""
+    import numpy as np
+
+    from planner.time_to_event.models import endpoint_model
+
+    ep = design.endpoint
+    medians = [v for s in design.scenarios for v in (s.treatment, s.control) if v is not None]
+    if ep.follow_up is not None:
+        horizon = (ep.accrual_time or ep.accrual_times[-1]) + ep.follow_up
+    else:
+        horizon = 3.0 * max(medians)
+    if design.analysis.landmark is not None:
+        horizon = max(horizon, 1.5 * design.analysis.landmark)
+    time = np.linspace(0.0, horizon, points)
+    rows = []
+    for s in design.scenarios:
+        arms = [("treatment", s.treatment)] + ([("control", s.control)] if s.control is not None else [])
+        for a, (arm, median) in enumerate(arms):
+            durable = 0.0 if s.durable is None else s.durable[a]
+            survival = endpoint_model(ep, median, durable).survival(time)
+            rows.extend(
+                {"scenario": s.name, "arm": arm, "time": t, "survival": float(v)}
+                for t, v in zip(time, survival, strict=True)
+            )
     return _frame(rows)
 
 
@@ -241,16 +313,32 @@ def fitted_table() -> DataFrame:
     return _frame(rows)
 
 
+def prior_axis_title(design: Design) -> str:
+    """What the plotted priors are densities of."""
+    ep = design.endpoint
+    if ep.kind == "binary":
+        return "response rate"
+    if ep.kind == "time-to-event":
+        return f"hazard per {ep.time_unit.removesuffix('s')}"
+    return ep.label
+
+
 def prior_mixtures(design: Design) -> dict[str, object]:
     """The analysis and design priors of a design, resolved, for plotting."""
-    from planner.priors import resolve
+    from planner.priors import prior_roles, resolve_role
 
     ref = getattr(design.endpoint, "sd", None)
+    roles = prior_roles(design)
     out: dict[str, object] = {}
-    if design.rule_info.bayesian and design.analysis.prior is not None:
-        out["analysis prior"] = resolve(design.analysis.prior, reference_sd=ref)
-    if design.design_prior is not None:
-        out["design prior (treatment)"] = resolve(design.design_prior.treatment, reference_sd=ref)
+    for role in (
+        "analysis prior",
+        "analysis prior (treatment)",
+        "design prior (treatment)",
+        "design prior (treatment hazard)",
+    ):
+        if role in roles:
+            spec, unit = roles[role]
+            out[role] = resolve_role(spec, unit, reference_sd=ref)
     return out
 
 

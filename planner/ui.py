@@ -58,6 +58,15 @@ def widget_defaults(design: Design) -> dict[str, Any]:
         out["w_alloc"] = float(design.arms.allocation[0] / design.arms.allocation[1])
     if an.performance_goal is not None:
         out["w_goal"] = float(an.performance_goal)
+    ep = design.endpoint
+    if ep.kind == "time-to-event":
+        out["w_tte_dropout"] = float(ep.dropout_probability)
+        if ep.events is not None:
+            out["w_events"] = int(ep.events)
+        else:
+            out["w_follow_up"] = float(ep.follow_up)
+        if ep.accrual_time is not None:
+            out["w_accrual"] = float(ep.accrual_time)
     prior = design.design_prior.treatment if design.design_prior is not None else None
     if prior is not None and prior.family == "fitted":
         out["w_a0"] = float(prior.a0)
@@ -65,12 +74,32 @@ def widget_defaults(design: Design) -> dict[str, Any]:
     return out
 
 
+def scenario_columns(design: Design) -> list[str]:
+    """The scenario table's columns: name, treatment (and control if randomized); a single-arm time-to-event
+    design adds the durable fraction and, when the time starts at the response, the probability of responding."""
+    columns = ["name", "treatment"] + (["control"] if design.randomized else [])
+    ep = design.endpoint
+    if ep.kind == "time-to-event" and not design.randomized:
+        columns.append("durable")
+        if ep.time_origin == "response":
+            columns.append("responders")
+    return columns
+
+
 def scenario_rows(design: Design) -> list[dict[str, Any]]:
-    """The scenario table the Design page shows for ``design``: name, treatment (and control if randomized)."""
-    return [
-        {"name": sc.name, "treatment": sc.treatment} | ({"control": sc.control} if design.randomized else {})
-        for sc in design.scenarios
-    ]
+    """The scenario table the Design page shows for ``design`` (columns: :func:`scenario_columns`)."""
+    columns = scenario_columns(design)
+    rows = []
+    for sc in design.scenarios:
+        row: dict[str, Any] = {"name": sc.name, "treatment": sc.treatment}
+        if "control" in columns:
+            row["control"] = sc.control
+        if "durable" in columns:
+            row["durable"] = None if sc.durable is None else sc.durable[0]
+        if "responders" in columns:
+            row["responders"] = sc.responders
+        rows.append(row)
+    return rows
 
 
 def apply_table_edits(rows: list[dict[str, Any]], delta: dict[str, Any]) -> list[dict[str, Any]]:
@@ -105,8 +134,16 @@ def shown_fields(design: Design, rule: str) -> set[str]:
         shown.add("w_goal")
     if design.rule_info.bayesian or rule == "posterior-probability":
         shown.add("w_threshold")
-    if design.design_prior is not None and design.design_prior.treatment.family == "fitted":
+    prior = design.design_prior.treatment if design.design_prior is not None else None
+    if prior is not None and prior.family == "fitted":
         shown |= {"w_a0", "w_robust"}
+    if design.endpoint.kind == "time-to-event":
+        shown.add("w_tte_dropout")
+        shown.add("w_events" if design.endpoint.events is not None else "w_follow_up")
+        if design.endpoint.accrual_time is not None:
+            shown.add("w_accrual")
+    else:
+        shown.add("w_dropout")
     if info.sequential or (info.bayesian and design.endpoint.kind != "count"):
         shown.add("w_interim")
     return shown
@@ -133,12 +170,18 @@ def edits_from_fields(
 
     rule = field_rule(design, values)
     shown = shown_fields(design, rule)
-    edits: dict[str, Any] = {
-        "arms.n": values["w_n"],
-        "dropout.rate": values["w_dropout"],
-        "dropout.strategy": values["w_strategy"],
-        "analysis.alpha": values["w_alpha"],
-    }
+    edits: dict[str, Any] = {"arms.n": values["w_n"], "analysis.alpha": values["w_alpha"]}
+    if "w_dropout" in shown:
+        edits["dropout.rate"] = values["w_dropout"]
+        edits["dropout.strategy"] = values["w_strategy"]
+    for key, path in (
+        ("w_tte_dropout", "endpoint.dropout_probability"),
+        ("w_events", "endpoint.events"),
+        ("w_follow_up", "endpoint.follow_up"),
+        ("w_accrual", "endpoint.accrual_time"),
+    ):
+        if key in shown:
+            edits[path] = values[key]
     if "w_alloc" in shown:
         edits["arms.allocation"] = [values["w_alloc"], 1.0]
     if "w_rule" in shown:
@@ -173,14 +216,21 @@ def edits_from_fields(
                 | ({"futility_threshold": kept.get("futility_threshold", 0.1)} if futility else {})
             )
     if rows is not None:
+        columns = scenario_columns(design)
+        originals = {sc.name: sc.model_dump(exclude_none=True) for sc in design.scenarios}
         scenarios = []
         for row in rows:
             if not row.get("name"):
                 continue
-            item = {"name": str(row["name"]), "treatment": _number(row.get("treatment"))}
-            control = row.get("control")
-            if design.randomized and control is not None and control == control:  # NaN: left blank
-                item["control"] = _number(control)
+            # what the table does not show (an sd, a randomized design's durable fractions) stays as the
+            # design's scenario of that name has it
+            item = {k: v for k, v in originals.get(str(row["name"]), {}).items() if k not in columns}
+            item |= {"name": str(row["name"]), "treatment": _number(row.get("treatment"))}
+            for column in columns[2:]:
+                value = row.get(column)
+                if value is None or value != value:  # blank (NaN): not stated
+                    continue
+                item[column] = [_number(value)] if column == "durable" else _number(value)
             scenarios.append(item)
         if scenarios:
             edits["scenarios"] = scenarios

@@ -32,6 +32,17 @@ def run_curve(toml_text: str, ns: tuple[int, ...], metric: str, scenario: str | 
     )
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def run_survival_curve(
+    toml_text: str, over: str, values: tuple[int, ...], scenario: str, n_sims: int, seed: int
+):
+    from planner.search import survival_curve
+
+    return survival_curve(
+        parse_design_text(toml_text), over, values, scenario=scenario, n_sims=n_sims, seed=seed
+    )
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def run_size(
     toml_text: str, target: float, metric: str, scenario: str | None, n_max: int, n_sims: int, seed: int
@@ -170,6 +181,10 @@ FIELD_SLOTS = (
     "arms.n",
     "arms.allocation",
     "dropout",
+    "endpoint.dropout_probability",
+    "endpoint.events",
+    "endpoint.follow_up",
+    "endpoint.accrual_time",
     "analysis.rule",
     "analysis.alpha",
     "analysis.performance_goal",
@@ -228,9 +243,14 @@ def design_fields(base, values: dict, messages: dict) -> None:
     that name it just below it."""
     rule_now = ui.field_rule(base, values)
     shown = ui.shown_fields(base, rule_now)
-    drawn = {"arms.n", "dropout", "analysis.rule", "analysis.alpha", "scenarios"} | {
+    drawn = {"arms.n", "analysis.rule", "analysis.alpha", "scenarios"} | {
         slot
         for key, slot in (
+            ("w_dropout", "dropout"),
+            ("w_tte_dropout", "endpoint.dropout_probability"),
+            ("w_events", "endpoint.events"),
+            ("w_follow_up", "endpoint.follow_up"),
+            ("w_accrual", "endpoint.accrual_time"),
             ("w_alloc", "arms.allocation"),
             ("w_goal", "analysis.performance_goal"),
             ("w_threshold", "analysis.threshold"),
@@ -256,30 +276,57 @@ def design_fields(base, values: dict, messages: dict) -> None:
     if "w_alloc" in shown:
         st.number_input("Allocation treatment : control (x : 1)", step=0.25, key="w_alloc")
         note("arms.allocation")
-    st.slider("Dropout by one year", 0.0, 0.5, step=0.01, key="w_dropout")
-    st.selectbox(
-        "Dropouts are",
-        ["failure", "missing"],
-        key="w_strategy",
-        format_func=lambda v: {"failure": "failures (composite estimand)", "missing": "missing (completers)"}[
-            v
-        ],
-    )
-    note("dropout")
+    ep = base.endpoint
+    if "w_dropout" in shown:
+        st.slider("Dropout by one year", 0.0, 0.5, step=0.01, key="w_dropout")
+        st.selectbox(
+            "Dropouts are",
+            ["failure", "missing"],
+            key="w_strategy",
+            format_func=lambda v: {
+                "failure": "failures (composite estimand)",
+                "missing": "missing (completers)",
+            }[v],
+        )
+        note("dropout")
+    else:  # time to event: dropouts are censored
+        unit = ep.time_unit
+        st.slider(
+            f"Dropout probability by {ep.dropout_time:g} {unit} (censored)",
+            0.0,
+            0.5,
+            step=0.01,
+            key="w_tte_dropout",
+        )
+        note("endpoint.dropout_probability")
+        if "w_accrual" in shown:
+            st.number_input(f"Accrual period ({unit})", step=1.0, key="w_accrual")
+            note("endpoint.accrual_time")
+        if "w_events" in shown:
+            st.number_input("Events at the analysis (event-driven)", step=1, key="w_events")
+            note("endpoint.events")
+        else:
+            st.number_input(f"Follow-up after the last entry ({unit})", step=1.0, key="w_follow_up")
+            note("endpoint.follow_up")
     if "w_rule" in shown:
         st.selectbox("Decision rule", rules_for(base.endpoint.kind, base.arms.kind), key="w_rule")
     note("analysis.rule")
     st.number_input("One-sided alpha", step=0.005, format="%.3f", key="w_alpha")
     note("analysis.alpha")
     if "w_goal" in shown:
-        st.number_input("Performance goal", step=0.05, key="w_goal")
+        goal_label = (
+            f"Performance goal (median, {ep.time_unit})"
+            if ep.kind == "time-to-event" and rule_now != "km-landmark"
+            else "Performance goal"
+        )
+        st.number_input(goal_label, step=1.0 if "median" in goal_label else 0.05, key="w_goal")
         note("analysis.performance_goal")
     if "w_threshold" in shown:
         st.number_input("Posterior probability threshold", step=0.005, format="%.4f", key="w_threshold")
         note("analysis.threshold")
     if "w_a0" in shown:
         st.markdown("**Design prior** (what may be true): fitted to the evidence, discounted")
-        st.slider("Weight of the phase 1/2 evidence (power prior a0)", 0.05, 1.0, step=0.05, key="w_a0")
+        st.slider("Weight of the evidence (power prior a0)", 0.05, 1.0, step=0.05, key="w_a0")
         st.slider("Robust (vague) component weight", 0.0, 0.95, step=0.05, key="w_robust")
         note("design_prior")
     if "w_interim" in shown:
@@ -297,11 +344,24 @@ def design_fields(base, values: dict, messages: dict) -> None:
             )
         note("interim")
     st.select_slider("Simulated trials per scenario (simulated designs)", list(ui.SIMS_CHOICES), key="w_sims")
-    st.markdown("**Scenarios** (true values per arm); edit the table")
+    st.markdown(
+        "**Scenarios** (true values per arm); edit the table"
+        + (
+            f". Values are median times to the event in {ep.time_unit}"
+            + ("; durable: the fraction who never have it" if not base.randomized else "")
+            + (
+                "; responders: the probability of responding"
+                if getattr(ep, "time_origin", "") == "response"
+                else ""
+            )
+            if ep.kind == "time-to-event"
+            else ""
+        )
+    )
     import pandas as pd
 
     rows = st.session_state.get("saved_scenarios") or ui.scenario_rows(base)
-    frame = pd.DataFrame(rows, columns=["name", "treatment"] + (["control"] if base.randomized else []))
+    frame = pd.DataFrame(rows, columns=ui.scenario_columns(base))
     # the editor is keyed by its content: an edit seeds a fresh editor (also after a page change)
     editor_key = "w_scenarios_" + ui.short_hash(frame.to_json())
     st.data_editor(
@@ -313,6 +373,37 @@ def design_fields(base, values: dict, messages: dict) -> None:
         args=(editor_key, frame.to_dict("records")),
     )
     note("scenarios")
+
+
+def survival_figures(design, toml_text: str, scenario: str, ns: tuple[int, ...], n_sims: int) -> None:
+    """Time to event: the scenarios' survival curves, power over events (event-driven designs) and the
+    expected calendar time of the analysis over N."""
+    from planner.plots import survival_chart, survival_over_chart
+
+    ep = design.endpoint
+    st.markdown("**Survival curves of the scenarios** (probability of no event yet)")
+    st.altair_chart(survival_chart(tables.survival_curves(design), ep.time_unit), width="stretch")
+    seed = design.simulation.seed
+    if ep.events is not None:
+        events = tuple(sorted({max(2, int(ep.events * f)) for f in (0.5, 0.75, 1.0, 1.25, 1.5)}))
+        with st.spinner("Computing power over events..."):
+            points = run_survival_curve(toml_text, "events", events, scenario, n_sims, seed)
+        st.markdown(f"**Power over the number of events** under *{scenario}*")
+        frame = tables.survival_curve_frame(points, "events", "power")
+        st.altair_chart(survival_over_chart(frame, "events", "power", "power"), width="stretch")
+    with st.spinner("Computing the expected analysis..."):
+        points = run_survival_curve(toml_text, "n", ns, scenario, n_sims, seed)
+    if ep.events is not None:  # event-driven: when the analysis happens
+        st.markdown(f"**Expected calendar time of the analysis over N** under *{scenario}*")
+        frame = tables.survival_curve_frame(points, "N", "E[analysis time]")
+        chart = survival_over_chart(
+            frame, "N", "E[analysis time]", f"expected analysis time ({ep.time_unit})"
+        )
+    else:  # a fixed follow-up: how many events the analysis sees
+        st.markdown(f"**Expected events at the analysis over N** under *{scenario}*")
+        frame = tables.survival_curve_frame(points, "N", "E[events]")
+        chart = survival_over_chart(frame, "N", "E[events]", "expected events")
+    st.altair_chart(chart, width="stretch")
 
 
 def design_page() -> None:
@@ -458,6 +549,8 @@ def design_page() -> None:
                 "The band is 95% Monte Carlo uncertainty; the red line is the current N. Binary designs are "
                 "exact, so their power is a saw-tooth in N."
             )
+            if design.endpoint.kind == "time-to-event":
+                survival_figures(design, toml_text, chosen, ns, curve_sims)
         if design.design_prior is not None:
             ns_a = tuple(sorted({max(4, int(n0 * f)) for f in (0.4, 0.6, 0.8, 1.0, 1.2, 1.5, 2.0)}))
             with st.spinner("Computing the assurance curve..."):
@@ -488,14 +581,13 @@ def priors_page() -> None:
     mixtures = tables.prior_mixtures(design)
     if mixtures:
         st.subheader("This design's priors")
-        label = "response rate" if design.endpoint.kind == "binary" else design.endpoint.label
-        st.altair_chart(prior_chart(prior_frame(mixtures), label), width="stretch")
+        st.altair_chart(prior_chart(prior_frame(mixtures), tables.prior_axis_title(design)), width="stretch")
         from planner.priors import design_priors, ess_text
 
         for role, info in design_priors(design).items():
             st.write(
                 f"**{role}**: mean {info['mean']:.3f}, sd {info['sd']:.3f}, effective sample size "
-                + ess_text(info.get("ess")).removeprefix("ESS ")
+                + ess_text(info.get("ess"), info.get("ess_unit")).removeprefix("ESS ")
             )
         st.caption(
             "The design prior says what we believe the true effect may be (it drives assurance); the "

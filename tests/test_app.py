@@ -166,3 +166,48 @@ def test_frequentist_design_shows_its_maximum_type_one_error_without_a_banner():
     labels = {m.label: m.value for m in at.metric}
     assert labels["Maximum type I error (alpha 0.025)"] == f"{api.value:.4f}"
     assert not [e for e in at.error if "TYPE I ERROR" in e.value]
+
+
+def _durability_app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.selectbox(key="example_choice").set_value("zimislecel_durability.toml").run()
+    assert not at.exception
+    return at
+
+
+def test_time_to_event_fields_edit_the_endpoint_and_the_numbers_are_the_apis():
+    """The durability example: time-to-event fields (censored dropout, accrual, follow-up) instead of the
+    binary dropout slider; an edit of the dropout probability gives the API's numbers for that design."""
+    at = _durability_app()
+    keys = {w.key for w in at.slider} | {w.key for w in at.number_input}
+    assert {"w_tte_dropout", "w_accrual", "w_follow_up"} <= keys and "w_dropout" not in keys
+    at.slider(key="w_tte_dropout").set_value(0.2).run()
+    assert not at.exception and not at.error
+    table = results(at).set_index("scenario")["P(success)"]
+    design = load_design(ROOT / "examples" / "zimislecel_durability.toml").with_changes(
+        {"endpoint.dropout_probability": 0.2}
+    )
+    sims = at.select_slider[0].value
+    api = evaluate(design, n_sims=sims)
+    for r in api.results:
+        assert table[r.scenario.name] == pytest.approx(r.success.value, abs=1e-12), r.scenario.name
+
+
+def test_editing_a_scenario_keeps_the_columns_the_design_needs():
+    """The scenario table of a responders-only design shows the probability of responding and the durable
+    fraction; editing a median keeps them (before, every edit dropped what the table did not show)."""
+    at = _durability_app()
+    frame = next(
+        d.value for d in at.dataframe if "responders" in getattr(d.value, "columns", [])
+    )  # the editor
+    assert list(frame.columns) == ["name", "treatment", "durable", "responders"]
+    from planner import ui
+
+    design = load_design(ROOT / "examples" / "zimislecel_durability.toml")
+    rows = ui.scenario_rows(design)
+    rows[1]["treatment"] = 50.0
+    edits = ui.edits_from_fields(design, ui.widget_defaults(design), rows)
+    edited = design.with_changes(edits)
+    assert edited.scenarios[1].treatment == 50.0
+    assert [s.responders for s in edited.scenarios] == [s.responders for s in design.scenarios]
+    assert edited.model_dump(exclude={"scenarios"}) == design.model_dump(exclude={"scenarios"})

@@ -69,6 +69,21 @@ def test_gamma_mixture_posterior_equals_numerical_integration():
     )
 
 
+def test_the_posterior_probability_stays_a_probability_at_long_follow_up():
+    """Weights times values near 1 can sum to 1 + 1 ulp: the statistic Phi^-1(P) was then NaN (a failure)
+    for about 0.6% of the trials with long durations; it must be +inf, success at any threshold."""
+    from planner.endpoints.time_to_event import exponential_posterior_z
+
+    mix = GammaMixture((0.7, 0.3), (2.0, 1.0), (60.0, 10.0))
+    exposure = np.geomspace(1e2, 1e7, 20_001)
+    p = mix.posterior_cdf(math.log(2.0) / 15.0, 30, exposure)
+    assert np.all((p >= 0.0) & (p <= 1.0))
+    z = exponential_posterior_z(mix, math.log(2.0) / 15.0)(
+        exposure[:, None] / 30.0 * np.ones(30), np.ones((exposure.size, 30), bool), np.zeros(30, bool)
+    )
+    assert not np.isnan(z).any() and z[-1] == np.inf
+
+
 def _closed_form_success(design, median):
     """Every event observed (follow-up far beyond any event time): d = n and T ~ Gamma(n, lambda); success is
     T >= t*, the exposure at which the posterior probability equals the threshold (it increases with T)."""
@@ -434,3 +449,234 @@ def test_the_shipped_durability_example_states_its_estimand_and_holds_alpha(tmp_
     )
     result = evaluate(design, n_sims=20_000)
     assert not result.type_one_error.exceeds
+
+
+# ---- assurance over a design prior -----------------------------------------------------------------------
+
+
+def test_assurance_over_a_gamma_hazard_prior_equals_quadrature_when_every_event_is_observed():
+    """Every event observed: P(success | lambda) = Q(n, lambda t*) (see above); assurance integrates it against
+    the design prior Gamma(4, 240) on the hazard per month (median duration about 42 months) by quadrature."""
+    a, b = 4.0, 240.0
+    d = _design(follow_up=20_000.0).with_changes(
+        {
+            "design_prior": {
+                "treatment": {"family": "gamma", "components": [{"weight": 1.0, "shape": a, "rate": b}]}
+            }
+        }
+    )
+    prior = hazard_prior(d.analysis.prior, "months")
+    h0 = math.log(2.0) / 15.0
+    t_star = optimize.brentq(lambda t: float(prior.posterior_cdf(h0, 30, t)) - 0.95, 1e-6, 1e6, xtol=1e-12)
+    exact = integrate.quad(
+        lambda lam: special.gammaincc(30, lam * t_star) * stats.gamma.pdf(lam, a, scale=1 / b), 0, np.inf
+    )[0]
+    result = evaluate(d, n_sims=100_000, seed=11, type_one_error=False)
+    assert result.assurance.value == pytest.approx(exact, abs=4 * result.assurance.mcse)
+
+
+def test_assurance_at_a_point_design_prior_is_the_scenarios_power():
+    """A point design prior at a scenario's truth (hazard log 2 / median, responders 0.8) simulates the same
+    trials as the scenario (the same random streams): the same success probability."""
+    d = _design(responders=0.8, time_origin="response", onset_time=6.0).with_changes(
+        {
+            "design_prior": {
+                "treatment": {"family": "point", "value": math.log(2.0) / 30.0},
+                "responders": {"family": "point", "value": 0.8},
+            }
+        }
+    )
+    result = evaluate(d, n_sims=20_000, seed=12, type_one_error=False)
+    assert abs(result.assurance.value - result.results[1].success.value) <= 2 / 20_000
+
+
+def test_randomized_assurance_over_the_log_hazard_ratio_equals_power_averaged_at_quadrature_nodes():
+    """Log-rank, log HR ~ N(log 0.65, 0.2^2), control hazard fixed: assurance (per-trial truths) against the
+    Gauss-Hermite average of the power simulated at fixed hazard ratios (scenarios) -- two independent routes."""
+    base = parse_design(
+        {
+            "name": "randomized durability",
+            "arms": {"kind": "randomized", "n": 200},
+            "endpoint": {"kind": "time-to-event", "accrual_time": 12.0, "events": 100},
+            "analysis": {"rule": "logrank"},
+            "scenarios": [{"name": "null", "treatment": 15.0, "control": 15.0}],
+        }
+    )
+    mu, sd = math.log(0.65), 0.2
+    nodes, weights = np.polynomial.hermite_e.hermegauss(12)
+    weights = weights / weights.sum()
+    scenarios = [
+        {"name": f"node {k}", "treatment": 15.0 / math.exp(mu + sd * z), "control": 15.0}
+        for k, z in enumerate(nodes)
+    ]
+    at_nodes = evaluate(
+        base.with_changes({"scenarios": scenarios}), n_sims=20_000, seed=14, type_one_error=False
+    )
+    averaged = sum(w * r.success.value for w, r in zip(weights, at_nodes.results, strict=True))
+    averaged_se = math.sqrt(
+        sum((w * r.success.mcse) ** 2 for w, r in zip(weights, at_nodes.results, strict=True))
+    )
+    d = base.with_changes(
+        {
+            "design_prior": {
+                "control": {"family": "point", "value": math.log(2.0) / 15.0},
+                "log_hazard_ratio": {
+                    "family": "normal",
+                    "components": [{"weight": 1.0, "mean": mu, "sd": sd}],
+                },
+            }
+        }
+    )
+    result = evaluate(d, n_sims=100_000, seed=15, type_one_error=False)
+    se = math.hypot(result.assurance.mcse, averaged_se)
+    assert result.assurance.value == pytest.approx(averaged, abs=4 * se)
+
+
+def test_proportional_hazards_within_a_weibull_model():
+    """The sampler's treatment median under HR for a Weibull(shape 1.5) endpoint: S_t = S_c^HR gives
+    m_t = m_c HR^(-1/1.5)."""
+    from planner.assurance import DesignPriorSampler
+    from planner.randomness import BlockStreams
+
+    d = parse_design(
+        {
+            "name": "weibull",
+            "arms": {"kind": "randomized", "n": 200},
+            "endpoint": {
+                "kind": "time-to-event",
+                "model": "weibull",
+                "shape": 1.5,
+                "accrual_time": 12.0,
+                "events": 100,
+            },
+            "analysis": {"rule": "logrank"},
+            "scenarios": [{"name": "null", "treatment": 15.0, "control": 15.0}],
+            "design_prior": {
+                "control": {"family": "point", "value": math.log(2.0) / 15.0},
+                "log_hazard_ratio": {"family": "point", "value": math.log(0.6)},
+            },
+        }
+    )
+    truth = DesignPriorSampler(d).draw(BlockStreams(1, 0), 5)
+    assert np.allclose(truth.control, 15.0, rtol=1e-14)
+    assert np.allclose(truth.treatment, 15.0 * 0.6 ** (-1 / 1.5), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("design_prior", "message"),
+    [
+        ({}, "design_prior.treatment: required for assurance of this single-arm time-to-event design"),
+        (
+            {"treatment": {"family": "point", "value": -0.1}},
+            "design_prior.treatment.value: a hazard must be positive, got -0.1",
+        ),
+        (
+            {"treatment": {"family": "normal", "components": [{"weight": 1.0, "mean": 0.0, "sd": 1.0}]}},
+            "design_prior.treatment: a 'gamma' prior is needed here",
+        ),
+        (
+            {"treatment": {"family": "point", "value": 0.05}, "durable": {"family": "point", "value": 1.2}},
+            "design_prior.durable.value: a durable fraction must lie in [0, 1), got 1.2",
+        ),
+        (
+            {
+                "treatment": {"family": "point", "value": 0.05},
+                "log_hazard_ratio": {"family": "point", "value": 0.0},
+            },
+            "design_prior.log_hazard_ratio: not used by a single-arm time-to-event design",
+        ),
+        (
+            {
+                "treatment": {"family": "point", "value": 0.05},
+                "responders": {"family": "point", "value": 0.5},
+            },
+            "design_prior.responders: only used with endpoint.time_origin = 'response'",
+        ),
+    ],
+)
+def test_bad_time_to_event_design_prior_names_the_field(design_prior, message):
+    spec = {
+        "name": "x",
+        "arms": {"kind": "single-arm", "n": 30},
+        "endpoint": {"kind": "time-to-event", "accrual_time": 12.0, "follow_up": 24.0},
+        "analysis": {"rule": "one-sample-logrank", "performance_goal": 15.0},
+        "scenarios": [{"name": "null", "treatment": 15.0}],
+        "design_prior": design_prior,
+    }
+    with pytest.raises(DesignError, match=re.escape(message)):
+        parse_design(spec)
+
+
+# ---- figures: survival curves, power over events, the analysis over N --------------------------------------
+
+
+def test_survival_curves_are_the_models_survival_functions():
+    from planner import tables
+
+    d = _design().with_changes(
+        {
+            "scenarios": [
+                {"name": "plain", "treatment": 15.0},
+                {"name": "durable", "treatment": 15.0, "durable": [0.3]},
+            ]
+        }
+    )
+    frame = tables.survival_curves(d, points=361)  # 0 to 36 months in steps of 0.1
+    at_median = frame[np.isclose(frame["time"], 15.0)].set_index("scenario")["survival"]
+    assert at_median["plain"] == pytest.approx(0.5, rel=1e-12)
+    assert at_median["durable"] == pytest.approx(0.3 + 0.7 * 0.5, rel=1e-12)
+    assert frame["time"].max() == pytest.approx(36.0)  # accrual 12 + follow-up 24
+
+
+def test_survival_curve_points_are_the_designs_evaluations():
+    """Each point is the evaluation of the design at that N (or those events): the same seed, the same numbers;
+    an event-driven analysis sees its events exactly when every trial reaches them."""
+    from planner.search import survival_curve
+
+    d = parse_design(
+        {
+            "name": "randomized durability",
+            "arms": {"kind": "randomized", "n": 200},
+            "endpoint": {"kind": "time-to-event", "accrual_time": 12.0, "events": 100},
+            "analysis": {"rule": "logrank"},
+            "scenarios": [{"name": "hr 0.6", "treatment": 25.0, "control": 15.0}],
+        }
+    )
+    by_n = survival_curve(d, "n", [150, 200, 20], n_sims=4_000, seed=3)
+    assert [p.at for p in by_n] == [150, 200]  # N below the events is not a design
+    direct = evaluate(d, n_sims=4_000, seed=3, type_one_error=False).results[0]
+    assert by_n[1].power == direct.success.value
+    assert by_n[1].expected_time == direct.survival.expected_time
+    by_events = survival_curve(d, "events", [50, 100, 150, 250], n_sims=4_000, seed=3)
+    assert [p.at for p in by_events] == [50, 100, 150]
+    assert [p.expected_events for p in by_events] == [50.0, 100.0, 150.0]
+    assert by_events[0].power < by_events[1].power < by_events[2].power
+    with pytest.raises(DesignError, match="over: 'events' needs an event-driven design"):
+        survival_curve(_design(), "events", [10])
+
+
+def test_the_report_of_a_time_to_event_design_has_its_figures(tmp_path):
+    from planner.report import build_report
+
+    d = parse_design(
+        {
+            "name": "randomized durability",
+            "arms": {"kind": "randomized", "n": 200},
+            "endpoint": {"kind": "time-to-event", "accrual_time": 12.0, "events": 100},
+            "analysis": {"rule": "logrank"},
+            "scenarios": [
+                {"name": "null", "treatment": 15.0, "control": 15.0},
+                {"name": "hr 0.6", "treatment": 25.0, "control": 15.0},
+            ],
+        }
+    )
+    out = build_report(d, tmp_path, n_sims=2_000, pdf=False)
+    page = out.html.read_text()
+    for caption in (
+        "Survival (no event yet) over time in months",
+        "Power over the number of events",
+        "Expected calendar time of the analysis",
+    ):
+        assert caption in page
+    for name in ("survival_curves.csv", "power_over_events.csv", "analysis_time_over_n.csv"):
+        assert (tmp_path / name).exists()

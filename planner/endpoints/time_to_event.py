@@ -28,6 +28,7 @@ from planner.time_to_event.models import Accrual, EventTime, dropout_hazard, end
 
 __all__ = [
     "CELLS",
+    "PerTrialModel",
     "SurvivalSample",
     "accrual_of",
     "even_entry",
@@ -193,7 +194,8 @@ def simulate_survival_trials(
     ``statistic(follow_up, event, treated) -> z`` is the analysis' test statistic on the participant arrays
     (follow-up, which it may overwrite, negative for those not entered); default: the log-rank z.
     ``responders``: the time starts at a response (insulin independence) ``onset`` after entry, and only
-    responders, each participant one with this probability, are in the analysis (the others never are)."""
+    responders, each participant one with this probability, are in the analysis (the others never are).
+    ``models`` may be :class:`PerTrialModel` and ``responders`` an array: one truth per trial."""
     statistic = statistic or _logrank_z
     looks = (events,) if isinstance(events, int) else events
     total = int(sum(sizes))
@@ -211,10 +213,14 @@ def simulate_survival_trials(
         u = streams("tte.event").random((m, total))
         x = np.empty_like(u)
         for a, (lo, hi) in enumerate(_arm_slices(sizes)):
-            x[:, lo:hi] = models[a].event_times(u[:, lo:hi])
+            x[:, lo:hi] = _rows(models[a], start, start + m).event_times(u[:, lo:hi])
         origin = entered_at if onset == 0.0 else entered_at + onset  # where each participant's time starts
         calendar = origin + x
-        outside = None if responders is None else streams("tte.response").random((m, total)) >= responders
+        outside = (
+            None
+            if responders is None
+            else streams("tte.response").random((m, total)) >= _rows(responders, start, start + m)
+        )
         if outside is not None:
             np.putmask(calendar, outside, np.inf)  # a non-responder never has the event in the analysis
         if any(eta > 0 for eta in dropout_hazards):
@@ -258,6 +264,42 @@ def even_entry(accrual: Accrual, sizes: tuple[int, ...]) -> np.ndarray:
     return np.concatenate([times[treated], times[~treated]])
 
 
+class PerTrialModel(EventTime):
+    """One event-time model per simulated trial (truths drawn from a design prior): trial i's cumulative
+    hazard is factor_i H_1(t), H_1 the endpoint's model with median 1 (exponential, Weibull and piecewise
+    exponential stay in their family), and a durable fraction durable_i never has the event."""
+
+    def __init__(self, unit: EventTime, factor: np.ndarray, durable: np.ndarray):
+        self.unit, self.factor, self.durable = unit, factor, durable  # factor, durable: trials x 1
+
+    @classmethod
+    def with_medians(cls, endpoint: Any, medians: np.ndarray, durable: Any) -> PerTrialModel:
+        """Trial i's model has median medians[i] (of the participants who can have the event)."""
+        unit = endpoint_model(endpoint, 1.0)
+        m = np.asarray(medians, dtype=float).reshape(-1, 1)
+        factor = math.log(2.0) / unit.cumulative_hazard(m)
+        return cls(unit, factor, np.broadcast_to(np.asarray(durable, dtype=float).reshape(-1, 1), m.shape))
+
+    def rows(self, lo: int, hi: int) -> PerTrialModel:
+        return PerTrialModel(self.unit, self.factor[lo:hi], self.durable[lo:hi])
+
+    def event_times(self, u: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            base = (1.0 - u - self.durable) / (1.0 - self.durable)  # the susceptible's survival
+        ok = base > 0.0
+        h = -np.log(np.where(ok, base, 1.0)) / self.factor
+        return np.where(ok, self.unit.inverse_cumulative_hazard(h), np.inf)
+
+
+def _rows(value: Any, lo: int, hi: int) -> Any:
+    """A per-trial model or value restricted to trials lo..hi-1 (trials x 1); shared ones unchanged."""
+    if isinstance(value, PerTrialModel):
+        return value.rows(lo, hi)
+    if isinstance(value, np.ndarray) and value.ndim:
+        return value.reshape(-1, 1)[lo:hi]
+    return value
+
+
 def _arm_slices(sizes: tuple[int, ...]) -> list[tuple[int, int]]:
     edges = np.concatenate([[0], np.cumsum(sizes)])
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
@@ -268,10 +310,12 @@ def arm_models(
 ) -> tuple[EventTime, ...]:
     """Each arm's event-time model from the endpoint's model and the scenario's medians (and durable
     fractions): :func:`planner.time_to_event.models.endpoint_model`."""
-    return tuple(
-        endpoint_model(endpoint, median, 0.0 if durable is None else durable[a])
-        for a, median in enumerate(medians)
-    )
+    fractions = [0.0 if durable is None else durable[a] for a in range(len(medians))]
+    if any(np.ndim(v) for v in (*medians, *fractions)):  # one truth per trial (a design prior)
+        return tuple(
+            PerTrialModel.with_medians(endpoint, m, f) for m, f in zip(medians, fractions, strict=True)
+        )
+    return tuple(endpoint_model(endpoint, median, fractions[a]) for a, median in enumerate(medians))
 
 
 def accrual_of(endpoint: Any) -> Accrual:

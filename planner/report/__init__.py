@@ -25,7 +25,7 @@ import pandas as pd
 from planner.design import Design, design_to_toml
 from planner.engine import evaluate, max_type_one_error
 from planner.errors import DesignError
-from planner.priors import ess_text
+from planner.priors import ess_text, prior_roles
 from planner.results import Estimate
 from planner.tables import human
 
@@ -265,23 +265,12 @@ def build_report(
 
     # 3. priors
     design_prior_rows = []
+    specs = prior_roles(design)
     for role, info in result.priors.items():
-        spec = (
-            design.design_prior.treatment
-            if role.startswith("design prior (treatment)")
-            else design.design_prior.control
-            if role.startswith("design prior (control)")
-            else an.prior
-            if role.startswith("analysis prior") and "control" not in role
-            else an.control_prior
-        )
+        spec = specs[role][0]
         design_prior_rows.append((role, prior_text(spec), info))
     mixtures = tables.prior_mixtures(design)
-    prior_svg = (
-        _svg(prior_chart(prior_frame(mixtures), "response rate" if ep.kind == "binary" else ep.label))
-        if mixtures
-        else ""
-    )
+    prior_svg = _svg(prior_chart(prior_frame(mixtures), tables.prior_axis_title(design))) if mixtures else ""
     fitted = tables.fitted_table()
     fitted = fitted.assign(prior=[human(n) for n in fitted["prior"]])[
         [
@@ -362,6 +351,9 @@ def build_report(
         assurance_svg = _svg(
             curve_chart(curve_frame(assurance_points, "assurance"), "assurance", current_n=n0)
         )
+    survival_figures = (
+        _survival_figures(design, chosen, ns, curve_n_sims, seed) if ep.kind == "time-to-event" else []
+    )
 
     # 6. sensitivity
     sensitivity, sens_frames = [], {}
@@ -385,7 +377,7 @@ def build_report(
         frame = pd.DataFrame(rows)
         note = (
             target_sentence("Assurance", "design prior a0", frame, "assurance", SENSITIVITY_TARGET)
-            + " (a0 = 1 uses the phase 1/2 evidence in full; smaller a0 discounts it.)"
+            + " (a0 = 1 uses the evidence behind the fitted prior in full; smaller a0 discounts it.)"
         )
         sensitivity.append(
             ("Assurance against the discount of the evidence (power prior a0)", _table(frame), note)
@@ -410,7 +402,10 @@ def build_report(
         )
         sens_frames["analysis_discount"] = frame
     if chosen_row is not None and an.performance_goal is not None:
-        goals = [an.performance_goal + d for d in (-0.1, -0.05, 0.0, 0.05, 0.1)]
+        if ep.kind == "time-to-event" and an.rule != "km-landmark":  # a median: relative steps
+            goals = [an.performance_goal * f for f in (0.8, 0.9, 1.0, 1.1, 1.2)]
+        else:
+            goals = [an.performance_goal + d for d in (-0.1, -0.05, 0.0, 0.05, 0.1)]
         goals = [g for g in goals if ep.kind != "binary" or 0 < g < 1]
         rows = [
             {
@@ -516,6 +511,8 @@ def build_report(
         curve_frame(power_points, "power").to_csv(out / "power_curve.csv", index=False)
     if assurance_points:
         curve_frame(assurance_points, "assurance").to_csv(out / "assurance_curve.csv", index=False)
+    for _, _, name, frame in survival_figures:
+        frame.to_csv(out / name, index=False)
     for key, frame in sens_frames.items():
         frame.to_csv(out / f"sensitivity_{key}.csv", index=False)
     (out / "numbers.json").write_text(json.dumps(numbers, indent=1))
@@ -551,6 +548,7 @@ def build_report(
         power_svg=power_svg,
         curve_scenario=html.escape(chosen or ""),
         assurance_svg=assurance_svg,
+        survival_figures=[(svg, caption) for svg, caption, _, _ in survival_figures],
         sensitivity=sensitivity,
         reproducibility=[(k, html.escape(str(v))) for k, v in reproducibility],
         command=html.escape(command),
@@ -560,6 +558,73 @@ def build_report(
     html_path.write_text(page)
     pdf_path = _print_pdf(html_path) if pdf else None
     return ReportOutput(out, html_path, pdf_path, numbers, time.perf_counter() - began)
+
+
+def _survival_figures(
+    design: Design, scenario: str | None, ns: tuple[int, ...], n_sims: int, seed: int
+) -> list:
+    """Time to event: (svg, caption, csv name, frame) for the scenarios' survival curves, the power over events
+    (event-driven designs) and the expected calendar time of the analysis over N."""
+    from planner import tables
+    from planner.plots import survival_chart, survival_over_chart
+    from planner.search import survival_curve
+
+    ep = design.endpoint
+    curves = tables.survival_curves(design)
+    figures = [
+        (
+            _svg(survival_chart(curves, ep.time_unit)),
+            f"Survival (no event yet) over time in {ep.time_unit} in each scenario, from the endpoint's "
+            f"{ep.model} model (dashes: control arm).",
+            "survival_curves.csv",
+            curves,
+        )
+    ]
+    if scenario is None:
+        return figures
+    if ep.events is not None:
+        events = tuple(sorted({max(2, int(round(ep.events * f))) for f in np.linspace(0.5, 1.5, 9)}))
+        frame = tables.survival_curve_frame(
+            survival_curve(design, "events", events, scenario=scenario, n_sims=n_sims, seed=seed),
+            "events",
+            "power",
+        )
+        figures.append(
+            (
+                _svg(survival_over_chart(frame, "events", "power", "power")),
+                f'Power over the number of events at the analysis under "{scenario}" (95% Monte Carlo band).',
+                "power_over_events.csv",
+                frame,
+            )
+        )
+    # event-driven: when the analysis happens; fixed follow-up (a known time): how many events it sees
+    quantity, title, what, name = (
+        (
+            "E[analysis time]",
+            f"expected analysis time ({ep.time_unit})",
+            f"Expected calendar time of the analysis, in {ep.time_unit} from the first entry,",
+            "analysis_time_over_n.csv",
+        )
+        if ep.events is not None
+        else (
+            "E[events]",
+            "expected events",
+            "Expected number of events at the analysis",
+            "events_over_n.csv",
+        )
+    )
+    frame = tables.survival_curve_frame(
+        survival_curve(design, "n", ns, scenario=scenario, n_sims=n_sims, seed=seed), "N", quantity
+    )
+    figures.append(
+        (
+            _svg(survival_over_chart(frame, "N", quantity, title)),
+            f'{what} over N under "{scenario}" (95% Monte Carlo band).',
+            name,
+            frame,
+        )
+    )
+    return figures
 
 
 def _estimand_rows(design: Design) -> list[tuple[str, str]]:
@@ -640,7 +705,9 @@ def _single_arm_survival_measure(design: Design) -> str:
 class _Info:
     def __init__(self, info: dict):
         self.mean, self.sd = info["mean"], info["sd"]
-        self.ess_text = ess_text(info.get("ess")).removeprefix("ESS ") if "ess" in info else ""
+        self.ess_text = (
+            ess_text(info.get("ess"), info.get("ess_unit")).removeprefix("ESS ") if "ess" in info else ""
+        )
 
 
 def _print_pdf(html_path: Path) -> Path:
