@@ -236,11 +236,11 @@ SURVIVAL_QUANTITIES = {
 }
 
 
-def survival_curve_frame(points: tuple, x: str, quantity: str) -> DataFrame:
+def survival_curve_frame(points: tuple[Any, ...], x: str, quantity: str) -> DataFrame:
     """One quantity of :func:`planner.search.survival_curve` points (power, E[analysis time], E[events]) over
     ``x`` (events or N), with its MCSE and 95% Monte Carlo band."""
     value, mcse = SURVIVAL_QUANTITIES[quantity]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for p in points:
         v, se = getattr(p, value), getattr(p, mcse)
         low, high = v - 1.96 * se, v + 1.96 * se
@@ -256,18 +256,22 @@ def survival_curves(design: Design, points: int = 201) -> DataFrame:
     follow-up) or to three times the longest median (event-driven)."""
     import numpy as np
 
+    from planner.design import TimeToEventEndpoint
+    from planner.endpoints.time_to_event import accrual_of
     from planner.time_to_event.models import endpoint_model
 
     ep = design.endpoint
+    if not isinstance(ep, TimeToEventEndpoint):
+        raise TypeError(f"survival curves need a time-to-event endpoint, got {ep.kind!r}")
     medians = [v for s in design.scenarios for v in (s.treatment, s.control) if v is not None]
     if ep.follow_up is not None:
-        horizon = (ep.accrual_time or ep.accrual_times[-1]) + ep.follow_up
+        horizon = accrual_of(ep).duration + ep.follow_up
     else:
         horizon = 3.0 * max(medians)
     if design.analysis.landmark is not None:
         horizon = max(horizon, 1.5 * design.analysis.landmark)
     time = np.linspace(0.0, horizon, points)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for s in design.scenarios:
         arms = [("treatment", s.treatment)] + ([("control", s.control)] if s.control is not None else [])
         for a, (arm, median) in enumerate(arms):
