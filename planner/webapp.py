@@ -277,6 +277,17 @@ def design_fields(base, values: dict, messages: dict) -> None:
         st.number_input("Allocation treatment : control (x : 1)", step=0.25, key="w_alloc")
         note("arms.allocation")
     ep = base.endpoint
+    if ep.kind == "time-to-event":  # beside N: the events (at most N) or the follow-up, and the accrual
+        unit = ep.time_unit
+        if "w_events" in shown:
+            st.number_input("Events at the analysis (event-driven)", step=1, key="w_events")
+            note("endpoint.events")
+        else:
+            st.number_input(f"Follow-up after the last entry ({unit})", step=1.0, key="w_follow_up")
+            note("endpoint.follow_up")
+        if "w_accrual" in shown:
+            st.number_input(f"Accrual period ({unit})", step=1.0, key="w_accrual")
+            note("endpoint.accrual_time")
     if "w_dropout" in shown:
         st.slider("Dropout by one year", 0.0, 0.5, step=0.01, key="w_dropout")
         st.selectbox(
@@ -290,24 +301,14 @@ def design_fields(base, values: dict, messages: dict) -> None:
         )
         note("dropout")
     else:  # time to event: dropouts are censored
-        unit = ep.time_unit
         st.slider(
-            f"Dropout probability by {ep.dropout_time:g} {unit} (censored)",
+            f"Dropout probability by {ep.dropout_time:g} {ep.time_unit} (censored)",
             0.0,
             0.5,
             step=0.01,
             key="w_tte_dropout",
         )
         note("endpoint.dropout_probability")
-        if "w_accrual" in shown:
-            st.number_input(f"Accrual period ({unit})", step=1.0, key="w_accrual")
-            note("endpoint.accrual_time")
-        if "w_events" in shown:
-            st.number_input("Events at the analysis (event-driven)", step=1, key="w_events")
-            note("endpoint.events")
-        else:
-            st.number_input(f"Follow-up after the last entry ({unit})", step=1.0, key="w_follow_up")
-            note("endpoint.follow_up")
     if "w_rule" in shown:
         st.selectbox("Decision rule", rules_for(base.endpoint.kind, base.arms.kind), key="w_rule")
     note("analysis.rule")
@@ -416,8 +417,16 @@ def design_page() -> None:
     # invalid values included), otherwise the loaded design's values. Their values are read from the session
     # before any field is drawn, so the results are computed and drawn first.
     defaults = ui.widget_defaults(base)
-    for key, value in (defaults | st.session_state.get("saved_widgets", {})).items():
-        st.session_state.setdefault(key, value)
+    saved = st.session_state.get("saved_widgets", {})
+    # Coming back from another page, the fields take what was saved: Streamlit forgets a field that another
+    # page did not draw, and may then show an older value that was set before the field first appeared
+    # (the shipped default's threshold came back for a Bayesian design, in the browser).
+    returning = st.session_state.get("previous_page") != DESIGN_PAGE
+    for key, value in (defaults | saved).items():
+        if returning and key in saved:
+            st.session_state[key] = value
+        else:
+            st.session_state.setdefault(key, value)
     values = {key: st.session_state[key] for key in defaults}
     st.session_state.saved_widgets = values
     st.session_state.edits = ui.edits_from_fields(base, values, st.session_state.get("saved_scenarios"))
@@ -761,17 +770,23 @@ def compare_page() -> None:
         st.rerun()
 
 
+DESIGN_PAGE = "Design and results"  # the page's title, as the navigation reports the page that runs
+
+
 def main() -> None:
     """One run of the app's script: the page configuration, then the page the user is on."""
     st.set_page_config(page_title="Zimislecel phase 3 planner", layout="wide")
     pages = [
-        st.Page(design_page, title="Design and results", url_path="design", default=True),
+        st.Page(design_page, title=DESIGN_PAGE, url_path="design", default=True),
         st.Page(compare_page, title="Compare designs", url_path="compare"),
         st.Page(priors_page, title="Evidence and priors", url_path="priors"),
         st.Page(size_page, title="Sample size", url_path="size"),
         st.Page(export_page, title="Import and export", url_path="export"),
     ]
-    st.navigation(pages).run()
+    page = st.navigation(pages)
+    st.session_state.previous_page = st.session_state.get("current_page")
+    st.session_state.current_page = page.title
+    page.run()
 
 
 if (

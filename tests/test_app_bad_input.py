@@ -119,3 +119,39 @@ def test_bad_pasted_design_keeps_the_current_one(name, text, words):
 
 def test_corpus_size():
     assert len(WIDGET_CASES) + len(BAD_FILES) >= 15
+
+
+DURABILITY = load_design(ROOT / "examples" / "zimislecel_durability.toml")
+EXPECTED_DURABILITY = evaluate(DURABILITY.with_changes({"endpoint.dropout_probability": 0.1}), n_sims=20_000)
+
+# time-to-event fields of the durability example: (name, key, bad value, words in the message)
+TIME_TO_EVENT_CASES = [
+    (
+        "follow-up shorter than zero",
+        "w_follow_up",
+        -3.0,
+        "endpoint.follow_up: cannot be shorter than zero, got -3.0",
+    ),
+    ("accrual period zero", "w_accrual", 0.0, "endpoint.accrual_time"),
+    ("goal median negative", "w_goal", -15.0, "analysis.performance_goal"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "value", "words"), TIME_TO_EVENT_CASES, ids=[c[0] for c in TIME_TO_EVENT_CASES]
+)
+def test_invalid_time_to_event_edit(name, key, value, words):
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.selectbox(key="example_choice").set_value("zimislecel_durability.toml").run()
+    at.select_slider[0].set_value(20_000).run()
+    at.slider(key="w_tte_dropout").set_value(0.1).run()  # an earlier valid edit that must be kept
+    at.number_input(key=key).set_value(value).run()
+    assert not at.exception
+    messages = [e.value for e in at.error]
+    assert any(words in m for m in messages), (name, messages)
+    assert at.number_input(key=key).value == value
+    assert at.slider(key="w_tte_dropout").value == 0.1
+    assert any("last valid design" in w.value for w in at.warning)
+    shown = results(at).set_index("scenario")["P(success)"]
+    for r in EXPECTED_DURABILITY.results:
+        assert shown[r.scenario.name] == pytest.approx(r.success.value, abs=1e-12)

@@ -351,8 +351,8 @@ def test_browser_pin_two_designs_and_compare(server, artifacts):
 
 def test_browser_time_to_event_upload_edit_and_invalid_edit(server, artifacts, tmp_path):
     """Upload a randomized time-to-event design: the power card is the API's; N = 260 gives the API's power at
-    260; N = 100 (fewer participants than the 121 events) shows the message naming endpoint.events just above
-    the field and keeps the last valid design's numbers."""
+    260; N = 100 (fewer participants than the 121 events) shows the message naming endpoint.events under the
+    events field just below N and keeps the last valid design's numbers."""
     from tests.test_time_to_event import TOML, parse_design_toml
 
     url, _ = server
@@ -377,8 +377,55 @@ def test_browser_time_to_event_upload_edit_and_invalid_edit(server, artifacts, t
         alert = page.locator("[data-testid='stAlert']", has_text="endpoint.events").first
         alert.wait_for(timeout=60_000)
         field_box, alert_box = box.bounding_box(), alert.bounding_box()
-        # a cross-field message (events against N) stands at the top of the fields, just above N
-        assert 0 <= field_box["y"] - (alert_box["y"] + alert_box["height"]) < 120, (field_box, alert_box)
+        # the message (events against N) stands under the events field, which follows N
+        events_box = page.get_by_label("Events at the analysis (event-driven)").bounding_box()
+        assert 0 <= alert_box["y"] - (events_box["y"] + events_box["height"]) < 120, (events_box, alert_box)
+        assert 0 <= alert_box["y"] - (field_box["y"] + field_box["height"]) < 250, (field_box, alert_box)
         assert box.input_value() == "100"
         assert metric_value(page, label) == want  # the last valid design (N = 260)
         page.screenshot(path=str(artifacts / "time_to_event.png"), full_page=True)
+
+
+def test_browser_durability_example_edit_follow_up_switch_page_and_invalid_edit(server, artifacts):
+    """The shipped durability example (responders only, Bayesian): follow-up 36 months gives the API's power
+    and assurance; the edit and the calibrated threshold survive a page change; a follow-up of -1 shows the message naming
+    endpoint.follow_up under the field and keeps the last valid numbers and the user's -1."""
+    url, _ = server
+    design = load_design(ROOT / "examples" / "zimislecel_durability.toml")
+    label = "Power: CIT-07 durability, Edmonton response"
+    with app_page(url) as page:
+        page.locator("[data-testid='stSelectbox']", has_text="Shipped design").click()
+        page.get_by_role("option", name="zimislecel_durability.toml").click()
+        page.locator("[data-testid='stMetric']", has_text=label).first.wait_for(timeout=60_000)
+        box = page.get_by_label("Follow-up after the last entry (months)")
+        box.fill("36")
+        box.press("Enter")
+        edited = evaluate(design.with_changes({"endpoint.follow_up": 36.0}), n_sims=20_000)
+        want = f"{edited[label.removeprefix('Power: ')].success.value:.4f}"
+        deadline = time.time() + 60
+        while metric_value(page, label) != want:
+            assert time.time() < deadline, f"shows {metric_value(page, label)}, want {want}"
+            time.sleep(0.05)
+        assert metric_value(page, "Assurance (design prior)") == f"{edited.assurance.value:.4f}"
+        page.get_by_role("link", name="Evidence and priors").click()
+        page.locator("h1", has_text="Evidence and priors").wait_for(timeout=60_000)
+        page.get_by_role("link", name="Design and results").click()
+        page.locator("[data-testid='stMetric']", has_text=label).first.wait_for(timeout=60_000)
+        deadline = time.time() + 60
+        while metric_value(page, label) != want:
+            assert time.time() < deadline, f"after coming back shows {metric_value(page, label)}, want {want}"
+            time.sleep(0.05)
+        assert page.get_by_label("Follow-up after the last entry (months)").input_value() == "36.00"
+        # the Bayesian threshold too (it came back as the shipped default's 0.975 before: a field first drawn
+        # after its value had been set showed that older value after a page change)
+        assert page.get_by_label("Posterior probability threshold").input_value() == "0.9781"
+        box = page.get_by_label("Follow-up after the last entry (months)")
+        box.fill("-1")
+        box.press("Enter")
+        alert = page.locator("[data-testid='stAlert']", has_text="endpoint.follow_up").first
+        alert.wait_for(timeout=60_000)
+        field_box, alert_box = box.bounding_box(), alert.bounding_box()
+        assert 0 <= alert_box["y"] - (field_box["y"] + field_box["height"]) < 120, (field_box, alert_box)
+        assert box.input_value() == "-1.00"
+        assert metric_value(page, label) == want
+        page.screenshot(path=str(artifacts / "durability.png"), full_page=True)
