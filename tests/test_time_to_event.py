@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy import special, stats
+from scipy import optimize, special, stats
 
 from planner import DesignError, evaluate, parse_design
 from planner.endpoints.time_to_event import logrank_z, simulate_survival_design
@@ -731,3 +731,87 @@ def test_the_numerical_event_probability_equals_the_closed_form():
         assert observed_event_probability(e, 30.0, eta) == pytest.approx(exact, rel=1e-13)
         assert observed_event_probability(Weibull(1.0, 20.0), 30.0, eta) == pytest.approx(exact, rel=1e-10)
         assert observed_event_probability(Cured(0.3, e), 30.0, eta) == pytest.approx(0.7 * exact, rel=1e-10)
+
+
+# ---- the Cox hazard ratio ---------------------------------------------------------------------------------
+
+
+def _reference_cox(follow, event, treated):
+    """The Cox partial log-likelihood of one data set maximized by scipy (bounded scalar search), and its
+    observed information by a central second difference: an independent route to beta and se."""
+    order = np.argsort(follow)
+    t, d, x = follow[order], event[order], treated[order].astype(float)
+    keep = t >= 0
+    t, d, x = t[keep], d[keep], x[keep]
+
+    def loglik(beta):
+        total = 0.0
+        for i in np.flatnonzero(d):
+            risk = t >= t[i]
+            total += beta * x[i] - np.log(np.sum(np.exp(beta * x[risk])))
+        return total
+
+    beta = optimize.minimize_scalar(
+        lambda b: -loglik(b), bounds=(-5, 5), method="bounded", options={"xatol": 1e-10}
+    ).x
+    h = 1e-4
+    info = -(loglik(beta + h) - 2 * loglik(beta) + loglik(beta - h)) / h**2
+    return beta, 1.0 / math.sqrt(info)
+
+
+def test_the_cox_estimate_equals_a_direct_maximization_of_the_partial_likelihood():
+    from planner.endpoints.time_to_event import cox_log_hazard_ratio, cox_wald_z
+
+    rng = np.random.default_rng(21)
+    for _ in range(25):
+        n1, n2 = 35, 30
+        follow = rng.exponential(10.0, n1 + n2)
+        follow[:n1] *= 1.5
+        event = rng.random(n1 + n2) < 0.75
+        outside = rng.random(n1 + n2) < 0.1
+        follow[outside], event[outside] = -1.0, False
+        treated = np.arange(n1 + n2) < n1
+        beta, se = cox_log_hazard_ratio(follow[None, :], event[None, :], treated)
+        ref_beta, ref_se = _reference_cox(follow, event, treated)
+        assert beta[0] == pytest.approx(ref_beta, abs=1e-7)
+        assert se[0] == pytest.approx(ref_se, rel=1e-4)
+        assert cox_wald_z(follow[None, :], event[None, :], treated)[0] == pytest.approx(-beta[0] / se[0])
+    # monotone likelihood: no treated events -> -inf (benefit: z = +inf); no events at all -> z = 0
+    follow = np.array([[1.0, 2.0, 3.0, 4.0]])
+    treated = np.array([True, True, False, False])
+    event = np.array([[False, False, True, True]])
+    beta, _ = cox_log_hazard_ratio(follow, event, treated)
+    assert beta[0] == -np.inf and cox_wald_z(follow, event, treated)[0] == np.inf
+    assert cox_wald_z(follow, np.zeros_like(event), treated)[0] == 0.0
+
+
+def test_cox_power_agrees_with_rpact_and_the_logrank_test():
+    """The Cox Wald test on the rpact design of the log-rank test above (121 events, HR 0.6): its power is
+    within MC error of the log-rank test's on the same trials (both estimate the same score test to first
+    order), and its size at HR 1 within alpha + 3 MC SEs."""
+    d = _design(analysis={"rule": "cox"})
+    cox = evaluate(d, n_sims=100_000, seed=1, type_one_error=False)
+    logrank = evaluate(_design(), n_sims=100_000, seed=1, type_one_error=False)
+    for a, b in zip(cox.results, logrank.results, strict=True):
+        assert abs(a.success.value - b.success.value) <= 0.01, (a.success.value, b.success.value)
+    assert cox.results[0].success.value <= 0.025 + 3 * cox.results[0].success.mcse
+    assert cox.results[1].success.value == pytest.approx(0.79847, abs=4 * math.sqrt(2 * 0.8 * 0.2 / 100_000))
+
+
+@pytest.mark.slow
+def test_cox_type_one_error_on_a_million_null_trials():
+    d = _design(analysis={"rule": "cox"})
+    check = evaluate(d, n_sims=1_000_000, seed=17).type_one_error
+    assert check.value <= 0.025 + 3 * check.mcse and not check.exceeds
+
+
+def test_cox_group_sequential_holds_alpha_and_follows_the_logrank_design():
+    """Two looks (at 61 and 121 events, O'Brien-Fleming): the Cox Wald test's stopping boundaries are the
+    log-rank design's; 10^5 trials at HR 1 within alpha + 3 MC SEs and power within 0.01 of the log-rank's."""
+    looks = {"fractions": [0.5, 1.0], "spending": "obrien-fleming"}
+    cox = evaluate(
+        _design(analysis={"rule": "cox"}, interim=looks), n_sims=100_000, seed=5, type_one_error=False
+    )
+    logrank = evaluate(_design(interim=looks), n_sims=100_000, seed=5, type_one_error=False)
+    assert cox.results[0].success.value <= 0.025 + 3 * cox.results[0].success.mcse
+    assert abs(cox.results[1].success.value - logrank.results[1].success.value) <= 0.01

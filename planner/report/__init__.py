@@ -652,7 +652,9 @@ def _estimand_rows(design: Design) -> list[tuple[str, str]]:
         )
     if design.randomized:
         measure = {
-            "time-to-event": "hazard ratio, treatment over control (log-rank test; below 1 is benefit)",
+            "time-to-event": "hazard ratio, treatment over control ("
+            + ("Cox model, Wald test" if an.rule == "cox" else "log-rank test")
+            + "; below 1 is benefit)",
             "binary": "difference in response proportions, treatment minus control",
             "continuous": "difference in means, treatment minus control",
             "count": "ratio of event rates, treatment over control",

@@ -36,6 +36,7 @@ SEQUENTIAL_RULES = (
     "t-pooled",
     "nb-wald",
     "logrank",
+    "cox",
     "one-sample-logrank",
 )
 
@@ -120,6 +121,13 @@ RULES: dict[str, RuleInfo] = {
             ("randomized",),
             False,
             "one-sided log-rank test (benefit: fewer events on treatment, hazard ratio below 1)",
+        ),
+        RuleInfo(
+            "cox",
+            ("time-to-event",),
+            ("randomized",),
+            False,
+            "one-sided Wald test of the Cox proportional-hazards log hazard ratio (benefit: hazard ratio below 1)",
         ),
         RuleInfo(
             "one-sample-logrank",

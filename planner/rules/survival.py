@@ -3,6 +3,8 @@
 on it, z >= z_{1-alpha}, one-sided in the direction of benefit:
 
 * ``logrank`` (randomized): the log-rank z (:func:`~planner.endpoints.time_to_event.logrank_z`);
+* ``cox`` (randomized): the Wald z of the Cox partial-likelihood log hazard ratio
+  (:func:`~planner.endpoints.time_to_event.cox_wald_z`);
 * ``one-sample-logrank`` (single arm): against the reference distribution with the endpoint's model and the
   performance goal as its median (:func:`~planner.endpoints.time_to_event.one_sample_logrank_z`);
 * ``km-landmark`` (single arm): the Kaplan-Meier survival at ``analysis.landmark`` against the performance
