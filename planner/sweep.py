@@ -152,11 +152,29 @@ def run_task(sweep: Sweep, task: Task) -> tuple[Task, dict[str, Any]]:
         return task, {"exact": float(value)}
     source = DesignPriorSampler(d) if task.scenario < 0 else d.scenarios[task.scenario]
     t = tally(d, rule, source, seed=d.simulation.seed, start=task.start, stop=task.stop)
-    return task, {
+    out: dict[str, Any] = {
         "successes": int(t.efficacy.sum()),
         "enrolled": int(t.enrolled),
         "trials": task.stop - task.start,
     }
+    if d.endpoint.kind == "time-to-event":  # the integer sums behind expected events and analysis time
+        out["survival"] = {name: int(getattr(t, name)) for name in SURVIVAL_SUMS}
+    return task, out
+
+
+# the SequentialTally fields a time-to-event cell adds over its tasks (integers: any order gives the same sum)
+SURVIVAL_SUMS = ("events", "events_sq", "time", "time_sq", "enrolled", "enrolled_sq")
+
+
+def _survival_columns(outs: list[dict[str, Any]], trials: int) -> dict[str, float]:
+    """Expected events, analysis time and participants entered with their MCSEs, as evaluate computes them."""
+    from planner.engine import survival_summary
+    from planner.group_sequential import SequentialTally
+
+    t = SequentialTally.empty(1)
+    for name in SURVIVAL_SUMS:
+        setattr(t, name, sum(o["survival"][name] for o in outs))
+    return survival_summary(t, trials).to_dict()
 
 
 def assemble(sweep: Sweep, outcomes: list[tuple[Task, dict[str, Any]]]) -> pd.DataFrame:
@@ -195,6 +213,8 @@ def assemble(sweep: Sweep, outcomes: list[tuple[Task, dict[str, Any]]]) -> pd.Da
                     "expected_n": sum(o["enrolled"] for o in outs) / trials,
                 }
             )
+            if "survival" in outs[0]:
+                row.update(_survival_columns(outs, trials))
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -137,3 +137,27 @@ def test_cli_sweep_writes_the_table(tmp_path):
     out = CliRunner().invoke(app, ["sweep", str(tmp_path / "sweep.toml"), "-o", str(tmp_path / "t.csv")])
     assert out.exit_code == 0, out.output
     assert (tmp_path / "t.csv").read_text().count("\n") == 1 + 4 * 6
+
+
+def test_time_to_event_cells_equal_evaluate_with_expected_events_and_time(tmp_path):
+    """A sweep of the durability example over N and the dropout probability: each cell's power and its
+    expected events and analysis time (with MCSEs) are those of evaluate on that variation."""
+    f = tmp_path / "sweep.toml"
+    f.write_text(
+        f'design = "{ROOT / "examples" / "zimislecel_durability.toml"}"\n'
+        'n_sims = 6000\n[grid]\n"arms.n" = [40, 60]\n"endpoint.dropout_probability" = [0.05, 0.15]\n'
+    )
+    sweep = load_sweep(f)
+    table = run_sweep(sweep)
+    for v, changes in enumerate(sweep.variations):
+        res = evaluate(sweep.variant(v), n_sims=sweep.n_sims, type_one_error=False)
+        rows = table[
+            (table["set arms.n"] == changes["arms.n"])
+            & (table["set endpoint.dropout_probability"] == changes["endpoint.dropout_probability"])
+        ]
+        for r in res.results:
+            row = rows[rows["scenario"] == r.scenario.name].iloc[0]
+            assert row["p_success"] == r.success.value
+            assert row["expected_events"] == r.survival.expected_events
+            assert row["expected_events_mcse"] == r.survival.expected_events_mcse
+            assert row["expected_time"] == r.survival.expected_time
