@@ -3,11 +3,14 @@ Streamlit's own front end sets on this machine.
 
 Usage: .venv/bin/python benchmarks/bench_app.py [--visits 5] [--changes 8]
 Starts `planner app` (as scripts/run) on a free port of 127.0.0.1 and, beside it, two Streamlit apps without
-planner code as floors: a minimal one (a title, one number field, one metric card) and one with the Design
-page's element kinds (columns, a card, a table, a chart, fields, a table editor). Debian's Chromium, driven by
+planner code as floors: a minimal one (a title, one number field, one metric card) and one with the element
+kinds the Design page had before 2026-12-07 (columns, a card, an interactive table, a Vega-Lite chart, fields,
+a table editor). Debian's Chromium, driven by
 Playwright, opens each app `--visits` times, each visit in a fresh browser context (cold cache) and once more
 in the same context (warm cache), and times page open -> first card. On the planner it then changes N
-`--changes` times and times Enter -> the power card showing the API's value for the new N.
+`--changes` times and times Enter -> the power card showing the API's value for the new N. Both are timed by
+the browser's own clock (tests/browser_clock.py: checked on every animation frame), not by Playwright's waits,
+which poll up to 500 ms apart.
 Prints every figure and the median and range of each.
 """
 
@@ -27,6 +30,9 @@ from pathlib import Path
 from playwright import sync_api
 
 from planner import evaluate, load_design
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.browser_clock import CLOCK_SCRIPT, first_card_seconds, watch_card, watched_seconds  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -82,16 +88,12 @@ def start(command: list[str], port_option: str) -> tuple[subprocess.Popen, str, 
 
 
 def first_card(context, url: str, label: str):
+    """The page, and the seconds from the navigation's start to the first drawing of the card (the
+    browser's clock: Playwright's own wait polls up to 500 ms apart)."""
     page = context.new_page()
-    t0 = time.perf_counter()
     page.goto(url)
     page.locator("[data-testid='stMetric']", has_text=label).first.wait_for(timeout=120_000)
-    return page, time.perf_counter() - t0
-
-
-def card_value(page, label: str) -> str:
-    card = page.locator("[data-testid='stMetric']", has_text=label).first
-    return card.locator("[data-testid='stMetricValue']").inner_text().strip()
+    return page, first_card_seconds(page, label)
 
 
 def changes(page, count: int) -> list[float]:
@@ -101,14 +103,15 @@ def changes(page, count: int) -> list[float]:
     for n in [80, 60, 70, 55, 90, 65, 75, 45][:count]:
         expected = f"{evaluate(design.with_changes({'arms.n': n}))[LABEL.split(': ')[1]].success.value:.4f}"
         box = page.get_by_label("Participants (total N)")
+        watch_card(page, LABEL, expected)
         t1 = time.perf_counter()
         box.fill(str(n))
         box.press("Enter")
-        while card_value(page, LABEL) != expected:
+        while (seconds := watched_seconds(page)) is None:
             if time.perf_counter() - t1 > 60:
                 raise RuntimeError(f"the power did not update for N = {n}")
-            time.sleep(0.005)
-        out.append(time.perf_counter() - t1)
+            time.sleep(0.02)
+        out.append(seconds)
         page.wait_for_timeout(2500)  # the curves drawn after the cards
     return out
 
@@ -155,8 +158,12 @@ def main() -> None:
                 for visit in range(args.visits):
                     for name, (_, url, _, label) in servers.items():
                         context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                        context.add_init_script(CLOCK_SCRIPT)
                         page, seconds = first_card(context, url, label)
                         figures[f"{name} cold"].append(seconds)
+                        # the run goes on after the cards (curves): let it end, or the next visit competes
+                        # with it for the 2 cores (a person does not open the page twice within 0.1 s)
+                        page.wait_for_timeout(3000)
                         page.close()
                         page, seconds = first_card(context, url, label)
                         figures[f"{name} warm"].append(seconds)

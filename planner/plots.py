@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -17,6 +19,7 @@ __all__ = [
     "overlay_chart",
     "survival_chart",
     "survival_over_chart",
+    "svg",
 ]
 
 
@@ -145,3 +148,19 @@ def overlay_chart(frames: dict[str, pd.DataFrame], metric: str):
         ],
     )
     return alt.layer(band, line).properties(height=320)
+
+
+def svg(chart, width: int | None = None) -> str:
+    """The chart drawn as SVG text (vl-convert, no browser): the report's figures and the app's charts, which
+    are images so that the app's first view needs no charting code in the browser. ``width`` in pixels
+    (Vega-Lite's default of 300 otherwise)."""
+    if width is not None:
+        chart = chart.properties(width=width)
+    return _svg_of_spec(chart.to_json())
+
+
+@functools.lru_cache(maxsize=64)
+def _svg_of_spec(spec: str) -> str:
+    import vl_convert
+
+    return vl_convert.vegalite_to_svg(spec)

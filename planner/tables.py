@@ -21,6 +21,8 @@ __all__ = [
     "multiple_rows",
     "method_text",
     "human",
+    "cell_text",
+    "display_frame",
     "results_table",
     "stages_table",
     "multiple_table",
@@ -140,6 +142,61 @@ def _frame(rows: Any, columns: list[str] | None = None) -> DataFrame:
 def human(name: str) -> str:
     """An identifier as words: 'insulin_independence' -> 'insulin independence'."""
     return str(name).replace("_", " ")
+
+
+ONE_DECIMAL = ("expected N", "E[N]", "ESS", "N")  # columns shown to one decimal
+FOUR_SIGNIFICANT = (  # design inputs, shown as written (to 4 significant digits)
+    "treatment",
+    "control",
+    "performance goal",
+    "dropout rate",
+    "design prior a0",
+    "analysis prior a0",
+    "alpha",
+    "mean",
+    "sd",
+)
+
+
+def cell_text(column: str, value: Any) -> str:
+    """A table cell as people read it (the report's and the app's tables): a dash where it does not apply,
+    yes/no, integers with thousands separators, probabilities and MCSE to 4 decimals, expected N and ESS to 1,
+    design inputs to 4 significant digits."""
+    import math
+
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "\u2013"  # does not apply
+    if type(value).__name__ in ("bool", "bool_"):
+        return "yes" if value else "no"
+    if isinstance(value, int) or type(value).__name__.startswith(("int", "uint")):
+        return f"{int(value):,}"
+    if isinstance(value, float) or type(value).__name__.startswith("float"):
+        value = float(value)
+        if not math.isfinite(value):
+            return "\u2013"
+        if column == "bulk ESS":
+            return f"{value:,.0f}"
+        if any(column.startswith(c) for c in ONE_DECIMAL):
+            return f"{value:.1f}"
+        if column == "R-hat":
+            return f"{value:.3f}"
+        if column in FOUR_SIGNIFICANT:
+            return f"{value:.4g}"
+        return f"{value:.4f}"
+    return str(value)
+
+
+def display_frame(frame: DataFrame) -> DataFrame:
+    """``frame`` as text cells (``cell_text``) under human column names: a table to show, not to compute on."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        [
+            [cell_text(c, v) for c, v in zip(frame.columns, row, strict=True)]
+            for row in frame.itertuples(index=False)
+        ],
+        columns=[human(c) for c in frame.columns],
+    )
 
 
 APP_RESULT_COLUMNS = [

@@ -264,7 +264,7 @@ def warm_up() -> float:
     import time
 
     began = time.perf_counter()
-    from planner.plots import curve_chart, curve_frame
+    from planner.plots import curve_chart, curve_frame, svg
     from planner.search import power_curve
 
     design = parse_design_text(example_designs()[DEFAULT_EXAMPLE])
@@ -278,5 +278,7 @@ def warm_up() -> float:
         n_sims=2_000,
         seed=design.simulation.seed,
     )
-    curve_chart(curve_frame(points, metric), metric, current_n=design.arms.n).to_dict()
+    svg(
+        curve_chart(curve_frame(points, metric), metric, current_n=design.arms.n)
+    )  # starts vl-convert's engine
     return time.perf_counter() - began

@@ -15,6 +15,20 @@ from planner import DesignError, parse_design_text, tables, ui
 from planner.rules.catalog import RULES, rules_for
 
 MAX_APP_SIMS = ui.SIMS_CHOICES[-1]
+CHART_WIDTH = 640  # pixels of the charts' SVG; the image then scales to its column
+
+
+def show_chart(chart) -> None:
+    """A chart as an SVG image (planner.plots.svg, as in the report): the page needs no charting code in the
+    browser, which keeps the first view quick to draw."""
+    from planner.plots import svg
+
+    st.image(svg(chart, width=CHART_WIDTH), width="stretch")
+
+
+def show_table(frame) -> None:
+    """A small table as text, formatted as in the report (planner.tables.display_frame)."""
+    st.table(tables.display_frame(frame), hide_index=True)
 
 
 # --- cached calls into the planner (arguments are plain values; bounded caches) -------------------
@@ -120,7 +134,17 @@ def _load(text: str, name: str) -> None:
         st.session_state.pop(key, None)
 
 
+def _load_upload() -> None:
+    """File uploader callback (runs before the script, so the page drawn next shows the uploaded design)."""
+    uploaded = st.session_state.get("upload")
+    if uploaded is not None and st.session_state.get("last_upload") != uploaded.file_id:
+        st.session_state.last_upload = uploaded.file_id
+        _load(uploaded.getvalue().decode("utf-8", errors="replace"), uploaded.name)
+
+
 def sidebar() -> None:
+    """The design file: a shipped design, an upload or a pasted text. Drawn after the page (the page's cards
+    are the first thing the browser shows); the loads run as callbacks, before the page is computed."""
     s = _state()
     with st.sidebar:
         st.header("Design file")
@@ -136,14 +160,14 @@ def sidebar() -> None:
                 examples[st.session_state.example_choice], st.session_state.example_choice
             ),
         )
-        uploaded = st.file_uploader("Load a design (TOML)", type=["toml"], key="upload")
-        if uploaded is not None and st.session_state.get("last_upload") != uploaded.file_id:
-            st.session_state.last_upload = uploaded.file_id
-            _load(uploaded.getvalue().decode("utf-8", errors="replace"), uploaded.name)
+        st.file_uploader("Load a design (TOML)", type=["toml"], key="upload", on_change=_load_upload)
         with st.expander("Paste a design (TOML)"):
-            pasted = st.text_area("TOML", key="pasted", height=150)
-            if st.button("Load pasted design", key="load_pasted"):
-                _load(pasted, "pasted design")
+            st.text_area("TOML", key="pasted", height=150)
+            st.button(
+                "Load pasted design",
+                key="load_pasted",
+                on_click=lambda: _load(st.session_state.get("pasted", ""), "pasted design"),
+            )
         if st.session_state.get("load_error"):
             st.error(st.session_state.load_error, icon="⚠️")
         st.caption(f"Current: {s.base_name}")
@@ -365,14 +389,17 @@ def design_fields(base, values: dict, messages: dict) -> None:
     frame = pd.DataFrame(rows, columns=ui.scenario_columns(base))
     # the editor is keyed by its content: an edit seeds a fresh editor (also after a page change)
     editor_key = "w_scenarios_" + ui.short_hash(frame.to_json())
-    st.data_editor(
-        frame,
-        num_rows="dynamic",
-        key=editor_key,
-        hide_index=True,
-        on_change=_scenario_edit,
-        args=(editor_key, frame.to_dict("records")),
-    )
+    if st.toggle("Edit the scenarios", key="w_edit_scenarios"):
+        st.data_editor(
+            frame,
+            num_rows="dynamic",
+            key=editor_key,
+            hide_index=True,
+            on_change=_scenario_edit,
+            args=(editor_key, frame.to_dict("records")),
+        )
+    else:
+        show_table(frame)
     note("scenarios")
 
 
@@ -383,7 +410,7 @@ def survival_figures(design, toml_text: str, scenario: str, ns: tuple[int, ...],
 
     ep = design.endpoint
     st.markdown("**Survival curves of the scenarios** (probability of no event yet)")
-    st.altair_chart(survival_chart(tables.survival_curves(design), ep.time_unit), width="stretch")
+    show_chart(survival_chart(tables.survival_curves(design), ep.time_unit))
     seed = design.simulation.seed
     if ep.events is not None:
         events = tuple(sorted({max(2, int(ep.events * f)) for f in (0.5, 0.75, 1.0, 1.25, 1.5)}))
@@ -391,7 +418,7 @@ def survival_figures(design, toml_text: str, scenario: str, ns: tuple[int, ...],
             points = run_survival_curve(toml_text, "events", events, scenario, n_sims, seed)
         st.markdown(f"**Power over the number of events** under *{scenario}*")
         frame = tables.survival_curve_frame(points, "events", "power")
-        st.altair_chart(survival_over_chart(frame, "events", "power", "power"), width="stretch")
+        show_chart(survival_over_chart(frame, "events", "power", "power"))
     with st.spinner("Computing the expected analysis..."):
         points = run_survival_curve(toml_text, "n", ns, scenario, n_sims, seed)
     if ep.events is not None:  # event-driven: when the analysis happens
@@ -404,13 +431,12 @@ def survival_figures(design, toml_text: str, scenario: str, ns: tuple[int, ...],
         st.markdown(f"**Expected events at the analysis over N** under *{scenario}*")
         frame = tables.survival_curve_frame(points, "N", "E[events]")
         chart = survival_over_chart(frame, "N", "E[events]", "expected events")
-    st.altair_chart(chart, width="stretch")
+    show_chart(chart)
 
 
 def design_page() -> None:
     from planner.plots import curve_chart, curve_frame
 
-    sidebar()
     s = _state()
     base = parse_design_text(s.base_toml)
     # The fields show the current design: what the user set on this page before (kept across page changes,
@@ -438,48 +464,57 @@ def design_page() -> None:
         by_slot.setdefault(slot, []).append(problem)
     st.title("Zimislecel phase 3 planner")
     st.caption(base.description or base.name)
-    left, right = st.columns([1, 2])
     toml_text = ui.to_toml(design)
     st.session_state.design_toml = toml_text
+    # each notice has a place that is always there, filled or emptied on every run: an element that comes and
+    # goes above the fields would move them in the page's element tree (the browser would redraw them and drop
+    # the focus), and an emptied place is cleared at once rather than when the run ends
+    invalid_notice, banner = st.empty(), st.empty()
+    if problems:
+        invalid_notice.warning(
+            "Your last edit is not valid (the message is beside the field). The results below are "
+            "those of the last valid design.",
+            icon="⚠️",
+        )
+    else:
+        invalid_notice.empty()
+    # the cards and tables come from one evaluation, computed before any of them is drawn (no mix of old
+    # and new numbers); the curves below are computed next, under their own spinner
+    with st.spinner("Computing..."):
+        result = run_evaluation(toml_text, int(n_sims), design.simulation.seed)
+    alternatives = [r for r in result.results if not r.is_null]
+    names = [r.scenario.name for r in alternatives]
+    n0, curve_sims = design.arms.n, min(int(n_sims), 20_000)
+    check = result.type_one_error
+    if check is not None and check.exceeds:
+        banner.error(check.message, icon="🚩")
+    else:
+        banner.empty()
+    # the cards first, across the page: the browser draws (and loads the code of) the page in its order
+    cards = [(f"Power: {r.scenario.name}", r.success) for r in result.results if not r.is_null][:3]
+    if result.assurance is not None:
+        cards.append(("Assurance (design prior)", result.assurance))
+    card_columns = st.columns(len(cards) + (check is not None))
+    for col, (label, est) in zip(card_columns, cards, strict=False):
+        col.metric(label, f"{est.value:.4f}", help="exact" if est.exact else f"Monte Carlo SE {est.mcse:.4f}")
+    if check is not None:
+        how = "exact" if check.exact else f"Monte Carlo SE {check.mcse:.4f}"
+        label = (
+            "Type I error (maximum over the null)"
+            if design.rule_info.bayesian
+            else f"Maximum type I error (alpha {design.analysis.alpha:g})"
+        )
+        card_columns[-1].metric(
+            label,
+            f"{check.value:.4f}",
+            help=f"{how}; at treatment {check.at.treatment:.4g}. " + check.finding,
+            delta=("above alpha" if check.exceeds else "within alpha"),
+            delta_color="inverse" if check.exceeds else "normal",
+        )
+    left, right = st.columns([1, 2])
     with right:
         st.subheader("Operating characteristics")
-        if problems:
-            st.warning(
-                "Your last edit is not valid (the message is beside the field). The results below are "
-                "those of the last valid design.",
-                icon="⚠️",
-            )
-        # the cards and tables come from one evaluation, computed before any of them is drawn (no mix of old
-        # and new numbers); the curves below are computed next, under their own spinner
-        with st.spinner("Computing..."):
-            result = run_evaluation(toml_text, int(n_sims), design.simulation.seed)
-        alternatives = [r for r in result.results if not r.is_null]
-        names = [r.scenario.name for r in alternatives]
-        n0, curve_sims = design.arms.n, min(int(n_sims), 20_000)
-        check = result.type_one_error
-        if check is not None and check.exceeds:
-            st.error(check.message, icon="🚩")
-        cards = [(f"Power: {r.scenario.name}", r.success) for r in result.results if not r.is_null][:3]
-        if result.assurance is not None:
-            cards.append(("Assurance (design prior)", result.assurance))
-        for col, (label, est) in zip(st.columns(len(cards)), cards, strict=True):
-            col.metric(
-                label, f"{est.value:.4f}", help="exact" if est.exact else f"Monte Carlo SE {est.mcse:.4f}"
-            )
         if check is not None:
-            how = "exact" if check.exact else f"Monte Carlo SE {check.mcse:.4f}"
-            label = (
-                "Type I error (maximum over the null)"
-                if design.rule_info.bayesian
-                else f"Maximum type I error (alpha {design.analysis.alpha:g})"
-            )
-            st.metric(
-                label,
-                f"{check.value:.4f}",
-                help=f"{how}; at treatment {check.at.treatment:.4g}. " + check.finding,
-                delta=("above alpha" if check.exceeds else "within alpha"),
-                delta_color="inverse" if check.exceeds else "normal",
-            )
             if design.rule_info.bayesian:
                 st.button(
                     "Calibrate the threshold to alpha",
@@ -504,15 +539,7 @@ def design_page() -> None:
             )
             pinned.append({"label": label, "toml": toml_text, "n_sims": int(n_sims)})
             st.success(f"Pinned: {label}. Change the design and pin again, then open Compare designs.")
-        st.dataframe(
-            tables.results_table(result),
-            hide_index=True,
-            key="results_table",
-            column_config={
-                "P(success)": st.column_config.NumberColumn(format="%.4f"),
-                "MCSE": st.column_config.NumberColumn(format="%.4f"),
-            },
-        )
+        show_table(tables.results_table(result))
         st.caption(
             "P(success) is the chance that the trial declares success. Under a null scenario it is the "
             "type I error (should be at most alpha); otherwise it is the power. MCSE is the Monte Carlo "
@@ -524,11 +551,11 @@ def design_page() -> None:
                 f"**Key secondary endpoints** ({design.multiple.procedure}): probability each hypothesis is "
                 "rejected after the multiple testing procedure, and alone"
             )
-            st.dataframe(several, hide_index=True, key="multiple_table")
+            show_table(several)
         stages = tables.stages_table(result)
         if stages is not None:
             st.markdown("**Interim looks**: probability of stopping at each look")
-            st.dataframe(stages, hide_index=True)
+            show_table(stages)
     with left:  # the fields after the results: the browser shows the cards first
         design_fields(base, values, by_slot)
     with right:
@@ -551,9 +578,7 @@ def design_page() -> None:
                     toml_text, ns, "power", chosen, curve_sims, design.simulation.seed
                 )
             st.markdown(f"**Power over N** under *{chosen}*")
-            st.altair_chart(
-                curve_chart(curve_frame(power_curve_points, "power"), "power", current_n=n0), width="stretch"
-            )
+            show_chart(curve_chart(curve_frame(power_curve_points, "power"), "power", current_n=n0))
             st.caption(
                 "The band is 95% Monte Carlo uncertainty; the red line is the current N. Binary designs are "
                 "exact, so their power is a saw-tooth in N."
@@ -567,10 +592,7 @@ def design_page() -> None:
                     toml_text, ns_a, "assurance", None, curve_sims, design.simulation.seed
                 )
             st.markdown("**Assurance over N**: the probability of success averaged over the design prior")
-            st.altair_chart(
-                curve_chart(curve_frame(assurance_points, "assurance"), "assurance", current_n=n0),
-                width="stretch",
-            )
+            show_chart(curve_chart(curve_frame(assurance_points, "assurance"), "assurance", current_n=n0))
             st.caption(
                 "Assurance levels off below 1 as N grows: it cannot exceed the design prior's probability "
                 "that the therapy truly beats the goal."
@@ -580,7 +602,6 @@ def design_page() -> None:
 def priors_page() -> None:
     from planner.plots import prior_chart, prior_frame
 
-    sidebar()
     st.title("Evidence and priors")
     st.markdown("The phase 1/2 and historical numbers behind the priors, each with its source.")
     st.dataframe(tables.evidence_table(), hide_index=True, key="evidence")
@@ -590,7 +611,7 @@ def priors_page() -> None:
     mixtures = tables.prior_mixtures(design)
     if mixtures:
         st.subheader("This design's priors")
-        st.altair_chart(prior_chart(prior_frame(mixtures), tables.prior_axis_title(design)), width="stretch")
+        show_chart(prior_chart(prior_frame(mixtures), tables.prior_axis_title(design)))
         from planner.priors import design_priors, ess_text
 
         for role, info in design_priors(design).items():
@@ -609,7 +630,6 @@ def priors_page() -> None:
 def size_page() -> None:
     from planner.plots import curve_chart, curve_frame
 
-    sidebar()
     st.title("Sample size")
     design = current_design()
     metric = st.radio(
@@ -656,14 +676,10 @@ def size_page() -> None:
                 f"N >= {res.n_stable}."
             )
     if res.curve:
-        st.altair_chart(
-            curve_chart(curve_frame(res.curve, metric), metric, target=target, current_n=res.n),
-            width="stretch",
-        )
+        show_chart(curve_chart(curve_frame(res.curve, metric), metric, target=target, current_n=res.n))
 
 
 def export_page() -> None:
-    sidebar()
     st.title("Import and export")
     design = current_design()
     toml_text = ui.to_toml(design)
@@ -707,7 +723,6 @@ def export_page() -> None:
 def compare_page() -> None:
     from planner.plots import curve_frame, overlay_chart
 
-    sidebar()
     st.title("Compare designs")
     pinned = st.session_state.setdefault("pinned", [])
     if not pinned:
@@ -760,10 +775,10 @@ def compare_page() -> None:
             assurance[label] = curve_frame(points, "assurance")
     if power:
         st.markdown("**Power over N** (each design under its first alternative scenario)")
-        st.altair_chart(overlay_chart(power, "power"), width="stretch")
+        show_chart(overlay_chart(power, "power"))
     if assurance:
         st.markdown("**Assurance over N** (each design's design prior)")
-        st.altair_chart(overlay_chart(assurance, "assurance"), width="stretch")
+        show_chart(overlay_chart(assurance, "assurance"))
     remove = st.selectbox("Remove a pinned design", ["(none)"] + [p["label"] for p in pinned], key="w_unpin")
     if remove != "(none)" and st.button("Remove", key="unpin"):
         st.session_state.pinned = [p for p in pinned if p["label"] != remove]
@@ -787,6 +802,7 @@ def main() -> None:
     st.session_state.previous_page = st.session_state.get("current_page")
     st.session_state.current_page = page.title
     page.run()
+    sidebar()
 
 
 if (

@@ -29,6 +29,7 @@ from playwright import sync_api  # noqa: E402
 
 from planner import evaluate, load_design  # noqa: E402
 from planner.report import CHROMIUM_FLAGS  # noqa: E402
+from tests.browser_clock import CLOCK_SCRIPT, first_card_seconds, watch_card, watched_seconds  # noqa: E402
 
 FLAGS = list(CHROMIUM_FLAGS)
 
@@ -102,28 +103,29 @@ def test_browser_changes_n_and_numbers_follow_the_api(server, artifacts):
     design = load_design(ROOT / "examples" / "zimislecel_single_arm.toml")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        t0 = time.perf_counter()
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.add_init_script(CLOCK_SCRIPT)  # timings by the browser's clock (tests/browser_clock.py)
+        page = context.new_page()
         page.goto(url)
         page.locator("[data-testid='stMetric']", has_text="Power: Phase 1/2 estimate").first.wait_for(
             timeout=120_000
         )
-        first_render = time.perf_counter() - t0
+        first_render = first_card_seconds(page, "Power: Phase 1/2 estimate")
         expected = evaluate(design)["Phase 1/2 estimate"].success.value
         assert metric_value(page, "Power: Phase 1/2 estimate") == f"{expected:.4f}"
         page.screenshot(path=str(artifacts / "design.png"), full_page=True)
 
         new_expected = evaluate(design.with_changes({"arms.n": 80}))["Phase 1/2 estimate"].success.value
         box = page.get_by_label("Participants (total N)")
-        t1 = time.perf_counter()
+        watch_card(page, "Power: Phase 1/2 estimate", f"{new_expected:.4f}")
         box.fill("80")
         box.press("Enter")
         deadline = time.time() + 60
-        while metric_value(page, "Power: Phase 1/2 estimate") != f"{new_expected:.4f}":
+        while (update := watched_seconds(page)) is None:
             assert time.time() < deadline, "the power did not update"
             time.sleep(0.02)
-        update = time.perf_counter() - t1
-        page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=60_000)
+        assert metric_value(page, "Power: Phase 1/2 estimate") == f"{new_expected:.4f}"
+        page.locator("[data-testid='stImage'] img").first.wait_for(timeout=60_000)
         page.screenshot(path=str(artifacts / "design_n80.png"), full_page=True)
         for name in ("priors", "size", "export"):
             page.goto(f"{url}/{name}")
@@ -324,7 +326,7 @@ def test_browser_pin_two_designs_and_compare(server, artifacts):
         page.locator("[data-testid='stAlert']", has_text="Pinned: 2.").wait_for(timeout=30_000)
         page.get_by_role("link", name="Compare designs").click()
         page.locator("h1", has_text="Compare designs").wait_for(timeout=60_000)
-        page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=60_000)
+        page.locator("[data-testid='stImage'] img").first.wait_for(timeout=60_000)
         with page.expect_download() as info:
             page.get_by_role("button", name="Download the comparison (CSV)").click()
         csv = Path(info.value.path()).read_text()

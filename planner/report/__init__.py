@@ -27,7 +27,7 @@ from planner.engine import evaluate, max_type_one_error
 from planner.errors import DesignError
 from planner.priors import ess_text, prior_roles
 from planner.results import Estimate
-from planner.tables import human
+from planner.tables import cell_text, human
 
 __all__ = ["build_report", "ReportOutput", "CHROMIUM"]
 
@@ -55,37 +55,8 @@ class ReportOutput:
     seconds: float
 
 
-ONE_DECIMAL = ("expected N", "E[N]", "ESS", "N")  # columns shown to one decimal
-
-
 def _cell(column: str, value) -> str:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return "&ndash;"  # does not apply
-    if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
-    if isinstance(value, (int, np.integer)):
-        return f"{int(value):,}"
-    if isinstance(value, (float, np.floating)):
-        if column == "bulk ESS":
-            return f"{value:,.0f}"
-        if any(column.startswith(c) for c in ONE_DECIMAL):
-            return f"{value:.1f}"
-        if column in ("R-hat",):
-            return f"{value:.3f}"
-        if column in (
-            "treatment",
-            "control",
-            "performance goal",
-            "dropout rate",
-            "design prior a0",
-            "analysis prior a0",
-            "alpha",
-            "mean",
-            "sd",
-        ):
-            return f"{value:.4g}"
-        return f"{value:.4f}"
-    return html.escape(str(value))
+    return html.escape(cell_text(column, value))
 
 
 def _time_to_event_estimand(ep) -> str:
@@ -142,12 +113,6 @@ def prior_text(spec) -> str:
     return " + ".join(comps)
 
 
-def _svg(chart) -> str:
-    import vl_convert
-
-    return vl_convert.vegalite_to_svg(chart.to_json())
-
-
 def _curve_scenario(result) -> str | None:
     alternatives = [r for r in result.results if not r.is_null]
     if not alternatives:
@@ -195,7 +160,7 @@ def build_report(
 
     from planner import tables
     from planner.group_sequential import describe_looks
-    from planner.plots import curve_chart, curve_frame, prior_chart, prior_frame
+    from planner.plots import curve_chart, curve_frame, prior_chart, prior_frame, svg
     from planner.rules.catalog import RULES
     from planner.search import power_curve
 
@@ -270,7 +235,7 @@ def build_report(
         spec = specs[role][0]
         design_prior_rows.append((role, prior_text(spec), info))
     mixtures = tables.prior_mixtures(design)
-    prior_svg = _svg(prior_chart(prior_frame(mixtures), tables.prior_axis_title(design))) if mixtures else ""
+    prior_svg = svg(prior_chart(prior_frame(mixtures), tables.prior_axis_title(design))) if mixtures else ""
     fitted = tables.fitted_table()
     fitted = fitted.assign(prior=[human(n) for n in fitted["prior"]])[
         [
@@ -344,11 +309,11 @@ def build_report(
     curve_n_sims = min(n_sims, 20_000)
     chosen = _curve_scenario(result)
     power_points = power_curve(design, ns, scenario=chosen, n_sims=curve_n_sims, seed=seed) if chosen else ()
-    power_svg = _svg(curve_chart(curve_frame(power_points, "power"), "power", current_n=n0)) if chosen else ""
+    power_svg = svg(curve_chart(curve_frame(power_points, "power"), "power", current_n=n0)) if chosen else ""
     assurance_points, assurance_svg = (), ""
     if design.design_prior is not None:
         assurance_points = power_curve(design, ns, metric="assurance", n_sims=curve_n_sims, seed=seed)
-        assurance_svg = _svg(
+        assurance_svg = svg(
             curve_chart(curve_frame(assurance_points, "assurance"), "assurance", current_n=n0)
         )
     survival_figures = (
@@ -566,14 +531,14 @@ def _survival_figures(
     """Time to event: (svg, caption, csv name, frame) for the scenarios' survival curves, the power over events
     (event-driven designs) and the expected calendar time of the analysis over N."""
     from planner import tables
-    from planner.plots import survival_chart, survival_over_chart
+    from planner.plots import survival_chart, survival_over_chart, svg
     from planner.search import survival_curve
 
     ep = design.endpoint
     curves = tables.survival_curves(design)
     figures = [
         (
-            _svg(survival_chart(curves, ep.time_unit)),
+            svg(survival_chart(curves, ep.time_unit)),
             f"Survival (no event yet) over time in {ep.time_unit} in each scenario, from the endpoint's "
             f"{ep.model} model (dashes: control arm).",
             "survival_curves.csv",
@@ -591,7 +556,7 @@ def _survival_figures(
         )
         figures.append(
             (
-                _svg(survival_over_chart(frame, "events", "power", "power")),
+                svg(survival_over_chart(frame, "events", "power", "power")),
                 f'Power over the number of events at the analysis under "{scenario}" (95% Monte Carlo band).',
                 "power_over_events.csv",
                 frame,
@@ -618,7 +583,7 @@ def _survival_figures(
     )
     figures.append(
         (
-            _svg(survival_over_chart(frame, "N", quantity, title)),
+            svg(survival_over_chart(frame, "N", quantity, title)),
             f'{what} over N under "{scenario}" (95% Monte Carlo band).',
             name,
             frame,
