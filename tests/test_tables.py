@@ -54,3 +54,46 @@ def test_fixed_designs_have_no_stage_rows_and_multiple_designs_have_multiple_row
     hypotheses = several.design.multiple.hypotheses
     for row in rows:  # a hypothesis rejected after the procedure is rejected alone too (all procedures here)
         assert all(row[f"{h}: adjusted"] <= row[f"{h}: alone"] + 1e-12 for h in hypotheses)
+
+
+@pytest.mark.parametrize(
+    "column, value, text",
+    [
+        ("P(success)", 0.123449, "0.1234"),  # probabilities and MCSE: 4 decimals
+        ("MCSE", 0.00031, "0.0003"),
+        ("expected N", 49.96, "50.0"),  # expected N and ESS: 1 decimal
+        ("ESS", 7.6515, "7.7"),
+        ("treatment", 0.83333333, "0.8333"),  # design inputs: 4 significant digits
+        ("alpha", 0.025, "0.025"),
+        ("bulk ESS", 12345.6, "12,346"),
+        ("events", 1234, "1,234"),
+        ("control", None, "\u2013"),  # does not apply: a dash
+        ("control", float("nan"), "\u2013"),
+        ("exact", True, "yes"),
+        ("exact", False, "no"),
+        ("scenario", "Phase 1/2 estimate", "Phase 1/2 estimate"),
+    ],
+)
+def test_cell_text_formats_as_people_read(column, value, text):
+    import numpy as np
+
+    assert tables.cell_text(column, value) == text
+    if isinstance(value, bool):
+        assert tables.cell_text(column, np.bool_(value)) == text
+    elif isinstance(value, int):
+        assert tables.cell_text(column, np.int64(value)) == text
+    elif isinstance(value, float):
+        assert tables.cell_text(column, np.float64(value)) == text
+
+
+def test_display_frame_is_the_table_as_text(sequential):
+    frame = tables.results_table(sequential)
+    shown = tables.display_frame(frame)
+    assert list(shown.columns) == [tables.human(c) for c in frame.columns]
+    for (_, row), (_, text) in zip(frame.iterrows(), shown.iterrows(), strict=True):
+        assert text["P(success)"] == f"{row['P(success)']:.4f}"
+        assert text["expected N"] == (
+            "\u2013"
+            if row["expected N"] is None or row["expected N"] != row["expected N"]
+            else f"{row['expected N']:.1f}"
+        )
