@@ -5,8 +5,10 @@ Usage (from the project root, after scripts/setup):
     .venv/bin/python benchmarks/bench_engine.py --quick      # a smoke run
 
 Three fixed designs, two scenarios each (null, alternative), the same number of simulated trials on every side:
-- the planner's simulation core (`count_successes` per scenario, one process, one core), and apart the whole
-  `evaluate(..., method="simulate")`, which also simulates the null grid of its maximum type I error check;
+- the planner's simulation core (`tally_sources` over the scenarios, as `evaluate` runs it), on one thread and
+  on the machine's cores (planner.parallel: blocks of trials on threads of one process; the same numbers), and
+  apart the whole `evaluate(..., method="simulate")`, which also simulates the null grid of its maximum type I
+  error check;
 - a fair baseline: the same design simulated participant by participant with vectorized numpy (a trials x
   participants array per chunk of 10^4 trials, the test statistic computed for all trials at once: the pooled
   t statistic against its t critical value; Fisher's exact test and the exact binomial test as critical counts
@@ -31,7 +33,9 @@ import numpy as np
 from common import machine, ns_per_trial, ratio, rpact, timed_rounds
 from scipy import stats
 
-from planner import count_successes, evaluate, parse_design
+from planner import evaluate, parse_design
+from planner.engine import tally_sources
+from planner.parallel import simulation_threads
 from planner.rules import make_rule
 
 ALPHA = 0.025
@@ -119,11 +123,12 @@ def per_patient(d, n_sims: int, seed: int) -> list[float]:
     return values
 
 
-def simulate_scenarios(d, n_sims: int, seed: int) -> list[float]:
+def simulate_scenarios(d, n_sims: int, seed: int, threads: int | None) -> list[float]:
     """P(success) per scenario from the planner's simulation core: exactly the trials the other sides simulate
     (evaluate() also checks the maximum type I error over the null, which simulates more trials; timed apart)."""
     rule = make_rule(d)
-    return [count_successes(d, rule, sc, seed=seed, start=0, stop=n_sims) / n_sims for sc in d.scenarios]
+    tallies = tally_sources(d, rule, list(d.scenarios), seed=seed, start=0, stop=n_sims, threads=threads)
+    return [int(t.efficacy.sum()) / n_sims for t in tallies]
 
 
 def agree(p1: float, n1: float, p2: float, n2: float, k: float = 4.0) -> bool:
@@ -157,17 +162,21 @@ def main() -> None:
         f"{n:,} simulated trials per scenario on every side, 2 scenarios (null, alternative); warm, best of "
         f"{rounds} (speed-ups: best against best, and the range over paired rounds)\n"
     )
+    cores = simulation_threads()
     print(
-        "| design | planner ns/trial | per-patient numpy ns/trial | rpact ns/trial | x numpy | x rpact "
+        f"| design | planner ns/trial, 1 thread | {cores} threads | per-patient numpy ns/trial | rpact ns/trial "
+        f"| x numpy (1 thread) | x rpact, 1 thread | {cores} threads "
         "| P(reject) null / alt: planner | numpy | rpact | exact | agree |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     ok = True
     fmt = lambda v: " / ".join(f"{x:.4f}" for x in v) if v else "-"  # noqa: E731
     for name in NAMES:
         d = design(name)
         trials = len(d.scenarios) * n
-        t_ours, ours = timed_rounds(lambda d=d: simulate_scenarios(d, n, seed), rounds)
+        t_ours, ours = timed_rounds(lambda d=d: simulate_scenarios(d, n, seed, 1), rounds)
+        t_cores, ours_cores = timed_rounds(lambda d=d: simulate_scenarios(d, n, seed, cores), rounds)
+        assert ours_cores == ours, "the number of threads changed the numbers"
         t_numpy, theirs = timed_rounds(lambda d=d: per_patient(d, n, seed), rounds)
         checks = [agree(a, n, b, n) for a, b in zip(ours, theirs, strict=True)]
         exact = None
@@ -190,10 +199,15 @@ def main() -> None:
                 else name
             )
             print(
-                f"| {label} | {ns_per_trial(t_ours, trials):.0f} | {ns_per_trial(t_numpy, trials):.0f} | "
+                f"| {label} | {ns_per_trial(t_ours, trials):.0f} | {ns_per_trial(t_cores, trials):.0f} | "
+                f"{ns_per_trial(t_numpy, trials):.0f} | "
                 + (f"{ns_per_trial(theirs_r['times'], trials):,.0f} | " if theirs_r else "- | ")
                 + f"{ratio(t_numpy, t_ours)} | "
-                + (f"{ratio(theirs_r['times'], t_ours)} | " if theirs_r else "- | ")
+                + (
+                    f"{ratio(theirs_r['times'], t_ours)} | {ratio(theirs_r['times'], t_cores)} | "
+                    if theirs_r
+                    else "- | - | "
+                )
                 + f"{fmt(ours)} | {fmt(theirs)} | {fmt(theirs_r['reject'] if theirs_r else None)} | {fmt(exact)} "
                 f"| {'yes' if all(row_checks) else 'NO'}{'' if same_test or not theirs_r else ' (rpact z: not compared)'} |"
             )

@@ -21,6 +21,7 @@ import time
 from common import machine, ns_per_trial, ratio, rpact, timed_rounds
 
 from planner import evaluate, parse_design
+from planner.parallel import simulation_threads
 from planner.search import power_curve
 
 
@@ -62,17 +63,26 @@ def main() -> None:
         f"{n:,} simulated trials per scenario on both sides; 2 scenarios (null, alternative) per design; warm, "
         f"best of {rounds} (speed-ups: best against best, and the range over paired rounds)\n"
     )
+    cores = simulation_threads()
     print(
-        "| design | planner ns/trial | rpact ns/trial | x rpact | P(reject) planner | rpact | E[N] planner | rpact "
-        "| within 4 SE |"
+        f"| design | planner ns/trial, 1 thread | {cores} threads | rpact ns/trial | x rpact, 1 thread "
+        f"| {cores} threads | P(reject) planner | rpact | E[N] planner | rpact | within 4 SE |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for kind in ("continuous", "binary"):
         for spending, tag in (("obrien-fleming", "asOF"), ("pocock", "asP")):
             d = design(kind, spending)
             times, res = timed_rounds(
-                lambda d=d: evaluate(d, n_sims=n, seed=1, method="simulate", type_one_error=False), rounds
+                lambda d=d: evaluate(d, n_sims=n, seed=1, method="simulate", type_one_error=False, threads=1),
+                rounds,
             )
+            t_cores, res_cores = timed_rounds(
+                lambda d=d: evaluate(
+                    d, n_sims=n, seed=1, method="simulate", type_one_error=False, threads=cores
+                ),
+                rounds,
+            )
+            assert [r.success.value for r in res_cores.results] == [r.success.value for r in res.results]
             ours = [r.success.value for r in res.results]
             en = [r.expected_n for r in res.results]
             for variant in [k for k in peer if k.startswith(f"{kind}_{tag}")] or [None]:
@@ -85,9 +95,9 @@ def main() -> None:
                         f"{kind}_{tag}_z": " (rpact z)",
                     }[variant]
                 )
-                row = f"| {label} | {ns_per_trial(times, 2 * n):.0f} |"
+                row = f"| {label} | {ns_per_trial(times, 2 * n):.0f} | {ns_per_trial(t_cores, 2 * n):.0f} |"
                 if variant is None:
-                    row += f" - | - | {' / '.join(f'{v:.4f}' for v in ours)} | - | {' / '.join(f'{v:.1f}' for v in en)} | - | - |"
+                    row += f" - | - | - | {' / '.join(f'{v:.4f}' for v in ours)} | - | {' / '.join(f'{v:.1f}' for v in en)} | - | - |"
                     print(row)
                     continue
                 theirs = peer[variant]
@@ -97,6 +107,7 @@ def main() -> None:
                 ]
                 row += (
                     f" {ns_per_trial(theirs['times'], 2 * n):,.0f} | {ratio(theirs['times'], times)} | "
+                    f"{ratio(theirs['times'], t_cores)} | "
                     f"{' / '.join(f'{v:.4f}' for v in ours)} | {' / '.join(f'{v:.4f}' for v in theirs['reject'])} | "
                     f"{' / '.join(f'{v:.1f}' for v in en)} | {' / '.join(f'{v:.1f}' for v in theirs['expected_n'])} | "
                     + (

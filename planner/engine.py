@@ -26,13 +26,21 @@ from planner.group_sequential import (
     simulate_looks,
 )
 from planner.multistage import multistage_for
+from planner.parallel import map_in_threads
 from planner.priors import design_priors
 from planner.randomness import BLOCK_SIZE, BlockStreams
 from planner.results import Estimate, Evaluation, ScenarioResult, StageSummary, SurvivalSummary
 from planner.rules import make_rule
 from planner.type_one_error import check_type_one_error
 
-__all__ = ["evaluate", "max_type_one_error", "tally", "count_successes", "DEFAULT_CHUNK_SIZE"]
+__all__ = [
+    "evaluate",
+    "max_type_one_error",
+    "tally",
+    "tally_sources",
+    "count_successes",
+    "DEFAULT_CHUNK_SIZE",
+]
 
 # Trials simulated at once: arrays of 16,384 float64 (128 KiB) stay in cache and below malloc's mmap threshold
 # (larger chunks pay page faults on every temporary; measured in benchmarks/README.md). Results do not depend on it.
@@ -59,6 +67,52 @@ def _evaluate_iv(design, n_sims, seed, method, chunk_size):
     return n_sims, seed, chunk_size
 
 
+def _tally_block(design: Design, rule, scenario, seed: int, start: int, stop: int, chunk_size: int):
+    """Trials start..stop-1 of one block (its own streams), in chunks of at most ``chunk_size``."""
+    total = SequentialTally.empty(len(design.look_sizes))
+    streams = BlockStreams(seed, start // BLOCK_SIZE)
+    for lo in range(start, stop, chunk_size):
+        size = min(chunk_size, stop - lo)
+        truth = scenario.draw(streams, size) if hasattr(scenario, "draw") else scenario
+        total.add(simulate_looks(design, rule, truth, streams, size))
+    return total
+
+
+def tally_sources(
+    design: Design,
+    rule,
+    sources: list,
+    *,
+    seed: int,
+    start: int,
+    stop: int,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    progress: Progress | None = None,
+    threads: int | None = None,
+) -> list[SequentialTally]:
+    """:func:`tally` for several sources (scenarios, or the design prior's sampler) at once: every block of
+    every source is one task for the simulation threads (:mod:`planner.parallel`); the tallies are sums of
+    integers, so they do not depend on the number of threads or the chunk size."""
+    if start % BLOCK_SIZE:
+        raise ValueError(f"start must be a multiple of BLOCK_SIZE={BLOCK_SIZE}, got {start}")
+    tasks = [
+        (i, lo, min(lo + BLOCK_SIZE, stop))
+        for i in range(len(sources))
+        for lo in range(start, stop, BLOCK_SIZE)
+    ]
+    totals = [SequentialTally.empty(len(design.look_sizes)) for _ in sources]
+
+    def run(task):
+        i, lo, hi = task
+        return _tally_block(design, rule, sources[i], seed, lo, hi, chunk_size)
+
+    for (i, lo, hi), block in zip(tasks, map_in_threads(run, tasks, threads), strict=True):
+        totals[i].add(block)
+        if progress is not None:
+            progress(hi - lo)
+    return totals
+
+
 def tally(
     design: Design,
     rule,
@@ -69,6 +123,7 @@ def tally(
     stop: int,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     progress: Progress | None = None,
+    threads: int | None = None,
 ) -> SequentialTally:
     """Outcomes of simulated trials start..stop-1: per look, stops for efficacy and for futility.
 
@@ -76,22 +131,20 @@ def tally(
     :class:`~planner.assurance.DesignPriorSampler` that draws each trial's truth from the
     design prior (assurance). ``start`` must be a multiple of
     :data:`~planner.randomness.BLOCK_SIZE` (a block is the unit that can be handed to a
-    worker); chunks cut blocks only to bound memory. Only integers are accumulated, so the
-    result does not depend on the chunk size.
+    thread or a worker); chunks cut blocks only to bound memory. Only integers are accumulated, so the
+    result does not depend on the chunk size or the number of threads.
     """
-    if start % BLOCK_SIZE:
-        raise ValueError(f"start must be a multiple of BLOCK_SIZE={BLOCK_SIZE}, got {start}")
-    total = SequentialTally.empty(len(design.look_sizes))
-    for block_start in range(start, stop, BLOCK_SIZE):
-        streams = BlockStreams(seed, block_start // BLOCK_SIZE)
-        block_stop = min(block_start + BLOCK_SIZE, stop)
-        for lo in range(block_start, block_stop, chunk_size):
-            size = min(chunk_size, block_stop - lo)
-            truth = scenario.draw(streams, size) if hasattr(scenario, "draw") else scenario
-            total.add(simulate_looks(design, rule, truth, streams, size))
-            if progress is not None:
-                progress(size)
-    return total
+    return tally_sources(
+        design,
+        rule,
+        [scenario],
+        seed=seed,
+        start=start,
+        stop=stop,
+        chunk_size=chunk_size,
+        progress=progress,
+        threads=threads,
+    )[0]
 
 
 def count_successes(
@@ -177,6 +230,7 @@ def evaluate(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     progress: Progress | None = None,
     type_one_error: bool = True,
+    threads: int | None = None,
 ) -> Evaluation:
     """Operating characteristics of ``design`` under each of its scenarios.
 
@@ -194,6 +248,9 @@ def evaluate(
     type_one_error : bool
         Also check the maximum type I error over the composite null (:mod:`planner.type_one_error`);
         searches that evaluate many variants of a design turn it off.
+    threads : int, optional
+        Simulation threads (:mod:`planner.parallel`; default: the usable cores, or ``PLANNER_THREADS``). The
+        numbers do not depend on it.
 
     Returns
     -------
@@ -203,11 +260,30 @@ def evaluate(
         when the design has a design prior, the assurance (success averaged over it).
     """
     n_sims, seed, chunk_size = _evaluate_iv(design, n_sims, seed, method, chunk_size)
+    if threads is not None:
+        threads = whole_number("threads", threads, 1, 256)
     began = time.perf_counter()
     rule = make_rule(design)
     use_exact = method == "exact" or (method == "auto" and exact_available(design))
+    exact_prior = exact_assurance(design, rule) if use_exact and design.design_prior is not None else None
+    # what is simulated -- the scenarios unless exact, the design prior unless its assurance is exact -- runs
+    # at once: every block of every source is a task for the simulation threads
+    sources: list = [] if use_exact else list(design.scenarios)
+    if design.design_prior is not None and exact_prior is None:
+        sources.append(DesignPriorSampler(design))
+    simulated = tally_sources(
+        design,
+        rule,
+        sources,
+        seed=seed,
+        start=0,
+        stop=n_sims,
+        chunk_size=chunk_size,
+        progress=progress,
+        threads=threads,
+    )
     results = []
-    for scenario in design.scenarios:
+    for i, scenario in enumerate(design.scenarios):
         stages, survival = None, None
         if use_exact and design.interim is not None:
             success, expected_n, stages = _exact_stages(design, scenario)
@@ -217,16 +293,7 @@ def evaluate(
                 design.arms.n,
             )
         else:
-            t = tally(
-                design,
-                rule,
-                scenario,
-                seed=seed,
-                start=0,
-                stop=n_sims,
-                chunk_size=chunk_size,
-                progress=progress,
-            )
+            t = simulated[i]
             success, expected_n, stages = _summarize(design, t, n_sims)
             survival = survival_summary(t, n_sims) if design.endpoint.kind == "time-to-event" else None
         multiple = None
@@ -249,23 +316,11 @@ def evaluate(
             )
         )
     assurance = None
-    if design.design_prior is not None:
-        value = exact_assurance(design, rule) if use_exact else None
-        if value is not None:
-            assurance = Estimate.exactly(value)
-        else:
-            t = tally(
-                design,
-                rule,
-                DesignPriorSampler(design),
-                seed=seed,
-                start=0,
-                stop=n_sims,
-                chunk_size=chunk_size,
-                progress=progress,
-            )
-            assurance = _summarize(design, t, n_sims)[0]
-    guard = _guard(design, rule, use_exact, n_sims, seed, chunk_size) if type_one_error else None
+    if exact_prior is not None:
+        assurance = Estimate.exactly(exact_prior)
+    elif design.design_prior is not None:
+        assurance = _summarize(design, simulated[-1], n_sims)[0]
+    guard = _guard(design, rule, use_exact, n_sims, seed, chunk_size, threads) if type_one_error else None
     return Evaluation(
         design,
         tuple(results),
@@ -301,7 +356,9 @@ def max_type_one_error(
     return _guard(design, make_rule(design), use_exact, n_sims, seed, chunk_size)
 
 
-def _guard(design: Design, rule, use_exact: bool, n_sims: int, seed: int, chunk_size: int):
+def _guard(
+    design: Design, rule, use_exact: bool, n_sims: int, seed: int, chunk_size: int, threads: int | None = None
+):
     """The maximum type I error over the composite null (planner.type_one_error), exact where the design is."""
     ignore_futility = (
         design.interim is not None and design.interim.futility != "none" and not design.interim.binding
@@ -320,7 +377,9 @@ def _guard(design: Design, rule, use_exact: bool, n_sims: int, seed: int, chunk_
             return enumerate_power(design, rule, treatment, control)
 
     def simulate(scenario):
-        t = tally(design, rule, scenario, seed=seed, start=0, stop=n_sims, chunk_size=chunk_size)
+        t = tally(
+            design, rule, scenario, seed=seed, start=0, stop=n_sims, chunk_size=chunk_size, threads=threads
+        )
         count = t.reject_ignoring_futility if ignore_futility else int(t.efficacy.sum())
         est = Estimate.from_count(count, n_sims)
         return est.value, est.mcse

@@ -134,8 +134,9 @@ def tasks_of(sweep: Sweep) -> list[Task]:
     return out
 
 
-def run_task(sweep: Sweep, task: Task) -> tuple[Task, dict[str, Any]]:
-    """Counts of one task (integers), or the exact probability of an exact task."""
+def run_task(sweep: Sweep, task: Task, threads: int | None = None) -> tuple[Task, dict[str, Any]]:
+    """Counts of one task (integers), or the exact probability of an exact task. ``threads``: simulation
+    threads (planner.parallel; 1 on Dask workers, which are the parallel unit there)."""
     from planner.assurance import DesignPriorSampler, exact_assurance
     from planner.engine import tally
     from planner.exact import exact_success_probability
@@ -151,7 +152,7 @@ def run_task(sweep: Sweep, task: Task) -> tuple[Task, dict[str, Any]]:
         )
         return task, {"exact": float(value)}
     source = DesignPriorSampler(d) if task.scenario < 0 else d.scenarios[task.scenario]
-    t = tally(d, rule, source, seed=d.simulation.seed, start=task.start, stop=task.stop)
+    t = tally(d, rule, source, seed=d.simulation.seed, start=task.start, stop=task.stop, threads=threads)
     out: dict[str, Any] = {
         "successes": int(t.efficacy.sum()),
         "enrolled": int(t.enrolled),
@@ -234,7 +235,7 @@ def run_sweep(
         from dask.distributed import as_completed
 
         # the sweep travels with each task (small), so losing a worker loses no input data
-        futures = [client.submit(run_task, sweep, t, pure=False, retries=retries) for t in tasks]
+        futures = [client.submit(run_task, sweep, t, 1, pure=False, retries=retries) for t in tasks]
         for i, future in enumerate(as_completed(futures)):
             outcomes.append(future.result())
             if progress:

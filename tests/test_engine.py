@@ -69,7 +69,7 @@ def test_progress_reports_every_trial():
     d = make_design(arms, endpoint, analysis, scenarios, dropout=dropout)
     seen = []
     evaluate(d, n_sims=150_000, chunk_size=20_000, progress=seen.append)
-    assert sum(seen) == 150_000 and max(seen) <= 20_000
+    assert sum(seen) == 150_000 and max(seen) <= BLOCK_SIZE  # a block at a time (the threads' unit)
 
 
 def test_power_grows_with_n_and_effect():
