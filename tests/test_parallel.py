@@ -20,7 +20,11 @@ def _sequential_design():
             "arms": {"kind": "randomized", "n": 120},
             "endpoint": {"kind": "continuous", "sd": 1.0},
             "analysis": {"rule": "t-pooled"},
-            "interim": {"fractions": [0.5, 1.0], "spending": "obrien-fleming", "futility": "conditional-power"},
+            "interim": {
+                "fractions": [0.5, 1.0],
+                "spending": "obrien-fleming",
+                "futility": "conditional-power",
+            },
             "design_prior": {
                 "treatment": {"family": "normal", "components": [{"weight": 1.0, "mean": 0.4, "sd": 0.2}]},
                 "control": {"family": "point", "value": 0.0},
