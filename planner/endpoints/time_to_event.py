@@ -81,7 +81,9 @@ def _sort_decreasing(follow_up: np.ndarray, flags: np.ndarray) -> np.ndarray:
     bits = follow_up.view(np.int64)
     bits &= ~np.int64(3)
     bits |= flags
-    return np.sort(np.negative(follow_up), axis=1).view(np.int64)
+    np.negative(follow_up, out=follow_up)  # the sign bit only: the flags stay in the lowest bits
+    follow_up.sort(axis=1)  # in place (np.sort would copy)
+    return bits
 
 
 def _logrank_z(follow_up: np.ndarray, event: np.ndarray, treated: np.ndarray) -> np.ndarray:
