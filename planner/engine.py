@@ -95,6 +95,10 @@ def tally_sources(
     integers, so they do not depend on the number of threads or the chunk size."""
     if start % BLOCK_SIZE:
         raise ValueError(f"start must be a multiple of BLOCK_SIZE={BLOCK_SIZE}, got {start}")
+    if threads is None and design.endpoint.kind == "binary":
+        threads = (
+            1  # binary draws are table lookups that lose 5-35% on a second thread here (benchmarks/README.md)
+        )
     tasks = [
         (i, lo, min(lo + BLOCK_SIZE, stop))
         for i in range(len(sources))
