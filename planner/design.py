@@ -27,7 +27,7 @@ import math
 import numbers
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
@@ -35,6 +35,9 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, mode
 from planner.defaults import DEFAULT_N_SIMS, DEFAULT_SEED, MAX_SEED, MAX_SIMS, MIN_SIMS
 from planner.errors import DesignError, from_validation_error
 from planner.rules.catalog import RULES, rules_for
+
+if TYPE_CHECKING:
+    from planner.multiple_spec import MultipleEndpoints
 
 __all__ = [
     "Arms",
@@ -585,7 +588,7 @@ class Design(_Spec):
         s = self.simulation.seed if seed is None else whole_number("seed", seed, 0, MAX_SEED)
         return n, s
 
-    def multiple_spec(self):
+    def multiple_spec(self) -> MultipleEndpoints:
         """The [multiple] section as a :class:`planner.multiple_spec.MultipleEndpoints` (validated)."""
         from planner.multiple_spec import Composite, EndpointSpec, MultipleEndpoints
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -31,7 +31,7 @@ from planner.priors import design_priors
 from planner.randomness import BLOCK_SIZE, BlockStreams
 from planner.results import Estimate, Evaluation, ScenarioResult, StageSummary, SurvivalSummary
 from planner.rules import make_rule
-from planner.type_one_error import check_type_one_error
+from planner.type_one_error import TypeOneErrorCheck, check_type_one_error
 
 __all__ = [
     "evaluate",
@@ -51,7 +51,7 @@ Progress = Callable[[int], None]  # called with the number of trials just finish
 Method = Literal["auto", "exact", "simulate"]
 
 
-def _evaluate_iv(design, n_sims, seed, method, chunk_size):
+def _evaluate_iv(design: Any, n_sims: Any, seed: Any, method: Any, chunk_size: Any) -> tuple[int, int, int]:
     """Check and normalize evaluate()'s arguments; messages name the argument."""
     if not isinstance(design, Design):
         raise DesignError(f"design: expected a planner Design, got {type(design).__name__}")
@@ -67,7 +67,9 @@ def _evaluate_iv(design, n_sims, seed, method, chunk_size):
     return n_sims, seed, chunk_size
 
 
-def _tally_block(design: Design, rule, scenario, seed: int, start: int, stop: int, chunk_size: int):
+def _tally_block(
+    design: Design, rule: Any, scenario: Any, seed: int, start: int, stop: int, chunk_size: int
+) -> SequentialTally:
     """Trials start..stop-1 of one block (its own streams), in chunks of at most ``chunk_size``."""
     total = SequentialTally.empty(len(design.look_sizes))
     streams = BlockStreams(seed, start // BLOCK_SIZE)
@@ -80,8 +82,8 @@ def _tally_block(design: Design, rule, scenario, seed: int, start: int, stop: in
 
 def tally_sources(
     design: Design,
-    rule,
-    sources: list,
+    rule: Any,
+    sources: list[Any],
     *,
     seed: int,
     start: int,
@@ -106,7 +108,7 @@ def tally_sources(
     ]
     totals = [SequentialTally.empty(len(design.look_sizes)) for _ in sources]
 
-    def run(task):
+    def run(task: tuple[int, int, int]) -> SequentialTally:
         i, lo, hi = task
         return _tally_block(design, rule, sources[i], seed, lo, hi, chunk_size)
 
@@ -119,7 +121,7 @@ def tally_sources(
 
 def tally(
     design: Design,
-    rule,
+    rule: Any,
     scenario: Scenario | DesignPriorSampler,
     *,
     seed: int,
@@ -153,8 +155,8 @@ def tally(
 
 def count_successes(
     design: Design,
-    rule,
-    scenario,
+    rule: Any,
+    scenario: Any,
     *,
     seed: int,
     start: int,
@@ -272,7 +274,7 @@ def evaluate(
     exact_prior = exact_assurance(design, rule) if use_exact and design.design_prior is not None else None
     # what is simulated -- the scenarios unless exact, the design prior unless its assurance is exact -- runs
     # at once: every block of every source is a task for the simulation threads
-    sources: list = [] if use_exact else list(design.scenarios)
+    sources: list[Any] = [] if use_exact else list(design.scenarios)
     if design.design_prior is not None and exact_prior is None:
         sources.append(DesignPriorSampler(design))
     simulated = tally_sources(
@@ -345,7 +347,7 @@ def max_type_one_error(
     seed: int | None = None,
     method: Method = "auto",
     chunk_size: int = DEFAULT_CHUNK_SIZE,
-):
+) -> TypeOneErrorCheck | None:
     """The maximum type I error over the design's composite null alone (what ``evaluate`` reports as
     ``type_one_error``), without evaluating its scenarios; for a [multiple] design, its primary endpoint's.
 
@@ -361,8 +363,14 @@ def max_type_one_error(
 
 
 def _guard(
-    design: Design, rule, use_exact: bool, n_sims: int, seed: int, chunk_size: int, threads: int | None = None
-):
+    design: Design,
+    rule: Any,
+    use_exact: bool,
+    n_sims: int,
+    seed: int,
+    chunk_size: int,
+    threads: int | None = None,
+) -> TypeOneErrorCheck | None:
     """The maximum type I error over the composite null (planner.type_one_error), exact where the design is."""
     ignore_futility = (
         design.interim is not None and design.interim.futility != "none" and not design.interim.binding
@@ -371,16 +379,16 @@ def _guard(
     if use_exact and design.interim is not None:
         evaluator = multistage_for(design)
 
-        def exact_power(treatment, control):
+        def exact_power(treatment: Any, control: Any) -> Any:
             oc = evaluator.oc(treatment, control)
             return oc.reject_ignoring_futility if ignore_futility else oc.success
     elif use_exact:
         from planner.exact import exact_power as enumerate_power
 
-        def exact_power(treatment, control):
+        def exact_power(treatment: Any, control: Any) -> Any:
             return enumerate_power(design, rule, treatment, control)
 
-    def simulate(scenario):
+    def simulate(scenario: Any) -> tuple[float, float]:
         t = tally(
             design, rule, scenario, seed=seed, start=0, stop=n_sims, chunk_size=chunk_size, threads=threads
         )

@@ -10,10 +10,11 @@ predictive probabilities) is applied to the trials still running (:class:`_Stage
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 
-from planner.design import Design
+from planner.design import BinaryEndpoint, ContinuousEndpoint, CountEndpoint, Design
 from planner.endpoints import TrialSample, pooled_normal, simulate_trials
 from planner.endpoints.binary import BinaryArm, simulate_binary_arm
 from planner.endpoints.continuous import NormalArm, PooledNormalSample, simulate_normal_arm
@@ -35,7 +36,7 @@ TIME_QUANTUM = 2.0**-20  # analysis times are summed in these units (about 1e-6 
 TIME_QUANTUM_SQ = 2.0**-10  # and squared in these (for the MCSE of the expected time)
 
 
-def _combine(a, b):
+def _combine(a: Any, b: Any) -> Any:
     """Cumulative statistics of one arm after adding a stage."""
     if a is None:
         return b
@@ -50,27 +51,32 @@ def _combine(a, b):
     return NormalArm(n, mean, ss)
 
 
-def _stage(design: Design, arm: str, k: int, streams: BlockStreams, size: int, n: int, truth, sd):
+def _stage(
+    design: Design, arm: str, k: int, streams: BlockStreams, size: int, n: int, truth: Any, sd: Any
+) -> BinaryArm | NormalArm | CountArm:
     ep, name = design.endpoint, f"{arm}.stage{k}"
-    if ep.kind == "binary":
+    if isinstance(ep, BinaryEndpoint):
         return simulate_binary_arm(streams, name, size, n, truth, design.dropout)
-    if ep.kind == "continuous":
+    if isinstance(ep, ContinuousEndpoint):
         return simulate_normal_arm(streams, name, size, n, truth, sd, design.dropout, ep.failure_value)
+    assert isinstance(ep, CountEndpoint)
     return simulate_count_arm(streams, name, size, n, truth, ep.exposure, ep.dispersion, design.dropout)
 
 
-def describe_looks(design: Design) -> dict:
+def describe_looks(design: Design) -> dict[str, Any]:
     """The rule at each look, for results and reports."""
     looks = design.look_sizes
     if design.analysis.rule == "exact-binomial":
         b = multistage_for(design).boundaries()
-        fut = [f"fut x<{f}" if f > 0 else "" for f in b.futility]
-        labels = [
-            f"look {k + 1} (n={n}: x>={e}" + (f", {fut[k]}" if fut[k] and k < len(looks) - 1 else "") + ")"
+        count_fut = [f"fut x<{f}" if f > 0 else "" for f in b.futility]
+        count_labels = [
+            f"look {k + 1} (n={n}: x>={e}"
+            + (f", {count_fut[k]}" if count_fut[k] and k < len(looks) - 1 else "")
+            + ")"
             for k, (n, e) in enumerate(zip(b.analysed, b.efficacy, strict=True))
         ]
         return {
-            "labels": labels,
+            "labels": count_labels,
             "participants": [sum(look) for look in looks],
             "efficacy_counts": list(b.efficacy),
             "futility_counts": list(b.futility[:-1]),
@@ -78,21 +84,22 @@ def describe_looks(design: Design) -> dict:
         }
     if design.rule_info.bayesian:
         it, an = design.interim, design.analysis
+        assert it is not None
         eff = it.efficacy_threshold if it.efficacy_threshold is not None else an.threshold
-        fut = (
+        futility_text = (
             f", futility if predictive probability < {it.futility_threshold:g}"
             if it.futility != "none"
             else ""
         )
-        labels = [
+        bayes_labels = [
             f"look {k + 1} (n={sum(look)}: P(benefit) > {eff if k < len(looks) - 1 else an.threshold:g}"
-            + (fut if k < len(looks) - 1 else "")
+            + (futility_text if k < len(looks) - 1 else "")
             + ")"
             for k, look in enumerate(looks)
         ]
-        return {"labels": labels, "participants": [sum(look) for look in looks]}
+        return {"labels": bayes_labels, "participants": [sum(look) for look in looks]}
     b = boundaries_for(design)
-    labels = []
+    labels: list[str] = []
     for k, (f, c, lo) in enumerate(zip(b.fractions, b.efficacy, b.futility, strict=True)):
         fut = "" if not np.isfinite(lo) else f", fut z<{lo:.2f}"
         labels.append(f"look {k + 1} (t={f:.2f}, z>={c:.2f}{fut})")
@@ -158,6 +165,9 @@ class SequentialTally:
 class _Look:
     """A decision at the looks of a design; ``keep`` drops trials that are decided (no state by default)."""
 
+    def __call__(self, k: int, last: bool, look: Any, sample: Any) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
     def keep(self, mask: np.ndarray) -> None:
         pass
 
@@ -165,11 +175,11 @@ class _Look:
 class _FixedLook(_Look):
     """The one look of a fixed design: the rule's own test (no futility)."""
 
-    def __init__(self, design: Design, rule):
+    def __init__(self, design: Design, rule: Any):
         self.rule = rule
 
-    def __call__(self, k: int, last: bool, look, sample) -> tuple[np.ndarray, np.ndarray]:
-        success = self.rule.decide(sample)
+    def __call__(self, k: int, last: bool, look: Any, sample: Any) -> tuple[np.ndarray, np.ndarray]:
+        success: np.ndarray = self.rule.decide(sample)
         return success, np.zeros_like(success)
 
 
@@ -177,11 +187,11 @@ class BoundaryLooks(_Look):
     """The rule's statistic against z-scale boundaries (efficacy; futility where finite): the design's own
     spending boundaries, or ``bounds`` given (a one-look version of a fixed design, in the tests)."""
 
-    def __init__(self, design: Design, rule, bounds=None):
+    def __init__(self, design: Design, rule: Any, bounds: Any = None):
         self.rule = rule
         self.bounds = bounds if bounds is not None else boundaries_for(design)
 
-    def __call__(self, k: int, last: bool, look, sample) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, k: int, last: bool, look: Any, sample: Any) -> tuple[np.ndarray, np.ndarray]:
         lower = self.bounds.futility[k]
         if not np.isfinite(lower):
             (cross,) = self.rule.at_or_above(sample, (self.bounds.efficacy[k],))
@@ -194,13 +204,15 @@ class _CountLooks(_Look):
     """exact-binomial with interim looks: the count-scale boundaries of planner.multistage (they depend on the
     analysed counts at every look so far, hence the history; one instance per simulated chunk)."""
 
-    def __init__(self, design: Design, rule):
-        self.counts, self.history = multistage_for(design), []
+    def __init__(self, design: Design, rule: Any):
+        self.counts = multistage_for(design)
+        self.history: list[np.ndarray] = []
 
-    def __call__(self, k: int, last: bool, look, sample) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, k: int, last: bool, look: Any, sample: Any) -> tuple[np.ndarray, np.ndarray]:
         arm = sample.treatment
         self.history.append(np.broadcast_to(arm.n, arm.events.shape))
-        return self.counts.decide(k, np.stack(self.history, axis=1), arm.events)
+        efficacy, futility = self.counts.decide(k, np.stack(self.history, axis=1), arm.events)
+        return np.asarray(efficacy), np.asarray(futility)
 
     def keep(self, mask: np.ndarray) -> None:
         self.history = [h[mask] for h in self.history]
@@ -209,16 +221,18 @@ class _CountLooks(_Look):
 class _BayesianLooks(_Look):
     """Bayesian rules with interim looks: posterior efficacy, predictive-probability futility (planner.looks)."""
 
-    def __init__(self, design: Design, rule):
+    def __init__(self, design: Design, rule: Any):
         self.looks = bayesian_looks(design)
 
-    def __call__(self, k: int, last: bool, look, sample) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, k: int, last: bool, look: Any, sample: Any) -> tuple[np.ndarray, np.ndarray]:
         if isinstance(self.looks, BayesianLooks):
-            return self.looks.decide(k, last, look[0], sample.treatment)
-        return self.looks.decide(k, last, sum(look), [sample.treatment, sample.control])
+            efficacy, futility = self.looks.decide(k, last, look[0], sample.treatment)
+        else:
+            efficacy, futility = self.looks.decide(k, last, sum(look), [sample.treatment, sample.control])
+        return np.asarray(efficacy), np.asarray(futility)
 
 
-def look_decision(design: Design, rule):
+def look_decision(design: Design, rule: Any) -> _Look:
     """The decision at each look of ``design``: called as decide(k, last, look sizes, sample) -> (efficacy,
     futility). A fixed design has one look, decided by the rule's own test."""
     if design.interim is None:
@@ -232,7 +246,7 @@ def look_decision(design: Design, rule):
 
 def _stages_in_ratio(design: Design) -> bool:
     """Whether every stage adds participants to the two arms in the ratio of the arms so far."""
-    previous = (0, 0)
+    previous: tuple[int, ...] = (0, 0)
     for look in design.look_sizes:
         m1, m2 = look[0] - previous[0], look[1] - previous[1]
         if m1 < 1 or m2 < 1 or m1 * previous[1] != m2 * previous[0]:
@@ -261,17 +275,17 @@ class _Stages:
     the within-stage chi-square.
     """
 
-    def __init__(self, design: Design, scenario, streams: BlockStreams):
+    def __init__(self, design: Design, scenario: Any, streams: BlockStreams):
         self.design, self.streams = design, streams
-        self.truths = [scenario.treatment, scenario.control]
-        self.sd = getattr(scenario, "sd", None) or getattr(design.endpoint, "sd", None)
+        self.truths: list[Any] = [scenario.treatment, scenario.control]
+        self.sd: Any = getattr(scenario, "sd", None) or getattr(design.endpoint, "sd", None)
         self.arms = 2 if design.randomized else 1
         self.pooled = pooled_normal(design, ("t-pooled",))  # Bayesian looks read per-arm statistics
         self.difference_only = self.pooled and design.dropout.rate == 0.0 and _stages_in_ratio(design)
-        self.cumulative: list = [None, None]
-        self.difference = None
-        self.pooled_ss = None
-        self.previous = (0, 0)
+        self.cumulative: list[Any] = [None, None]
+        self.difference: Any = None
+        self.pooled_ss: Any = None
+        self.previous: tuple[int, ...] = (0, 0)
 
     def advance(self, k: int, look: tuple[int, ...], size: int) -> TrialSample | PooledNormalSample:
         """Draw stage k for the ``size`` trials still simulated; the cumulative sample at look k (its arrays
@@ -320,8 +334,8 @@ class _Stages:
         return PooledNormalSample(n1, n2, self.difference, self.pooled_ss)
 
     def _advance_pooled(self, k: int, look: tuple[int, ...], size: int) -> PooledNormalSample:
-        within_df = 0
-        between = 0.0
+        within_df: Any = 0
+        between: Any = 0.0
         missing = self.design.dropout.rate > 0.0
         for a in range(2):
             name = f"{ARMS[a]}.stage{k}"
@@ -365,7 +379,7 @@ class _Stages:
     def keep(self, mask: np.ndarray) -> None:
         """Go on with the trials where ``mask`` is True only."""
 
-        def cut(x):
+        def cut(x: Any) -> Any:
             return x[mask] if np.ndim(x) > 0 else x
 
         self.truths = [cut(t) for t in self.truths]
@@ -389,7 +403,7 @@ class _SurvivalStages:
     """Time-to-event looks: every participant's times are drawn once (the first look), and each look is the
     analysis at its number of events (planner.endpoints.time_to_event), for the trials still simulated."""
 
-    def __init__(self, design: Design, scenario, streams: BlockStreams):
+    def __init__(self, design: Design, scenario: Any, streams: BlockStreams):
         self.design, self.scenario, self.streams = design, scenario, streams
         self.looks: SurvivalSample | None = None
 
@@ -403,7 +417,9 @@ class _SurvivalStages:
         self.looks = SurvivalSample(*(getattr(self.looks, f.name)[mask] for f in fields(SurvivalSample)))
 
 
-def simulate_looks(design: Design, rule, scenario, streams: BlockStreams, size: int) -> SequentialTally:
+def simulate_looks(
+    design: Design, rule: Any, scenario: Any, streams: BlockStreams, size: int
+) -> SequentialTally:
     """Simulate ``size`` trials look by look; tally where each stopped and why (a fixed design: one look)."""
     decide = look_decision(design, rule)
     looks = design.look_sizes
@@ -430,7 +446,7 @@ def simulate_looks(design: Design, rule, scenario, streams: BlockStreams, size: 
         stop_fut = active & ~cross & (below | last)
         tally.efficacy[k] = np.count_nonzero(stop_eff)
         tally.futility[k] = np.count_nonzero(stop_fut)
-        if survival:
+        if isinstance(sample, SurvivalSample):
             tally.add_survival(sample, stop_eff | stop_fut)
         else:
             stopped = int(tally.efficacy[k] + tally.futility[k])

@@ -13,11 +13,12 @@ Used by the simulation (:mod:`planner.group_sequential`) and the exact multi-sta
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import numpy as np
 from scipy import special
 
-from planner.design import Design
+from planner.design import ContinuousEndpoint, Design
 from planner.mixtures import student_t_posterior_sf
 from planner.sequential import (
     Boundaries,
@@ -38,10 +39,11 @@ __all__ = [
 
 
 @cache
-def _boundaries(fractions: tuple[float, ...], alpha: float, it) -> Boundaries:
+def _boundaries(fractions: tuple[float, ...], alpha: float, it: Any) -> Boundaries:
     """z-scale boundaries of an [interim] section at information ``fractions`` (cached per design)."""
     if it.futility == "beta-spending":
-        return _beta_spending(fractions, alpha, it).boundaries
+        boundaries: Boundaries = _beta_spending(fractions, alpha, it).boundaries
+        return boundaries
     if it.spending == "wang-tsiatis":
         plain = wang_tsiatis_boundaries(fractions, alpha, it.delta)
         spend, cumulative = "custom", plain.alpha_spent  # binding futility re-spends the same alpha per look
@@ -88,10 +90,13 @@ def beta_spending_inflation(design: Design) -> float | None:
     it = design.interim
     if it is None or it.futility != "beta-spending":
         return None
-    return _beta_spending(information_fractions(design), design.analysis.alpha, it).inflation_factor
+    factor: float | None = _beta_spending(
+        information_fractions(design), design.analysis.alpha, it
+    ).inflation_factor
+    return factor
 
 
-def _beta_spending(fractions: tuple[float, ...], alpha: float, it):
+def _beta_spending(fractions: tuple[float, ...], alpha: float, it: Any) -> Any:
     """The beta-spending design of an [interim] section at these information fractions."""
     return beta_spending_boundaries(
         fractions,
@@ -120,17 +125,18 @@ class BayesianLooks:
         from planner.rules.binary import SingleArmBinaryRule
 
         it, an = design.interim, design.analysis
+        assert it is not None
         self.final = SingleArmBinaryRule(design)
         threshold = it.efficacy_threshold if it.efficacy_threshold is not None else an.threshold
         self.interim = SingleArmBinaryRule(design.with_changes({"analysis.threshold": threshold}))
-        self.prior = analysis_mixture(an.prior, "beta")
+        self.prior: Any = analysis_mixture(an.prior, "beta")
         self.futility = it.futility == "predictive-probability"
         self.futility_threshold = it.futility_threshold
         self.n = design.arms.n
         self.retained = 1.0 - design.dropout.rate if design.dropout.strategy == "missing" else 1.0
         self._fut: dict[tuple[int, int], int] = {}
 
-    def predictive_probability(self, x, m: int, r: int) -> np.ndarray:
+    def predictive_probability(self, x: Any, m: int, r: int) -> np.ndarray:
         from scipy import stats
 
         x = np.atleast_1d(np.asarray(x))
@@ -139,7 +145,7 @@ class BayesianLooks:
         a = np.asarray(self.prior.a)[None, :] + x[:, None]
         b = np.asarray(self.prior.b)[None, :] + (m - x)[:, None]
         tail = stats.betabinom.sf(need[:, None] - 1, r, a, b) if r > 0 else (need[:, None] <= 0) * 1.0
-        return np.sum(w * tail, axis=1)
+        return np.asarray(np.sum(w * tail, axis=1))
 
     def futility_count(self, m: int, r: int) -> int:
         """Smallest x whose predictive probability reaches the threshold (x below it: stop)."""
@@ -150,7 +156,7 @@ class BayesianLooks:
             self._fut[key] = int(np.argmax(ok)) if ok.any() else m + 1
         return self._fut[key]
 
-    def decide(self, k: int, last: bool, enrolled: int, arm) -> tuple[np.ndarray, np.ndarray]:
+    def decide(self, k: int, last: bool, enrolled: int, arm: Any) -> tuple[np.ndarray, np.ndarray]:
         """(efficacy, futility) at look k for the cumulative arm (analysed n, responders)."""
         rule = self.final if last else self.interim
         ms = np.unique(arm.n)
@@ -183,9 +189,10 @@ class NormalBayesianLooks:
         from planner.priors import analysis_mixture
 
         it, an, ep = design.interim, design.analysis, design.endpoint
+        assert it is not None and isinstance(ep, ContinuousEndpoint)
         self.sign = -1.0 if ep.better == "lower" else 1.0
-        prior = analysis_mixture(an.prior, "normal", reference_sd=ep.sd)
-        self.prior = prior.negated() if self.sign < 0 else prior
+        prior: Any = analysis_mixture(an.prior, "normal", reference_sd=ep.sd)
+        self.prior: Any = prior.negated() if self.sign < 0 else prior
         self.null = self.sign * (an.performance_goal if an.performance_goal is not None else 0.0)
         self.final_threshold = an.threshold
         self.interim_threshold = it.efficacy_threshold if it.efficacy_threshold is not None else an.threshold
@@ -196,7 +203,7 @@ class NormalBayesianLooks:
         self.unknown_variance = an.variance != "plug-in"
         self.reference_sd = ep.sd
 
-    def _estimate(self, arms):
+    def _estimate(self, arms: Any) -> tuple[Any, Any, tuple[Any, ...]]:
         t = arms[0]
         if not self.randomized:
             var = t.ss / np.maximum(t.n - 1, 1)
@@ -208,7 +215,7 @@ class NormalBayesianLooks:
     def _critical(self, se: np.ndarray) -> np.ndarray:
         """Final estimate at which P(theta > null | estimate) equals the final threshold."""
         if self.prior.flat:
-            return self.null + special.ndtri(self.final_threshold) * se
+            return np.asarray(self.null + special.ndtri(self.final_threshold) * se)
         lo = np.full(se.shape, self.null - 50 * se - 50)
         hi = np.full(se.shape, self.null + 50 * se + 50)
         for _ in range(80):  # bisection, vectorized: the posterior probability increases with the estimate
@@ -218,7 +225,7 @@ class NormalBayesianLooks:
             lo = np.where(above, lo, mid)
         return hi
 
-    def predictive_probability(self, est, var, inv_n, final_inv_n) -> np.ndarray:
+    def predictive_probability(self, est: Any, var: Any, inv_n: Any, final_inv_n: Any) -> np.ndarray:
         se_now = np.sqrt(var * sum(inv_n))
         se_final = np.sqrt(var * sum(final_inv_n))
         rho = 1.0 - (se_final / se_now) ** 2  # fraction of the information still to come
@@ -241,9 +248,9 @@ class NormalBayesianLooks:
             mean = (1 - rho) * est + rho * mk
             sd = rho * np.sqrt(vk + se_rem2)
             pp += wk * special.ndtr((mean - c) / np.maximum(sd, 1e-300))
-        return pp
+        return np.asarray(pp)
 
-    def decide(self, k: int, last: bool, enrolled: int, arms) -> tuple[np.ndarray, np.ndarray]:
+    def decide(self, k: int, last: bool, enrolled: int, arms: Any) -> tuple[np.ndarray, np.ndarray]:
         est, var, inv_n = self._estimate(arms)
         se = np.sqrt(var * sum(inv_n))
         threshold = self.final_threshold if last else self.interim_threshold
@@ -264,5 +271,5 @@ class NormalBayesianLooks:
 
 
 @cache
-def bayesian_looks(design: Design):
+def bayesian_looks(design: Design) -> BayesianLooks | NormalBayesianLooks:
     return BayesianLooks(design) if design.endpoint.kind == "binary" else NormalBayesianLooks(design)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from planner.design import Design, Scenario
+from planner.design import BinaryEndpoint, ContinuousEndpoint, Design, TimeToEventEndpoint
 from planner.endpoints.binary import BinaryArm, simulate_binary_arm
 from planner.endpoints.continuous import (
     AncovaSample,
@@ -56,7 +56,7 @@ class TrialSample:
     control: Any = None
 
 
-def simulate_trials(design: Design, scenario: Scenario, streams: BlockStreams, size: int):
+def simulate_trials(design: Design, scenario: Any, streams: BlockStreams, size: int) -> Any:
     """Simulate ``size`` trials of ``design`` under ``scenario``; returns what the design's rule reads.
 
     ``scenario`` may be a :class:`~planner.design.Scenario` or anything with the same
@@ -66,20 +66,21 @@ def simulate_trials(design: Design, scenario: Scenario, streams: BlockStreams, s
     ep, dropout = design.endpoint, design.dropout
     sizes = design.arms.sizes
     truths = (scenario.treatment, scenario.control)
-    if ep.kind == "time-to-event":
+    if isinstance(ep, TimeToEventEndpoint):
         from planner.endpoints.time_to_event import simulate_survival_design
 
         return simulate_survival_design(design, scenario, streams, size)
-    if ep.kind == "continuous" and design.analysis.rule == "ancova":
+    pair = (sizes[0], sizes[-1])  # the two arms' sizes (a randomized design)
+    if isinstance(ep, ContinuousEndpoint) and design.analysis.rule == "ancova":
         sd = scenario.sd or ep.sd
-        return simulate_ancova(streams, size, sizes, truths, sd, ep.baseline_correlation, dropout)
-    if pooled_normal(design):
-        return simulate_pooled_normal(streams, size, sizes, truths, scenario.sd or ep.sd, dropout)
-    arms = []
+        return simulate_ancova(streams, size, pair, truths, sd, ep.baseline_correlation, dropout)
+    if isinstance(ep, ContinuousEndpoint) and pooled_normal(design):
+        return simulate_pooled_normal(streams, size, pair, truths, scenario.sd or ep.sd, dropout)
+    arms: list[BinaryArm | NormalArm | CountArm] = []
     for name, n, truth in zip(ARM_NAMES, sizes, truths, strict=False):
-        if ep.kind == "binary":
+        if isinstance(ep, BinaryEndpoint):
             arms.append(simulate_binary_arm(streams, name, size, n, truth, dropout))
-        elif ep.kind == "continuous":
+        elif isinstance(ep, ContinuousEndpoint):
             arms.append(
                 simulate_normal_arm(
                     streams, name, size, n, truth, scenario.sd or ep.sd, dropout, ep.failure_value

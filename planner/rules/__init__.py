@@ -7,17 +7,30 @@ rules also expose their critical values, which exact enumeration uses.
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Union
 
 from planner.rules.catalog import RULES, RuleInfo, rules_for
 
 if TYPE_CHECKING:  # design.py reads the catalog, so the rule modules are imported lazily
     from planner.design import Design
+    from planner.rules.binary import SingleArmBinaryRule, TwoArmBinaryRule
+    from planner.rules.continuous import ContinuousRule
+    from planner.rules.count import CountExactRule, CountWaldRule
+    from planner.rules.survival import SurvivalRule
 
-__all__ = ["make_rule", "rule_for", "RULES", "RuleInfo", "rules_for"]
+Rule = Union[
+    "SingleArmBinaryRule",
+    "TwoArmBinaryRule",
+    "ContinuousRule",
+    "CountWaldRule",
+    "CountExactRule",
+    "SurvivalRule",
+]
+
+__all__ = ["make_rule", "rule_for", "Rule", "RULES", "RuleInfo", "rules_for"]
 
 
-def make_rule(design: Design):
+def make_rule(design: Design) -> Rule:
     """The decision rule of ``design`` (already validated against the rule catalog)."""
     from planner.rules.binary import SingleArmBinaryRule, TwoArmBinaryRule
     from planner.rules.continuous import ContinuousRule
@@ -35,6 +48,6 @@ def make_rule(design: Design):
 
 
 @cache
-def rule_for(design: Design):
+def rule_for(design: Design) -> Rule:
     """The rule of ``design``, built once per design (its critical values are cached inside it)."""
     return make_rule(design)
