@@ -26,6 +26,7 @@ import json
 import math
 import numbers
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -34,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, mode
 
 from planner.defaults import DEFAULT_N_SIMS, DEFAULT_SEED, MAX_SEED, MAX_SIMS, MIN_SIMS
 from planner.errors import DesignError, from_validation_error
-from planner.rules.catalog import RULES, rules_for
+from planner.rules.catalog import RULES, RuleInfo, rules_for
 
 if TYPE_CHECKING:
     from planner.multiple_spec import MultipleEndpoints
@@ -73,9 +74,10 @@ def whole_number(name: str, value: Any, low: int, high: int) -> int:
     """``value`` as an int in [low, high], or a DesignError naming ``name`` and the value."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise DesignError(f"{name}: must be a whole number, got {value!r}")
-    if not low <= value <= high:
-        raise DesignError(f"{name}: must be between {low:,} and {high:,}, got {value:,}")
-    return int(value)
+    number = int(value)
+    if not low <= number <= high:
+        raise DesignError(f"{name}: must be between {low:,} and {high:,}, got {number:,}")
+    return number
 
 
 MAX_N = 100_000
@@ -225,8 +227,11 @@ class NormalComponent(_Spec):
 class _Mixture(_Spec):
     """A mixture prior: its subclasses declare ``components``; the weights must sum to 1."""
 
+    if TYPE_CHECKING:  # declared by each subclass
+        components: tuple[Any, ...]
+
     @model_validator(mode="after")
-    def _weights(self):
+    def _weights(self) -> _Mixture:
         total = sum(c.weight for c in self.components)
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"component weights must sum to 1, got {total:g}")
@@ -476,7 +481,7 @@ class Design(_Spec):
     design_prior: DesignPrior | None = None
     interim: Interim | None = None
     multiple: Multiple | None = None
-    simulation: Simulation = Simulation()
+    simulation: Simulation = Simulation.model_validate({})
 
     @model_validator(mode="after")
     def _consistent(self) -> Design:
@@ -518,7 +523,7 @@ class Design(_Spec):
         return int(events) if events is not None else 1
 
     @property
-    def rule_info(self):
+    def rule_info(self) -> RuleInfo:
         return RULES[self.analysis.rule]
 
     def estimand_truth(self, scenario: Scenario) -> tuple[float, ...]:
@@ -529,18 +534,24 @@ class Design(_Spec):
         ``failure_value``, so the estimand is (1 - d) p for a response rate and
         (1 - d) mu + d c for a mean; under 'missing' it is the scenario value itself.
         """
-        values = (scenario.treatment,) if not self.randomized else (scenario.treatment, scenario.control)
-        if self.endpoint.kind == "time-to-event":
+        values: tuple[Any, ...] = (
+            (scenario.treatment,) if not self.randomized else (scenario.treatment, scenario.control)
+        )
+        ep = self.endpoint
+        if ep.kind == "time-to-event":
             return self._time_to_event_truth(values, getattr(scenario, "durable", None))
         d = self.dropout.rate
-        if d == 0.0 or self.dropout.strategy == "missing" or self.endpoint.kind == "count":
+        if d == 0.0 or self.dropout.strategy == "missing" or ep.kind == "count":
             return values
-        if self.endpoint.kind == "binary":
+        if ep.kind == "binary":
             return tuple((1.0 - d) * v for v in values)
-        c = self.endpoint.failure_value
+        assert isinstance(ep, ContinuousEndpoint) and ep.failure_value is not None  # validated
+        c = ep.failure_value
         return tuple((1.0 - d) * v + d * c for v in values)
 
-    def _time_to_event_truth(self, medians: tuple, durable: tuple | None) -> tuple[float, ...]:
+    def _time_to_event_truth(
+        self, medians: tuple[Any, ...], durable: tuple[Any, ...] | None
+    ) -> tuple[float, ...]:
         """Time to event: each arm's median time to the event (the durable fraction included: with one of 1/2
         or more it is infinite), or for km-landmark the survival at the landmark."""
         from planner.time_to_event.models import endpoint_model
@@ -550,7 +561,9 @@ class Design(_Spec):
             for a, m in enumerate(medians)
         ]
         if self.analysis.rule == "km-landmark":
-            return tuple(float(m.survival(self.analysis.landmark)) for m in models)
+            landmark = self.analysis.landmark
+            assert landmark is not None  # validated: km-landmark requires it
+            return tuple(float(m.survival(landmark)) for m in models)
         return tuple(m.median() for m in models)
 
     def null_boundary(self) -> float | None:
@@ -562,23 +575,28 @@ class Design(_Spec):
         """
         if self.randomized:
             return None
-        goal = float(self.analysis.performance_goal)
-        if self.analysis.rule == "km-landmark":  # the median whose survival at the landmark is the goal
+        an, ep = self.analysis, self.endpoint
+        assert an.performance_goal is not None  # validated: single-arm designs have a goal
+        goal = float(an.performance_goal)
+        if an.rule == "km-landmark":  # the median whose survival at the landmark is the goal
             from planner.time_to_event.models import median_for_survival
 
-            return median_for_survival(self.endpoint, float(self.analysis.landmark), goal)
+            assert isinstance(ep, TimeToEventEndpoint) and an.landmark is not None
+            return median_for_survival(ep, float(an.landmark), goal)
         d = self.dropout.rate
-        if d == 0.0 or self.dropout.strategy == "missing" or self.endpoint.kind == "count":
+        if d == 0.0 or self.dropout.strategy == "missing" or ep.kind == "count":
             return goal
-        if self.endpoint.kind == "binary":
+        if ep.kind == "binary":
             return min(goal / (1.0 - d), 1.0)
-        return (goal - d * self.endpoint.failure_value) / (1.0 - d)
+        assert isinstance(ep, ContinuousEndpoint) and ep.failure_value is not None  # validated
+        return (goal - d * ep.failure_value) / (1.0 - d)
 
     def is_null(self, scenario: Scenario) -> bool:
         """True when the estimand lies in the null hypothesis (no benefit), so success is a type I error."""
         sign = -1.0 if getattr(self.endpoint, "better", "higher") == "lower" else 1.0
         truth = self.estimand_truth(scenario)
         reference = truth[1] if self.randomized else self.analysis.performance_goal
+        assert reference is not None
         return sign * (truth[0] - reference) <= 1e-12 * max(1.0, abs(reference))
 
     def simulation_settings(self, n_sims: Any = None, seed: Any = None) -> tuple[int, int]:
@@ -593,11 +611,12 @@ class Design(_Spec):
         from planner.multiple_spec import Composite, EndpointSpec, MultipleEndpoints
 
         m = self.multiple
+        assert m is not None
         return MultipleEndpoints(
             endpoints=tuple(EndpointSpec(e.name, e.kind, e.sd, e.better) for e in m.endpoints),
             correlation=m.correlation,
             hypotheses=m.hypotheses,
-            sizes=self.arms.sizes,
+            sizes=(self.arms.sizes[0], self.arms.sizes[-1]),
             procedure=m.procedure,
             weights=m.weights,
             transitions=m.transitions,
@@ -627,7 +646,7 @@ class Design(_Spec):
         return parse_design(data)
 
 
-def _cross_field_problems(d: Design):
+def _cross_field_problems(d: Design) -> Iterator[str]:
     ep, an, arms = d.endpoint, d.analysis, d.arms
     if an.rule not in RULES:
         yield f"analysis.rule: unknown rule {an.rule!r}; choose one of {', '.join(RULES)}"
@@ -759,8 +778,9 @@ def _cross_field_problems(d: Design):
             yield f"{where}.sd: only continuous endpoints have a standard deviation"
 
 
-def _time_to_event_problems(d: Design):
+def _time_to_event_problems(d: Design) -> Iterator[str]:
     ep = d.endpoint
+    assert isinstance(ep, TimeToEventEndpoint)
     if (ep.follow_up is None) == (ep.events is None):
         yield "endpoint: give exactly one of follow_up (a fixed analysis time) and events (event-driven)"
     if ep.follow_up is not None and ep.follow_up < 0.0:
@@ -814,9 +834,10 @@ def _time_to_event_problems(d: Design):
                 yield f"scenarios[{i}].responders: only used with endpoint.time_origin = 'response'"
 
 
-def _survival_design_prior_problems(d: Design):
+def _survival_design_prior_problems(d: Design) -> Iterator[str]:
     """Which design-prior parts a time-to-event design needs, and their families and ranges."""
     dp, ep = d.design_prior, d.endpoint
+    assert dp is not None and isinstance(ep, TimeToEventEndpoint)
     needed = {"control", "log_hazard_ratio"} if d.randomized else {"treatment"}
     allowed = needed if d.randomized else needed | {"durable", "responders"}
     if ep.time_origin == "response":
@@ -852,7 +873,7 @@ def _survival_design_prior_problems(d: Design):
                 yield f"{where}.value: a probability must lie in (0, 1], got {v}"
 
 
-def _multiple_problems(d: Design):
+def _multiple_problems(d: Design) -> Iterator[str]:
     if d.arms.kind != "randomized":
         yield "multiple: several endpoints are compared between randomized arms; arms.kind must be 'randomized'"
         return
@@ -862,6 +883,7 @@ def _multiple_problems(d: Design):
         for problem in err.problems:
             yield f"multiple.{problem}"
         return
+    assert d.multiple is not None
     names = {e.name for e in d.multiple.endpoints}
     for i, sc in enumerate(d.scenarios):
         if sc.endpoints is None:
@@ -872,8 +894,9 @@ def _multiple_problems(d: Design):
             yield f"scenarios[{i}].endpoints: need exactly {sorted(names)}; missing {missing}, unknown {extra}"
 
 
-def _interim_problems(d: Design):
+def _interim_problems(d: Design) -> Iterator[str]:
     it = d.interim
+    assert it is not None
     f = it.fractions
     if any(b <= a for a, b in zip(f, f[1:], strict=False)) or abs(f[-1] - 1.0) > 1e-12:
         yield f"interim.fractions: must increase strictly and end at 1, got {list(f)}"
@@ -955,7 +978,7 @@ def _interim_problems(d: Design):
             yield "interim.beta_alternative: required for beta-spending futility counts (the response rate it spends beta under)"
         if exact_binomial and it.beta_alternative is not None and d.analysis.performance_goal is not None:
             boundary = d.null_boundary()
-            if it.beta_alternative <= boundary:
+            if boundary is not None and it.beta_alternative <= boundary:
                 yield (
                     f"interim.beta_alternative: must lie above the null boundary {boundary:.4g} "
                     f"(the goal on the estimand scale), got {it.beta_alternative}"
@@ -984,11 +1007,12 @@ def _interim_problems(d: Design):
         yield "interim.binding: there is no futility rule to bind (interim.futility = 'none')"
 
 
-def _look_problems(d: Design):
+def _look_problems(d: Design) -> Iterator[str]:
+    assert d.interim is not None
     f = d.interim.fractions
     if any(b <= a for a, b in zip(f, f[1:], strict=False)) or abs(f[-1] - 1.0) > 1e-12:
         return
-    if d.endpoint.kind == "time-to-event":
+    if isinstance(d.endpoint, TimeToEventEndpoint):
         events = d.look_events
         if events is not None and (
             events[0] < 1 or any(b <= a for a, b in zip(events, events[1:], strict=False))
@@ -1010,7 +1034,7 @@ def _look_problems(d: Design):
             return
 
 
-def _prior_problems(where: str, prior, want: str):
+def _prior_problems(where: str, prior: Any, want: str) -> Iterator[str]:
     """A prior's family must fit the endpoint; a fitted prior must exist and be of that family."""
     family = prior.family
     if family == "fitted":
