@@ -96,6 +96,40 @@ BAD_FILES = [
         "arms.n",
     ),
     ("missing arms", "name = 'x'\n[endpoint]\nkind = 'binary'\n", "arms"),
+    # time to event (issue 14's list): a negative median, a cure fraction of 1.2, events above the participants,
+    # piecewise cut points that do not increase
+    (
+        "negative median",
+        (ROOT / "examples" / "zimislecel_durability.toml")
+        .read_text()
+        .replace("treatment = 39.36 ", "treatment = -39.36 "),
+        "scenarios[1].treatment",
+    ),
+    (
+        "cure fraction 1.2",
+        (ROOT / "examples" / "zimislecel_durability.toml")
+        .read_text()
+        .replace("treatment = 44.84 ", "treatment = 44.84\ndurable = [1.2] "),
+        "scenarios[2].durable: a durable (cure) fraction must lie in [0, 1), got 1.2",
+    ),
+    (
+        "events above participants",
+        (ROOT / "examples" / "zimislecel_durability.toml")
+        .read_text()
+        .replace("follow_up = 24.0 ", "events = 80 "),
+        "endpoint.events: 80 events cannot come from arms.n = 50 participants",
+    ),
+    (
+        "cut points not increasing",
+        (ROOT / "examples" / "zimislecel_durability.toml")
+        .read_text()
+        .replace(
+            'kind = "time-to-event"',
+            'kind = "time-to-event"\nmodel = "piecewise-exponential"\n'
+            "cuts = [0.0, 12.0, 6.0]\nrelative_hazards = [1.0, 0.5, 0.25]",
+        ),
+        "endpoint.cuts: must start at 0 and increase, got [0.0, 12.0, 6.0]",
+    ),
     (
         "unknown rule",
         (ROOT / "examples" / "zimislecel_single_arm.toml")
