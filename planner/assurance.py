@@ -43,7 +43,8 @@ class DesignPriorSampler:
     """Draws each simulated trial's truth from the design's design prior.
 
     Time-to-event designs (:class:`planner.design.DesignPrior`): hazards are drawn and turned into medians,
-    log 2 / hazard; randomized, the treatment's median follows from the control's and the hazard ratio under
+    log 2 / hazard (a piecewise-exponential endpoint: the hazard is the scale of its relative hazards, and the
+    median H_0^-1(log 2 / hazard); :class:`planner.time_to_event.models.HazardScale`); randomized, the treatment's median follows from the control's and the hazard ratio under
     proportional hazards within the endpoint's model, S_t = S_c^HR."""
 
     name = "Assurance (design prior)"
@@ -88,14 +89,16 @@ class DesignPriorSampler:
         return Truth(arm(self.treatment, "treatment"), control)
 
     def _draw_survival(self, arm) -> Truth:
-        log2 = math.log(2.0)
+        from planner.time_to_event.models import endpoint_model, hazard_scale
+
+        scale = hazard_scale(self.endpoint)  # median log 2 / hazard; piecewise: H_0^-1(log 2 / hazard)
         responders = None if self.responders is None else arm(self.responders, "responders")
         if self.control is None:  # single arm
             durable = None if self.durable is None else (arm(self.durable, "durable"),)
-            return Truth(log2 / arm(self.treatment, "treatment"), durable=durable, responders=responders)
-        from planner.time_to_event.models import endpoint_model
-
-        control = log2 / arm(self.control, "control")
+            return Truth(
+                scale.median(arm(self.treatment, "treatment")), durable=durable, responders=responders
+            )
+        control = scale.median(arm(self.control, "control"))
         ratio = np.exp(arm(self.log_hazard_ratio, "log_hazard_ratio"))
         # the treatment's median: S_c(m_t)^HR = 1/2, i.e. H_1(m_t) = H_1(m_c) / HR for the median-1 model H_1
         unit = endpoint_model(self.endpoint, 1.0)

@@ -680,3 +680,111 @@ def test_the_report_of_a_time_to_event_design_has_its_figures(tmp_path):
         assert caption in page
     for name in ("survival_curves.csv", "power_over_events.csv", "analysis_time_over_n.csv"):
         assert (tmp_path / name).exists()
+
+
+# --- the piecewise-exponential analysis: a Gamma posterior of the hazard's scale ----------------------------
+PIECEWISE = {"model": "piecewise-exponential", "cuts": [0.0, 6.0, 18.0], "relative_hazards": [1.0, 0.6, 0.3]}
+
+
+def _unit_cumulative_hazard(t):
+    """H_0 of PIECEWISE written out by hand: rate 1 on [0, 6), 0.6 on [6, 18), 0.3 after."""
+    t = np.asarray(t, dtype=float)
+    return np.minimum(t, 6.0) + 0.6 * np.clip(t - 6.0, 0.0, 12.0) + 0.3 * np.maximum(t - 18.0, 0.0)
+
+
+def _unit_inverse(h):
+    h = np.asarray(h, dtype=float)
+    return np.where(h < 6.0, h, np.where(h < 13.2, 6.0 + (h - 6.0) / 0.6, 18.0 + (h - 13.2) / 0.3))
+
+
+def _scale_of_median(median):
+    return math.log(2.0) / float(_unit_cumulative_hazard(median))
+
+
+def test_piecewise_hazard_scale_is_the_hand_written_model():
+    from planner.time_to_event.models import hazard_scale
+
+    scale = hazard_scale(_design(**PIECEWISE).endpoint)
+    t = np.linspace(0.0, 60.0, 601)
+    assert np.allclose(scale.exposure(t), _unit_cumulative_hazard(t), atol=1e-12)
+    for median in (4.0, 15.0, 40.0):
+        assert scale.hazard(median) == pytest.approx(_scale_of_median(median), rel=1e-13)
+        assert float(scale.median(scale.hazard(median))) == pytest.approx(median, rel=1e-12)
+
+
+@pytest.mark.parametrize("threshold", [0.9, 0.975])
+def test_piecewise_success_equals_the_closed_form_when_every_event_is_observed(threshold):
+    """Every event observed: d = n and lambda sum H_0(T_i) ~ Gamma(n, 1), lambda the scale of the true model
+    (median 15 or 30 under the relative hazards); success is sum H_0(T_i) >= w*, where the posterior probability
+    that the scale is below that of the goal's median equals the threshold."""
+    d = _design(follow_up=20_000.0, threshold=threshold, **PIECEWISE)
+    prior = hazard_prior(d.analysis.prior, d.endpoint.time_unit)
+    goal_scale = _scale_of_median(15.0)
+    w_star = optimize.brentq(
+        lambda w: float(prior.posterior_cdf(goal_scale, 30, w)) - threshold, 1e-6, 1e6, xtol=1e-12
+    )
+    result = evaluate(d, n_sims=100_000, seed=21, type_one_error=False)
+    for r, median in zip(result.results, (15.0, 30.0), strict=True):
+        exact = float(special.gammaincc(30, _scale_of_median(median) * w_star))
+        assert r.success.value == pytest.approx(
+            exact, abs=4 * math.sqrt(exact * (1 - exact) / 100_000) + 1e-4
+        )
+    # the exponential analysis of the same data is another rule: it must give other numbers here
+    other = _closed_form_success(_design(follow_up=20_000.0, threshold=threshold), 30.0)
+    assert abs(other - result.results[1].success.value) > 0.01
+
+
+def _piecewise_reference_rate(median, trials, seed, n=30, threshold=0.95, accrual=12.0):
+    """Independent per-participant simulation, one trial at a time: uniform entry, event times by inverting
+    the hand-written H_0 scaled to the median, analysis 24 months after accrual; the posterior of the scale is
+    the Gamma mixture updated with d events and exposure sum H_0(follow-up), component by component."""
+    rng = np.random.default_rng(seed)
+    prior = GammaMixture((0.7, 0.3), (2.0, 1.0), (60.0, 10.0))
+    lam, goal_scale = _scale_of_median(median), _scale_of_median(15.0)
+    wins = 0
+    for _ in range(trials):
+        entry = rng.uniform(0.0, accrual, n)
+        time = _unit_inverse(rng.exponential(1.0, n) / lam)
+        window = accrual + 24.0 - entry
+        d = int(np.sum(time <= window))
+        w = float(np.sum(_unit_cumulative_hazard(np.minimum(time, window))))
+        log_marginal = [
+            math.log(c)
+            + special.gammaln(a + d)
+            - special.gammaln(a)
+            + a * math.log(b)
+            - (a + d) * math.log(b + w)
+            for c, a, b in prior.components()
+        ]
+        top = max(log_marginal)
+        weights = [math.exp(v - top) for v in log_marginal]
+        below = [stats.gamma.cdf(goal_scale, a + d, scale=1 / (b + w)) for _, a, b in prior.components()]
+        wins += sum(c * p for c, p in zip(weights, below, strict=True)) / sum(weights) > threshold
+    return wins / trials
+
+
+def test_piecewise_success_with_censoring_agrees_with_a_participant_level_simulation():
+    d = _design(**PIECEWISE)
+    result = evaluate(d, n_sims=100_000, seed=22, type_one_error=False)
+    trials = 4_000
+    for r, median in zip(result.results, (15.0, 30.0), strict=True):
+        q = _piecewise_reference_rate(median, trials, seed=int(median) + 100)
+        p = r.success.value
+        se = math.sqrt(p * (1 - p) / 100_000 + max(q * (1 - q), 1e-4) / trials)
+        assert abs(p - q) <= 4 * se, (median, p, q)
+
+
+def test_piecewise_design_prior_hazard_is_the_scale():
+    """A point design prior at the scale of the median-30 model simulates the same trials as that scenario."""
+    d = _design(**PIECEWISE).with_changes(
+        {"design_prior": {"treatment": {"family": "point", "value": _scale_of_median(30.0)}}}
+    )
+    result = evaluate(d, n_sims=20_000, seed=23, type_one_error=False)
+    assert abs(result.assurance.value - result.results[1].success.value) <= 2 / 20_000
+
+
+def test_piecewise_bayesian_design_holds_alpha_at_its_null():
+    """The guard evaluates the null (median 15 under the relative hazards) with the same analysis."""
+    d = _design(threshold=0.99, **PIECEWISE)
+    check = evaluate(d, n_sims=50_000, seed=24).type_one_error
+    assert check is not None and check.value <= 0.025 + 3 * check.mcse

@@ -24,7 +24,14 @@ from typing import Any
 import numpy as np
 
 from planner.randomness import BlockStreams
-from planner.time_to_event.models import Accrual, EventTime, dropout_hazard, endpoint_model
+from planner.time_to_event.models import (
+    Accrual,
+    EventTime,
+    HazardScale,
+    dropout_hazard,
+    endpoint_model,
+    hazard_scale,
+)
 
 __all__ = [
     "CELLS",
@@ -200,16 +207,19 @@ def landmark_z(landmark: float, goal: float) -> Statistic:
     return z
 
 
-def exponential_posterior_z(prior: Any, hazard: float) -> Statistic:
+def exponential_posterior_z(prior: Any, hazard: float, scale: HazardScale | None = None) -> Statistic:
     """The probit of the posterior probability that the hazard is below ``hazard`` under an exponential model
     with a Gamma mixture prior: with d events in total follow-up T the posterior is the mixture of
     Gamma(a_k + d, b_k + T) (:meth:`planner.mixtures.GammaMixture.posterior_cdf`), so z = Phi^-1(P(lambda <
-    hazard | d, T)), at or above Phi^-1(threshold) exactly when the probability is."""
+    hazard | d, T)), at or above Phi^-1(threshold) exactly when the probability is. With ``scale`` (a
+    piecewise-exponential endpoint: :class:`~planner.time_to_event.models.HazardScale`) lambda is the scale of
+    the hazard and T the sum of H_0 over the follow-up times (the same conjugate update)."""
     from scipy import special
 
     def z(follow_up: np.ndarray, event: np.ndarray, treated: np.ndarray) -> np.ndarray:
         events = np.count_nonzero(event, axis=1)
-        exposure = np.sum(np.maximum(follow_up, 0.0), axis=1)
+        followed = np.maximum(follow_up, 0.0)
+        exposure = np.sum(followed if scale is None else scale.exposure(followed), axis=1)
         return np.asarray(special.ndtri(prior.posterior_cdf(hazard, events, exposure)))
 
     return z
@@ -423,7 +433,8 @@ def statistic_for(design: Any) -> Statistic:
         from planner.priors import hazard_prior
 
         prior = hazard_prior(an.prior, design.endpoint.time_unit)
-        return exponential_posterior_z(prior, math.log(2.0) / float(an.performance_goal))
+        scale = hazard_scale(design.endpoint)
+        return exponential_posterior_z(prior, scale.hazard(float(an.performance_goal)), scale)
     if an.rule == "one-sample-logrank":
         reference = endpoint_model(design.endpoint, float(an.performance_goal))
         return one_sample_logrank_z(reference, an.one_sample_variance or "expected")

@@ -659,8 +659,16 @@ def _single_arm_survival_measure(design: Design) -> str:
             f"{an.performance_goal:g}"
         )
     if an.rule == "exponential-posterior":
+        ep = design.endpoint
+        model = (
+            "a piecewise-exponential model (relative hazards "
+            + ", ".join(f"{r:g}" for r in ep.relative_hazards)
+            + f" from {', '.join(f'{c:g}' for c in ep.cuts)} {unit}; unknown scale)"
+            if ep.model == "piecewise-exponential"
+            else "an exponential model"
+        )
         return (
-            f"median time to the event under an exponential model, against the performance goal "
+            f"median time to the event under {model}, against the performance goal "
             f"{an.performance_goal:g} {unit} (posterior probability)"
         )
     return (

@@ -36,6 +36,7 @@ __all__ = [
     "Weibull",
     "dropout_hazard",
     "endpoint_model",
+    "hazard_scale",
     "median_for_survival",
 ]
 
@@ -226,6 +227,39 @@ def endpoint_model(endpoint: Any, median: float, durable: float = 0.0) -> EventT
         scale = math.log(2.0) / float(unit.cumulative_hazard(np.array([median]))[0])
         model = PiecewiseExponential(unit.cuts, tuple(scale * r for r in unit.rates))
     return Cured(durable, model) if durable > 0.0 else model
+
+
+@dataclass(frozen=True)
+class HazardScale:
+    """The hazard of a time-to-event endpoint as one unknown scale: H(t) = lambda H_0(t), with H_0(t) = t
+    (exponential, and the median-equivalent constant hazard of a Weibull endpoint) or, for a
+    piecewise-exponential endpoint, H_0 the cumulative hazard whose rates are the endpoint's relative hazards
+    (lambda is the hazard where the relative hazard is 1). What the Gamma priors of time-to-event designs are
+    about: the Bayesian rule's (a Gamma mixture posterior of lambda after d events with exposure
+    sum H_0(t_i): the likelihood is lambda^d exp(-lambda sum H_0(t_i)) times factors free of lambda) and the
+    design prior's. The median m solves lambda H_0(m) = log 2."""
+
+    unit: PiecewiseExponential | None  # None: H_0(t) = t
+
+    def exposure(self, t: np.ndarray) -> np.ndarray:
+        """H_0(t) (t >= 0)."""
+        return t if self.unit is None else self.unit.cumulative_hazard(t)
+
+    def median(self, hazard: np.ndarray | float) -> np.ndarray:
+        """The median at scale ``hazard``: H_0^-1(log 2 / hazard)."""
+        h = math.log(2.0) / np.asarray(hazard, dtype=float)
+        return h if self.unit is None else self.unit.inverse_cumulative_hazard(h)
+
+    def hazard(self, median: float) -> float:
+        """The scale whose median is ``median``: log 2 / H_0(median)."""
+        return math.log(2.0) / float(self.exposure(np.array([median], dtype=float))[0])
+
+
+def hazard_scale(endpoint: Any) -> HazardScale:
+    """The endpoint's hazard as one scale (:class:`HazardScale`)."""
+    if endpoint.model == "piecewise-exponential":
+        return HazardScale(PiecewiseExponential(tuple(endpoint.cuts), tuple(endpoint.relative_hazards)))
+    return HazardScale(None)
 
 
 def median_for_survival(endpoint: Any, at: float, survival: float) -> float:
