@@ -46,6 +46,7 @@ __all__ = [
     "ContinuousEndpoint",
     "CountEndpoint",
     "Dropout",
+    "Condition",
     "BetaComponent",
     "BetaPrior",
     "NormalComponent",
@@ -316,6 +317,15 @@ class DesignPrior(_Spec):
     )
 
 
+class Condition(_Spec):
+    """A further condition of a Bayesian rule: P(effect beyond ``value`` | data) > ``probability``, the effect on
+    the scale of the performance goal (the treatment's rate or mean, the difference of two arms, the median
+    time to the event), "beyond" in the endpoint's direction of benefit."""
+
+    value: Finite
+    probability: Annotated[Float, Field(gt=0.0, lt=1.0)]
+
+
 class Analysis(_Spec):
     """The decision rule at the final analysis."""
 
@@ -348,6 +358,13 @@ class Analysis(_Spec):
         None,
         description="Bayesian rules on a continuous endpoint: 'unknown' (default; Normal-inverse-gamma, "
         "Student-t posterior: with a flat prior the t test) or 'plug-in' (the sample sd as known)",
+    )
+    conditions: tuple[Condition, ...] = Field(
+        (),
+        max_length=10,
+        description="Bayesian rules: further conditions, each P(effect beyond value | data) > probability; "
+        "success when the threshold's condition and every one of these hold (a dual criterion: significance "
+        "and clinical relevance, as RBesT's decision1S / decision2S)",
     )
 
 
@@ -693,6 +710,7 @@ def _cross_field_problems(d: Design) -> Iterator[str]:
             yield "analysis.control_prior: only used by randomized binary designs"
         if an.variance is not None and ep.kind != "continuous":
             yield f"analysis.variance: only used on a continuous endpoint, got {an.variance!r} for a {ep.kind} one"
+        yield from _condition_problems(d)
     else:
         if an.nb_variance is not None and an.rule != "nb-wald":
             yield f"analysis.nb_variance: only used by the nb-wald rule, got rule {an.rule!r}"
@@ -705,6 +723,8 @@ def _cross_field_problems(d: Design) -> Iterator[str]:
         for name in ("threshold", "prior", "control_prior", "variance"):
             if getattr(an, name) is not None:
                 yield f"analysis.{name}: not used by the frequentist rule {an.rule!r}; remove it"
+        if an.conditions:
+            yield f"analysis.conditions: only used by Bayesian rules, got rule {an.rule!r}"
     # several endpoints
     if d.multiple is not None:
         yield from _multiple_problems(d)
@@ -776,6 +796,21 @@ def _cross_field_problems(d: Design) -> Iterator[str]:
             yield f"{where}.responders: only time-to-event endpoints with time_origin = 'response' use it"
         if s.sd is not None and ep.kind != "continuous":
             yield f"{where}.sd: only continuous endpoints have a standard deviation"
+
+
+def _condition_problems(d: Design) -> Iterator[str]:
+    """Conditions that can never hold (or always do) on their scale, and designs that do not take them yet."""
+    an, ep = d.analysis, d.endpoint
+    for i, c in enumerate(an.conditions):
+        where = f"analysis.conditions[{i}].value"
+        if ep.kind == "binary" and not d.randomized and not 0.0 <= c.value < 1.0:
+            yield f"{where}: P(response rate > {c.value}) is {0 if c.value >= 1 else 1} for every outcome; a rate condition needs a value in [0, 1)"
+        elif ep.kind == "binary" and d.randomized and not -1.0 < c.value < 1.0:
+            yield f"{where}: a difference of two response rates lies in (-1, 1), got {c.value}"
+        elif ep.kind == "time-to-event" and c.value <= 0.0:
+            yield f"{where}: a median time to the event must be positive, got {c.value}"
+    if an.conditions and d.interim is not None:
+        yield "analysis.conditions: with interim looks are not available yet (the conditions apply at a final analysis)"
 
 
 def _time_to_event_problems(d: Design) -> Iterator[str]:

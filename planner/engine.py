@@ -270,6 +270,7 @@ def evaluate(
         threads = whole_number("threads", threads, 1, 256)
     began = time.perf_counter()
     rule = make_rule(design)
+    _check_conditions_can_hold(design, rule)
     use_exact = method == "exact" or (method == "auto" and exact_available(design))
     exact_prior = exact_assurance(design, rule) if use_exact and design.design_prior is not None else None
     # what is simulated -- the scenarios unless exact, the design prior unless its assurance is exact -- runs
@@ -338,6 +339,24 @@ def evaluate(
         design_priors(design),
         type_one_error=guard,
     )
+
+
+def _check_conditions_can_hold(design: Design, rule: Any) -> None:
+    """A binary design whose conditions no outcome meets (at its planned sizes) is an input error."""
+    if not design.analysis.conditions or design.endpoint.kind != "binary":
+        return
+    from planner.rules.binary import never_succeeds
+
+    if never_succeeds(design, rule):
+        an = design.analysis
+        first = [(an.performance_goal or 0.0, an.threshold)]
+        wanted = "; ".join(
+            f"P(effect > {v:g}) > {q:g}" for v, q in first + [(c.value, c.probability) for c in an.conditions]
+        )
+        raise DesignError(
+            f"analysis.conditions: no outcome of the {design.arms.n} participants meets every condition "
+            f"({wanted}); the design can never succeed"
+        )
 
 
 def max_type_one_error(

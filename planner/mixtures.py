@@ -128,20 +128,35 @@ def quadrature_01(n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def prob_greater(
-    first: BetaMixture, x1, m1: int, second: BetaMixture, x2, m2: int, n_nodes: int | None = None
+    first: BetaMixture,
+    x1,
+    m1: int,
+    second: BetaMixture,
+    x2,
+    m2: int,
+    n_nodes: int | None = None,
+    margin: float = 0.0,
 ) -> np.ndarray:
-    """P(p1 > p2 | data) for independent Beta-mixture posteriors, as a table over x1 (rows) and x2 (columns).
+    """P(p1 - p2 > margin | data) for independent Beta-mixture posteriors, as a table over x1 (rows) and x2
+    (columns).
 
-    Computed as the integral of f1(t) F2(t) dt by Gauss-Legendre quadrature
-    (see :func:`quadrature_01`). The default number of nodes grows with the square
-    root of the arm size, keeping several nodes per posterior standard deviation.
+    Computed as the integral of f1(t) F2(t - margin) dt by Gauss-Legendre quadrature
+    (see :func:`quadrature_01`), F2 = 0 below 0 and 1 above 1. The default number of nodes grows with the
+    square root of the arm size, keeping several nodes per posterior standard deviation; with a margin the
+    integrand has a kink where t - margin leaves [0, 1], so the interval is split there.
     """
     if n_nodes is None:
         n_nodes = int(min(4000, 200 + 40 * np.ceil(np.sqrt(max(m1, m2, 1)))))
-    t, wt = quadrature_01(n_nodes)
-    f1 = first.posterior_pdf(t, np.atleast_1d(x1), m1) * wt  # (len x1, J)
-    cdf2 = second.posterior_cdf(t, np.atleast_1d(x2), m2)  # (len x2, J)
-    return np.clip(f1 @ cdf2.T, 0.0, 1.0)
+    kink = margin if margin > 0.0 else 1.0 + margin  # where t - margin reaches 0 (or 1)
+    pieces = [(0.0, 1.0)] if margin == 0.0 else [(0.0, kink), (kink, 1.0)]
+    total = 0.0
+    for lo, hi in pieces:
+        u, wu = quadrature_01(n_nodes)
+        t, wt = lo + (hi - lo) * u, (hi - lo) * wu
+        f1 = first.posterior_pdf(t, np.atleast_1d(x1), m1) * wt  # (len x1, J)
+        cdf2 = second.posterior_cdf(np.clip(t - margin, 0.0, 1.0), np.atleast_1d(x2), m2)  # (len x2, J)
+        total = total + f1 @ cdf2.T
+    return np.clip(total, 0.0, 1.0)
 
 
 @dataclass(frozen=True)

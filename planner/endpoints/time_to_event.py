@@ -207,20 +207,37 @@ def landmark_z(landmark: float, goal: float) -> Statistic:
     return z
 
 
-def exponential_posterior_z(prior: Any, hazard: float, scale: HazardScale | None = None) -> Statistic:
+def exponential_posterior_z(
+    prior: Any,
+    hazard: float,
+    scale: HazardScale | None = None,
+    conditions: tuple[tuple[float, float], ...] = (),
+    threshold: float = 0.5,
+) -> Statistic:
     """The probit of the posterior probability that the hazard is below ``hazard`` under an exponential model
     with a Gamma mixture prior: with d events in total follow-up T the posterior is the mixture of
     Gamma(a_k + d, b_k + T) (:meth:`planner.mixtures.GammaMixture.posterior_cdf`), so z = Phi^-1(P(lambda <
     hazard | d, T)), at or above Phi^-1(threshold) exactly when the probability is. With ``scale`` (a
     piecewise-exponential endpoint: :class:`~planner.time_to_event.models.HazardScale`) lambda is the scale of
-    the hazard and T the sum of H_0 over the follow-up times (the same conjugate update)."""
+    the hazard and T the sum of H_0 over the follow-up times (the same conjugate update). Further
+    ``conditions`` (hazard h_i, probability q_i), each P(lambda < h_i | d, T) > q_i, join the first one with
+    ``threshold``: z = Phi^-1(threshold) + min_i (Phi^-1(P_i) - Phi^-1(q_i)), at or above Phi^-1(threshold)
+    exactly when every condition holds."""
     from scipy import special
 
     def z(follow_up: np.ndarray, event: np.ndarray, treated: np.ndarray) -> np.ndarray:
         events = np.count_nonzero(event, axis=1)
         followed = np.maximum(follow_up, 0.0)
         exposure = np.sum(followed if scale is None else scale.exposure(followed), axis=1)
-        return np.asarray(special.ndtri(prior.posterior_cdf(hazard, events, exposure)))
+        first = np.asarray(special.ndtri(prior.posterior_cdf(hazard, events, exposure)))
+        if not conditions:
+            return first
+        margin = first - special.ndtri(threshold)
+        for h, q in conditions:
+            margin = np.minimum(
+                margin, special.ndtri(prior.posterior_cdf(h, events, exposure)) - special.ndtri(q)
+            )
+        return np.asarray(special.ndtri(threshold) + margin)
 
     return z
 
@@ -434,7 +451,10 @@ def statistic_for(design: Any) -> Statistic:
 
         prior = hazard_prior(an.prior, design.endpoint.time_unit)
         scale = hazard_scale(design.endpoint)
-        return exponential_posterior_z(prior, scale.hazard(float(an.performance_goal)), scale)
+        conditions = tuple((scale.hazard(c.value), c.probability) for c in an.conditions)
+        return exponential_posterior_z(
+            prior, scale.hazard(float(an.performance_goal)), scale, conditions, float(an.threshold)
+        )
     if an.rule == "one-sample-logrank":
         reference = endpoint_model(design.endpoint, float(an.performance_goal))
         return one_sample_logrank_z(reference, an.one_sample_variance or "expected")

@@ -23,6 +23,7 @@ from planner.priors import analysis_mixture
 from planner.rules.look import StatisticRule
 
 __all__ = [
+    "never_succeeds",
     "SingleArmBinaryRule",
     "TwoArmBinaryRule",
     "fisher_pvalues",
@@ -58,6 +59,10 @@ class SingleArmBinaryRule(StatisticRule):
         self.alpha = an.alpha
         self.threshold = an.threshold
         self.prior = analysis_mixture(an.prior, "beta") if an.rule == "posterior-probability" else None
+        # (value, probability) of every condition: the goal's and the further ones (a dual criterion)
+        self.conditions = ((self.goal, an.threshold),) + tuple(
+            (c.value, c.probability) for c in an.conditions
+        )
         self._n = design.arms.n
         self._critical = np.full(self._n + 1, -1, dtype=np.int64)  # -1: not yet computed
 
@@ -70,7 +75,11 @@ class SingleArmBinaryRule(StatisticRule):
             return self.statistic(TrialSample(BinaryArm(np.full(m + 1, m), x)))[0] >= special.ndtri(
                 1.0 - self.alpha
             )
-        return self.prior.posterior_sf(self.goal, x, m) > self.threshold
+        assert self.prior is not None
+        success = np.ones(m + 1, dtype=bool)
+        for value, probability in self.conditions:  # every condition must hold
+            success &= self.prior.posterior_sf(value, x, m) > probability
+        return success
 
     def statistic(self, sample: TrialSample) -> tuple[np.ndarray, None]:
         """z-score: the one-sample score statistic (x / m - p0) / sqrt(p0 (1 - p0) / m) (no trial: -inf)."""
@@ -106,6 +115,8 @@ class TwoArmBinaryRule(StatisticRule):
         self.threshold = an.threshold
         if self.rule == "posterior-probability":
             self.priors = (analysis_mixture(an.prior, "beta"), analysis_mixture(an.control_prior, "beta"))
+            # (margin, probability) of every condition on p1 - p2: the threshold's (margin 0) and the further ones
+            self.conditions = ((0.0, an.threshold),) + tuple((c.value, c.probability) for c in an.conditions)
         self._n2 = design.arms.sizes[1]
         self._tables: dict[tuple[int, int], np.ndarray] = {}
 
@@ -124,8 +135,13 @@ class TwoArmBinaryRule(StatisticRule):
             table = TrialSample(BinaryArm(np.full(x1.shape, m1), x1), BinaryArm(np.full(x2.shape, m2), x2))
             return self.statistic(table)[0] >= self._z
         prior_t, prior_c = self.priors
-        table = prob_greater(prior_t, np.arange(m1 + 1), m1, prior_c, np.arange(m2 + 1), m2)
-        return table > self.threshold
+        success = np.ones((m1 + 1, m2 + 1), dtype=bool)
+        for margin, probability in self.conditions:  # every condition must hold
+            table = prob_greater(
+                prior_t, np.arange(m1 + 1), m1, prior_c, np.arange(m2 + 1), m2, margin=margin
+            )
+            success &= table > probability
+        return success
 
     def statistic(self, sample: TrialSample) -> tuple[np.ndarray, None]:
         """z-pooled: (x1 / m1 - x2 / m2) / sqrt(p (1 - p) (1 / m1 + 1 / m2)), p pooled (0 when p is 0 or 1)."""
@@ -160,6 +176,14 @@ class TwoArmBinaryRule(StatisticRule):
             m1, m2 = divmod(int(key), width)
             stacked[i, : m2 + 1] = self.critical(m1, m2)
         return t.events >= stacked[inverse.ravel(), c.events]
+
+
+def never_succeeds(design: Design, rule: SingleArmBinaryRule | TwoArmBinaryRule) -> bool:
+    """Whether no outcome of the design's planned sizes leads to success (every participant analysed)."""
+    if isinstance(rule, SingleArmBinaryRule):
+        return rule.critical(design.arms.n) > design.arms.n
+    m1, m2 = design.arms.sizes
+    return bool(np.all(rule.critical(m1, m2) > m1))
 
 
 # --- Fisher and Boschloo ---------------------------------------------------------------

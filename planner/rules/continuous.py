@@ -41,6 +41,10 @@ class ContinuousRule(StatisticRule):
             self.threshold = an.threshold
             self.unknown_variance = an.variance != "plug-in"
             self.reference_sd = ep.sd
+            # (value, probability) of every condition: the null value's and the further ones (a dual criterion)
+            self.conditions = ((self.null_value, an.threshold),) + tuple(
+                (c.value, c.probability) for c in an.conditions
+            )
 
     def decide(self, sample) -> np.ndarray:
         if isinstance(sample, AncovaSample):
@@ -49,21 +53,18 @@ class ContinuousRule(StatisticRule):
             return self._pooled_t(sample, (self.z,))[0]
         estimate, se, df, ss = self._estimate(sample)
         if self.rule == "posterior-probability":
+            success = df >= 1
             with np.errstate(divide="ignore", invalid="ignore"):
-                if self.unknown_variance:
-                    c = (se / np.sqrt(ss / df)) ** 2  # 1/n or 1/n1 + 1/n2
-                    prob = student_t_posterior_sf(
-                        self.prior,
-                        self.sign * self.null_value,
-                        self.sign * estimate,
-                        c,
-                        ss,
-                        df,
-                        self.reference_sd,
-                    )
-                else:
-                    prob = self.prior.posterior_sf(self.sign * self.null_value, self.sign * estimate, se)
-            return (df >= 1) & (prob > self.threshold)
+                c = (se / np.sqrt(ss / df)) ** 2  # 1/n or 1/n1 + 1/n2
+                for value, probability in self.conditions:  # every condition must hold
+                    if self.unknown_variance:
+                        prob = student_t_posterior_sf(
+                            self.prior, self.sign * value, self.sign * estimate, c, ss, df, self.reference_sd
+                        )
+                    else:
+                        prob = self.prior.posterior_sf(self.sign * value, self.sign * estimate, se)
+                    success = success & (prob > probability)
+            return success
         if self.rule == "welch":
             with np.errstate(divide="ignore", invalid="ignore"):
                 t = self.sign * (estimate - self.null_value) / se

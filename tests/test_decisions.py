@@ -1,0 +1,251 @@
+"""Dual-criterion Bayesian rules (issue 15): success when several posterior conditions hold together.
+
+References: exact enumeration written here (binary, one and two arms), the closed form of a Gamma posterior
+when every event is observed (time to event), and the published double-criterion non-inferiority design of
+Neuenschwander et al. (Statist. Med. 2011; 30:1618, Figure 3), whose operating characteristics RBesT's tests
+reproduce to 1% (RBesT tests/testthat/test-oc1S.R).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate, optimize, special, stats
+from typer.testing import CliRunner
+
+from planner import DesignError, evaluate, parse_design
+from planner.mixtures import BetaMixture, prob_greater
+
+
+def _single_arm(n=40, conditions=({"value": 0.65, "probability": 0.5},), threshold=0.95, prior=None):
+    return parse_design(
+        {
+            "name": "dual criterion, single arm",
+            "arms": {"kind": "single-arm", "n": n},
+            "endpoint": {"kind": "binary"},
+            "analysis": {
+                "rule": "posterior-probability",
+                "performance_goal": 0.5,
+                "threshold": threshold,
+                "conditions": list(conditions),
+                **({"prior": prior} if prior else {}),
+            },
+            "scenarios": [{"name": f"p {p}", "treatment": p} for p in (0.5, 0.6, 0.7, 0.8)],
+        }
+    )
+
+
+def test_prob_greater_with_a_margin_equals_quadrature():
+    first = BetaMixture((0.6, 0.4), (2.0, 1.0), (3.0, 1.0))
+    second = BetaMixture((1.0,), (1.5,), (2.5,))
+    for margin in (-0.3, -0.05, 0.1, 0.35):
+        table = prob_greater(first, np.array([3, 9]), 12, second, np.array([2, 7]), 10, margin=margin)
+        for i, x1 in enumerate((3, 9)):
+            for j, x2 in enumerate((2, 7)):
+
+                def integrand(t, x1=x1, x2=x2, margin=margin):
+                    f1 = float(first.posterior_pdf(np.array([t]), np.array([x1]), 12)[0, 0])
+                    s = min(max(t - margin, 0.0), 1.0)
+                    return f1 * float(second.posterior_cdf(np.array([s]), np.array([x2]), 10)[0, 0])
+
+                points = [p for p in (margin, 1.0 + margin) if 0.0 < p < 1.0]
+                want = integrate.quad(integrand, 0.0, 1.0, points=points, epsabs=1e-13, limit=200)[0]
+                assert table[i, j] == pytest.approx(want, abs=1e-9), (margin, x1, x2)
+
+
+def _enumerated_single_arm(n, a, b, conditions, p):
+    """P(success) by enumerating x = 0..n with scipy's Beta posterior, every condition P(p > v | x) > q."""
+    total = 0.0
+    for x in range(n + 1):
+        if all(stats.beta.sf(v, a + x, b + n - x) > q for v, q in conditions):
+            total += stats.binom.pmf(x, n, p)
+    return total
+
+
+@pytest.mark.parametrize("second", [(0.65, 0.5), (0.6, 0.8), (0.7, 0.3)])
+def test_single_arm_dual_criterion_equals_exact_enumeration(second):
+    prior = {"family": "beta", "components": [{"weight": 1.0, "a": 1.0, "b": 1.0}]}
+    d = _single_arm(conditions=[{"value": second[0], "probability": second[1]}], prior=prior)
+    result = evaluate(d)
+    for r in result.results:
+        want = _enumerated_single_arm(40, 1.0, 1.0, [(0.5, 0.95), second], r.scenario.treatment)
+        assert r.success.exact and r.success.value == pytest.approx(want, abs=1e-12)
+    # the second condition is active: the rule alone succeeds more often at 0.7
+    alone = evaluate(_single_arm(conditions=(), prior=prior))
+    assert alone.results[2].success.value > result.results[2].success.value
+
+
+def test_two_arm_dual_criterion_equals_exact_enumeration():
+    """P(p1 - p2 > 0) > 0.9 and P(p1 - p2 > 0.25) > 0.5, uniform priors, 16 per arm: every table enumerated,
+    each posterior probability by adaptive quadrature of Beta densities (the second condition removes 17 of
+    the 95 tables the first alone accepts)."""
+    d = parse_design(
+        {
+            "name": "dual criterion, two arms",
+            "arms": {"kind": "randomized", "n": 32},
+            "endpoint": {"kind": "binary"},
+            "analysis": {
+                "rule": "posterior-probability",
+                "threshold": 0.9,
+                "prior": {"family": "beta", "components": [{"weight": 1.0, "a": 1.0, "b": 1.0}]},
+                "control_prior": {"family": "beta", "components": [{"weight": 1.0, "a": 1.0, "b": 1.0}]},
+                "conditions": [{"value": 0.25, "probability": 0.5}],
+            },
+            "scenarios": [
+                {"name": "null", "treatment": 0.3, "control": 0.3},
+                {"name": "0.6 vs 0.3", "treatment": 0.6, "control": 0.3},
+            ],
+        }
+    )
+    m = 16
+
+    def prob(x1, x2, margin):
+        def f(t):
+            return stats.beta.pdf(t, 1 + x1, 1 + m - x1) * stats.beta.cdf(t - margin, 1 + x2, 1 + m - x2)
+
+        return integrate.quad(f, max(margin, 0.0), 1.0, epsabs=1e-13, limit=200)[0]
+
+    success = np.array(
+        [[prob(x1, x2, 0.0) > 0.9 and prob(x1, x2, 0.25) > 0.5 for x2 in range(m + 1)] for x1 in range(m + 1)]
+    )
+    assert success.sum() == 78  # the second condition binds
+    result = evaluate(d)
+    for r in result.results:
+        p1, p2 = r.scenario.treatment, r.scenario.control
+        pmf1, pmf2 = stats.binom.pmf(np.arange(m + 1), m, p1), stats.binom.pmf(np.arange(m + 1), m, p2)
+        want = float(pmf1 @ success @ pmf2)
+        assert r.success.exact and r.success.value == pytest.approx(want, abs=1e-12)
+
+
+def _neuenschwander(n: int, theta_c: float):
+    """Statist. Med. 2011; 30:1618, Figure 3: a normal endpoint with sd 2 where lower is better; success when
+    P(theta < 0.4 | data) > 0.95 (non-inferiority margin 0.4, one-sided alpha 0.05) and P(theta < theta_c |
+    data) > 0.5, theta_c = 0.4 - 1.645 * 2 / sqrt(155); a vague prior (flat here; RBesT's tests use N(0, 100^2))."""
+    return parse_design(
+        {
+            "name": "double criterion NI",
+            "arms": {"kind": "single-arm", "n": n},
+            "endpoint": {"kind": "continuous", "sd": 2.0, "better": "lower"},
+            "analysis": {
+                "rule": "posterior-probability",
+                "performance_goal": 0.4,
+                "alpha": 0.05,
+                "threshold": 0.95,
+                "variance": "plug-in",
+                "conditions": [{"value": theta_c, "probability": 0.5}],
+            },
+            "scenarios": [{"name": "theta_c", "treatment": theta_c}, {"name": "theta_ni", "treatment": 0.4}],
+            "simulation": {"n_sims": 200_000, "seed": 2011},
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("n", "at_theta_c", "at_theta_ni"),
+    # RBesT tests/testthat/test-oc1S.R, from the paper: n = 155 both criteria coincide (0.50, alpha); n = 233 only
+    # the clinical criterion is active (0.50, 0.02); n = 78 only the statistical one (1 - 0.68, alpha)
+    [(155, 0.50, 0.05), (233, 0.50, 0.02), (78, 0.32, 0.05)],
+)
+def test_double_criterion_design_of_neuenschwander_et_al(n, at_theta_c, at_theta_ni):
+    theta_c = 0.4 - special.ndtri(0.95) * 2.0 / math.sqrt(155)
+    result = evaluate(_neuenschwander(n, theta_c), type_one_error=False)
+    # the published figures are to 1% (RBesT's tolerance); ours use the sample sd as known (plug-in), the paper
+    # a known sd: a further difference of well under 1% at these sizes
+    for r, want in zip(result.results, (at_theta_c, at_theta_ni), strict=True):
+        assert abs(r.success.value - want) <= 0.01 + 4 * r.success.mcse, (n, r.scenario.name, r.success.value)
+
+
+def test_time_to_event_dual_criterion_equals_the_closed_form():
+    """Every event observed: d = n and lambda T ~ Gamma(n, 1); each condition P(median > v | d, T) > q holds for
+    T >= t*_i, so success is T >= max_i t*_i."""
+    prior = {"family": "gamma", "components": [{"weight": 1.0, "shape": 2.0, "rate": 60.0}]}
+    d = parse_design(
+        {
+            "name": "durability, dual criterion",
+            "arms": {"kind": "single-arm", "n": 30},
+            "endpoint": {"kind": "time-to-event", "accrual_time": 12.0, "follow_up": 20_000.0},
+            "analysis": {
+                "rule": "exponential-posterior",
+                "performance_goal": 15.0,
+                "threshold": 0.95,
+                "prior": prior,
+                "conditions": [{"value": 24.0, "probability": 0.5}],
+            },
+            "scenarios": [{"name": f"median {m}", "treatment": m} for m in (15.0, 24.0, 30.0, 40.0)],
+        }
+    )
+    result = evaluate(d, n_sims=100_000, seed=4, type_one_error=False)
+
+    def t_star(median, q):
+        h = math.log(2.0) / median
+        return optimize.brentq(lambda t: stats.gamma.cdf(h, 32.0, scale=1 / (60.0 + t)) - q, 1e-6, 1e7)
+
+    t_needed = max(t_star(15.0, 0.95), t_star(24.0, 0.5))
+    assert t_star(24.0, 0.5) > t_star(15.0, 0.95)  # the second condition is the binding one here
+    for r in result.results:
+        want = float(special.gammaincc(30, math.log(2.0) / r.scenario.treatment * t_needed))
+        assert abs(r.success.value - want) <= 4 * math.sqrt(want * (1 - want) / 100_000) + 1e-4
+
+
+@pytest.mark.parametrize(
+    ("analysis", "message"),
+    [
+        ({"conditions": [{"value": 1.2, "probability": 0.5}]}, "analysis.conditions[0].value"),
+        ({"conditions": [{"value": 0.7, "probability": 1.3}]}, "analysis.conditions[0].probability"),
+        ({"conditions": [{"value": 0.7}]}, "analysis.conditions[0].probability"),
+        ({"conditions": [{"value": "high", "probability": 0.5}]}, "analysis.conditions[0].value"),
+        (
+            {"rule": "exact-binomial", "threshold": None, "conditions": [{"value": 0.7, "probability": 0.5}]},
+            "analysis.conditions: only used by Bayesian rules",
+        ),
+    ],
+)
+def test_bad_conditions_name_the_field(analysis, message):
+    spec = {
+        "name": "x",
+        "arms": {"kind": "single-arm", "n": 40},
+        "endpoint": {"kind": "binary"},
+        "analysis": {"rule": "posterior-probability", "performance_goal": 0.5, "threshold": 0.95, **analysis},
+        "scenarios": [{"name": "a", "treatment": 0.7}],
+    }
+    spec["analysis"] = {k: v for k, v in spec["analysis"].items() if v is not None}
+    with pytest.raises(DesignError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        parse_design(spec)
+
+
+def test_a_condition_list_that_can_never_hold_is_named():
+    """P(p > 0.5) > 0.95 needs at least 25 of 35 responders with a uniform prior; P(p > 0.95) > 0.9 needs
+    more than 35: no outcome meets both."""
+    d = _single_arm(n=35, conditions=[{"value": 0.95, "probability": 0.9}])
+    with pytest.raises(DesignError, match=r"analysis\.conditions: no outcome of the 35 participants"):
+        evaluate(d)
+
+
+def test_conditions_with_interim_looks_are_refused_with_a_message():
+    with pytest.raises(DesignError, match="analysis.conditions: with interim looks"):
+        _single_arm().with_changes({"interim": {"fractions": [0.5, 1.0]}})
+
+
+def test_the_cli_names_a_bad_condition(tmp_path):
+    from planner.cli import app
+
+    path = tmp_path / "d.toml"
+    path.write_text(
+        'name = "x"\n[arms]\nkind = "single-arm"\nn = 40\n[endpoint]\nkind = "binary"\n[analysis]\n'
+        'rule = "posterior-probability"\nperformance_goal = 0.5\nthreshold = 0.95\n'
+        "conditions = [{value = 0.7, probability = 1.3}]\n"
+        '[[scenarios]]\nname = "a"\ntreatment = 0.7\n'
+    )
+    out = CliRunner().invoke(app, ["evaluate", str(path)])
+    assert out.exit_code == 2 and "analysis.conditions[0].probability" in out.output
+    assert "Traceback" not in out.output
+
+
+def test_the_report_states_every_condition(tmp_path):
+    from planner.report import build_report
+
+    out = build_report(_single_arm(), tmp_path / "report", pdf=False)
+    text = out.html.read_text()
+    assert "further condition 1" in text and "P(effect above 0.65 | data) &gt; 0.5" in text
