@@ -16,6 +16,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from planner.decisions import decision_zones
     from planner.design import Design, Scenario, design_to_toml, load_design, parse_design, parse_design_text
     from planner.engine import count_successes, evaluate
     from planner.errors import DesignError
@@ -29,6 +30,7 @@ _PUBLIC = {
     "parse_design": "planner.design",
     "parse_design_text": "planner.design",
     "count_successes": "planner.engine",
+    "decision_zones": "planner.decisions",
     "evaluate": "planner.engine",
     "DesignError": "planner.errors",
     "Estimate": "planner.results",
@@ -48,6 +50,7 @@ __all__ = [
     "design_to_toml",
     "evaluate",
     "count_successes",
+    "decision_zones",
 ]
 __version__ = "0.1.0"
 

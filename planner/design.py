@@ -47,6 +47,7 @@ __all__ = [
     "CountEndpoint",
     "Dropout",
     "Condition",
+    "Decision",
     "BetaComponent",
     "BetaPrior",
     "NormalComponent",
@@ -467,6 +468,17 @@ class CompositeSpec(_Spec):
     all_of: tuple[Text, ...] = Field(min_length=1)
 
 
+class Decision(_Spec):
+    """Go / Consider / No-Go zones after the trial (Lalonde et al. 2007; Frewer et al. 2016), from the analysis
+    prior's posterior of the effect (the scale of the performance goal; randomized: the difference of the arms):
+    Go when every ``go`` condition holds, P(effect beyond value | data) > probability; No-Go when the trial is
+    not Go and every ``no_go`` condition holds, P(effect short of value | data) > probability; Consider
+    otherwise ("beyond" in the endpoint's direction of benefit)."""
+
+    go: tuple[Condition, ...] = Field(min_length=1, max_length=10)
+    no_go: tuple[Condition, ...] = Field(min_length=1, max_length=10)
+
+
 class Multiple(_Spec):
     """Several endpoints tested with a multiple testing procedure (randomized designs; see planner.multiple)."""
 
@@ -498,6 +510,7 @@ class Design(_Spec):
     design_prior: DesignPrior | None = None
     interim: Interim | None = None
     multiple: Multiple | None = None
+    decision: Decision | None = None
     simulation: Simulation = Simulation.model_validate({})
 
     @model_validator(mode="after")
@@ -733,6 +746,8 @@ def _cross_field_problems(d: Design) -> Iterator[str]:
     # interim looks
     if d.interim is not None:
         yield from _interim_problems(d)
+    if d.decision is not None:
+        yield from _decision_problems(d)
     # design prior
     if d.design_prior is not None and ep.kind != "time-to-event":
         want = {"binary": "beta", "continuous": "normal", "count": "gamma"}[ep.kind]
@@ -796,6 +811,26 @@ def _cross_field_problems(d: Design) -> Iterator[str]:
             yield f"{where}.responders: only time-to-event endpoints with time_origin = 'response' use it"
         if s.sd is not None and ep.kind != "continuous":
             yield f"{where}.sd: only continuous endpoints have a standard deviation"
+
+
+def _decision_problems(d: Design) -> Iterator[str]:
+    """Decision zones: binary or continuous designs without interim looks or several endpoints, values on scale."""
+    ep = d.endpoint
+    if ep.kind not in ("binary", "continuous"):
+        yield f"decision: Go / No-Go zones are available for binary and continuous endpoints, not {ep.kind}"
+        return
+    if d.interim is not None or d.multiple is not None:
+        yield "decision: Go / No-Go zones apply to a fixed design with one primary endpoint (no interim, no multiple)"
+    if ep.kind == "continuous" and d.analysis.rule == "ancova":
+        yield "decision: Go / No-Go zones on a continuous endpoint use its posterior; rule 'ancova' has none"
+    assert d.decision is not None
+    for part in ("go", "no_go"):
+        for i, c in enumerate(getattr(d.decision, part)):
+            where = f"decision.{part}[{i}].value"
+            if ep.kind == "binary" and not d.randomized and not 0.0 < c.value < 1.0:
+                yield f"{where}: a response rate condition needs a value in (0, 1), got {c.value}"
+            elif ep.kind == "binary" and d.randomized and not -1.0 < c.value < 1.0:
+                yield f"{where}: a difference of two response rates lies in (-1, 1), got {c.value}"
 
 
 def _condition_problems(d: Design) -> Iterator[str]:

@@ -249,3 +249,207 @@ def test_the_report_states_every_condition(tmp_path):
     out = build_report(_single_arm(), tmp_path / "report", pdf=False)
     text = out.html.read_text()
     assert "further condition 1" in text and "P(effect above 0.65 | data) &gt; 0.5" in text
+
+
+# --- Go / Consider / No-Go zones ------------------------------------------------------------------------------
+ZONES = {
+    "go": [{"value": 0.5, "probability": 0.95}, {"value": 0.65, "probability": 0.5}],
+    "no_go": [{"value": 0.65, "probability": 0.8}],
+}
+
+
+def _zoned_single_arm(dropout=None):
+    return parse_design(
+        {
+            "name": "zones, single arm",
+            "arms": {"kind": "single-arm", "n": 50},
+            "endpoint": {"kind": "binary"},
+            "analysis": {"rule": "exact-binomial", "performance_goal": 0.5},
+            "decision": ZONES,
+            **({"dropout": dropout} if dropout else {}),
+            "design_prior": {
+                "treatment": {"family": "beta", "components": [{"weight": 1.0, "a": 11.0, "b": 3.0}]}
+            },
+            "scenarios": [{"name": f"p {p}", "treatment": p} for p in (0.5, 0.65, 0.8)],
+        }
+    )
+
+
+def _enumerated_zones(n, go_conditions, no_go_conditions, pmf):
+    """(Go, No-Go) from scipy's Beta(1 + x, 1 + n - x) posterior at every x, weighted by ``pmf`` over x."""
+    go = no_go = 0.0
+    for x in range(n + 1):
+        post = stats.beta(1 + x, 1 + n - x)
+        is_go = all(post.sf(c["value"]) > c["probability"] for c in go_conditions)
+        is_no = not is_go and all(post.cdf(c["value"]) > c["probability"] for c in no_go_conditions)
+        go += pmf[x] * is_go
+        no_go += pmf[x] * is_no
+    return go, no_go
+
+
+def test_single_arm_zones_equal_enumeration_and_the_beta_binomial_under_the_design_prior():
+    from planner import decision_zones
+
+    rows = decision_zones(_zoned_single_arm())
+    x = np.arange(51)
+    for row, p in zip(rows, (0.5, 0.65, 0.8), strict=False):
+        go, no_go = _enumerated_zones(50, ZONES["go"], ZONES["no_go"], stats.binom.pmf(x, 50, p))
+        assert row.go.value == pytest.approx(go, abs=1e-12) and row.no_go.value == pytest.approx(
+            no_go, abs=1e-12
+        )
+        assert row.go.value + row.consider.value + row.no_go.value == pytest.approx(1.0, abs=1e-12)
+        assert row.go.exact and row.no_go.mcse == 0.0
+    # under the design prior Beta(11, 3) the number of responders is beta-binomial (another route than the
+    # planner's quadrature)
+    go, no_go = _enumerated_zones(50, ZONES["go"], ZONES["no_go"], stats.betabinom.pmf(x, 50, 11.0, 3.0))
+    assert rows[-1].name == "Assurance (design prior)"
+    assert rows[-1].go.value == pytest.approx(go, abs=1e-10) and rows[-1].no_go.value == pytest.approx(
+        no_go, abs=1e-10
+    )
+
+
+def test_single_arm_zones_with_dropouts_as_failures_thin_the_rate():
+    from planner import decision_zones
+
+    rows = decision_zones(_zoned_single_arm(dropout={"rate": 0.1, "strategy": "failure"}))
+    x = np.arange(51)
+    go, no_go = _enumerated_zones(50, ZONES["go"], ZONES["no_go"], stats.binom.pmf(x, 50, 0.8 * 0.9))
+    assert rows[2].go.value == pytest.approx(go, abs=1e-12) and rows[2].no_go.value == pytest.approx(
+        no_go, abs=1e-12
+    )
+
+
+def test_two_arm_zones_equal_enumeration_by_quadrature():
+    from planner import decision_zones
+
+    zones = {
+        "go": [{"value": 0.0, "probability": 0.9}, {"value": 0.2, "probability": 0.5}],
+        "no_go": [{"value": 0.2, "probability": 0.7}],
+    }
+    d = parse_design(
+        {
+            "name": "zones, two arms",
+            "arms": {"kind": "randomized", "n": 24},
+            "endpoint": {"kind": "binary"},
+            "analysis": {"rule": "fisher"},
+            "decision": zones,
+            "scenarios": [{"name": "0.6 vs 0.3", "treatment": 0.6, "control": 0.3}],
+        }
+    )
+    m = 12
+
+    def beyond(x1, x2, margin):
+        def f(t):
+            return stats.beta.pdf(t, 1 + x1, 1 + m - x1) * stats.beta.cdf(t - margin, 1 + x2, 1 + m - x2)
+
+        return integrate.quad(f, max(margin, 0.0), 1.0, epsabs=1e-13, limit=200)[0]
+
+    pmf1, pmf2 = stats.binom.pmf(np.arange(m + 1), m, 0.6), stats.binom.pmf(np.arange(m + 1), m, 0.3)
+    go = no_go = 0.0
+    for x1 in range(m + 1):
+        for x2 in range(m + 1):
+            is_go = all(beyond(x1, x2, c["value"]) > c["probability"] for c in zones["go"])
+            is_no = not is_go and all(
+                1 - beyond(x1, x2, c["value"]) > c["probability"] for c in zones["no_go"]
+            )
+            go += pmf1[x1] * pmf2[x2] * is_go
+            no_go += pmf1[x1] * pmf2[x2] * is_no
+    (row,) = decision_zones(d)
+    assert row.go.value == pytest.approx(go, abs=1e-12) and row.no_go.value == pytest.approx(no_go, abs=1e-12)
+
+
+def _zoned_continuous():
+    return parse_design(
+        {
+            "name": "zones, continuous",
+            "arms": {"kind": "randomized", "n": 60},
+            "endpoint": {"kind": "continuous", "sd": 1.0, "better": "lower"},
+            "analysis": {"rule": "t-pooled"},
+            "decision": {
+                "go": [{"value": 0.0, "probability": 0.9}, {"value": -0.3, "probability": 0.5}],
+                "no_go": [{"value": -0.3, "probability": 0.8}],
+            },
+            "scenarios": [
+                {"name": "null", "treatment": 0.0, "control": 0.0},
+                {"name": "-0.5", "treatment": -0.5, "control": 0.0},
+            ],
+        }
+    )
+
+
+def test_continuous_zones_agree_with_a_participant_level_simulation():
+    """Flat prior, unknown variance: the posterior of the difference is Student-t with N - 2 df around the
+    difference of means, scale the pooled-sd standard error; zones decided per simulated trial of 30 + 30
+    participants (independent numpy code)."""
+    from planner import decision_zones
+
+    rows = decision_zones(_zoned_continuous(), n_sims=100_000, seed=5)
+    rng = np.random.default_rng(9)
+    trials = 20_000
+    for row, delta in zip(rows, (0.0, -0.5), strict=True):
+        t = rng.normal(delta, 1.0, (trials, 30))
+        c = rng.normal(0.0, 1.0, (trials, 30))
+        diff = t.mean(axis=1) - c.mean(axis=1)
+        sp = np.sqrt((t.var(axis=1, ddof=1) + c.var(axis=1, ddof=1)) / 2)
+        se = sp * np.sqrt(2 / 30)
+
+        def below(v, diff=diff, se=se):  # P(difference < v | data): lower is better
+            return stats.t.cdf((v - diff) / se, 58)
+
+        go = (below(0.0) > 0.9) & (below(-0.3) > 0.5)
+        no_go = ~go & (1 - below(-0.3) > 0.8)
+        for est, ref in ((row.go, go.mean()), (row.no_go, no_go.mean())):
+            se_both = math.sqrt(est.mcse**2 + max(ref * (1 - ref), 1e-4) / trials)
+            assert abs(est.value - ref) <= 4 * se_both, (row.name, est.value, ref)
+        assert row.go.value + row.consider.value + row.no_go.value == pytest.approx(1.0, abs=1e-12)
+
+
+def test_simulated_zones_do_not_depend_on_threads():
+    from planner import decision_zones
+
+    design = _zoned_continuous()
+    one = decision_zones(design, n_sims=70_000, seed=3, threads=1)
+    two = decision_zones(design, n_sims=70_000, seed=3, threads=2)
+    assert [r.to_dict() for r in one] == [r.to_dict() for r in two]
+
+
+@pytest.mark.parametrize(
+    ("decision", "message"),
+    [
+        ({"go": [{"value": 1.5, "probability": 0.9}], "no_go": ZONES["no_go"]}, r"decision\.go\[0\]\.value"),
+        ({"go": ZONES["go"]}, r"decision\.no_go"),
+        ({"go": [], "no_go": ZONES["no_go"]}, r"decision\.go"),
+        (
+            {"go": ZONES["go"], "no_go": [{"value": 0.6, "probability": 1.0}]},
+            r"decision\.no_go\[0\]\.probability",
+        ),
+    ],
+)
+def test_bad_decision_zones_name_the_field(decision, message):
+    with pytest.raises(DesignError, match=message):
+        parse_design(
+            {
+                "name": "x",
+                "arms": {"kind": "single-arm", "n": 40},
+                "endpoint": {"kind": "binary"},
+                "analysis": {"rule": "exact-binomial", "performance_goal": 0.5},
+                "decision": decision,
+                "scenarios": [{"name": "a", "treatment": 0.7}],
+            }
+        )
+
+
+def test_zones_on_a_time_to_event_design_are_refused_with_a_message():
+    with pytest.raises(
+        DesignError, match="decision: Go / No-Go zones are available for binary and continuous"
+    ):
+        parse_design(
+            {
+                "name": "x",
+                "arms": {"kind": "randomized", "n": 100},
+                "endpoint": {"kind": "time-to-event", "accrual_time": 12.0, "follow_up": 12.0},
+                "analysis": {"rule": "logrank"},
+                "decision": ZONES,
+                "scenarios": [{"name": "a", "treatment": 20.0, "control": 12.0}],
+            }
+        )

@@ -11,6 +11,8 @@ Senn S. Statistical Issues in Drug Development, 2nd ed. Wiley 2007, ch. 7 (ANCOV
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy import special
 
@@ -51,26 +53,37 @@ class ContinuousRule(StatisticRule):
             return self._ancova(sample)
         if isinstance(sample, PooledNormalSample) and self.rule == "t-pooled" and np.ndim(sample.n1) == 0:
             return self._pooled_t(sample, (self.z,))[0]
-        estimate, se, df, ss = self._estimate(sample)
         if self.rule == "posterior-probability":
-            success = df >= 1
-            with np.errstate(divide="ignore", invalid="ignore"):
-                c = (se / np.sqrt(ss / df)) ** 2  # 1/n or 1/n1 + 1/n2
-                for value, probability in self.conditions:  # every condition must hold
-                    if self.unknown_variance:
-                        prob = student_t_posterior_sf(
-                            self.prior, self.sign * value, self.sign * estimate, c, ss, df, self.reference_sd
-                        )
-                    else:
-                        prob = self.prior.posterior_sf(self.sign * value, self.sign * estimate, se)
-                    success = success & (prob > probability)
+            values = [value for value, _ in self.conditions]
+            success, probabilities = self.beyond(sample, values)
+            for prob, (_, probability) in zip(probabilities, self.conditions, strict=True):
+                success = success & (prob > probability)  # every condition must hold
             return success
+        estimate, se, df, ss = self._estimate(sample)
         if self.rule == "welch":
             with np.errstate(divide="ignore", invalid="ignore"):
                 t = self.sign * (estimate - self.null_value) / se
                 return (df > 0) & (special.stdtr(df, -t) <= self.alpha)
         t, df = self.statistic_from(estimate, se, df)
         return at_or_above(t, df, self.z, self.max_df)
+
+    def beyond(self, sample: Any, values: list[float]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Per trial: whether it can be analysed (df >= 1), and for each value the posterior probability that
+        the effect lies beyond it in the direction of benefit (posterior-probability rules; the Student-t
+        posterior of an unknown variance, or the plug-in Normal one)."""
+        estimate, se, df, ss = self._estimate(sample)
+        out = []
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c = (se / np.sqrt(ss / df)) ** 2  # 1/n or 1/n1 + 1/n2
+            for value in values:
+                if self.unknown_variance:
+                    prob = student_t_posterior_sf(
+                        self.prior, self.sign * value, self.sign * estimate, c, ss, df, self.reference_sd
+                    )
+                else:
+                    prob = self.prior.posterior_sf(self.sign * value, self.sign * estimate, se)
+                out.append(np.asarray(prob))
+        return np.asarray(df >= 1), out
 
     def statistic(self, sample: TrialSample) -> tuple[np.ndarray, np.ndarray]:
         """one-sample-t, t-pooled: the t statistic in the direction of benefit (no test: -inf) and its df."""
