@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -52,7 +53,7 @@ def _fail(err: DesignError, options: dict[str, str] | None = _OPTION_NAMES) -> N
     for line in err.problems:
         first, _, rest = line.partition(" ")
         line = (options or {}).get(first, first) + (" " + rest if rest else "")
-        _err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True, markup=True)
+        _err.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True, markup=True)
     raise typer.Exit(code=2)
 
 
@@ -461,6 +462,44 @@ def calibrate_command(
     )
     if output is not None:
         _out.print(f"calibrated design written to {output}", highlight=False)
+
+
+@app.command("zones")
+def zones_command(
+    design_file: Annotated[Path, typer.Argument(help="A design TOML file with a [decision] section.")],
+    sims: Annotated[int | None, typer.Option("--sims", help="Simulated trials per scenario.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Go / Consider / No-Go: the probability of each decision per scenario and under the design prior.
+
+    Example: planner zones examples/zimislecel_single_arm.toml
+    """
+    from planner.decisions import decision_zones
+    from planner.design import load_design
+    from planner.tables import decision_text, zone_rows
+
+    try:
+        design = load_design(design_file)
+        rows = decision_zones(design, n_sims=sims, seed=seed)
+    except DesignError as err:
+        _fail(err)
+    if as_json:
+        sys.stdout.write(json.dumps([r.to_dict() for r in rows], indent=2) + "\n")
+        return
+    exact = all(r.go.exact for r in rows)
+    table = Table(title=f"{design.name}: decision zones ({'exact' if exact else 'simulated'})")
+    for col in ("scenario", "P(Go)", "P(Consider)", "P(No-Go)", "MCSE"):
+        table.add_column(col, justify="left" if col == "scenario" else "right")
+    for row in zone_rows(rows):
+        table.add_row(
+            row["scenario"],
+            *(f"{row[c]:.4f}" for c in ("P(Go)", "P(Consider)", "P(No-Go)")),
+            "0 (exact)" if exact else f"{row['MCSE']:.4f}",
+        )
+    _out.print(table)
+    for line in decision_text(design):
+        _out.print(line, highlight=False)
 
 
 @app.command("simon")

@@ -20,6 +20,7 @@ __all__ = [
     "survival_chart",
     "survival_over_chart",
     "svg",
+    "zone_chart",
 ]
 
 
@@ -148,6 +149,35 @@ def overlay_chart(frames: dict[str, pd.DataFrame], metric: str):
         ],
     )
     return alt.layer(band, line).properties(height=320)
+
+
+ZONE_COLOURS = {"Go": "#2e7d32", "Consider": "#f9a825", "No-Go": "#c62828"}
+
+
+def zone_chart(frame: pd.DataFrame):
+    """Stacked bars: P(Go), P(Consider), P(No-Go) per scenario (planner.tables.zone_table)."""
+    long = frame.melt(
+        id_vars=["scenario"], value_vars=["P(Go)", "P(Consider)", "P(No-Go)"], var_name="zone", value_name="p"
+    )
+    long["zone"] = long["zone"].str.slice(2, -1)
+    order = list(ZONE_COLOURS)
+    long["order"] = long["zone"].map(order.index)
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            y=alt.Y("scenario:N", sort=list(frame["scenario"]), title=None),
+            x=alt.X("p:Q", title="probability of the decision", scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color(
+                "zone:N",
+                scale=alt.Scale(domain=order, range=list(ZONE_COLOURS.values())),
+                legend=alt.Legend(title=None, orient="bottom"),
+            ),
+            order=alt.Order("order:Q"),
+            tooltip=["scenario", "zone", alt.Tooltip("p:Q", format=".4f")],
+        )
+        .properties(height=max(80, 36 * len(frame)))
+    )
 
 
 def svg(chart, width: int | None = None) -> str:

@@ -35,6 +35,9 @@ __all__ = [
     "prior_mixtures",
     "comparison_table",
     "comparison_csv",
+    "decision_text",
+    "zone_rows",
+    "zone_table",
 ]
 
 
@@ -438,3 +441,45 @@ def comparison_csv(pinned: list[tuple[str, Evaluation]]) -> str:
     table["design hash"] = [r.design_hash for _, r in pinned]
     table["seed"] = [r.seed for _, r in pinned]
     return str(table.to_csv(index=False))
+
+
+def decision_text(design: Design) -> list[str]:
+    """The Go and No-Go rules of a design's [decision] section, in words."""
+    decision = design.decision
+    if decision is None:
+        return []
+    lower = getattr(design.endpoint, "better", "higher") == "lower"
+    beyond, short = ("below", "above") if lower else ("above", "below")
+    if design.randomized:
+        effect = "the difference (treatment - control)"
+    else:
+        effect = {"binary": "the response rate", "continuous": "the mean"}.get(
+            design.endpoint.kind, "the effect"
+        )
+
+    def conditions(items: Any, side: str) -> str:
+        return " and ".join(f"P({effect} {side} {c.value:g} | data) > {c.probability:g}" for c in items)
+
+    return [
+        f"Go: {conditions(decision.go, beyond)}.",
+        f"No-Go (when not Go): {conditions(decision.no_go, short)}.",
+        "Consider: neither.",
+    ]
+
+
+def zone_rows(rows: Any) -> list[dict[str, Any]]:
+    """P(Go), P(Consider), P(No-Go) with their MCSEs per scenario (planner.decisions.decision_zones)."""
+    return [
+        {
+            "scenario": r.name,
+            "P(Go)": r.go.value,
+            "P(Consider)": r.consider.value,
+            "P(No-Go)": r.no_go.value,
+            "MCSE": max(r.go.mcse, r.consider.mcse, r.no_go.mcse),
+        }
+        for r in rows
+    ]
+
+
+def zone_table(rows: Any) -> DataFrame:
+    return _frame(zone_rows(rows))

@@ -16,6 +16,7 @@ from planner.rules.catalog import RULES, rules_for
 
 MAX_APP_SIMS = ui.SIMS_CHOICES[-1]
 CHART_WIDTH = 640  # pixels of the charts' SVG; the image then scales to its column
+MAX_CARDS = 5  # three powers, the assurance and the type I error
 
 
 def show_chart(chart) -> None:
@@ -55,6 +56,13 @@ def run_survival_curve(
     return survival_curve(
         parse_design_text(toml_text), over, values, scenario=scenario, n_sims=n_sims, seed=seed
     )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def run_zones(toml_text: str, n_sims: int, seed: int):
+    from planner.decisions import decision_zones
+
+    return decision_zones(parse_design_text(toml_text), n_sims=n_sims, seed=seed)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -403,6 +411,18 @@ def design_fields(base, values: dict, messages: dict) -> None:
     note("scenarios")
 
 
+def decision_zones_panel(design, toml_text: str, n_sims: int) -> None:
+    """Go / Consider / No-Go: the probability of each decision per scenario and under the design prior."""
+    from planner.plots import zone_chart
+
+    with st.spinner("Computing the decision zones..."):
+        rows = run_zones(toml_text, n_sims, design.simulation.seed)
+    frame = tables.zone_table(rows)
+    st.markdown("**Decision zones**: " + " ".join(tables.decision_text(design)))
+    show_table(frame)
+    show_chart(zone_chart(frame))
+
+
 def survival_figures(design, toml_text: str, scenario: str, ns: tuple[int, ...], n_sims: int) -> None:
     """Time to event: the scenarios' survival curves, power over events (event-driven designs) and the
     expected calendar time of the analysis over N."""
@@ -494,9 +514,15 @@ def design_page() -> None:
     cards = [(f"Power: {r.scenario.name}", r.success) for r in result.results if not r.is_null][:3]
     if result.assurance is not None:
         cards.append(("Assurance (design prior)", result.assurance))
-    card_columns = st.columns(len(cards) + (check is not None))
-    for col, (label, est) in zip(card_columns, cards, strict=False):
-        col.metric(label, f"{est.value:.4f}", help="exact" if est.exact else f"Monte Carlo SE {est.mcse:.4f}")
+    # five card places in every run (three powers, assurance, type I error), each filled or emptied: a design
+    # with fewer cards clears the places it does not use at once (no card of the previous design lingers)
+    slots = [col.empty() for col in st.columns(MAX_CARDS)]
+    for slot, (label, est) in zip(slots, cards, strict=False):
+        slot.metric(
+            label, f"{est.value:.4f}", help="exact" if est.exact else f"Monte Carlo SE {est.mcse:.4f}"
+        )
+    for slot in slots[len(cards) + (check is not None) :]:
+        slot.empty()
     if check is not None:
         how = "exact" if check.exact else f"Monte Carlo SE {check.mcse:.4f}"
         label = (
@@ -504,7 +530,7 @@ def design_page() -> None:
             if design.rule_info.bayesian
             else f"Maximum type I error (alpha {design.analysis.alpha:g})"
         )
-        card_columns[-1].metric(
+        slots[len(cards)].metric(
             label,
             f"{check.value:.4f}",
             help=f"{how}; at treatment {check.at.treatment:.4g}. " + check.finding,
@@ -556,6 +582,8 @@ def design_page() -> None:
         if stages is not None:
             st.markdown("**Interim looks**: probability of stopping at each look")
             show_table(stages)
+        if design.decision is not None:
+            decision_zones_panel(design, toml_text, int(n_sims))
     with left:  # the fields after the results: the browser shows the cards first
         design_fields(base, values, by_slot)
     with right:

@@ -431,3 +431,40 @@ def test_browser_durability_example_edit_follow_up_switch_page_and_invalid_edit(
         assert box.input_value() == "-1.00"
         assert metric_value(page, label) == want
         page.screenshot(path=str(artifacts / "durability.png"), full_page=True)
+
+
+def test_browser_go_no_go_zones_of_a_chosen_design(server, artifacts):
+    """Choosing the shipped Go / No-Go design: the zone table shows the API's probabilities and the zone chart
+    is drawn (an SVG image made by the server)."""
+    from planner import decision_zones
+
+    url, _ = server
+    design = load_design(ROOT / "examples" / "zimislecel_go_no_go.toml")
+    rows = decision_zones(design)
+    with app_page(url) as page:
+        page.locator("[data-testid='stSelectbox']", has_text="Shipped design").click()
+        page.get_by_role("option", name="zimislecel_go_no_go.toml").click()
+        table = page.locator("[data-testid='stTable']", has_text="P(Go)").first
+        table.wait_for(timeout=60_000)
+        deadline = time.time() + 60
+        while True:  # the cells of each scenario: P(Go), P(Consider), P(No-Go) as the API gives them
+            cells = {
+                r.locator("th, td").first.inner_text().strip(): [
+                    c.inner_text().strip() for c in r.locator("td").all()
+                ]
+                for r in table.locator("tbody tr").all()
+            }
+            want = {
+                r.name: [f"{r.go.value:.4f}", f"{r.consider.value:.4f}", f"{r.no_go.value:.4f}"] for r in rows
+            }
+            if all(name in cells and cells[name][-4:-1] == values for name, values in want.items()):
+                break
+            assert time.time() < deadline, f"zone table shows {cells}, want {want}"
+            time.sleep(0.1)
+        chart = page.locator("[data-testid='stImage'] img").last
+        chart.wait_for(timeout=60_000)
+        assert chart.get_attribute("src").startswith("data:image/svg+xml")
+        # one card per figure: no card of the previous design (it had one more) lingers beside the new ones
+        assert page.locator("[data-testid='stMetric']", has_text="Maximum type I error").count() == 1
+        page.get_by_text("Current: zimislecel_go_no_go.toml").wait_for(timeout=60_000)
+        page.screenshot(path=str(artifacts / "decision_zones.png"), full_page=True)

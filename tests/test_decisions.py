@@ -9,6 +9,7 @@ reproduce to 1% (RBesT tests/testthat/test-oc1S.R).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -453,3 +454,64 @@ def test_zones_on_a_time_to_event_design_are_refused_with_a_message():
                 "scenarios": [{"name": "a", "treatment": 20.0, "control": 12.0}],
             }
         )
+
+
+# --- the zones in the CLI, the report and the app ---------------------------------------------------------------
+GO_NO_GO = Path(__file__).resolve().parent.parent / "examples" / "zimislecel_go_no_go.toml"
+
+
+def test_the_cli_prints_the_apis_zones():
+    from planner import decision_zones, load_design
+    from planner.cli import app
+
+    rows = decision_zones(load_design(GO_NO_GO))
+    out = CliRunner().invoke(app, ["zones", str(GO_NO_GO)])
+    assert out.exit_code == 0, out.output
+    for r in rows:
+        assert f"{r.go.value:.4f}" in out.output and f"{r.no_go.value:.4f}" in out.output
+    assert "Go: P(the response rate above 0.5 | data) > 0.975" in out.output
+    as_json = CliRunner().invoke(app, ["zones", str(GO_NO_GO), "--json"])
+    import json
+
+    assert [row["go"]["value"] for row in json.loads(as_json.output)] == [r.go.value for r in rows]
+
+
+def test_the_cli_names_a_design_without_zones():
+    from planner.cli import app
+
+    out = CliRunner().invoke(app, ["zones", str(GO_NO_GO.with_name("zimislecel_single_arm.toml"))])
+    assert out.exit_code == 2 and "decision: the design has no [decision] section" in out.output
+    assert "Traceback" not in out.output
+
+
+def test_the_report_has_the_zones_table_chart_and_csv(tmp_path):
+    import pandas as pd
+
+    from planner import decision_zones, load_design
+    from planner.report import build_report
+
+    design = load_design(GO_NO_GO)
+    rows = decision_zones(design)
+    out = build_report(design, tmp_path / "report", pdf=False)
+    text = out.html.read_text()
+    assert "<h3>Decision zones</h3>" in text and "Probability of Go, Consider and No-Go" in text
+    assert text.count("<svg") >= 2  # the zone chart among the figures
+    csv = pd.read_csv(tmp_path / "report" / "decision_zones.csv")
+    assert list(csv["P(Go)"]) == pytest.approx([r.go.value for r in rows], abs=1e-15)
+    for r in rows:
+        assert f"{r.go.value:.4f}" in text
+
+
+def test_the_app_shows_the_zones_of_the_chosen_design():
+    from streamlit.testing.v1 import AppTest
+
+    from planner import decision_zones, load_design
+    from tests.test_app import APP
+
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.selectbox(key="example_choice").set_value("zimislecel_go_no_go.toml").run()
+    assert not at.exception
+    shown = next(t.value for t in at.table if "P(Go)" in t.value.columns).set_index("scenario")
+    for r in decision_zones(load_design(GO_NO_GO)):
+        assert shown.loc[r.name, "P(Go)"] == f"{r.go.value:.4f}"
+        assert shown.loc[r.name, "P(No-Go)"] == f"{r.no_go.value:.4f}"

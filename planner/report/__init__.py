@@ -309,6 +309,15 @@ def build_report(
             ("assurance (design prior)", f"{a.value:.4f}" + ("" if a.exact else f" (MCSE {a.mcse:.4f})"))
         )
     estimand = _estimand_rows(design)
+    zones_html, zone_svg, zone_rules, zone_frame = "", "", [], None
+    if design.decision is not None:
+        from planner.decisions import decision_zones
+        from planner.plots import zone_chart
+
+        zone_frame = tables.zone_table(decision_zones(design, n_sims=n_sims, seed=result.seed))
+        zones_html = _table(zone_frame, "Probability of each decision after the trial")
+        zone_svg = svg(zone_chart(zone_frame))
+        zone_rules = tables.decision_text(design)
     stages = tables.stages_table(result)
 
     # 5. curves over N
@@ -480,6 +489,8 @@ def build_report(
     if comparison is not None:
         comparison.to_csv(out / "comparison.csv", index=False)
     null_table.to_csv(out / "null_grid.csv", index=False)
+    if zone_frame is not None:
+        zone_frame.to_csv(out / "decision_zones.csv", index=False)
     if power_points:
         curve_frame(power_points, "power").to_csv(out / "power_curve.csv", index=False)
     if assurance_points:
@@ -518,6 +529,9 @@ def build_report(
         if comparison is not None
         else "",
         stages_html=_table(stages, "Probability of stopping at each look") if stages is not None else "",
+        zones_html=zones_html,
+        zone_svg=zone_svg,
+        zone_rules=zone_rules,
         power_svg=power_svg,
         curve_scenario=html.escape(chosen or ""),
         assurance_svg=assurance_svg,
