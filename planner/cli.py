@@ -502,6 +502,50 @@ def zones_command(
         _out.print(line, highlight=False)
 
 
+@app.command("interim")
+def interim_command(
+    design_file: Annotated[Path, typer.Argument(help="A design TOML file (binary endpoint, fixed design).")],
+    observed: Annotated[
+        str,
+        typer.Option(help="responders/analysed so far, per arm: 12/20 or 12/20,6/20 (treatment, control)."),
+    ],
+    futility: Annotated[
+        float, typer.Option(help="Stop for futility below this predictive probability.")
+    ] = 0.1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Probability of success and conditional power given the data of an interim look (exact), and the
+    decision they imply.
+
+    Example: planner interim examples/zimislecel_single_arm.toml --observed 12/20
+    """
+    from planner.design import load_design
+    from planner.interim import interim_prediction
+
+    try:
+        design = load_design(design_file)
+        out = interim_prediction(design, observed, futility_threshold=futility)
+    except DesignError as err:
+        _fail(err, {"observed:": "--observed:", "futility_threshold:": "--futility:"})
+    if as_json:
+        sys.stdout.write(json.dumps(out.to_dict(), indent=2) + "\n")
+        return
+    seen = ", ".join(f"{x}/{m}" for x, m in out.observed)
+    table = Table(
+        title=f"{design.name}: observed {seen} of {'/'.join(map(str, out.planned))} planned (exact)"
+    )
+    table.add_column("quantity")
+    table.add_column("probability of final success", justify="right")
+    table.add_row("predictive, analysis prior", f"{out.predictive_analysis_prior:.4f}")
+    if out.predictive_design_prior is not None:
+        table.add_row("predictive, design prior", f"{out.predictive_design_prior:.4f}")
+    table.add_row("conditional power, current trend", f"{out.conditional_power_trend:.4f}")
+    for name, value in out.conditional_power_planned.items():
+        table.add_row(f"conditional power, {name}", f"{value:.4f}")
+    _out.print(table)
+    _out.print(f"Decision: {out.decision}", highlight=False)
+
+
 @app.command("simon")
 def simon_command(
     p0: Annotated[float, typer.Option(help="Unacceptable response rate (the null).")],

@@ -813,6 +813,60 @@ def compare_page() -> None:
         st.rerun()
 
 
+def interim_page() -> None:
+    """Observed interim counts -> the probability of final success, the conditional power and the decision."""
+    from planner.interim import DEFAULT_FUTILITY, interim_prediction
+
+    st.title("Interim data")
+    design = current_design()
+    st.caption(
+        "The data of an interim look: the predictive probability that the final analysis succeeds (under the "
+        "analysis prior, and the design prior where it applies), the conditional power under the current trend "
+        "and under each scenario, and the decision they imply. Exact (binary designs without interim looks)."
+    )
+    if design.endpoint.kind != "binary" or design.interim is not None or design.analysis.conditions:
+        st.info("Interim predictions are available for binary designs without interim looks or conditions.")
+        return
+    arms = ("treatment", "control")[: len(design.arms.sizes)]
+    observed = []
+    for arm, n, col in zip(arms, design.arms.sizes, st.columns(len(arms)), strict=True):
+        with col:
+            st.markdown(f"**{arm.capitalize()}** ({n} planned)")
+            m = st.number_input("Analysed so far", step=1, value=n // 2, key=f"w_interim_m_{arm}")
+            x = st.number_input("Responders so far", step=1, value=n // 4, key=f"w_interim_x_{arm}")
+            observed.append((int(x), int(m)))
+    futility = st.slider(
+        "Stop for futility below this predictive probability",
+        0.01,
+        0.5,
+        DEFAULT_FUTILITY,
+        0.01,
+        key="w_interim_fut",
+    )
+    try:
+        out = interim_prediction(design, tuple(observed), futility_threshold=futility)
+    except DesignError as err:
+        st.error("; ".join(err.problems), icon="⚠️")
+        return
+    cards = [("Predictive probability (analysis prior)", out.predictive_analysis_prior)]
+    if out.predictive_design_prior is not None:
+        cards.append(("Predictive probability (design prior)", out.predictive_design_prior))
+    cards.append(("Conditional power (current trend)", out.conditional_power_trend))
+    for col, (label, value) in zip(st.columns(len(cards)), cards, strict=True):
+        col.metric(label, f"{value:.4f}", help="exact")
+    import pandas as pd
+
+    show_table(
+        pd.DataFrame(
+            {
+                "scenario": list(out.conditional_power_planned),
+                "conditional power": list(out.conditional_power_planned.values()),
+            }
+        )
+    )
+    (st.warning if out.decision.startswith("stop") else st.success)(f"Decision: {out.decision}")
+
+
 DESIGN_PAGE = "Design and results"  # the page's title, as the navigation reports the page that runs
 
 
@@ -824,6 +878,7 @@ def main() -> None:
         st.Page(compare_page, title="Compare designs", url_path="compare"),
         st.Page(priors_page, title="Evidence and priors", url_path="priors"),
         st.Page(size_page, title="Sample size", url_path="size"),
+        st.Page(interim_page, title="Interim data", url_path="interim"),
         st.Page(export_page, title="Import and export", url_path="export"),
     ]
     page = st.navigation(pages)
