@@ -498,9 +498,17 @@ def design_page() -> None:
         )
     else:
         invalid_notice.empty()
+    # The page's places first: the cards across the top (five places, each filled or emptied on every run: a
+    # design with fewer cards clears the places it does not use at once), then the fields and the results.
+    # The fields are drawn right after the cards, before the tables, zones and curves are computed: a change
+    # typed while the page computes interrupts the run, and fields not yet redrawn in an interrupted run lost
+    # their values in the browser (the dropout slider came back at 0, changing the design without the user
+    # touching it).
+    slots = [col.empty() for col in st.columns(MAX_CARDS)]
+    left, right = st.columns([1, 2])
     # the cards and tables come from one evaluation, computed before any of them is drawn (no mix of old
     # and new numbers); the curves below are computed next, under their own spinner
-    with st.spinner("Computing..."):
+    with right, st.spinner("Computing..."):
         result = run_evaluation(toml_text, int(n_sims), design.simulation.seed)
     alternatives = [r for r in result.results if not r.is_null]
     names = [r.scenario.name for r in alternatives]
@@ -510,13 +518,9 @@ def design_page() -> None:
         banner.error(check.message, icon="🚩")
     else:
         banner.empty()
-    # the cards first, across the page: the browser draws (and loads the code of) the page in its order
     cards = [(f"Power: {r.scenario.name}", r.success) for r in result.results if not r.is_null][:3]
     if result.assurance is not None:
         cards.append(("Assurance (design prior)", result.assurance))
-    # five card places in every run (three powers, assurance, type I error), each filled or emptied: a design
-    # with fewer cards clears the places it does not use at once (no card of the previous design lingers)
-    slots = [col.empty() for col in st.columns(MAX_CARDS)]
     for slot, (label, est) in zip(slots, cards, strict=False):
         slot.metric(
             label, f"{est.value:.4f}", help="exact" if est.exact else f"Monte Carlo SE {est.mcse:.4f}"
@@ -537,7 +541,8 @@ def design_page() -> None:
             delta=("above alpha" if check.exceeds else "within alpha"),
             delta_color="inverse" if check.exceeds else "normal",
         )
-    left, right = st.columns([1, 2])
+    with left:  # right after the cards, before the tables, zones and curves
+        design_fields(base, values, by_slot)
     with right:
         st.subheader("Operating characteristics")
         if check is not None:
@@ -584,8 +589,6 @@ def design_page() -> None:
             show_table(stages)
         if design.decision is not None:
             decision_zones_panel(design, toml_text, int(n_sims))
-    with left:  # the fields after the results: the browser shows the cards first
-        design_fields(base, values, by_slot)
     with right:
         if alternatives:
             ns = tuple(

@@ -468,3 +468,66 @@ def test_browser_go_no_go_zones_of_a_chosen_design(server, artifacts):
         assert page.locator("[data-testid='stMetric']", has_text="Maximum type I error").count() == 1
         page.get_by_text("Current: zimislecel_go_no_go.toml").wait_for(timeout=60_000)
         page.screenshot(path=str(artifacts / "decision_zones.png"), full_page=True)
+
+
+def test_browser_changes_that_interrupt_runs_keep_every_field(server, artifacts, tmp_path):
+    """N typed again and again while the page still computes (a simulated design whose decision zones take a
+    while, drawn before the fields: each change interrupts the run before it redraws them). Every other field
+    keeps its value (the dropout slider came back at 0 before, changing the design without the user touching
+    it) and the cards show the API's numbers for the design the user typed."""
+    from planner.design import design_to_toml
+
+    url, _ = server
+    design = load_design(ROOT / "examples" / "hba1c_randomized.toml").with_changes(
+        {
+            "decision": {
+                "go": [{"value": 0.0, "probability": 0.9}, {"value": -0.3, "probability": 0.5}],
+                "no_go": [{"value": -0.3, "probability": 0.8}],
+            },
+            "name": "HbA1c with decision zones",
+        }
+    )
+    path = tmp_path / "hba1c_zones.toml"
+    path.write_text(design_to_toml(design))
+    default = load_design(ROOT / "examples" / "zimislecel_single_arm.toml")
+    with app_page(url) as page:
+        # a pin (a run) and a change of N typed as soon as the pin shows: the N must be applied every time
+        # (under load this lost the N, or reset the dropout slider to 0, about one time in three before)
+        box = page.get_by_label("Participants (total N)")
+        for k, n in enumerate((70, 55, 65), start=1):
+            page.get_by_role("button", name="Pin this design for comparison").click()
+            page.locator("[data-testid='stAlert']", has_text=f"Pinned: {k}.").wait_for(timeout=30_000)
+            box.fill(str(n))
+            box.press("Enter")
+            want = f"{evaluate(default.with_changes({'arms.n': n}))['Phase 1/2 estimate'].success.value:.4f}"
+            deadline = time.time() + 30
+            while metric_value(page, "Power: Phase 1/2 estimate") != want:
+                assert time.time() < deadline, f"N = {n} typed after a pin was not applied"
+                time.sleep(0.05)
+            thumb = page.locator("[data-testid='stSlider']", has_text="Dropout by one year").locator(
+                "[data-testid='stSliderThumbValue']"
+            )
+            assert thumb.inner_text().strip() == "0.08"
+        upload(page, path)
+        page.get_by_text("Current: hba1c_zones.toml").wait_for(timeout=60_000)
+        label = page.locator("[data-testid='stMetric']").first.locator("[data-testid='stMetricLabel']")
+        card = label.inner_text().strip()
+        box = page.get_by_label("Participants (total N)")
+        for n in (50, 60, 70, 80, 90, 64):
+            box.fill(str(n))
+            box.press("Enter")
+            page.wait_for_timeout(200)  # the next change comes while this one computes
+        name = card.removeprefix("Power: ")
+        sims_slider = page.locator("[data-testid='stSlider']", has_text="Simulated trials per scenario")
+        sims = int(sims_slider.locator("[data-testid='stSliderThumbValue']").inner_text().replace(",", ""))
+        edited = design.with_changes({"arms.n": 64})
+        want = f"{evaluate(edited, n_sims=sims)[name].success.value:.4f}"
+        deadline = time.time() + 90
+        while metric_value(page, card) != want:
+            if time.time() > deadline:
+                page.screenshot(path=str(artifacts / "interrupted_runs_failure.png"), full_page=True)
+            assert time.time() < deadline, f"shows {metric_value(page, card)}, want {want} (N = 64)"
+            time.sleep(0.05)
+        slider = page.locator("[data-testid='stSlider']", has_text="Dropout by one year")
+        assert slider.locator("[data-testid='stSliderThumbValue']").inner_text().strip() == "0.10"
+        assert box.input_value() == "64"
