@@ -515,3 +515,25 @@ def test_the_app_shows_the_zones_of_the_chosen_design():
     for r in decision_zones(load_design(GO_NO_GO)):
         assert shown.loc[r.name, "P(Go)"] == f"{r.go.value:.4f}"
         assert shown.loc[r.name, "P(No-Go)"] == f"{r.no_go.value:.4f}"
+
+
+def test_the_app_keeps_a_designs_conditions_through_an_edit():
+    """A pasted dual-criterion design: editing N keeps its conditions (the cards are the API's for the design
+    with the conditions and the new N, not for the rule alone)."""
+    from streamlit.testing.v1 import AppTest
+
+    from planner.design import design_to_toml
+    from tests.test_app import APP
+
+    design = _single_arm(n=40, conditions=[{"value": 0.7, "probability": 0.5}])
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.text_area(key="pasted").set_value(design_to_toml(design))
+    at.button(key="load_pasted").click().run()
+    at.number_input(key="w_n").set_value(50).run()
+    assert not at.exception
+    edited = design.with_changes({"arms.n": 50})
+    with_conditions = evaluate(edited)
+    without = evaluate(edited.with_changes({"analysis.conditions": []}))
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Power: p 0.7"] == f"{with_conditions['p 0.7'].success.value:.4f}"
+    assert shown["Power: p 0.7"] != f"{without['p 0.7'].success.value:.4f}"  # the condition is active
