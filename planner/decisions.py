@@ -60,7 +60,7 @@ def decision_zones(
     n_sims, seed = design.simulation_settings(n_sims, seed)
     if design.endpoint.kind == "binary":
         return _binary_zones(design)
-    return _simulated_zones(design, n_sims, seed, threads)
+    return _simulated_zones(design, n_sims, seed, threads)  # continuous and time to event
 
 
 def _row(name: str, go: float, no_go: float) -> ZoneRow:
@@ -164,7 +164,7 @@ def _simulated_zones(design: Design, n_sims: int, seed: int, threads: int | None
     from planner.parallel import map_in_threads
     from planner.randomness import BLOCK_SIZE
 
-    posterior = _posterior_design(design)
+    posterior = _posterior_design(design) if design.endpoint.kind == "continuous" else design
     sources: list[Any] = list(design.scenarios)
     if design.design_prior is not None:
         sources.append(DesignPriorSampler(design))
@@ -203,9 +203,20 @@ def _zone_counts(
 
     decision = design.decision
     assert decision is not None
-    rule = ContinuousRule(design)
     streams = BlockStreams(seed, start // BLOCK_SIZE)
     go_count = no_go_count = 0
+    if design.endpoint.kind == "time-to-event":  # the zone of each trial is its analysis' statistic
+        from planner.endpoints.time_to_event import simulate_survival_design, zone_statistic
+
+        statistic = zone_statistic(design)
+        for lo in range(start, stop, chunk):
+            size = min(chunk, stop - lo)
+            truth = source.draw(streams, size) if hasattr(source, "draw") else source
+            zone = simulate_survival_design(design, truth, streams, size, statistic=statistic).z
+            go_count += int(np.count_nonzero(zone > 0.5))
+            no_go_count += int(np.count_nonzero(zone < -0.5))
+        return go_count, no_go_count
+    rule = ContinuousRule(design)
     for lo in range(start, stop, chunk):
         size = min(chunk, stop - lo)
         truth = source.draw(streams, size) if hasattr(source, "draw") else source

@@ -816,8 +816,14 @@ def _cross_field_problems(d: Design) -> Iterator[str]:
 def _decision_problems(d: Design) -> Iterator[str]:
     """Decision zones: binary or continuous designs without interim looks or several endpoints, values on scale."""
     ep = d.endpoint
-    if ep.kind not in ("binary", "continuous"):
-        yield f"decision: Go / No-Go zones are available for binary and continuous endpoints, not {ep.kind}"
+    if ep.kind == "count":
+        yield "decision: Go / No-Go zones are available for binary, continuous and time-to-event endpoints, not count"
+        return
+    if ep.kind == "time-to-event" and (d.randomized or d.analysis.prior is None):
+        yield (
+            "decision: Go / No-Go zones on time to event are on the median of a single arm, from the Gamma "
+            "posterior of its hazard: a single-arm design with analysis.prior"
+        )
         return
     if d.interim is not None or d.multiple is not None:
         yield "decision: Go / No-Go zones apply to a fixed design with one primary endpoint (no interim, no multiple)"
@@ -831,6 +837,8 @@ def _decision_problems(d: Design) -> Iterator[str]:
                 yield f"{where}: a response rate condition needs a value in (0, 1), got {c.value}"
             elif ep.kind == "binary" and d.randomized and not -1.0 < c.value < 1.0:
                 yield f"{where}: a difference of two response rates lies in (-1, 1), got {c.value}"
+            elif ep.kind == "time-to-event" and c.value <= 0.0:
+                yield f"{where}: a median time to the event must be positive, got {c.value}"
 
 
 def _condition_problems(d: Design) -> Iterator[str]:

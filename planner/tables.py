@@ -453,9 +453,11 @@ def decision_text(design: Design) -> list[str]:
     if design.randomized:
         effect = "the difference (treatment - control)"
     else:
-        effect = {"binary": "the response rate", "continuous": "the mean"}.get(
-            design.endpoint.kind, "the effect"
-        )
+        effect = {
+            "binary": "the response rate",
+            "continuous": "the mean",
+            "time-to-event": "the median time to the event",
+        }.get(design.endpoint.kind, "the effect")
 
     def conditions(items: Any, side: str) -> str:
         return " and ".join(f"P({effect} {side} {c.value:g} | data) > {c.probability:g}" for c in items)

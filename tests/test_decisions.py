@@ -440,10 +440,8 @@ def test_bad_decision_zones_name_the_field(decision, message):
         )
 
 
-def test_zones_on_a_time_to_event_design_are_refused_with_a_message():
-    with pytest.raises(
-        DesignError, match="decision: Go / No-Go zones are available for binary and continuous"
-    ):
+def test_zones_on_a_randomized_time_to_event_design_are_refused_with_a_message():
+    with pytest.raises(DesignError, match="decision: Go / No-Go zones on time to event are on the median"):
         parse_design(
             {
                 "name": "x",
@@ -537,3 +535,46 @@ def test_the_app_keeps_a_designs_conditions_through_an_edit():
     shown = {m.label: m.value for m in at.metric}
     assert shown["Power: p 0.7"] == f"{with_conditions['p 0.7'].success.value:.4f}"
     assert shown["Power: p 0.7"] != f"{without['p 0.7'].success.value:.4f}"  # the condition is active
+
+
+def test_time_to_event_zones_equal_the_closed_form_when_every_event_is_observed():
+    """Every event observed: d = n and lambda T ~ Gamma(n, 1). Go (every P(median > v | data) > q) holds for T
+    at or above the largest t*_v; No-Go (not Go, every P(median < v | data) > q) for T below the smallest
+    t**_v, each found on the Gamma posterior Gamma(a + n, b + T)."""
+    from planner import decision_zones
+
+    prior = {"family": "gamma", "components": [{"weight": 1.0, "shape": 2.0, "rate": 60.0}]}
+    zones = {
+        "go": [{"value": 15.0, "probability": 0.95}, {"value": 24.0, "probability": 0.5}],
+        "no_go": [{"value": 20.0, "probability": 0.7}],
+    }
+    d = parse_design(
+        {
+            "name": "durability zones",
+            "arms": {"kind": "single-arm", "n": 30},
+            "endpoint": {"kind": "time-to-event", "accrual_time": 12.0, "follow_up": 20_000.0},
+            "analysis": {
+                "rule": "exponential-posterior",
+                "performance_goal": 15.0,
+                "threshold": 0.95,
+                "prior": prior,
+            },
+            "decision": zones,
+            "scenarios": [{"name": f"median {m}", "treatment": m} for m in (12.0, 20.0, 30.0)],
+        }
+    )
+    rows = decision_zones(d, n_sims=100_000, seed=8)
+
+    def exposure_where(median, target):
+        """T at which P(hazard < log 2 / median | 30 events, T) = target (it increases with T)."""
+        h = math.log(2.0) / median
+        return optimize.brentq(lambda t: stats.gamma.cdf(h, 32.0, scale=1 / (60.0 + t)) - target, 1e-6, 1e7)
+
+    go_from = max(exposure_where(c["value"], c["probability"]) for c in zones["go"])
+    no_go_below = min(exposure_where(c["value"], 1.0 - c["probability"]) for c in zones["no_go"])
+    for row, median in zip(rows, (12.0, 20.0, 30.0), strict=True):
+        lam = math.log(2.0) / median
+        go = float(special.gammaincc(30, lam * go_from))
+        no_go = float(special.gammainc(30, lam * min(no_go_below, go_from)))
+        for est, want in ((row.go, go), (row.no_go, no_go)):
+            assert abs(est.value - want) <= 4 * math.sqrt(want * (1 - want) / 100_000) + 1e-4, (median, want)

@@ -42,6 +42,7 @@ __all__ = [
     "accrual_of",
     "even_entry",
     "exponential_posterior_z",
+    "zone_statistic",
     "arm_models",
     "landmark_z",
     "logrank_z",
@@ -416,10 +417,16 @@ def dropout_hazards_of(endpoint: Any, arms: int) -> tuple[float, ...]:
 
 
 def simulate_survival_design(
-    design: Any, scenario: Any, streams: BlockStreams, size: int, looks: bool = False
+    design: Any,
+    scenario: Any,
+    streams: BlockStreams,
+    size: int,
+    looks: bool = False,
+    statistic: Statistic | None = None,
 ) -> SurvivalSample:
     """``size`` trials of a time-to-event ``design`` under ``scenario`` (medians per arm); with ``looks``, the
-    analyses at every look's events (trials x looks)."""
+    analyses at every look's events (trials x looks). ``statistic``: what each analysis computes (default:
+    the design's rule's statistic, :func:`statistic_for`)."""
     ep = design.endpoint
     medians = (scenario.treatment,) if scenario.control is None else (scenario.treatment, scenario.control)
     sizes = design.arms.sizes
@@ -434,10 +441,37 @@ def simulate_survival_design(
         events=design.look_events if looks else ep.events,
         analysis_time=fixed,
         entry=ep.entry,
-        statistic=statistic_for(design),
+        statistic=statistic or statistic_for(design),
         responders=scenario.responders if ep.time_origin == "response" else None,
         onset=ep.onset_time if ep.time_origin == "response" else 0.0,
     )
+
+
+def zone_statistic(design: Any) -> Statistic:
+    """Go (1), Consider (0) or No-Go (-1) per simulated trial of a single-arm time-to-event design with a
+    ``[decision]`` section: the analysis prior's Gamma posterior of the hazard (scale) after d events with
+    exposure T, as :func:`exponential_posterior_z`; a median beyond v (longer) is a hazard below h(v), so a
+    ``go`` condition holds when P(hazard < h(v) | d, T) > probability and a ``no_go`` one when
+    P(hazard > h(v) | d, T) > probability."""
+    from planner.priors import hazard_prior
+
+    prior = hazard_prior(design.analysis.prior, design.endpoint.time_unit)
+    scale = hazard_scale(design.endpoint)
+    go = [(scale.hazard(c.value), c.probability) for c in design.decision.go]
+    no_go = [(scale.hazard(c.value), c.probability) for c in design.decision.no_go]
+
+    def zone(follow_up: np.ndarray, event: np.ndarray, treated: np.ndarray) -> np.ndarray:
+        events = np.count_nonzero(event, axis=1)
+        exposure = np.sum(scale.exposure(np.maximum(follow_up, 0.0)), axis=1)
+        is_go = np.ones(events.shape, dtype=bool)
+        for h, q in go:
+            is_go &= prior.posterior_cdf(h, events, exposure) > q
+        is_no = ~is_go
+        for h, q in no_go:
+            is_no &= 1.0 - prior.posterior_cdf(h, events, exposure) > q
+        return np.where(is_go, 1.0, np.where(is_no, -1.0, 0.0))
+
+    return zone
 
 
 def statistic_for(design: Any) -> Statistic:
