@@ -13,7 +13,12 @@ import pytest
 from scipy import optimize, special, stats
 
 from planner import DesignError, evaluate, parse_design
-from planner.endpoints.time_to_event import logrank_z, simulate_survival_design
+from planner.endpoints.time_to_event import (
+    PerTrialModel,
+    logrank_z,
+    simulate_survival_design,
+    simulate_survival_trials,
+)
 from planner.randomness import BlockStreams
 from planner.time_to_event.models import (
     Accrual,
@@ -72,6 +77,55 @@ def test_simulated_event_times_follow_the_survival_function(model):
     assert np.max(np.abs(ecdf - cdf_at_t)) < 1.63 / math.sqrt(n)  # KS critical value at 1%
     if isinstance(model, Cured):
         assert abs((~finite).mean() - 0.25) < 4 * math.sqrt(0.25 * 0.75 / n)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        Exponential(0.1),
+        Weibull(0.7, 20.0),
+        PiecewiseExponential((0.0, 3.0, 10.0), (0.2, 0.05, 0.01)),
+        Cured(0.25, Weibull(1.5, 12.0)),
+        PerTrialModel(Exponential(math.log(2.0)), np.full((4, 1), 0.05), np.full((4, 1), 0.2)),
+    ],
+    ids=["exponential", "weibull", "piecewise", "cured", "per-trial"],
+)
+def test_event_times_from_unit_exponentials_invert_the_survival_function(model):
+    """What the simulation uses (u -> E = -log(1 - u) -> t with H(t) = E, written into a buffer) gives the
+    same times as inverting S(t) = 1 - u directly, to 1e-12; u = 0 gives time +0.0 (the follow-up sort treats
+    a negative zero as not in the analysis)."""
+    u = np.random.default_rng(5).random((4, 3_000))
+    u[0, 0] = 0.0
+    direct = model.quantile_of_survival(1.0 - u)
+    out = np.full(u.shape, np.nan)
+    via = model.event_times(u.copy(), out=out)
+    assert via is out
+    finite = np.isfinite(direct)
+    assert np.array_equal(finite, np.isfinite(via))
+    assert np.allclose(via[finite], direct[finite], rtol=1e-12, atol=1e-13)
+    assert via[0, 0] == 0.0 and not np.signbit(via[0, 0])
+
+
+def test_all_exponential_arms_take_one_pass_with_the_same_numbers():
+    """Two exponential arms (one multiplication by each participant's mean) against the same hazards as
+    one-piece piecewise exponentials (the general per-arm path): the same events, analysis times and, to
+    rounding, log-rank z for every simulated trial (dropout, random entry)."""
+    args = dict(
+        size=3_000,
+        sizes=(60, 40),
+        accrual=Accrual.uniform(10.0),
+        dropout_hazards=(0.01, 0.01),
+        events=50,
+    )
+    fast = simulate_survival_trials(BlockStreams(3, 0), models=(Exponential(0.04), Exponential(0.07)), **args)
+    general = simulate_survival_trials(
+        BlockStreams(3, 0),
+        models=(PiecewiseExponential((0.0,), (0.04,)), PiecewiseExponential((0.0,), (0.07,))),
+        **args,
+    )
+    assert np.array_equal(fast.events, general.events) and np.array_equal(fast.enrolled, general.enrolled)
+    assert np.allclose(fast.time, general.time, rtol=1e-13)
+    assert np.allclose(fast.z, general.z, rtol=1e-9, atol=1e-12)
 
 
 def test_piecewise_accrual_enters_in_proportion_to_its_intensities():

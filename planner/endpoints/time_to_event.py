@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -27,10 +28,12 @@ from planner.randomness import BlockStreams
 from planner.time_to_event.models import (
     Accrual,
     EventTime,
+    Exponential,
     HazardScale,
     dropout_hazard,
     endpoint_model,
     hazard_scale,
+    unit_exponential,
 )
 
 __all__ = [
@@ -54,7 +57,7 @@ __all__ = [
 
 Statistic = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 # trial x participant cells per sub-chunk: 256 KiB per float array (larger ones cost page faults)
-CELLS = 1 << 15
+CELLS = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -84,30 +87,51 @@ def logrank_z(follow_up: np.ndarray, event: np.ndarray, treated: np.ndarray) -> 
 
 def _sort_decreasing(follow_up: np.ndarray, flags: np.ndarray) -> np.ndarray:
     """Each row of ``follow_up`` (float64, overwritten) in decreasing order with ``flags`` (integers below 4,
-    broadcast to it) carried in the two lowest bits of the times: the int64 bits of the negated sorted times
-    (``keys & 3`` gives the flags in sorted order; the times move by at most 3 units in the last place)."""
-    bits = follow_up.view(np.int64)
-    bits &= ~np.int64(3)
-    bits |= flags
-    np.negative(follow_up, out=follow_up)  # the sign bit only: the flags stay in the lowest bits
-    follow_up.sort(axis=1)  # in place (np.sort would copy)
-    return bits
+    broadcast to it) carried in the two lowest bits: returns int64 sort keys, ``keys & 3`` the flags in
+    sorted order and :func:`_times_of` the times (moved by at most 3 units in the last place).
+
+    For a float f >= +0.0 the int64 bit pattern b increases with f, so ~b = -b - 1 decreases with it and is
+    negative; a negative follow-up (not in the analysis) has b < 0 and ~b >= 0, and sorts after every
+    follow-up >= 0. Integer keys sort faster than floats."""
+    keys = follow_up.view(np.int64)
+    np.invert(keys, out=keys)
+    keys &= ~np.int64(3)
+    keys |= flags
+    keys.sort(axis=1)  # in place (np.sort would copy)
+    return keys
+
+
+def _times_of(keys: np.ndarray) -> np.ndarray:
+    """The follow-up times of :func:`_sort_decreasing`'s keys (within 3 units in the last place)."""
+    return np.invert(keys).view(np.float64)
 
 
 def _logrank_z(follow_up: np.ndarray, event: np.ndarray, treated: np.ndarray) -> np.ndarray:
-    """:func:`logrank_z` overwriting ``follow_up`` (float64)."""
+    """:func:`logrank_z` overwriting ``follow_up`` (float64). With p = n_1 / n at each sorted position and e
+    its event flag: E_1 = sum e p and V = sum e p (1 - p) = E_1 - sum (e p)^2 (e is 0 or 1)."""
     keys = _sort_decreasing(follow_up, event.view(np.int8) | np.where(treated, 2, 0).astype(np.int8))
-    events = (keys & 1).astype(np.float64)
-    keys >>= 1
-    keys &= 1
-    share = np.cumsum(keys, axis=1) / np.arange(1, keys.shape[1] + 1, dtype=np.float64)
-    expected = np.einsum("ij,ij->i", events, share)
-    observed = np.count_nonzero(event & treated, axis=1)
-    share *= 1.0 - share
-    v = np.einsum("ij,ij->i", events, share)
+    at_risk = np.bitwise_and(keys, 2)  # 2 x [treated], in sorted order
+    np.cumsum(at_risk, axis=1, out=at_risk)  # 2 n_1 at each position (integers: exact and fast)
+    keys &= 1  # the event flags in sorted order
+    at_risk *= keys  # 2 n_1 at events, 0 elsewhere
+    share = at_risk.astype(np.float64)
+    np.divide(share, _twice_at_risk(keys.shape[1]), out=share)  # e p: n_1 / n at events, exactly
+    expected = np.einsum("ij->i", share)
+    v = expected - np.einsum("ij,ij->i", share, share)
+    n_treated = int(np.count_nonzero(treated))
+    leading = bool(treated[:n_treated].all())  # the treatment arm's columns come first (as simulated)
+    observed = _count_rows(event[:, :n_treated] if leading else event & treated)  # treatment-arm events
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (expected - observed) / np.sqrt(v)
     return np.where(v > 0, z, 0.0)
+
+
+@lru_cache(maxsize=64)
+def _twice_at_risk(n: int) -> np.ndarray:
+    """2, 4, ..., 2n: twice the number at risk at each position of a row sorted in decreasing follow-up."""
+    out = np.arange(2, 2 * n + 1, 2, dtype=np.float64)
+    out.flags.writeable = False
+    return out
 
 
 def cox_log_hazard_ratio(
@@ -193,7 +217,7 @@ def landmark_z(landmark: float, goal: float) -> Statistic:
     def z(follow_up: np.ndarray, event: np.ndarray, treated: np.ndarray) -> np.ndarray:
         keys = _sort_decreasing(follow_up, event.view(np.int8))
         events = (keys & 1).astype(bool)
-        times = -keys.view(np.float64)
+        times = _times_of(keys)
         n = np.arange(1, times.shape[1] + 1, dtype=np.float64)  # at risk at each position (decreasing order)
         counted = events & (times <= landmark)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -244,14 +268,19 @@ def exponential_posterior_z(
 
 
 def _analysis_times(
-    calendar_event: np.ndarray, events: tuple[int, ...] | None, fixed_time: float | None
+    calendar_event: np.ndarray, events: tuple[int, ...] | None, fixed_time: float | None, scratch: np.ndarray
 ) -> np.ndarray:
     """The calendar time of each trial's analyses (trials x looks): fixed, or those of its looks' events-th
-    events (a trial that never has that many: its last event, all its data)."""
+    events (a trial that never has that many: its last event, all its data). ``scratch``: a buffer of the
+    shape of ``calendar_event`` (each row sorted there)."""
     if events is None:
         return np.full((calendar_event.shape[0], 1), float(fixed_time))
     ks = [min(e, calendar_event.shape[1]) - 1 for e in events]
-    tau = np.partition(calendar_event, ks, axis=1)[:, ks]
+    np.copyto(scratch, calendar_event)
+    # calendar times are >= +0.0 (entry >= 0, event times >= +0.0) or inf, whose int64 bit patterns sort as
+    # the floats do, and faster; a full sort of these short rows is also faster than np.partition
+    scratch.view(np.int64).sort(axis=1)
+    tau = scratch[:, ks]
     short = np.flatnonzero(~np.isfinite(tau[:, -1]))
     if short.size:
         rows = calendar_event[short]
@@ -288,21 +317,32 @@ def simulate_survival_trials(
     total = int(sum(sizes))
     even = even_entry(accrual, sizes) if entry == "evenly-spaced" else None
     treated_row = np.arange(total) < sizes[0]  # the treatment arm's participants come first
+    entry_order = None if even is None else np.sort(even)
+    exponential = [model for model in models if isinstance(model, Exponential)]
+    mean_times = (  # every arm exponential: the mean event time of each participant's arm
+        np.repeat([1.0 / model.rate for model in exponential], sizes)
+        if len(exponential) == len(models)
+        else None
+    )
     step = max(1, CELLS // max(total, 1))
+    work = _Workspace(min(step, size), total)
     parts = []
     for start in range(0, size, step):
         m = min(step, size - start)
+        u, x, calendar, follow, scratch, event = work.rows(m)
         entered_at = (
             accrual.entry_quantile(streams("tte.entry").random((m, total)))
             if even is None
             else np.broadcast_to(even, (m, total))
         )
-        u = streams("tte.event").random((m, total))
-        x = np.empty_like(u)
-        for a, (lo, hi) in enumerate(_arm_slices(sizes)):
-            x[:, lo:hi] = _rows(models[a], start, start + m).event_times(u[:, lo:hi])
+        hazard = unit_exponential(streams("tte.event").random(out=u))  # H(event time), in place
+        if mean_times is not None:  # every arm exponential: t = H / rate, one pass
+            np.multiply(hazard, mean_times, out=x)
+        else:
+            for a, (lo, hi) in enumerate(_arm_slices(sizes)):
+                _rows(models[a], start, start + m).times_at_hazard(hazard[:, lo:hi], out=x[:, lo:hi])
         origin = entered_at if onset == 0.0 else entered_at + onset  # where each participant's time starts
-        calendar = origin + x
+        np.add(origin, x, out=calendar)
         outside = (
             None
             if responders is None
@@ -318,24 +358,48 @@ def simulate_survival_trials(
                 c[:, lo:hi] = -np.log1p(-w[:, lo:hi]) / eta if eta > 0 else np.inf
             np.putmask(calendar, x > c, np.inf)  # dropped out first: no observed event
             np.minimum(x, c, out=x)  # followed until the event or dropout, whichever is first
-        taus = _analysis_times(calendar, looks, analysis_time)
+        taus = _analysis_times(calendar, looks, analysis_time, scratch)
         out = np.empty((4, m, taus.shape[1]))
         for k in range(taus.shape[1]):
             tau = taus[:, k : k + 1]
-            event = calendar <= tau
+            np.less_equal(calendar, tau, out=event)
             # follow-up: to the event, dropout or the analysis (negative for those not entered by tau)
-            follow = tau - origin
+            np.subtract(tau, origin, out=follow)
             np.minimum(x, follow, out=follow)
             if outside is not None:
                 np.putmask(follow, outside, -1.0)  # not in the analysis
-            out[0, :, k] = statistic(follow, event, treated_row)
-            out[1, :, k] = np.count_nonzero(event, axis=1)
+            out[1, :, k] = _count_rows(event)
             out[2, :, k] = tau[:, 0]
-            out[3, :, k] = np.count_nonzero(entered_at <= tau, axis=1)
+            out[3, :, k] = (
+                _count_rows(entered_at <= tau)
+                if even is None
+                else np.searchsorted(entry_order, tau[:, 0], "right")
+            )
+            out[0, :, k] = statistic(follow, event, treated_row)
         parts.append(out)
     joined = np.concatenate(parts, axis=1)
     z, n_events, time, enrolled = joined if isinstance(events, tuple) else joined[..., 0]
     return SurvivalSample(z, n_events.astype(np.int64), time, enrolled.astype(np.int64))
+
+
+class _Workspace:
+    """The trials x participants arrays of one sub-chunk, allocated once per simulation and reused (a fresh
+    array of this size for every sub-chunk costs page faults): uniforms, event times, calendar event times,
+    follow-up, a scratch array and the event flags."""
+
+    def __init__(self, trials: int, participants: int):
+        shape = (trials, participants)
+        self.floats = np.empty((5, *shape))
+        self.event = np.empty(shape, dtype=bool)
+
+    def rows(self, m: int) -> tuple[np.ndarray, ...]:
+        """Views of the first ``m`` rows of each array (contiguous)."""
+        return (*(a[:m] for a in self.floats), self.event[:m])
+
+
+def _count_rows(flags: np.ndarray) -> np.ndarray:
+    """The number of true flags in each row of a boolean trials x participants array."""
+    return np.add.reduce(flags.view(np.uint8), axis=1, dtype=np.int64)
 
 
 def even_entry(accrual: Accrual, sizes: tuple[int, ...]) -> np.ndarray:
@@ -370,11 +434,14 @@ class PerTrialModel(EventTime):
     def rows(self, lo: int, hi: int) -> PerTrialModel:
         return PerTrialModel(self.unit, self.factor[lo:hi], self.durable[lo:hi])
 
-    def event_times(self, u: np.ndarray) -> np.ndarray:
+    def inverse_cumulative_hazard(self, h: np.ndarray) -> np.ndarray:
+        return self.quantile_of_survival(np.exp(-np.asarray(h, dtype=float)))
+
+    def quantile_of_survival(self, s: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
-            base = (1.0 - u - self.durable) / (1.0 - self.durable)  # the susceptible's survival
+            base = (s - self.durable) / (1.0 - self.durable)  # the susceptible's survival
         ok = base > 0.0
-        h = -np.log(np.where(ok, base, 1.0)) / self.factor
+        h = (0.0 - np.log(np.where(ok, base, 1.0))) / self.factor  # +0.0 at base = 1
         return np.where(ok, self.unit.inverse_cumulative_hazard(h), np.inf)
 
 
@@ -496,4 +563,4 @@ def statistic_for(design: Any) -> Statistic:
         return landmark_z(float(an.landmark), float(an.performance_goal))
     if an.rule == "cox":
         return cox_wald_z
-    return logrank_z
+    return _logrank_z  # may overwrite the follow-up: simulate_survival_trials makes it afresh for each look

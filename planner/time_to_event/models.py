@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "unit_exponential",
     "Accrual",
     "Cured",
     "EventTime",
@@ -41,6 +42,24 @@ __all__ = [
 ]
 
 
+def unit_exponential(u: np.ndarray) -> np.ndarray:
+    """-log(1 - u), in place: unit exponential draws from uniforms on [0, 1) (inversion; 1 - u is exact for
+    the multiples of 2^-53 that numpy's Generator.random returns). An event time is then the t with H(t)
+    equal to it (:meth:`EventTime.times_at_hazard`): S(t) = exp(-H(t)) = 1 - u."""
+    np.subtract(1.0, u, out=u)
+    np.log(u, out=u)
+    np.subtract(0.0, u, out=u)  # 0 - x: +0.0 where u = 0 (np.negative would give -0.0)
+    return u
+
+
+def _into(values: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    """``values``, copied into ``out`` when given."""
+    if out is None:
+        return np.asarray(values)
+    out[...] = values
+    return out
+
+
 class EventTime:
     """An event-time distribution on [0, inf); may be improper (a cure fraction: S(inf) > 0)."""
 
@@ -52,14 +71,20 @@ class EventTime:
 
     def quantile_of_survival(self, s: np.ndarray) -> np.ndarray:
         """The time t with S(t) = s, for s in (0, 1] (inf where the event never happens)."""
-        return self.inverse_cumulative_hazard(-np.log(s))
+        return self.inverse_cumulative_hazard(0.0 - np.log(s))  # +0.0 at s = 1 (not -0.0)
 
     def inverse_cumulative_hazard(self, h: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def event_times(self, u: np.ndarray) -> np.ndarray:
-        """Event times from uniforms u on [0, 1): the time t with S(t) = 1 - u (inf: never)."""
-        return self.quantile_of_survival(1.0 - u)
+    def event_times(self, u: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Event times from uniforms u on [0, 1): the time t with S(t) = 1 - u (inf: never); written into
+        ``out`` when given."""
+        return self.times_at_hazard(unit_exponential(np.array(u, dtype=float)), out)
+
+    def times_at_hazard(self, h: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """The times t with H(t) = h (inf: never): event times when h are unit exponential draws
+        (:func:`unit_exponential`); written into ``out`` when given."""
+        return _into(self.inverse_cumulative_hazard(h), out)
 
     def median(self) -> float:
         return float(self.quantile_of_survival(np.array([0.5]))[0])
@@ -79,10 +104,8 @@ class Exponential(EventTime):
     def inverse_cumulative_hazard(self, h: np.ndarray) -> np.ndarray:
         return np.asarray(h, dtype=float) / self.rate
 
-    def event_times(self, u: np.ndarray) -> np.ndarray:
-        t = np.log1p(-u)  # -t / rate: S(t) = exp(-rate t) = 1 - u
-        t *= -1.0 / self.rate
-        return np.asarray(t)
+    def times_at_hazard(self, h: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        return np.asarray(np.multiply(h, 1.0 / self.rate, out=out))
 
     @classmethod
     def from_median(cls, median: float) -> Exponential:
