@@ -224,6 +224,13 @@ class Accrual:
         w = np.diff(self.times) * np.asarray(self.intensities)
         return np.asarray(w / w.sum())
 
+    def entered_by(self, t: float) -> float:
+        """The fraction of participants entered by time ``t`` (the accrual distribution function)."""
+        done = 0.0
+        for (a, b), w in zip(zip(self.times, self.times[1:], strict=False), self.weights(), strict=True):
+            done += float(w) * min(max((t - a) / (b - a), 0.0), 1.0)
+        return min(done, 1.0)
+
     def entry_quantile(self, u: np.ndarray) -> np.ndarray:
         """Entry times by inversion of the accrual distribution function (u uniform on [0, 1))."""
         times = np.asarray(self.times)

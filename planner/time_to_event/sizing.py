@@ -18,6 +18,10 @@ subjects is the T where the expected events reach D. These are the quantities of
 
 References: Schoenfeld D. Biometrika 1981;68:316-9. Freedman LS. Statistics in Medicine 1982;1:121-9.
 Lachin JM, Foulkes MA. Biometrics 1986;42:507-19.
+
+Single arm: the one-sample log-rank test (:func:`one_sample_logrank_power`, :func:`size_one_sample_logrank`)
+with Wu's sample size from the exact variance of O - E under the alternative (Wu J. Sample size calculation
+for the one-sample log-rank test. Pharmaceutical Statistics 2015;14:26-33).
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ from planner.sequential import Boundaries, crossing_probabilities, inflation_fac
 from planner.time_to_event.models import Accrual, EventTime, Exponential, PiecewiseExponential
 
 __all__ = [
+    "OneSampleLogrankSize",
+    "one_sample_logrank_power",
+    "size_one_sample_logrank",
     "SequentialSurvivalSize",
     "SurvivalSize",
     "events_freedman",
@@ -267,3 +274,131 @@ def size_survival_sequential(
         time_for_events(e, subjects, (treatment, control), accrual, allocation, dropouts) for e in events[:-1]
     ) + (size.analysis_time,)
     return SequentialSurvivalSize(events, h1, h0, subjects, times, tuple(float(u) for u in up))
+
+
+@dataclass(frozen=True)
+class OneSampleLogrankSize:
+    """Per-participant moments of the one-sample log-rank test under the alternative (Wu 2015's notation):
+    ``p0`` = E[Lambda_0(X)] (expected events E per participant), ``p1`` = P(event observed) (O per
+    participant), ``p00`` = E[Lambda_0(X)^2] / 2, ``p01`` = E[Delta Lambda_0(X)]; ``n`` the sample size
+    (unrounded) for the requested power and ``power`` at ``ceil(n)``."""
+
+    p0: float
+    p1: float
+    p00: float
+    p01: float
+    n: float
+    power: float
+
+    @property
+    def variance(self) -> float:
+        """Var(Delta - Lambda_0(X)) per participant under the alternative (Wu 2015, section 2)."""
+        p0, p1 = self.p0, self.p1
+        return p1 - p1**2 + 2.0 * self.p00 - p0**2 - 2.0 * self.p01 + 2.0 * p0 * p1
+
+
+def _one_sample_moments(
+    reference: EventTime, truth: EventTime, accrual: Accrual, follow_up: float, dropout: float
+) -> tuple[float, float, float, float]:
+    """p0, p1, p00, p01 of :class:`OneSampleLogrankSize`. A participant is observed for x after entry with
+    probability G(x) = P(entered by accrual + follow_up - x) exp(-dropout x). Stieltjes integrals in the
+    reference cumulative hazard u = Lambda_0(x) (x = Lambda_0^-1(u)) and in the true distribution function
+    v = F(x) (x = F^-1(v)), so no density is needed: p0 = int G S dLambda_0, p00 = int G S Lambda_0
+    dLambda_0, p1 = int G dF, p01 = int G Lambda_0 dF, over x in [0, accrual + follow_up]."""
+    end = accrual.duration + follow_up
+
+    def observed(x: float) -> float:
+        return accrual.entered_by(end - x) * math.exp(-dropout * x) if x <= end else 0.0
+
+    kinks_x = sorted({end - t for t in accrual.times if 0.0 < end - t < end})
+    options = {"limit": 400, "epsabs": 1e-13, "epsrel": 1e-11}
+
+    def in_u(x: float) -> float:
+        return float(reference.cumulative_hazard(np.array([x]))[0])
+
+    def x_of_u(u: float) -> float:
+        return float(np.asarray(reference.inverse_cumulative_hazard(np.array([u])))[0])
+
+    def x_of_v(v: float) -> float:
+        return float(np.asarray(truth.quantile_of_survival(np.array([1.0 - v])))[0])
+
+    u_end = in_u(end)
+    u_points = [in_u(x) for x in (*kinks_x, *reference.breakpoints(), *truth.breakpoints()) if 0.0 < x < end]
+    p0 = integrate.quad(
+        lambda u: observed(x_of_u(u)) * float(truth.survival(x_of_u(u))),
+        0.0,
+        u_end,
+        points=u_points or None,
+        **options,
+    )[0]
+    p00 = integrate.quad(
+        lambda u: u * observed(x_of_u(u)) * float(truth.survival(x_of_u(u))),
+        0.0,
+        u_end,
+        points=u_points or None,
+        **options,
+    )[0]
+    v_end = 1.0 - float(truth.survival(end))
+    v_points = [
+        1.0 - float(truth.survival(x))
+        for x in (*kinks_x, *reference.breakpoints(), *truth.breakpoints())
+        if 0.0 < x < end
+    ]
+    p1 = integrate.quad(lambda v: observed(x_of_v(v)), 0.0, v_end, points=v_points or None, **options)[0]
+    p01 = integrate.quad(
+        lambda v: observed(x_of_v(v)) * in_u(x_of_v(v)), 0.0, v_end, points=v_points or None, **options
+    )[0]
+    return p0, p1, p00, p01
+
+
+def _null_sd(p0: float, p1: float, variance: str) -> float:
+    """The limit of sqrt(V / n) under the alternative for the test's variance estimate V: E ('expected') or
+    (O + E) / 2 ('average')."""
+    return math.sqrt(p0 if variance == "expected" else (p0 + p1) / 2.0)
+
+
+def one_sample_logrank_power(
+    n: float,
+    reference: EventTime,
+    truth: EventTime,
+    accrual: Accrual,
+    follow_up: float,
+    alpha: float = 0.025,
+    dropout: float = 0.0,
+    variance: str = "expected",
+) -> float:
+    """Power of the one-sided one-sample log-rank test z = (E - O) / sqrt(V) > z_{1-alpha} (benefit: fewer events
+    than the reference predicts) with n participants accrued by ``accrual`` and analysed ``follow_up`` after
+    accrual ends: O - E is approximately normal with mean n (p1 - p0) and variance n sigma^2 (the exact
+    per-participant variance, Wu 2015), and V / n tends to p0, so power = Phi((sqrt(n) (p0 - p1) - z_{1-alpha}
+    sqrt(p0)) / sigma). With ``variance='average'`` (V = (O + E) / 2) sqrt(p0) becomes sqrt((p0 + p1) / 2),
+    by the same argument."""
+    p0, p1, p00, p01 = _one_sample_moments(reference, truth, accrual, follow_up, dropout)
+    sigma = math.sqrt(OneSampleLogrankSize(p0, p1, p00, p01, 0.0, 0.0).variance)
+    return float(
+        special.ndtr((math.sqrt(n) * (p0 - p1) - _z(1 - alpha) * _null_sd(p0, p1, variance)) / sigma)
+    )
+
+
+def size_one_sample_logrank(
+    reference: EventTime,
+    truth: EventTime,
+    accrual: Accrual,
+    follow_up: float,
+    alpha: float = 0.025,
+    beta: float = 0.2,
+    dropout: float = 0.0,
+    variance: str = "expected",
+) -> OneSampleLogrankSize:
+    """Wu's (2015) sample size for the one-sample log-rank test: n = (z_{1-alpha} sqrt(p0) + z_{1-beta}
+    sigma)^2 / (p1 - p0)^2 (:func:`one_sample_logrank_power` for the notation); ``truth`` must have fewer
+    events than the reference predicts (p1 < p0)."""
+    p0, p1, p00, p01 = _one_sample_moments(reference, truth, accrual, follow_up, dropout)
+    if p1 >= p0:
+        raise ValueError("the true distribution has no fewer events than the reference: no power to gain")
+    sigma = math.sqrt(OneSampleLogrankSize(p0, p1, p00, p01, 0.0, 0.0).variance)
+    n = (_z(1 - alpha) * _null_sd(p0, p1, variance) + _z(1 - beta) * sigma) ** 2 / (p1 - p0) ** 2
+    power = one_sample_logrank_power(
+        math.ceil(n), reference, truth, accrual, follow_up, alpha, dropout, variance
+    )
+    return OneSampleLogrankSize(p0, p1, p00, p01, n, power)
