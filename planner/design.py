@@ -342,6 +342,11 @@ class Analysis(_Spec):
         None, description="analysis prior (treatment arm, or the difference; a hazard per time_unit: Gamma)"
     )
     control_prior: BetaPrior | None = Field(None, description="analysis prior of the control arm (binary)")
+    margin: Annotated[Float, Field(ge=0.0, lt=1.0)] | None = Field(
+        None,
+        description="farrington-manning: the non-inferiority margin on the difference of response rates "
+        "(success: p_t - p_c > -margin; 0 or absent: superiority)",
+    )
     nb_variance: Literal["true-rates", "control-rate", "restricted"] | None = Field(
         None,
         description="nb-wald: the variance of the log rate ratio (Zhu and Lakkis 2014): each arm's rate "
@@ -622,11 +627,17 @@ class Design(_Spec):
         assert isinstance(ep, ContinuousEndpoint) and ep.failure_value is not None  # validated
         return (goal - d * ep.failure_value) / (1.0 - d)
 
+    @property
+    def margin(self) -> float:
+        """The non-inferiority margin of the analysis (0: a superiority test)."""
+        return float(self.analysis.margin or 0.0)
+
     def is_null(self, scenario: Scenario) -> bool:
-        """True when the estimand lies in the null hypothesis (no benefit), so success is a type I error."""
+        """True when the estimand lies in the null hypothesis (no benefit; for a non-inferiority margin, worse
+        than the control by the margin or more), so success is a type I error."""
         sign = -1.0 if getattr(self.endpoint, "better", "higher") == "lower" else 1.0
         truth = self.estimand_truth(scenario)
-        reference = truth[1] if self.randomized else self.analysis.performance_goal
+        reference = truth[1] - sign * self.margin if self.randomized else self.analysis.performance_goal
         assert reference is not None
         return sign * (truth[0] - reference) <= 1e-12 * max(1.0, abs(reference))
 
@@ -732,6 +743,8 @@ def _cross_field_problems(d: Design) -> Iterator[str]:
             yield "analysis.landmark: required by km-landmark (the time at which survival is tested)"
         if an.landmark is not None and an.rule != "km-landmark":
             yield f"analysis.landmark: only used by the km-landmark rule, got rule {an.rule!r}"
+        if an.margin is not None and an.rule != "farrington-manning":
+            yield f"analysis.margin: only used by the farrington-manning rule, got rule {an.rule!r}"
         if an.one_sample_variance is not None and an.rule != "one-sample-logrank":
             yield f"analysis.one_sample_variance: only used by one-sample-logrank, got rule {an.rule!r}"
         for name in ("threshold", "prior", "control_prior", "variance"):

@@ -8,7 +8,8 @@ changes) and evaluates the rule over it:
   0 to the null boundary (the rejection probability of a count-monotone rule increases with the rate,
   so the maximum is at the boundary; the grid shows it);
 * randomized binary designs: exactly where enumeration is cheap, on a grid of common response rates
-  (the size of a two-arm test depends on the common rate); simulated otherwise;
+  (the size of a two-arm test depends on the common rate; with a non-inferiority margin, treatment rates
+  the margin below the control's); simulated otherwise;
 * continuous and count designs: simulated at the boundary (single arm) or at equal arms (randomized,
   at the control values of the scenarios, and half and twice them for counts), with the design's
   seed, each value with its Monte Carlo SE; single-arm time-to-event designs whose time starts at a
@@ -39,6 +40,8 @@ APPROXIMATE_RULES = {
     "the exact-binomial rule holds alpha",
     "z-pooled": "the normal approximation of the pooled z test ignores the discreteness of the 2x2 table; "
     "Fisher's or Boschloo's test holds alpha",
+    "farrington-manning": "the Farrington-Manning score test relies on a large-sample normal approximation "
+    "and ignores the discreteness of the 2x2 table",
     "nb-wald": "the Wald test of the log rate ratio relies on a large-sample normal approximation",
     "welch": "Welch's degrees of freedom are an approximation",
 }
@@ -74,8 +77,10 @@ class TypeOneErrorCheck:
         """One sentence for every output, when alpha is exceeded (None otherwise)."""
         if not self.exceeds:
             return None
+        control = self.at.control
+        relation = " = " if control is not None and abs(self.at.treatment - control) < 1e-12 else ", "
         where = f"treatment {self.at.treatment:.4g}" + (
-            f" = control {self.at.control:.4g}" if self.at.control is not None else ""
+            f"{relation}control {control:.4g}" if control is not None else ""
         )
         how = "exact" if self.exact else f"MCSE {self.mcse:.4f}"
         return (
@@ -137,8 +142,12 @@ def null_scenarios(design: Design) -> list[Scenario]:
             for sd in sorted(sds, key=lambda v: -1 if v is None else v)
         ]
     controls = sorted({float(s.control) for s in design.scenarios if s.control is not None})
-    if design.endpoint.kind == "binary":
-        values = sorted(set(np.round(np.linspace(0.05, 0.95, 7), 6)) | set(controls))
+    if design.endpoint.kind == "binary":  # control rates; the treatment at the margin below them
+        margin = design.margin
+        values = sorted(
+            set(np.round(np.linspace(0.05 + margin, 0.95, 7), 6)) | {v for v in controls if v > margin}
+        )
+        return [Scenario(name=f"null {v:.4g}", treatment=float(v) - margin, control=float(v)) for v in values]
     elif design.endpoint.kind == "count":
         values = sorted({v * f for v in controls for f in (0.5, 1.0, 2.0) if v > 0} or {1.0})
     else:
@@ -206,11 +215,12 @@ def check_type_one_error(
         values = np.unique(np.concatenate([np.linspace(0.0, boundary, 41), [boundary]]))
         powers = exact_power(values, None)
         grid = [NullPoint(float(v), None, float(p), 0.0, True) for v, p in zip(values, powers, strict=True)]
-    elif exact_power is not None:
-        values = np.linspace(0.02, 0.98, 49)
+    elif exact_power is not None:  # control rates v, the treatment at the margin below them
+        margin = design.margin
+        values = np.linspace(0.02 + margin, 0.98, 49)
         grid = [
-            NullPoint(float(v), float(v), float(exact_power(np.array([v]), float(v))[0]), 0.0, True)
-            for v in values
+            NullPoint(v - margin, v, float(exact_power(np.array([v - margin]), v)[0]), 0.0, True)
+            for v in (float(x) for x in values)
         ]
     else:
         for sc in null_scenarios(design):

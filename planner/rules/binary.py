@@ -16,6 +16,7 @@ from functools import cached_property
 import numpy as np
 from scipy import optimize, special, stats
 
+from planner.analytic import farrington_manning_z
 from planner.design import Design
 from planner.endpoints import BinaryArm, TrialSample
 from planner.mixtures import prob_greater
@@ -117,6 +118,7 @@ class TwoArmBinaryRule(StatisticRule):
             self.priors = (analysis_mixture(an.prior, "beta"), analysis_mixture(an.control_prior, "beta"))
             # (margin, probability) of every condition on p1 - p2: the threshold's (margin 0) and the further ones
             self.conditions = ((0.0, an.threshold),) + tuple((c.value, c.probability) for c in an.conditions)
+        self.margin = design.margin
         self._n2 = design.arms.sizes[1]
         self._tables: dict[tuple[int, int], np.ndarray] = {}
 
@@ -130,6 +132,9 @@ class TwoArmBinaryRule(StatisticRule):
             return fisher_pvalues(m1, m2) <= self.alpha * (1 + P_TOL)
         if self.rule == "boschloo":
             return boschloo_reject_table(m1, m2, self.alpha)
+        if self.rule == "farrington-manning":
+            x1, x2 = np.meshgrid(np.arange(m1 + 1), np.arange(m2 + 1), indexing="ij")
+            return farrington_manning_z(x1, m1, x2, m2, self.margin) >= self._z
         if self.rule == "z-pooled":
             x1, x2 = np.meshgrid(np.arange(m1 + 1), np.arange(m2 + 1), indexing="ij")
             table = TrialSample(BinaryArm(np.full(x1.shape, m1), x1), BinaryArm(np.full(x2.shape, m2), x2))

@@ -58,6 +58,14 @@ RULES: dict[str, RuleInfo] = {
             "one-sided one-sample score z test of the response rate against the performance goal",
         ),
         RuleInfo(
+            "farrington-manning",
+            ("binary",),
+            ("randomized",),
+            False,
+            "one-sided Farrington-Manning score test of p_t - p_c > -margin (non-inferiority by "
+            "analysis.margin; margin 0: superiority)",
+        ),
+        RuleInfo(
             "z-pooled",
             ("binary",),
             ("randomized",),
