@@ -448,6 +448,11 @@ class Scenario(_Spec):
     treatment: Finite
     control: Finite | None = None
     sd: Positive | None = Field(None, description="continuous endpoints: overrides endpoint.sd")
+    control_sd: Positive | None = Field(
+        None,
+        description="randomized continuous endpoints: the control arm's standard deviation when it differs from "
+        "the treatment arm's (sd, or endpoint.sd); fixed designs",
+    )
     durable: tuple[Float, ...] | None = Field(
         None,
         description="time-to-event endpoints: the durable (cure) fraction of each arm, who never have the event",
@@ -825,6 +830,13 @@ def _cross_field_problems(d: Design) -> Iterator[str]:
             yield f"{where}.responders: only time-to-event endpoints with time_origin = 'response' use it"
         if s.sd is not None and ep.kind != "continuous":
             yield f"{where}.sd: only continuous endpoints have a standard deviation"
+        if s.control_sd is not None:
+            if ep.kind != "continuous" or d.arms.kind != "randomized":
+                yield f"{where}.control_sd: only randomized continuous designs have a control arm's standard deviation"
+            elif d.analysis.rule == "ancova":
+                yield f"{where}.control_sd: the ancova rule assumes one standard deviation in both arms; remove it"
+            elif d.interim is not None:
+                yield f"{where}.control_sd: unequal standard deviations are simulated for fixed designs only (no [interim])"
 
 
 def _decision_problems(d: Design) -> Iterator[str]:

@@ -88,6 +88,8 @@ def exact_t_power(design: Design, scenario) -> float | None:
         return None
     ep = design.endpoint
     sd = scenario.sd or ep.sd
+    if getattr(scenario, "control_sd", None) not in (None, sd):  # unequal sds: no noncentral t
+        return None
     sign = -1.0 if ep.better == "lower" else 1.0
     alpha = design.analysis.alpha
 

@@ -152,6 +152,19 @@ def null_scenarios(design: Design) -> list[Scenario]:
         values = sorted({v * f for v in controls for f in (0.5, 1.0, 2.0) if v > 0} or {1.0})
     else:
         values = controls or [0.0]
+    spreads = {(s.sd, s.control_sd) for s in design.scenarios if s.control_sd is not None}
+    if design.endpoint.kind == "continuous" and spreads:  # equal means at each pair of arm sds stated
+        return [
+            Scenario(
+                name=f"null {v:.4g} (sd {sd}, control sd {csd:g})",
+                treatment=v,
+                control=v,
+                sd=sd,
+                control_sd=csd,
+            )
+            for v in values
+            for sd, csd in sorted(spreads, key=lambda p: (p[0] or 0.0, p[1]))
+        ] + [Scenario(name=f"null {v:.4g}", treatment=float(v), control=float(v)) for v in values]
     return [Scenario(name=f"null {v:.4g}", treatment=float(v), control=float(v)) for v in values]
 
 
@@ -174,6 +187,12 @@ def _cause(design: Design) -> str:
         return (
             f"the posterior-probability threshold {design.analysis.threshold:g} is not calibrated to alpha "
             f"({borrowing}); calibrate it with `planner calibrate`"
+        )
+    if rule == "t-pooled" and any(s.control_sd is not None for s in design.scenarios):
+        return (
+            "the pooled t test assumes one standard deviation in both arms, and the scenarios give the arms "
+            "different ones (control_sd); with unequal arm sizes its level is not alpha -- the welch rule "
+            "allows unequal standard deviations"
         )
     if design.interim is not None and design.endpoint.kind == "binary" and rule == "z-score":
         return (

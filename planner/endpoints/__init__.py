@@ -60,7 +60,7 @@ def simulate_trials(design: Design, scenario: Any, streams: BlockStreams, size: 
     """Simulate ``size`` trials of ``design`` under ``scenario``; returns what the design's rule reads.
 
     ``scenario`` may be a :class:`~planner.design.Scenario` or anything with the same
-    attributes (``treatment``, ``control``, ``sd``) holding one value per trial, such as
+    attributes (``treatment``, ``control``, ``sd``; optionally ``control_sd``) holding one value per trial, such as
     the truths drawn from a design prior (:class:`planner.assurance.Truth`).
     """
     ep, dropout = design.endpoint, design.dropout
@@ -74,18 +74,21 @@ def simulate_trials(design: Design, scenario: Any, streams: BlockStreams, size: 
     if isinstance(ep, ContinuousEndpoint) and design.analysis.rule == "ancova":
         sd = scenario.sd or ep.sd
         return simulate_ancova(streams, size, pair, truths, sd, ep.baseline_correlation, dropout)
-    if isinstance(ep, ContinuousEndpoint) and pooled_normal(design):
-        return simulate_pooled_normal(streams, size, pair, truths, scenario.sd or ep.sd, dropout)
+    given_control_sd = getattr(scenario, "control_sd", None)  # a scenario's own (scalar), else None
+    spread: Any = getattr(scenario, "sd", None) or getattr(ep, "sd", None)  # per trial under a design prior
+    control_spread: Any = spread if given_control_sd is None else given_control_sd
+    if (
+        isinstance(ep, ContinuousEndpoint)
+        and pooled_normal(design)
+        and (given_control_sd is None or given_control_sd == spread)
+    ):
+        return simulate_pooled_normal(streams, size, pair, truths, spread, dropout)
     arms: list[BinaryArm | NormalArm | CountArm] = []
-    for name, n, truth in zip(ARM_NAMES, sizes, truths, strict=False):
+    for name, n, truth, arm_sd in zip(ARM_NAMES, sizes, truths, (spread, control_spread), strict=False):
         if isinstance(ep, BinaryEndpoint):
             arms.append(simulate_binary_arm(streams, name, size, n, truth, dropout))
         elif isinstance(ep, ContinuousEndpoint):
-            arms.append(
-                simulate_normal_arm(
-                    streams, name, size, n, truth, scenario.sd or ep.sd, dropout, ep.failure_value
-                )
-            )
+            arms.append(simulate_normal_arm(streams, name, size, n, truth, arm_sd, dropout, ep.failure_value))
         else:
             arms.append(
                 simulate_count_arm(streams, name, size, n, truth, ep.exposure, ep.dispersion, dropout)
