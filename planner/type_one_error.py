@@ -152,20 +152,19 @@ def null_scenarios(design: Design) -> list[Scenario]:
         values = sorted({v * f for v in controls for f in (0.5, 1.0, 2.0) if v > 0} or {1.0})
     else:
         values = controls or [0.0]
-    spreads = {(s.sd, s.control_sd) for s in design.scenarios if s.control_sd is not None}
-    if design.endpoint.kind == "continuous" and spreads:  # equal means at each pair of arm sds stated
-        return [
-            Scenario(
-                name=f"null {v:.4g} (sd {sd}, control sd {csd:g})",
-                treatment=v,
-                control=v,
-                sd=sd,
-                control_sd=csd,
-            )
-            for v in values
-            for sd, csd in sorted(spreads, key=lambda p: (p[0] or 0.0, p[1]))
-        ] + [Scenario(name=f"null {v:.4g}", treatment=float(v), control=float(v)) for v in values]
-    return [Scenario(name=f"null {v:.4g}", treatment=float(v), control=float(v)) for v in values]
+    equal_means = [Scenario(name=f"null {v:.4g}", treatment=float(v), control=float(v)) for v in values]
+    spreads = sorted({(s.sd or design.endpoint.sd, s.control_sd) for s in design.scenarios if s.control_sd})
+    return [  # equal means also at each pair of arm sds a scenario states (continuous designs only have them)
+        Scenario(
+            name=f"null {v:.4g} (sd {sd:g}, control sd {csd:g})",
+            treatment=v,
+            control=v,
+            sd=sd,
+            control_sd=csd,
+        )
+        for v in values
+        for sd, csd in spreads
+    ] + equal_means
 
 
 def _futility_mode(design: Design) -> str:

@@ -54,16 +54,15 @@ def test_the_models_have_their_closed_forms():
     assert float(c.survival(1e9)) == pytest.approx(0.3, rel=1e-12)  # the durable fraction never has the event
 
 
-@pytest.mark.parametrize(
-    "model",
-    [
-        Exponential(0.1),
-        Weibull(0.7, 20.0),
-        PiecewiseExponential((0.0, 3.0, 10.0), (0.2, 0.05, 0.01)),
-        Cured(0.25, Weibull(1.5, 12.0)),
-    ],
-    ids=["exponential", "weibull", "piecewise", "cured"],
-)
+MODELS = {
+    "exponential": Exponential(0.1),
+    "weibull": Weibull(0.7, 20.0),
+    "piecewise": PiecewiseExponential((0.0, 3.0, 10.0), (0.2, 0.05, 0.01)),
+    "cured": Cured(0.25, Weibull(1.5, 12.0)),
+}
+
+
+@pytest.mark.parametrize("model", MODELS.values(), ids=MODELS.keys())
 def test_simulated_event_times_follow_the_survival_function(model):
     """The inverse (S(t) = u) maps uniforms to event times whose empirical survival matches S: a roundtrip to
     1e-12, and a Kolmogorov-Smirnov test of 2 x 10^5 draws against S (the durable fraction at infinity)."""
@@ -82,13 +81,10 @@ def test_simulated_event_times_follow_the_survival_function(model):
 @pytest.mark.parametrize(
     "model",
     [
-        Exponential(0.1),
-        Weibull(0.7, 20.0),
-        PiecewiseExponential((0.0, 3.0, 10.0), (0.2, 0.05, 0.01)),
-        Cured(0.25, Weibull(1.5, 12.0)),
+        *MODELS.values(),
         PerTrialModel(Exponential(math.log(2.0)), np.full((4, 1), 0.05), np.full((4, 1), 0.2)),
     ],
-    ids=["exponential", "weibull", "piecewise", "cured", "per-trial"],
+    ids=[*MODELS.keys(), "per-trial"],
 )
 def test_event_times_from_unit_exponentials_invert_the_survival_function(model):
     """What the simulation uses (u -> E = -log(1 - u) -> t with H(t) = E, written into a buffer) gives the

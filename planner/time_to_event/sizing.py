@@ -27,7 +27,7 @@ for the one-sample log-rank test. Pharmaceutical Statistics 2015;14:26-33).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -293,8 +293,21 @@ class OneSampleLogrankSize:
     @property
     def variance(self) -> float:
         """Var(Delta - Lambda_0(X)) per participant under the alternative (Wu 2015, section 2)."""
-        p0, p1 = self.p0, self.p1
-        return p1 - p1**2 + 2.0 * self.p00 - p0**2 - 2.0 * self.p01 + 2.0 * p0 * p1
+        return _wu_variance(self.p0, self.p1, self.p00, self.p01)
+
+
+def _wu_variance(p0: float, p1: float, p00: float, p01: float) -> float:
+    """Var(Delta - Lambda_0(X)) = p1 - p1^2 + 2 p00 - p0^2 - 2 p01 + 2 p0 p1 (Wu 2015, section 2)."""
+    return p1 - p1**2 + 2.0 * p00 - p0**2 - 2.0 * p01 + 2.0 * p0 * p1
+
+
+def _wu_power(n: float, moments: tuple[float, float, float, float], alpha: float, variance: str) -> float:
+    """Phi((sqrt(n) (p0 - p1) - z_{1-alpha} null sd) / sigma): :func:`one_sample_logrank_power` from moments."""
+    p0, p1 = moments[0], moments[1]
+    sigma = math.sqrt(_wu_variance(*moments))
+    return float(
+        special.ndtr((math.sqrt(n) * (p0 - p1) - _z(1 - alpha) * _null_sd(p0, p1, variance)) / sigma)
+    )
 
 
 def _one_sample_moments(
@@ -322,32 +335,16 @@ def _one_sample_moments(
     def x_of_v(v: float) -> float:
         return float(np.asarray(truth.quantile_of_survival(np.array([1.0 - v])))[0])
 
-    u_end = in_u(end)
-    u_points = [in_u(x) for x in (*kinks_x, *reference.breakpoints(), *truth.breakpoints()) if 0.0 < x < end]
-    p0 = integrate.quad(
-        lambda u: observed(x_of_u(u)) * float(truth.survival(x_of_u(u))),
-        0.0,
-        u_end,
-        points=u_points or None,
-        **options,
-    )[0]
-    p00 = integrate.quad(
-        lambda u: u * observed(x_of_u(u)) * float(truth.survival(x_of_u(u))),
-        0.0,
-        u_end,
-        points=u_points or None,
-        **options,
-    )[0]
-    v_end = 1.0 - float(truth.survival(end))
-    v_points = [
-        1.0 - float(truth.survival(x))
-        for x in (*kinks_x, *reference.breakpoints(), *truth.breakpoints())
-        if 0.0 < x < end
-    ]
-    p1 = integrate.quad(lambda v: observed(x_of_v(v)), 0.0, v_end, points=v_points or None, **options)[0]
-    p01 = integrate.quad(
-        lambda v: observed(x_of_v(v)) * in_u(x_of_v(v)), 0.0, v_end, points=v_points or None, **options
-    )[0]
+    def integral(f: Callable[[float], float], upper: float, points: list[float]) -> float:
+        return float(integrate.quad(f, 0.0, upper, points=points or None, **options)[0])
+
+    breaks = [x for x in (*kinks_x, *reference.breakpoints(), *truth.breakpoints()) if 0.0 < x < end]
+    u_end, u_points = in_u(end), [in_u(x) for x in breaks]
+    p0 = integral(lambda u: observed(x_of_u(u)) * float(truth.survival(x_of_u(u))), u_end, u_points)
+    p00 = integral(lambda u: u * observed(x_of_u(u)) * float(truth.survival(x_of_u(u))), u_end, u_points)
+    v_end, v_points = 1.0 - float(truth.survival(end)), [1.0 - float(truth.survival(x)) for x in breaks]
+    p1 = integral(lambda v: observed(x_of_v(v)), v_end, v_points)
+    p01 = integral(lambda v: observed(x_of_v(v)) * in_u(x_of_v(v)), v_end, v_points)
     return p0, p1, p00, p01
 
 
@@ -373,11 +370,7 @@ def one_sample_logrank_power(
     per-participant variance, Wu 2015), and V / n tends to p0, so power = Phi((sqrt(n) (p0 - p1) - z_{1-alpha}
     sqrt(p0)) / sigma). With ``variance='average'`` (V = (O + E) / 2) sqrt(p0) becomes sqrt((p0 + p1) / 2),
     by the same argument."""
-    p0, p1, p00, p01 = _one_sample_moments(reference, truth, accrual, follow_up, dropout)
-    sigma = math.sqrt(OneSampleLogrankSize(p0, p1, p00, p01, 0.0, 0.0).variance)
-    return float(
-        special.ndtr((math.sqrt(n) * (p0 - p1) - _z(1 - alpha) * _null_sd(p0, p1, variance)) / sigma)
-    )
+    return _wu_power(n, _one_sample_moments(reference, truth, accrual, follow_up, dropout), alpha, variance)
 
 
 def size_one_sample_logrank(
@@ -393,12 +386,10 @@ def size_one_sample_logrank(
     """Wu's (2015) sample size for the one-sample log-rank test: n = (z_{1-alpha} sqrt(p0) + z_{1-beta}
     sigma)^2 / (p1 - p0)^2 (:func:`one_sample_logrank_power` for the notation); ``truth`` must have fewer
     events than the reference predicts (p1 < p0)."""
-    p0, p1, p00, p01 = _one_sample_moments(reference, truth, accrual, follow_up, dropout)
+    moments = _one_sample_moments(reference, truth, accrual, follow_up, dropout)
+    p0, p1, p00, p01 = moments
     if p1 >= p0:
         raise ValueError("the true distribution has no fewer events than the reference: no power to gain")
-    sigma = math.sqrt(OneSampleLogrankSize(p0, p1, p00, p01, 0.0, 0.0).variance)
+    sigma = math.sqrt(_wu_variance(*moments))
     n = (_z(1 - alpha) * _null_sd(p0, p1, variance) + _z(1 - beta) * sigma) ** 2 / (p1 - p0) ** 2
-    power = one_sample_logrank_power(
-        math.ceil(n), reference, truth, accrual, follow_up, alpha, dropout, variance
-    )
-    return OneSampleLogrankSize(p0, p1, p00, p01, n, power)
+    return OneSampleLogrankSize(p0, p1, p00, p01, n, _wu_power(math.ceil(n), moments, alpha, variance))
