@@ -6,7 +6,9 @@ Bad input exits with code 2 and a one-line message per problem, never a tracebac
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -500,6 +502,102 @@ def zones_command(
     _out.print(table)
     for line in decision_text(design):
         _out.print(line, highlight=False)
+
+
+@app.command("ssr")
+def ssr_command(
+    n1: Annotated[int, typer.Option("--n1", help="Stage-1 participants per arm (the interim look).")],
+    n2: Annotated[int, typer.Option("--n2", help="Planned stage-2 participants per arm.")],
+    n2_max: Annotated[int, typer.Option("--n2-max", help="Cap on stage-2 participants per arm.")],
+    sd: Annotated[float, typer.Option("--sd", help="Standard deviation of the endpoint (known).")],
+    delta: Annotated[
+        list[float],
+        typer.Option("--delta", help="True effect(s) mu_t - mu_c; repeat the option for several."),
+    ],
+    rule: Annotated[str, typer.Option(help="promising-zone or conditional-power.")] = "promising-zone",
+    target_power: Annotated[float, typer.Option(help="Conditional power the increase aims at.")] = 0.8,
+    cp_min: Annotated[
+        float, typer.Option(help="promising-zone: lowest conditional power that is promising.")
+    ] = 0.365,
+    alpha: Annotated[float, typer.Option(help="One-sided significance level.")] = 0.025,
+    sims: Annotated[
+        int | None, typer.Option("--sims", help="Also simulate this many trials per effect (a check).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of --sims.")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Sample-size re-estimation at one interim look with the weighted inverse-normal combination test
+    (Cui, Hung and Wang 1999): power, E[N], P(increase) and the distribution of N by integration over the
+    interim z (exact up to quadrature), with the naive test's type I error beside it.
+
+    Example: planner ssr --n1 104 --n2 117 --n2-max 338 --sd 7.5 --delta 0 --delta 1.6 --delta 2
+    """
+    from planner.adaptive import Reestimation, naive_type_one_error, operating_characteristics, simulate
+    from planner.defaults import MAX_SIMS, MIN_SIMS
+    from planner.design import whole_number
+
+    names = {
+        f"{k}:": f"--{k.replace('_', '-')}:"
+        for k in ("n1", "n2", "n2_max", "sd", "rule", "target_power", "cp_min", "alpha", "delta")
+    }
+    try:
+        design = Reestimation(n1, n2, n2_max, sd, rule, target_power, cp_min, alpha)  # type: ignore[arg-type]
+        bad = [d for d in delta if not math.isfinite(d)]
+        if bad:
+            raise DesignError(f"delta: a finite effect, got {bad[0]}")
+        n_sims = None if sims is None else whole_number("n_sims", sims, MIN_SIMS, MAX_SIMS)
+    except DesignError as err:
+        _fail(err, {**names, **_OPTION_NAMES})
+    results = [operating_characteristics(design, d) for d in delta]
+    checks = [simulate(design, d, n_sims, seed) for d in delta] if n_sims else []
+    naive = naive_type_one_error(design)
+    if as_json:
+        payload = {
+            "design": dataclasses.asdict(design),
+            "results": [r.to_dict() for r in results],
+            "simulated": [r.to_dict() for r in checks],
+            "combination_test_type_one_error": operating_characteristics(design, 0.0).power,
+            "naive_test_type_one_error": naive,
+        }
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        return
+    table = Table(title=f"{design.rule}: n1 {n1}, n2 {n2} (cap {n2_max}) per arm, sd {sd:g}")
+    for col in (
+        "delta",
+        "power",
+        "E[N]",
+        "P(increase)",
+        "N: probability",
+        "simulated power (MCSE)",
+        "simulated E[N] (MCSE)",
+    ):
+        table.add_column(col, justify="right")
+    for i, r in enumerate(results):
+        shown = ", ".join(f"{n}: {p:.3f}" for n, p in r.n_distribution.items() if p >= 0.0005)
+        sim = checks[i] if checks else None
+        table.add_row(
+            f"{r.delta:g}",
+            f"{r.power:.4f}",
+            f"{r.expected_n:.1f}",
+            f"{r.p_increase:.3f}",
+            shown
+            if len(r.n_distribution) <= 6
+            else f"{len(r.n_distribution)} values, {min(r.n_distribution)}-{max(r.n_distribution)}",
+            f"{sim.power:.4f} ({sim.power_mcse:.4f})" if sim else "-",
+            f"{sim.expected_n:.1f} ({sim.expected_n_mcse:.1f})" if sim else "-",
+        )
+    _out.print(table)
+    level = operating_characteristics(design, 0.0).power
+    _out.print(
+        f"type I error: combination test {level:.4f} (exact: alpha {alpha:g}); the naive test on all data "
+        f"{naive:.4f}"
+        + (
+            " [bold red]ABOVE ALPHA[/]: do not analyse the pooled data naively"
+            if naive > alpha * (1 + 1e-9)
+            else ""
+        ),
+        highlight=False,
+    )
 
 
 @app.command("interim")

@@ -1,0 +1,268 @@
+"""Sample-size re-estimation at one interim look, analysed with the weighted inverse-normal combination test.
+
+Two arms of equal size, a normal endpoint with known standard deviation ``sd``, effect delta = mu_t - mu_c,
+one-sided level ``alpha``. Stage 1 has ``n1`` participants per arm; stage 2 was planned with ``n2`` per arm
+and may be changed at the interim to n2(z1) in [n2, n2_max] by a rule on the conditional power. The
+stage-wise z statistics z1 and z2 (each from its own stage's participants) are combined with the weights of
+the planned stages, w1 = sqrt(n1 / (n1 + n2)), w2 = sqrt(n2 / (n1 + n2)): success when w1 z1 + w2 z2 >=
+z_{1-alpha}. Under H0 z2 is standard normal whatever n2(z1) is, so the level is exactly alpha however the
+sample size is changed (Cui, Hung and Wang 1999; Lehmacher and Wassmer 1999). The naive test on all the
+data (the sufficient statistic) need not keep alpha after a data-driven increase -- it exceeds it under the
+conditional-power rule, and keeps it under Mehta and Pocock's promising zone with cp_min high enough (Chen,
+DeMets and Lan 2004); :func:`naive_type_one_error` computes it.
+
+Conditional power at the interim, for a stage-2 size m per arm and an assumed effect theta (by default the
+interim estimate: the rules of Mehta and Pocock 2011 and of Cui, Hung and Wang use it):
+CP(m) = Phi(theta sqrt(m / 2) / sd - (z_{1-alpha} - w1 z1) / w2).
+
+Rules for n2(z1):
+
+* ``conditional-power``: the smallest m giving CP(m) >= ``target_power``, within [n2, n2_max] (a cap);
+* ``promising-zone`` (Mehta and Pocock 2011): the same, but only where the conditional power of the planned
+  n2 lies in the promising zone [``cp_min``, ``target_power``); elsewhere (favourable or unfavourable) n2
+  stays as planned.
+
+Operating characteristics are computed by one-dimensional numerical integration over z1 (z1 ~ N(delta
+sqrt(n1 / 2) / sd, 1); given z1, success has probability Phi(delta sqrt(n2(z1) / 2) / sd - (c - w1 z1) /
+w2)), exact up to quadrature error, and by simulation (:func:`simulate`, with Monte Carlo SEs) as a check.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from scipy import integrate, special
+
+from planner.errors import DesignError
+from planner.randomness import BLOCK_SIZE, BlockStreams
+
+__all__ = [
+    "Reestimation",
+    "ReestimationResult",
+    "conditional_power",
+    "naive_type_one_error",
+    "operating_characteristics",
+    "simulate",
+]
+
+Rule = Literal["conditional-power", "promising-zone"]
+MAX_PER_ARM = 10_000_000
+
+
+@dataclass(frozen=True)
+class Reestimation:
+    """A two-stage design with sample-size re-estimation (module docstring); sizes per arm."""
+
+    n1: int
+    n2: int
+    n2_max: int
+    sd: float
+    rule: Rule = "promising-zone"
+    target_power: float = 0.8
+    cp_min: float = 0.365
+    alpha: float = 0.025
+
+    def __post_init__(self) -> None:
+        problems = []
+        for name in ("n1", "n2", "n2_max"):
+            value = getattr(self, name)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | np.integer)
+                or not 1 <= value <= MAX_PER_ARM
+            ):
+                problems.append(
+                    f"{name}: a whole number of participants per arm from 1 to {MAX_PER_ARM:,}, got {value!r}"
+                )
+        if not problems and self.n2_max < self.n2:
+            problems.append(f"n2_max: the cap must be at least the planned n2 = {self.n2}, got {self.n2_max}")
+        if not _finite(self.sd) or self.sd <= 0:
+            problems.append(f"sd: a positive standard deviation, got {self.sd!r}")
+        if self.rule not in ("conditional-power", "promising-zone"):
+            problems.append(f"rule: 'conditional-power' or 'promising-zone', got {self.rule!r}")
+        for name in ("target_power", "cp_min"):
+            value = getattr(self, name)
+            if not _finite(value) or not 0.0 < value < 1.0:
+                problems.append(f"{name}: a probability strictly between 0 and 1, got {value!r}")
+        if not _finite(self.alpha) or not 0.0 < self.alpha <= 0.5:
+            problems.append(f"alpha: a one-sided level in (0, 0.5], got {self.alpha!r}")
+        if not problems and self.rule == "promising-zone" and self.cp_min >= self.target_power:
+            problems.append(f"cp_min: must be below target_power = {self.target_power}, got {self.cp_min}")
+        if problems:
+            raise DesignError("\n".join(problems), problems=tuple(problems))
+
+    @property
+    def weights(self) -> tuple[float, float]:
+        total = self.n1 + self.n2
+        return math.sqrt(self.n1 / total), math.sqrt(self.n2 / total)
+
+    @property
+    def critical(self) -> float:
+        return float(special.ndtri(1.0 - self.alpha))
+
+    def interim_effect(self, z1: np.ndarray) -> np.ndarray:
+        """The interim estimate of delta from the stage-1 z: z1 sd / sqrt(n1 / 2)."""
+        return np.asarray(z1) * self.sd / math.sqrt(self.n1 / 2.0)
+
+    def stage_two_size(self, z1: np.ndarray) -> np.ndarray:
+        """n2(z1) per arm (whole participants) by the rule, with the interim estimate as the assumed effect."""
+        z1 = np.asarray(z1, dtype=float)
+        w1, w2 = self.weights
+        theta = self.interim_effect(z1)
+        gap = (self.critical - w1 * z1) / w2  # what z2 must reach
+        short = gap + special.ndtri(self.target_power)  # CP(m) >= target <=> theta sqrt(m / 2) / sd >= short
+        with np.errstate(divide="ignore", invalid="ignore"):
+            needed = np.ceil(2.0 * (short * self.sd / theta) ** 2 - 1e-9)
+        # already there with any m: the planned n2; not reachable (theta <= 0): the cap
+        wanted = np.where(short <= 0, self.n2, np.where(theta > 0, needed, self.n2_max))
+        capped = np.clip(wanted, self.n2, self.n2_max)
+        if self.rule == "conditional-power":
+            return capped.astype(np.int64)
+        planned_cp = conditional_power(self, z1, self.n2)
+        promising = (planned_cp >= self.cp_min) & (planned_cp < self.target_power)
+        return np.where(promising, capped, self.n2).astype(np.int64)
+
+
+def _finite(value: Any) -> bool:
+    return (
+        isinstance(value, int | float | np.floating) and not isinstance(value, bool) and math.isfinite(value)
+    )
+
+
+def conditional_power(design: Reestimation, z1: np.ndarray, m: Any, theta: Any = None) -> np.ndarray:
+    """CP of the combination test given the stage-1 z, for m participants per arm in stage 2, under effect
+    ``theta`` (default: the interim estimate)."""
+    w1, w2 = design.weights
+    effect = design.interim_effect(z1) if theta is None else theta
+    drift = np.asarray(effect) * np.sqrt(np.asarray(m) / 2.0) / design.sd
+    return np.asarray(special.ndtr(drift - (design.critical - w1 * np.asarray(z1)) / w2))
+
+
+@dataclass(frozen=True)
+class ReestimationResult:
+    """Operating characteristics at one true effect: success probability, E[N] (both arms), the probability
+    that n2 was increased, and P(N = n) for each total N that occurs (simulated: each P(N = n) has MCSE
+    sqrt(P (1 - P) / n_sims)); the MCSEs are 0 when computed by integration."""
+
+    delta: float
+    power: float
+    power_mcse: float
+    expected_n: float
+    expected_n_mcse: float
+    p_increase: float
+    p_increase_mcse: float
+    n_distribution: dict[int, float]
+    exact: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "delta": self.delta,
+            "power": self.power,
+            "power_mcse": self.power_mcse,
+            "expected_n": self.expected_n,
+            "expected_n_mcse": self.expected_n_mcse,
+            "p_increase": self.p_increase,
+            "p_increase_mcse": self.p_increase_mcse,
+            "n_distribution": {str(k): v for k, v in self.n_distribution.items()},
+            "method": "integration" if self.exact else "simulation",
+        }
+
+
+def _pieces(design: Reestimation, mean: float) -> list[tuple[float, float]]:
+    """Intervals of z1 (within 12 SD of its mean) on which n2(z1) is constant: the integrands are smooth there."""
+    lo, hi = mean - 12.0, mean + 12.0
+    grid = np.linspace(lo, hi, 20_001)
+    sizes = design.stage_two_size(grid)
+    cuts = [lo, *(0.5 * (grid[i] + grid[i + 1]) for i in np.flatnonzero(np.diff(sizes) != 0)), hi]
+    refined = [lo]
+    for a in cuts[1:-1]:  # locate each jump to 1e-12 by bisection
+        left, right = a - (grid[1] - grid[0]), a + (grid[1] - grid[0])
+        s_left = design.stage_two_size(np.array([left]))[0]
+        for _ in range(60):
+            mid = 0.5 * (left + right)
+            if design.stage_two_size(np.array([mid]))[0] == s_left:
+                left = mid
+            else:
+                right = mid
+        refined.append(0.5 * (left + right))
+    refined.append(hi)
+    return list(zip(refined[:-1], refined[1:], strict=True))
+
+
+def operating_characteristics(design: Reestimation, delta: float) -> ReestimationResult:
+    """Power, E[N], P(increase) and the distribution of N at true effect ``delta``, by integration over z1."""
+    w1, w2 = design.weights
+    mean = delta * math.sqrt(design.n1 / 2.0) / design.sd
+    power = expected = increase = 0.0
+    distribution: dict[int, float] = {}
+    for a, b in _pieces(design, mean):
+        m = int(design.stage_two_size(np.array([0.5 * (a + b)]))[0])
+        mass = float(special.ndtr(b - mean) - special.ndtr(a - mean))
+        drift2 = delta * math.sqrt(m / 2.0) / design.sd
+
+        def success(z1: float, drift2: float = drift2) -> float:
+            return float(special.ndtr(drift2 - (design.critical - w1 * z1) / w2)) * math.exp(
+                -0.5 * (z1 - mean) ** 2
+            )
+
+        value, _ = integrate.quad(success, a, b, epsabs=1e-14, epsrel=1e-12, limit=200)
+        power += value / math.sqrt(2.0 * math.pi)
+        total = 2 * (design.n1 + m)
+        distribution[total] = distribution.get(total, 0.0) + mass
+        expected += mass * total
+        increase += mass if m > design.n2 else 0.0
+    return ReestimationResult(
+        delta, power, 0.0, expected, 0.0, increase, 0.0, dict(sorted(distribution.items())), True
+    )
+
+
+def naive_type_one_error(design: Reestimation) -> float:
+    """The type I error of the naive z test on all data (sqrt(n1) z1 + sqrt(n2(z1)) z2) / sqrt(n1 + n2(z1)) >=
+    z_{1-alpha} under the design's rule, by integration (the combination test's is alpha exactly)."""
+    c = design.critical
+    value = 0.0
+    for a, b in _pieces(design, 0.0):
+        m = int(design.stage_two_size(np.array([0.5 * (a + b)]))[0])
+
+        def reject(z1: float, m: int = m) -> float:
+            need = (c * math.sqrt(design.n1 + m) - math.sqrt(design.n1) * z1) / math.sqrt(m)
+            return float(special.ndtr(-need)) * math.exp(-0.5 * z1 * z1)
+
+        value += integrate.quad(reject, a, b, epsabs=1e-14, epsrel=1e-12, limit=200)[0] / math.sqrt(
+            2.0 * math.pi
+        )
+    return value
+
+
+def simulate(design: Reestimation, delta: float, n_sims: int, seed: int) -> ReestimationResult:
+    """The same characteristics by simulating the stage-wise z statistics in blocks of trials, each with its own
+    streams (:class:`BlockStreams`), with Monte Carlo SEs."""
+    w1, w2 = design.weights
+    successes = 0
+    parts = []
+    for b, start in enumerate(range(0, n_sims, BLOCK_SIZE)):
+        size = min(BLOCK_SIZE, n_sims - start)
+        streams = BlockStreams(seed, b)
+        z1 = delta * math.sqrt(design.n1 / 2.0) / design.sd + streams("ssr.z1").standard_normal(size)
+        m = design.stage_two_size(z1)
+        z2 = delta * np.sqrt(m / 2.0) / design.sd + streams("ssr.z2").standard_normal(size)
+        successes += int(np.count_nonzero(w1 * z1 + w2 * z2 >= design.critical))
+        parts.append(2 * (design.n1 + m))
+    totals = np.concatenate(parts)
+    p = successes / n_sims
+    q = float(np.mean(totals > 2 * (design.n1 + design.n2)))
+    values, counts = np.unique(totals, return_counts=True)
+    return ReestimationResult(
+        delta,
+        p,
+        math.sqrt(p * (1 - p) / n_sims),
+        float(totals.mean()),
+        float(totals.std(ddof=1) / math.sqrt(n_sims)) if n_sims > 1 else 0.0,
+        q,
+        math.sqrt(q * (1 - q) / n_sims),
+        {int(v): float(c / n_sims) for v, c in zip(values, counts, strict=True)},
+        False,
+    )

@@ -1,0 +1,124 @@
+"""Sample-size re-estimation with the weighted inverse-normal combination test (issue 15, item 3): the
+integrated operating characteristics against simulation and closed forms, the level on 10^6 null trials, the
+naive test's inflation against an independent simulation of it, the rules' conditional power, the CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy import special
+from typer.testing import CliRunner
+
+from planner.adaptive import (
+    Reestimation,
+    conditional_power,
+    naive_type_one_error,
+    operating_characteristics,
+    simulate,
+)
+from planner.cli import app
+from planner.errors import DesignError
+
+# Mehta and Pocock's (2011) schizophrenia trial: sd 7.5, 442 participants planned (221 per arm), the interim
+# after 208 (104 per arm), at most 884 (stage 2 up to 338 per arm), promising zone from CP 0.365 to 0.8.
+MP = Reestimation(n1=104, n2=117, n2_max=338, sd=7.5)
+CP_RULE = Reestimation(n1=104, n2=117, n2_max=338, sd=7.5, rule="conditional-power")
+
+
+@pytest.mark.parametrize("design", [MP, CP_RULE], ids=["promising-zone", "conditional-power"])
+@pytest.mark.parametrize("delta", [0.0, 1.6, 2.0])
+def test_integration_equals_simulation(design, delta):
+    exact = operating_characteristics(design, delta)
+    sim = simulate(design, delta, 200_000, seed=3)
+    assert abs(exact.power - sim.power) <= 4 * sim.power_mcse
+    assert abs(exact.expected_n - sim.expected_n) <= 4 * sim.expected_n_mcse
+    assert abs(exact.p_increase - sim.p_increase) <= 4 * max(sim.p_increase_mcse, 1e-4)
+    assert sum(exact.n_distribution.values()) == pytest.approx(1.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("design", [MP, CP_RULE], ids=["promising-zone", "conditional-power"])
+def test_the_combination_test_keeps_alpha(design):
+    """By integration to 1e-9, and on 10^6 simulated null trials within alpha + 3 MCSE."""
+    assert operating_characteristics(design, 0.0).power == pytest.approx(0.025, abs=1e-9)
+    sim = simulate(design, 0.0, 1_000_000, seed=11)
+    assert sim.power <= 0.025 + 3 * sim.power_mcse
+
+
+def test_without_room_to_increase_it_is_the_fixed_design():
+    """n2_max = n2: the combination test is the z test on 2 x 221 participants, power Phi(delta sqrt(221 / 2) /
+    sd - z_{0.975}) exactly; N is always 442."""
+    fixed = Reestimation(n1=104, n2=117, n2_max=117, sd=7.5)
+    oc = operating_characteristics(fixed, 2.0)
+    assert oc.power == pytest.approx(
+        float(special.ndtr(2.0 * math.sqrt(221 / 2) / 7.5 - special.ndtri(0.975))), abs=1e-9
+    )
+    assert oc.n_distribution == {442: pytest.approx(1.0, abs=1e-12)} and oc.p_increase == 0.0
+
+
+def test_the_naive_test_inflates_under_the_conditional_power_rule():
+    """The naive z on all data, simulated directly per trial (2 x 10^6 null trials), equals the integral:
+    about 0.031 under the conditional-power rule; Mehta and Pocock's zone keeps it below alpha here."""
+    rng = np.random.default_rng(7)
+    z1 = rng.standard_normal(2_000_000)
+    m = CP_RULE.stage_two_size(z1)
+    z2 = rng.standard_normal(z1.size)
+    naive = (math.sqrt(104) * z1 + np.sqrt(m) * z2) / np.sqrt(104 + m)
+    p = float(np.mean(naive >= special.ndtri(0.975)))
+    assert abs(naive_type_one_error(CP_RULE) - p) <= 4 * math.sqrt(p * (1 - p) / z1.size)
+    assert naive_type_one_error(CP_RULE) > 0.03
+    assert naive_type_one_error(MP) < 0.025
+
+
+def test_the_rules_reach_the_target_conditional_power_when_they_can():
+    z1 = np.linspace(-3.0, 4.0, 2_001)
+    for design in (MP, CP_RULE):
+        m = design.stage_two_size(z1)
+        assert np.all((m >= design.n2) & (m <= design.n2_max))
+        cp = conditional_power(design, z1, m)
+        moved = (m > design.n2) & (m < design.n2_max)
+        assert np.all(cp[moved] >= 0.8 - 1e-12)  # enough ...
+        assert np.all(conditional_power(design, z1[moved], m[moved] - 1) < 0.8)  # ... and not one more
+    planned = conditional_power(MP, z1, MP.n2)
+    outside = (planned < 0.365) | (planned >= 0.8)
+    assert np.all(MP.stage_two_size(z1)[outside] == MP.n2)  # favourable or unfavourable: as planned
+    assert np.any(MP.stage_two_size(z1) > MP.n2)
+
+
+def test_same_seed_same_numbers():
+    a, b = simulate(MP, 1.6, 70_000, seed=5), simulate(MP, 1.6, 70_000, seed=5)
+    assert a == b
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"n1": 0}, "n1"),
+        ({"n2_max": 50}, "n2_max"),
+        ({"sd": -1.0}, "sd"),
+        ({"rule": "foo"}, "rule"),
+        ({"target_power": 1.3}, "target_power"),
+        ({"cp_min": 0.9}, "cp_min"),
+        ({"n1": 2.5}, "n1"),
+    ],
+)
+def test_bad_designs_are_named(kwargs, words):
+    args = {"n1": 104, "n2": 117, "n2_max": 338, "sd": 7.5} | kwargs
+    with pytest.raises(DesignError, match=words):
+        Reestimation(**args)
+
+
+def test_cli_prints_json_and_names_bad_options():
+    runner = CliRunner()
+    base = ["ssr", "--n1", "104", "--n2", "117", "--sd", "7.5", "--delta", "2"]
+    ok = runner.invoke(app, [*base, "--n2-max", "338", "--json"])
+    assert ok.exit_code == 0
+    payload = json.loads(ok.stdout)
+    assert payload["results"][0]["power"] == pytest.approx(operating_characteristics(MP, 2.0).power)
+    assert payload["combination_test_type_one_error"] == pytest.approx(0.025, abs=1e-9)
+    bad = runner.invoke(app, [*base, "--n2-max", "50"])
+    assert bad.exit_code == 2 and "--n2-max" in bad.stderr and "Traceback" not in bad.output
+    huge = runner.invoke(app, [*base, "--n2-max", "338", "--sims", "0"])
+    assert huge.exit_code == 2 and "--sims" in huge.stderr
