@@ -122,3 +122,36 @@ def test_cli_prints_json_and_names_bad_options():
     assert bad.exit_code == 2 and "--n2-max" in bad.stderr and "Traceback" not in bad.output
     huge = runner.invoke(app, [*base, "--n2-max", "338", "--sims", "0"])
     assert huge.exit_code == 2 and "--sims" in huge.stderr
+
+
+# rpact 3.3.4 (Debian r-cran-rpact), 2 x 10^5 simulated trials per effect:
+#   d <- getDesignInverseNormal(kMax = 2, alpha = 0.025, sided = 1, informationRates = c(104 / 221, 1),
+#                               typeOfDesign = "noEarlyEfficacy")
+#   getSimulationMeans(d, groups = 2, normalApproximation = TRUE, alternative = c(0, 1.6, 2), stDev = 7.5,
+#     plannedSubjects = c(208, 442), minNumberOfSubjectsPerStage = c(NA, 234),
+#     maxNumberOfSubjectsPerStage = c(NA, 676), conditionalPower = 0.8, maxNumberOfIterations = 200000,
+#     seed = 1)                                  # rpact's own conditional-power rule (observed effect)
+#   ... the same with calcSubjectsFunction = pz, where pz returns 234 unless
+#     pnorm(thetaH1 / stDevH1 * sqrt(234 / 4) - conditionalCriticalValue) is in [0.365, conditionalPower),
+#     and rpact's conditional-power size otherwise (Mehta and Pocock's zone)
+# $overallReject and $expectedNumberOfSubjects:
+RPACT_SSR = {
+    "conditional-power": ((0.02460, 0.79719, 0.92794), (852.660, 653.209, 587.442)),
+    "promising-zone": ((0.02460, 0.65723, 0.83459), (463.819, 495.024, 488.282)),
+}
+
+
+@pytest.mark.parametrize("design", [MP, CP_RULE], ids=["promising-zone", "conditional-power"])
+def test_power_and_expected_n_equal_rpacts_simulation(design):
+    """Within 4 of rpact's Monte Carlo SEs; E[N] also within the rounding up to whole participants per arm (the
+    planner's sizes are whole, rpact's are not: at most 2 more in N when increased)."""
+    powers, sizes = RPACT_SSR[design.rule]
+    for delta, p, n in zip((0.0, 1.6, 2.0), powers, sizes, strict=True):
+        oc = operating_characteristics(design, delta)
+        assert abs(oc.power - p) <= 4 * math.sqrt(p * (1 - p) / 200_000), (delta, oc.power, p)
+        sd_n = math.sqrt(sum(q * (v - oc.expected_n) ** 2 for v, q in oc.n_distribution.items()))
+        assert abs(oc.expected_n - n) <= 4 * sd_n / math.sqrt(200_000) + 2 * oc.p_increase, (
+            delta,
+            oc.expected_n,
+            n,
+        )
