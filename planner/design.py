@@ -327,6 +327,9 @@ class Condition(_Spec):
     probability: Annotated[Float, Field(gt=0.0, lt=1.0)]
 
 
+MARGIN_RULES = ("farrington-manning", "t-pooled", "welch")  # the rules that take a non-inferiority margin
+
+
 class Analysis(_Spec):
     """The decision rule at the final analysis."""
 
@@ -342,10 +345,11 @@ class Analysis(_Spec):
         None, description="analysis prior (treatment arm, or the difference; a hazard per time_unit: Gamma)"
     )
     control_prior: BetaPrior | None = Field(None, description="analysis prior of the control arm (binary)")
-    margin: Annotated[Float, Field(ge=0.0, lt=1.0)] | None = Field(
+    margin: Annotated[Float, Field(ge=0.0)] | None = Field(
         None,
-        description="farrington-manning: the non-inferiority margin on the difference of response rates "
-        "(success: p_t - p_c > -margin; 0 or absent: superiority)",
+        description="farrington-manning, t-pooled, welch: the non-inferiority margin on the difference "
+        "(treatment - control, in the direction of benefit: success when the treatment is better than the "
+        "control minus the margin; 0 or absent: superiority); a difference of response rates below 1",
     )
     nb_variance: Literal["true-rates", "control-rate", "restricted"] | None = Field(
         None,
@@ -748,8 +752,10 @@ def _cross_field_problems(d: Design) -> Iterator[str]:
             yield "analysis.landmark: required by km-landmark (the time at which survival is tested)"
         if an.landmark is not None and an.rule != "km-landmark":
             yield f"analysis.landmark: only used by the km-landmark rule, got rule {an.rule!r}"
-        if an.margin is not None and an.rule != "farrington-manning":
-            yield f"analysis.margin: only used by the farrington-manning rule, got rule {an.rule!r}"
+        if an.margin is not None and an.rule not in MARGIN_RULES:
+            yield f"analysis.margin: only used by the {', '.join(MARGIN_RULES)} rules, got rule {an.rule!r}"
+        elif an.margin is not None and ep.kind == "binary" and not an.margin < 1.0:
+            yield f"analysis.margin: a difference of response rates must be below 1, got {an.margin}"
         if an.one_sample_variance is not None and an.rule != "one-sample-logrank":
             yield f"analysis.one_sample_variance: only used by one-sample-logrank, got rule {an.rule!r}"
         for name in ("threshold", "prior", "control_prior", "variance"):

@@ -110,7 +110,7 @@ def exact_t_power(design: Design, scenario) -> float | None:
         return float(np.sum(ws * t_power(delta, ms - 1, delta * np.sqrt(ms) / sd)))
     (m1, w1), (m2, w2) = (completers(n) for n in design.arms.sizes)
     a, b = np.meshgrid(m1, m2, indexing="ij")
-    delta = sign * (scenario.treatment - scenario.control)
+    delta = sign * (scenario.treatment - scenario.control) + design.margin  # beyond the null -margin
     power = t_power(delta, a + b - 2, delta / (sd * np.sqrt(1 / a + 1 / b)))
     return float(np.sum(np.outer(w1, w2) * power))
 

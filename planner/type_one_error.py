@@ -152,12 +152,16 @@ def null_scenarios(design: Design) -> list[Scenario]:
         values = sorted({v * f for v in controls for f in (0.5, 1.0, 2.0) if v > 0} or {1.0})
     else:
         values = controls or [0.0]
-    equal_means = [Scenario(name=f"null {v:.4g}", treatment=float(v), control=float(v)) for v in values]
+    # the treatment at the null: equal to the control, or worse by the non-inferiority margin
+    shift = -design.margin if getattr(design.endpoint, "better", "higher") == "higher" else design.margin
+    equal_means = [
+        Scenario(name=f"null {v:.4g}", treatment=float(v) + shift, control=float(v)) for v in values
+    ]
     spreads = sorted({(s.sd or design.endpoint.sd, s.control_sd) for s in design.scenarios if s.control_sd})
     return [  # equal means also at each pair of arm sds a scenario states (continuous designs only have them)
         Scenario(
             name=f"null {v:.4g} (sd {sd:g}, control sd {csd:g})",
-            treatment=v,
+            treatment=v + shift,
             control=v,
             sd=sd,
             control_sd=csd,

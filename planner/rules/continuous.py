@@ -34,7 +34,11 @@ class ContinuousRule(StatisticRule):
         self.rule = an.rule
         self.alpha = an.alpha
         self.sign = -1.0 if ep.better == "lower" else 1.0
-        self.null_value = an.performance_goal if an.performance_goal is not None else 0.0
+        # the null value of the estimate: the goal (single arm), or a difference of -margin in the direction of
+        # benefit (randomized; 0 for superiority)
+        self.null_value = (
+            an.performance_goal if an.performance_goal is not None else -self.sign * design.margin
+        )
         self.z = float(special.ndtri(1.0 - an.alpha))  # t tests: the t threshold equivalent to z, per df
         self.max_df = design.arms.n
         if self.rule == "posterior-probability":
