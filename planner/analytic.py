@@ -112,11 +112,13 @@ def power_nb_rate_ratio(
     dispersion: float,
     alpha: float,
     variance: str = "true-rates",
+    margin: float = 1.0,
 ) -> float:
     """Power of the one-sided Wald test that the treatment rate is lower (Zhu and Lakkis 2014, eq. 4):
     Phi((-log RR - z_{1-alpha} sqrt(V0)) / sqrt(V1)), V1 at the true rates, V0 under H0 by ``variance``:
     'true-rates' (V0 = V1), 'control-rate' (both arms at the control rate) or 'restricted' (both at the
-    pooled rate (n_t mu_t + n_c mu_c) / (n_t + n_c))."""
+    pooled rate (n_t mu_t + n_c mu_c) / (n_t + n_c)). A non-inferiority ``margin`` M > 1 (true-rates only):
+    H0 RR >= M, so -log RR becomes log M - log RR."""
     mu_t, mu_c = rate_t * exposure, rate_c * exposure
     v1 = (1 / mu_t + dispersion) / n_t + (1 / mu_c + dispersion) / n_c
     if variance == "true-rates":
@@ -124,7 +126,10 @@ def power_nb_rate_ratio(
     else:
         mu0 = mu_c if variance == "control-rate" else (n_t * mu_t + n_c * mu_c) / (n_t + n_c)
         v0 = (1 / mu0 + dispersion) * (1 / n_t + 1 / n_c)
-    return float(special.ndtr((-math.log(rate_t / rate_c) - _z(1 - alpha) * math.sqrt(v0)) / math.sqrt(v1)))
+    if margin != 1.0 and variance != "true-rates":
+        raise ValueError("a rate-ratio margin is tested with the 'true-rates' variance")
+    drift = math.log(margin) - math.log(rate_t / rate_c)
+    return float(special.ndtr((drift - _z(1 - alpha) * math.sqrt(v0)) / math.sqrt(v1)))
 
 
 def restricted_proportions(

@@ -327,7 +327,7 @@ class Condition(_Spec):
     probability: Annotated[Float, Field(gt=0.0, lt=1.0)]
 
 
-MARGIN_RULES = ("farrington-manning", "t-pooled", "welch")  # the rules that take a non-inferiority margin
+MARGIN_RULES = ("farrington-manning", "t-pooled", "welch", "nb-wald")  # rules with a non-inferiority margin
 
 
 class Analysis(_Spec):
@@ -349,7 +349,8 @@ class Analysis(_Spec):
         None,
         description="farrington-manning, t-pooled, welch: the non-inferiority margin on the difference "
         "(treatment - control, in the direction of benefit: success when the treatment is better than the "
-        "control minus the margin; 0 or absent: superiority); a difference of response rates below 1",
+        "control minus the margin; 0 or absent: superiority), a difference of response rates below 1; nb-wald: "
+        "a rate ratio above 1 (lower better: success when the rate ratio is below it)",
     )
     nb_variance: Literal["true-rates", "control-rate", "restricted"] | None = Field(
         None,
@@ -641,12 +642,21 @@ class Design(_Spec):
         """The non-inferiority margin of the analysis (0: a superiority test)."""
         return float(self.analysis.margin or 0.0)
 
+    def null_treatment(self, control: float) -> float:
+        """Randomized designs: the treatment value at the null boundary for a given control value -- equal to
+        it, or worse by the non-inferiority margin (a difference; for counts a rate ratio, the treatment's rate
+        ``margin`` times the control's when lower is better, 1 / ``margin`` times when higher is)."""
+        sign = -1.0 if getattr(self.endpoint, "better", "higher") == "lower" else 1.0
+        if self.endpoint.kind == "count":
+            return float(control * (self.margin or 1.0) ** -sign)
+        return control - sign * self.margin
+
     def is_null(self, scenario: Scenario) -> bool:
         """True when the estimand lies in the null hypothesis (no benefit; for a non-inferiority margin, worse
         than the control by the margin or more), so success is a type I error."""
         sign = -1.0 if getattr(self.endpoint, "better", "higher") == "lower" else 1.0
         truth = self.estimand_truth(scenario)
-        reference = truth[1] - sign * self.margin if self.randomized else self.analysis.performance_goal
+        reference = self.null_treatment(truth[1]) if self.randomized else self.analysis.performance_goal
         assert reference is not None
         return sign * (truth[0] - reference) <= 1e-12 * max(1.0, abs(reference))
 
@@ -756,6 +766,12 @@ def _cross_field_problems(d: Design) -> Iterator[str]:
             yield f"analysis.margin: only used by the {', '.join(MARGIN_RULES)} rules, got rule {an.rule!r}"
         elif an.margin is not None and ep.kind == "binary" and not an.margin < 1.0:
             yield f"analysis.margin: a difference of response rates must be below 1, got {an.margin}"
+        elif an.margin is not None and ep.kind == "count" and not an.margin > 1.0:
+            yield f"analysis.margin: a rate-ratio margin must be above 1, got {an.margin}"
+        elif (
+            an.margin is not None and ep.kind == "count" and (an.nb_variance or "true-rates") != "true-rates"
+        ):
+            yield f"analysis.nb_variance: a rate-ratio margin is tested with 'true-rates', got {an.nb_variance!r}"
         if an.one_sample_variance is not None and an.rule != "one-sample-logrank":
             yield f"analysis.one_sample_variance: only used by one-sample-logrank, got rule {an.rule!r}"
         for name in ("threshold", "prior", "control_prior", "variance"):

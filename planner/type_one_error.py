@@ -142,26 +142,24 @@ def null_scenarios(design: Design) -> list[Scenario]:
             for sd in sorted(sds, key=lambda v: -1 if v is None else v)
         ]
     controls = sorted({float(s.control) for s in design.scenarios if s.control is not None})
-    if design.endpoint.kind == "binary":  # control rates; the treatment at the margin below them
-        margin = design.margin
-        values = sorted(
-            set(np.round(np.linspace(0.05 + margin, 0.95, 7), 6)) | {v for v in controls if v > margin}
-        )
-        return [Scenario(name=f"null {v:.4g}", treatment=float(v) - margin, control=float(v)) for v in values]
+    if design.endpoint.kind == "binary":  # control rates whose null treatment rate is a rate
+        grid = set(np.round(np.linspace(0.05 + design.margin, 0.95, 7), 6)) | set(controls)
+        values = sorted(v for v in grid if 0.0 <= design.null_treatment(v) <= 1.0)
     elif design.endpoint.kind == "count":
         values = sorted({v * f for v in controls for f in (0.5, 1.0, 2.0) if v > 0} or {1.0})
     else:
         values = controls or [0.0]
-    # the treatment at the null: equal to the control, or worse by the non-inferiority margin
-    shift = -design.margin if getattr(design.endpoint, "better", "higher") == "higher" else design.margin
+    # the treatment at the null (Design.null_treatment): equal to the control, or worse by the margin
     equal_means = [
-        Scenario(name=f"null {v:.4g}", treatment=float(v) + shift, control=float(v)) for v in values
+        Scenario(name=f"null {v:.4g}", treatment=design.null_treatment(v), control=float(v)) for v in values
     ]
+    if design.endpoint.kind != "continuous":
+        return equal_means
     spreads = sorted({(s.sd or design.endpoint.sd, s.control_sd) for s in design.scenarios if s.control_sd})
     return [  # equal means also at each pair of arm sds a scenario states (continuous designs only have them)
         Scenario(
             name=f"null {v:.4g} (sd {sd:g}, control sd {csd:g})",
-            treatment=v + shift,
+            treatment=design.null_treatment(v),
             control=v,
             sd=sd,
             control_sd=csd,
@@ -237,12 +235,11 @@ def check_type_one_error(
         values = np.unique(np.concatenate([np.linspace(0.0, boundary, 41), [boundary]]))
         powers = exact_power(values, None)
         grid = [NullPoint(float(v), None, float(p), 0.0, True) for v, p in zip(values, powers, strict=True)]
-    elif exact_power is not None:  # control rates v, the treatment at the margin below them
-        margin = design.margin
-        values = np.linspace(0.02 + margin, 0.98, 49)
+    elif exact_power is not None:  # control rates v, the treatment at the null (Design.null_treatment)
+        values = (float(x) for x in np.linspace(0.02 + design.margin, 0.98, 49))
         grid = [
-            NullPoint(v - margin, v, float(exact_power(np.array([v - margin]), v)[0]), 0.0, True)
-            for v in (float(x) for x in values)
+            NullPoint(t, v, float(exact_power(np.array([t]), v)[0]), 0.0, True)
+            for v, t in ((v, design.null_treatment(v)) for v in values)
         ]
     else:
         for sc in null_scenarios(design):

@@ -66,3 +66,51 @@ def test_margins_only_where_a_rule_takes_them():
         _design(rule="ancova")
     with pytest.raises(DesignError, match="analysis.margin"):
         _design(margin=-0.1)
+
+
+def _count_design(margin=1.5, better="lower", treatment=2.0, **analysis):
+    return parse_design(
+        {
+            "name": "non-inferiority, counts",
+            "arms": {"kind": "randomized", "n": 300},
+            "endpoint": {"kind": "count", "exposure": 1.0, "dispersion": 0.5, "better": better},
+            "analysis": {"rule": "nb-wald", "margin": margin, **analysis},
+            "scenarios": [{"name": "x", "treatment": treatment, "control": 2.0}],
+        }
+    )
+
+
+def test_rate_ratio_margin_power_is_zhu_and_lakkis_with_the_margin():
+    """Equal rates 2 per year, dispersion 0.5, 150 per arm, margin 1.5: the simulated power against
+    Phi((log 1.5 - z sqrt(V)) / sqrt(V)) (Zhu and Lakkis's normal approximation), within 0.005 + 4 MCSE."""
+    from planner.analytic import power_nb_rate_ratio
+
+    r = evaluate(_count_design(), n_sims=200_000, seed=1, type_one_error=False).results[0].success
+    formula = power_nb_rate_ratio(2.0, 2.0, 150, 150, 1.0, 0.5, 0.025, margin=1.5)
+    assert abs(r.value - formula) <= 0.005 + 4 * r.mcse
+    plain = (
+        evaluate(_count_design(margin=None), n_sims=20_000, seed=1, type_one_error=False).results[0].success
+    )
+    assert plain.value < 0.05  # without the margin equal rates are the null
+
+
+@pytest.mark.parametrize(("better", "null_rate"), [("lower", 3.0), ("higher", 2.0 / 1.5)])
+def test_rate_ratio_null_is_the_margin_times_the_control(better, null_rate):
+    d = _count_design(better=better, treatment=null_rate)
+    assert d.is_null(d.scenarios[0])
+    result = evaluate(d, n_sims=200_000, seed=5)
+    r = result.results[0].success
+    assert abs(r.value - 0.025) <= 3 * r.mcse + 0.002  # a Wald test: near alpha at 150 per arm
+    check = result.type_one_error
+    assert check is not None and all(
+        g.treatment == pytest.approx(g.control * null_rate / 2.0) for g in check.grid
+    )
+
+
+@pytest.mark.parametrize(
+    ("margin", "analysis", "words"),
+    [(0.8, {}, "analysis.margin"), (1.5, {"nb_variance": "restricted"}, "analysis.nb_variance")],
+)
+def test_bad_rate_ratio_margins_are_named(margin, analysis, words):
+    with pytest.raises(DesignError, match=words):
+        _count_design(margin=margin, **analysis)

@@ -29,6 +29,8 @@ Statistics in Medicine 2014;33:376-87.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import special, stats
 
@@ -41,8 +43,11 @@ __all__ = ["CountWaldRule", "CountExactRule", "log_rate_ratio_z", "NB_VARIANCES"
 NB_VARIANCES = ("true-rates", "control-rate", "restricted")
 
 
-def log_rate_ratio_z(t: CountArm, c: CountArm, dispersion: float, variance: str = "true-rates") -> np.ndarray:
-    """The Wald z statistic of log(rate_t / rate_c) with one of Zhu and Lakkis's variances (module docstring)."""
+def log_rate_ratio_z(
+    t: CountArm, c: CountArm, dispersion: float, variance: str = "true-rates", null_ratio: float = 1.0
+) -> np.ndarray:
+    """The Wald z statistic of log(rate_t / rate_c) - log(null_ratio) with one of Zhu and Lakkis's variances
+    (module docstring; a non-inferiority margin: ``null_ratio`` the rate ratio at the null, with 'true-rates')."""
     yt, yc = np.maximum(t.events, 0.5), np.maximum(c.events, 0.5)
     mt, mc = np.maximum(t.n, 1), np.maximum(c.n, 1)
     log_ratio = np.log(yt / mt) - np.log(yc / mc)  # the exposure per participant cancels
@@ -53,21 +58,24 @@ def log_rate_ratio_z(t: CountArm, c: CountArm, dispersion: float, variance: str 
     else:
         pooled = np.maximum(t.events + c.events, 0.5) / (mt + mc)
         var = (1.0 / pooled + dispersion) * (1.0 / mt + 1.0 / mc)
-    return log_ratio / np.sqrt(var)
+    return (log_ratio - math.log(null_ratio)) / np.sqrt(var)
 
 
 class CountWaldRule(StatisticRule):
-    """nb-wald: one-sided Wald z test of log(rate ratio) against 0."""
+    """nb-wald: one-sided Wald z test of log(rate ratio) against 0 (or the log of a rate-ratio margin)."""
 
     def __init__(self, design: Design):
         self.sign = -1.0 if design.endpoint.better == "lower" else 1.0
         self.dispersion = design.endpoint.dispersion
         self.variance = design.analysis.nb_variance or "true-rates"
+        self.null_ratio = design.null_treatment(1.0)  # the rate ratio at the null: 1, or the margin
         self.z = float(special.ndtri(1.0 - design.analysis.alpha))
 
     def statistic(self, sample: TrialSample) -> tuple[np.ndarray, None]:
         """The Wald z of the log rate ratio in the direction of benefit (an arm without participants: -inf)."""
-        z = log_rate_ratio_z(sample.treatment, sample.control, self.dispersion, self.variance)
+        z = log_rate_ratio_z(
+            sample.treatment, sample.control, self.dispersion, self.variance, self.null_ratio
+        )
         ok = (sample.treatment.n > 0) & (sample.control.n > 0)
         return np.where(ok, np.nan_to_num(self.sign * z, nan=-np.inf), -np.inf), None
 
