@@ -144,6 +144,12 @@ class CountEndpoint(_Spec):
     kind: Literal["count"]
     label: Text = "events"
     exposure: Positive = Field(description="follow-up per participant, e.g. years")
+    accrual_time: Positive | None = Field(
+        None,
+        description="variable exposure: participants enter uniformly over accrual_time and are followed until "
+        "accrual_time + exposure, so each has exposure + accrual_time x (1 - U) (exposure is the least); "
+        "randomized nb-wald designs with the true-rates variance, no dropout, no interim looks",
+    )
     dispersion: Annotated[Float, Field(ge=0.0, le=100.0)] = Field(
         0.0, description="negative binomial dispersion: Var = mu + dispersion * mu^2 (0 = Poisson)"
     )
@@ -774,6 +780,8 @@ def _cross_field_problems(d: Design) -> Iterator[str]:
             yield f"analysis.nb_variance: a rate-ratio margin is tested with 'true-rates', got {an.nb_variance!r}"
         if an.one_sample_variance is not None and an.rule != "one-sample-logrank":
             yield f"analysis.one_sample_variance: only used by one-sample-logrank, got rule {an.rule!r}"
+        if ep.kind == "count" and ep.accrual_time is not None:
+            yield from _variable_exposure_problems(d)
         for name in ("threshold", "prior", "control_prior", "variance"):
             if getattr(an, name) is not None:
                 yield f"analysis.{name}: not used by the frequentist rule {an.rule!r}; remove it"
@@ -859,6 +867,19 @@ def _cross_field_problems(d: Design) -> Iterator[str]:
                 yield f"{where}.control_sd: the ancova rule assumes one standard deviation in both arms; remove it"
             elif d.interim is not None:
                 yield f"{where}.control_sd: unequal standard deviations are simulated for fixed designs only (no [interim])"
+
+
+def _variable_exposure_problems(d: Design) -> Iterator[str]:
+    """endpoint.accrual_time (variable exposure) is simulated for fixed randomized nb-wald designs only."""
+    an = d.analysis
+    if an.rule != "nb-wald":
+        yield f"endpoint.accrual_time: variable exposure is analysed by nb-wald only, got rule {an.rule!r}"
+    elif (an.nb_variance or "true-rates") != "true-rates":
+        yield f"analysis.nb_variance: variable exposure is tested with 'true-rates', got {an.nb_variance!r}"
+    if d.dropout.rate > 0.0:
+        yield f"dropout.rate: variable exposure is simulated without dropout, got {d.dropout.rate}"
+    if d.interim is not None:
+        yield "interim: variable exposure is simulated for fixed designs (no [interim]) only"
 
 
 def _decision_problems(d: Design) -> Iterator[str]:

@@ -18,7 +18,7 @@ from planner.endpoints.continuous import (
     simulate_normal_arm,
     simulate_pooled_normal,
 )
-from planner.endpoints.count import CountArm, simulate_count_arm
+from planner.endpoints.count import CountArm, simulate_count_arm, simulate_count_arm_accrued
 from planner.randomness import BlockStreams
 
 __all__ = [
@@ -92,5 +92,9 @@ def simulate_trials(design: Design, scenario: Any, streams: BlockStreams, size: 
         else:
             arms.append(
                 simulate_count_arm(streams, name, size, n, truth, ep.exposure, ep.dispersion, dropout)
+                if ep.accrual_time is None
+                else simulate_count_arm_accrued(
+                    streams, name, size, n, truth, ep.exposure, ep.accrual_time, ep.dispersion
+                )
             )
     return TrialSample(*arms)

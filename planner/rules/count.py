@@ -50,6 +50,17 @@ def log_rate_ratio_z(
     (module docstring; a non-inferiority margin: ``null_ratio`` the rate ratio at the null, with 'true-rates')."""
     yt, yc = np.maximum(t.events, 0.5), np.maximum(c.events, 0.5)
     mt, mc = np.maximum(t.n, 1), np.maximum(c.n, 1)
+    if t.total_exposure is not None and c.total_exposure is not None:  # variable exposure (true-rates)
+        # log(Y_t / T_t) - log(Y_c / T_c), T the arm's total exposure; Var(log(Y / T)) = 1 / (mu T) + k sum t^2 /
+        # T^2 for participants' exposures t (Zhu and Lakkis 2014, sec. 2, with unequal exposures), at mu = Y / T
+        log_ratio = np.log(yt / t.total_exposure) - np.log(yc / c.total_exposure)
+        var = (
+            1.0 / yt
+            + dispersion * t.exposure_concentration
+            + 1.0 / yc
+            + dispersion * c.exposure_concentration
+        )
+        return (log_ratio - math.log(null_ratio)) / np.sqrt(var)
     log_ratio = np.log(yt / mt) - np.log(yc / mc)  # the exposure per participant cancels
     if variance == "true-rates":
         var = 1.0 / yt + dispersion / mt + 1.0 / yc + dispersion / mc
