@@ -621,7 +621,7 @@ class Design(_Spec):
     def null_boundary(self) -> float | None:
         """The treatment value (participants who stay) at which the estimand equals the performance goal.
 
-        Single-arm designs only (randomized designs: the null is equal arms). It inverts
+        Single-arm designs only (randomized designs: :meth:`null_treatment`). It inverts
         :meth:`estimand_truth`: under the 'failure' strategy goal / (1 - d) for a response rate
         (capped at 1: then every rate is in the null) and (goal - d c) / (1 - d) for a mean.
         """
@@ -656,6 +656,22 @@ class Design(_Spec):
         if self.endpoint.kind == "count":
             return float(control * (self.margin or 1.0) ** -sign)
         return control - sign * self.margin
+
+    def null_hypothesis(self) -> str:
+        """The null hypothesis in words, from the fields that define it (what a report states)."""
+        an = self.analysis
+        if not self.randomized:
+            return f"no benefit over the performance goal {an.performance_goal}"
+        if not self.margin:
+            return "no difference between the arms"
+        if self.endpoint.kind == "count":
+            lower = getattr(self.endpoint, "better", "higher") == "lower"
+            ratio = f"{self.margin:g} or more" if lower else f"1/{self.margin:g} or less"
+            return f"the treatment's event rate is {ratio} times the control's (non-inferiority margin {self.margin:g})"
+        return (
+            f"the treatment is worse than the control by {self.margin:g} or more (non-inferiority margin "
+            f"{self.margin:g} on the difference)"
+        )
 
     def is_null(self, scenario: Scenario) -> bool:
         """True when the estimand lies in the null hypothesis (no benefit; for a non-inferiority margin, worse

@@ -10,7 +10,7 @@ changes) and evaluates the rule over it:
 * randomized binary designs: exactly where enumeration is cheap, on a grid of common response rates
   (the size of a two-arm test depends on the common rate; with a non-inferiority margin, treatment rates
   the margin below the control's); simulated otherwise;
-* continuous and count designs: simulated at the boundary (single arm) or at equal arms (randomized,
+* continuous and count designs: simulated at the boundary (single arm) or at equal arms, or at the non-inferiority margin (randomized,
   at the control values of the scenarios, and half and twice them for counts), with the design's
   seed, each value with its Monte Carlo SE; single-arm time-to-event designs whose time starts at a
   response: at the boundary for each responder probability the scenarios state.

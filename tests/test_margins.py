@@ -114,3 +114,15 @@ def test_rate_ratio_null_is_the_margin_times_the_control(better, null_rate):
 def test_bad_rate_ratio_margins_are_named(margin, analysis, words):
     with pytest.raises(DesignError, match=words):
         _count_design(margin=margin, **analysis)
+
+
+def test_the_report_states_the_non_inferiority_null(tmp_path):
+    """The report's null hypothesis is computed from the margin: a difference for means, a ratio for counts,
+    'no difference' without a margin."""
+    from planner.report import build_report
+
+    assert "worse than the control by 0.3 or more" in _design().null_hypothesis()
+    assert "1.5 or more times the control's" in _count_design().null_hypothesis()
+    assert _design(margin=None).null_hypothesis() == "no difference between the arms"
+    out = build_report(_design(), tmp_path, n_sims=2_000, pdf=False)
+    assert "worse than the control by 0.3 or more" in out.html.read_text()

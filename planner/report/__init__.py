@@ -194,12 +194,7 @@ def build_report(
             if ep.kind == "time-to-event"
             else f"{strategy}; dropout rate {design.dropout.rate:g}",
         ),
-        (
-            "null hypothesis",
-            f"no benefit over the performance goal {an.performance_goal}"
-            if an.performance_goal is not None
-            else "no difference between the arms",
-        ),
+        ("null hypothesis", design.null_hypothesis()),
     ]
     rules = [("analysis rule", f"{an.rule}: {RULES[an.rule].summary}")]
     guard = result.type_one_error
