@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from planner import tables
-from planner.design import Design, design_to_toml, parse_design_text
+from planner.design import MARGIN_RULES, Design, design_to_toml, parse_design_text
 from planner.engine import evaluate
 from planner.resources import examples_dir
 from planner.results import Evaluation
@@ -186,6 +186,10 @@ def edits_from_fields(
         edits["arms.allocation"] = [values["w_alloc"], 1.0]
     if "w_rule" in shown:
         edits["analysis.rule"] = rule
+        if design.analysis.margin is not None and rule not in MARGIN_RULES:
+            edits["analysis.margin"] = (
+                None  # a rule without a margin: the design's margin goes with the old rule
+            )
     if "w_goal" in shown:
         edits["analysis.performance_goal"] = values["w_goal"]
     if "w_threshold" in shown:
@@ -237,11 +241,14 @@ def edits_from_fields(
     return edits
 
 
+REMOVABLE = ("interim", "analysis.margin")  # edits whose None removes the part
+
+
 def apply_edits(base_toml: str, edits: dict[str, Any]) -> Design:
-    """The base design with the user's edits (dotted paths) applied and validated; ``interim`` None removes the
-    interim looks, any other None is no edit."""
+    """The base design with the user's edits (dotted paths) applied and validated; None at one of
+    :data:`REMOVABLE` removes that part (the interim looks, the margin), any other None is no edit."""
     design = parse_design_text(base_toml, origin="design")
-    clean = {k: v for k, v in edits.items() if v is not None or k == "interim"}
+    clean = {k: v for k, v in edits.items() if v is not None or k in REMOVABLE}
     return design.with_changes(clean) if clean else design
 
 

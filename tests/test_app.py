@@ -215,3 +215,39 @@ def test_editing_a_scenario_keeps_the_columns_the_design_needs():
     assert edited.scenarios[1].treatment == 50.0
     assert [s.responders for s in edited.scenarios] == [s.responders for s in design.scenarios]
     assert edited.model_dump(exclude={"scenarios"}) == design.model_dump(exclude={"scenarios"})
+
+
+def test_switching_away_from_a_margin_rule_drops_the_margin_and_back_keeps_the_rest():
+    """A pasted Farrington-Manning design (margin 0.1): choosing Fisher's test removes the margin (no error), and
+    the cards are the API's for the Fisher design with the pasted N and scenarios (where equal rates are the
+    null, so the type I error card); the edit functions agree."""
+    from planner import ui
+    from planner.design import design_to_toml, parse_design
+
+    design = parse_design(
+        {
+            "name": "non-inferiority",
+            "arms": {"kind": "randomized", "n": 120},
+            "endpoint": {"kind": "binary"},
+            "analysis": {"rule": "farrington-manning", "margin": 0.1},
+            "scenarios": [{"name": "equal 0.8", "treatment": 0.8, "control": 0.8}],
+        }
+    )
+    values = ui.widget_defaults(design) | {"w_rule": "fisher"}
+    switched = ui.apply_edits(design_to_toml(design), ui.edits_from_fields(design, values, None))
+    assert switched.analysis.rule == "fisher" and switched.analysis.margin is None
+    kept = ui.apply_edits(
+        design_to_toml(design), ui.edits_from_fields(design, ui.widget_defaults(design), None)
+    )
+    assert kept.analysis.margin == 0.1
+    at = load_text(AppTest.from_file(APP, default_timeout=120).run(), design_to_toml(design))
+    assert not at.exception
+    label = "Power: equal 0.8"
+    before = {m.label: m.value for m in at.metric}[label]
+    assert before == f"{evaluate(design)['equal 0.8'].success.value:.4f}"
+    at.selectbox(key="w_rule").set_value("fisher").run()
+    assert not at.exception and not [e.value for e in at.error if "analysis.margin" in e.value]
+    fisher = design.with_changes({"analysis.rule": "fisher", "analysis.margin": None})
+    shown = {m.label: m.value for m in at.metric}  # without a margin equal rates are the null: its size only
+    assert label not in shown
+    assert shown["Maximum type I error (alpha 0.025)"] == f"{evaluate(fisher).type_one_error.value:.4f}"

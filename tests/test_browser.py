@@ -531,3 +531,47 @@ def test_browser_changes_that_interrupt_runs_keep_every_field(server, artifacts,
         slider = page.locator("[data-testid='stSlider']", has_text="Dropout by one year")
         assert slider.locator("[data-testid='stSliderThumbValue']").inner_text().strip() == "0.10"
         assert box.input_value() == "64"
+
+
+def test_browser_upload_a_margin_design_then_choose_a_rule_without_one(server, artifacts, tmp_path):
+    """Upload a Farrington-Manning design (margin 0.1): its power card is the API's; choosing Fisher's test in
+    the rule box drops the margin (no message) and the card shows the API's type I error of the Fisher design
+    (equal rates are its null); the uploaded N stays."""
+    from planner.design import design_to_toml, parse_design
+
+    design = parse_design(
+        {
+            "name": "non-inferiority upload",
+            "arms": {"kind": "randomized", "n": 120},
+            "endpoint": {"kind": "binary"},
+            "analysis": {"rule": "farrington-manning", "margin": 0.1},
+            "scenarios": [{"name": "equal 0.8", "treatment": 0.8, "control": 0.8}],
+        }
+    )
+    path = tmp_path / "ni.toml"
+    path.write_text(design_to_toml(design))
+    url, _ = server
+    with app_page(url) as page:
+        upload(page, path)
+        power = "Power: equal 0.8"
+        page.locator("[data-testid='stMetric']", has_text=power).first.wait_for(timeout=60_000)
+        want = f"{evaluate(design)['equal 0.8'].success.value:.4f}"
+        deadline = time.time() + 60
+        while metric_value(page, power) != want:
+            assert time.time() < deadline, f"shows {metric_value(page, power)}, want {want}"
+            time.sleep(0.05)
+        page.locator("[data-testid='stSelectbox']", has_text="Decision rule").click()
+        page.get_by_role("option", name="fisher", exact=True).click()
+        fisher = design.with_changes({"analysis.rule": "fisher", "analysis.margin": None})
+        size = "Maximum type I error"
+        want = f"{evaluate(fisher).type_one_error.value:.4f}"
+        deadline = time.time() + 60
+        while True:
+            cards = page.locator("[data-testid='stMetric']", has_text=size)
+            if cards.count() and metric_value(page, size) == want:
+                break
+            assert time.time() < deadline, "the Fisher design's type I error card did not appear"
+            time.sleep(0.1)
+        assert page.get_by_text("analysis.margin").count() == 0
+        assert page.get_by_label("Participants (total N)").input_value() == "120"
+        page.screenshot(path=str(artifacts / "margin_rule_switch.png"), full_page=True)
