@@ -98,6 +98,17 @@ def metric_value(page, label: str) -> str:
     return card.locator("[data-testid='stMetricValue']").inner_text().strip()
 
 
+def wait_for_metric(page, label: str, want: str, when: str = "", seconds: float = 60.0) -> None:
+    """Wait until the card ``label`` shows ``want`` (the API's number); fail after ``seconds`` saying what it
+    shows instead."""
+    deadline = time.time() + seconds
+    while metric_value(page, label) != want:
+        assert time.time() < deadline, (
+            f"{when + ': ' if when else ''}shows {metric_value(page, label)}, want {want}"
+        )
+        time.sleep(0.05)
+
+
 def test_browser_changes_n_and_numbers_follow_the_api(server, artifacts):
     url, server_start = server
     design = load_design(ROOT / "examples" / "zimislecel_single_arm.toml")
@@ -242,18 +253,12 @@ def test_browser_upload_edit_switch_page_and_back_keeps_the_design(server, artif
         edited = design.with_changes({"arms.n": 24})
         r = evaluate(edited, n_sims=20_000)
         want = f"{r['Phase 1/2 effect'].success.value:.4f}"
-        deadline = time.time() + 60
-        while metric_value(page, label) != want:
-            assert time.time() < deadline, f"shows {metric_value(page, label)}, want {want}"
-            time.sleep(0.05)
+        wait_for_metric(page, label, want)
         page.get_by_role("link", name="Evidence and priors").click()
         page.locator("h1", has_text="Evidence and priors").wait_for(timeout=60_000)
         page.get_by_role("link", name="Design and results").click()
         page.locator("[data-testid='stMetric']", has_text=label).first.wait_for(timeout=60_000)
-        deadline = time.time() + 60
-        while metric_value(page, label) != want:
-            assert time.time() < deadline, f"after coming back shows {metric_value(page, label)}, want {want}"
-            time.sleep(0.05)
+        wait_for_metric(page, label, want, "after coming back")
         assert page.get_by_label("Participants (total N)").input_value() == "24"
         page.screenshot(path=str(artifacts / "upload_edit_switch_back.png"), full_page=True)
 
@@ -285,10 +290,7 @@ def test_browser_invalid_edit_is_shown_beside_the_field_and_switching_shipped_de
         page.get_by_role("option", name="zimislecel_single_arm_bayes.toml").click()
         bayes = load_design(ROOT / "examples" / "zimislecel_single_arm_bayes.toml")
         want = f"{evaluate(bayes)['Phase 1/2 estimate'].success.value:.4f}"
-        deadline = time.time() + 60
-        while metric_value(page, label) != want:
-            assert time.time() < deadline, f"shows {metric_value(page, label)}, want {want}"
-            time.sleep(0.05)
+        wait_for_metric(page, label, want)
         field = page.get_by_label("Participants (total N)")
         deadline = time.time() + 10
         while field.input_value() != "50":  # the fields follow the chosen design
@@ -318,10 +320,7 @@ def test_browser_pin_two_designs_and_compare(server, artifacts):
         box.fill("70")
         box.press("Enter")
         want = f"{evaluate(bigger)['Phase 1/2 estimate'].success.value:.4f}"
-        deadline = time.time() + 60
-        while metric_value(page, label) != want:
-            assert time.time() < deadline
-            time.sleep(0.05)
+        wait_for_metric(page, label, want)
         page.get_by_role("button", name="Pin this design for comparison").click()
         page.locator("[data-testid='stAlert']", has_text="Pinned: 2.").wait_for(timeout=30_000)
         page.get_by_role("link", name="Compare designs").click()
@@ -370,10 +369,7 @@ def test_browser_time_to_event_upload_edit_and_invalid_edit(server, artifacts, t
         box.fill("260")
         box.press("Enter")
         want = f"{evaluate(design.with_n(260))['hr 0.6'].success.value:.4f}"
-        deadline = time.time() + 60
-        while metric_value(page, label) != want:
-            assert time.time() < deadline, f"shows {metric_value(page, label)}, want {want}"
-            time.sleep(0.05)
+        wait_for_metric(page, label, want)
         box.fill("100")
         box.press("Enter")
         alert = page.locator("[data-testid='stAlert']", has_text="endpoint.events").first
@@ -404,19 +400,13 @@ def test_browser_durability_example_edit_follow_up_switch_page_and_invalid_edit(
         box.press("Enter")
         edited = evaluate(design.with_changes({"endpoint.follow_up": 36.0}), n_sims=20_000)
         want = f"{edited[label.removeprefix('Power: ')].success.value:.4f}"
-        deadline = time.time() + 60
-        while metric_value(page, label) != want:
-            assert time.time() < deadline, f"shows {metric_value(page, label)}, want {want}"
-            time.sleep(0.05)
+        wait_for_metric(page, label, want)
         assert metric_value(page, "Assurance (design prior)") == f"{edited.assurance.value:.4f}"
         page.get_by_role("link", name="Evidence and priors").click()
         page.locator("h1", has_text="Evidence and priors").wait_for(timeout=60_000)
         page.get_by_role("link", name="Design and results").click()
         page.locator("[data-testid='stMetric']", has_text=label).first.wait_for(timeout=60_000)
-        deadline = time.time() + 60
-        while metric_value(page, label) != want:
-            assert time.time() < deadline, f"after coming back shows {metric_value(page, label)}, want {want}"
-            time.sleep(0.05)
+        wait_for_metric(page, label, want, "after coming back")
         assert page.get_by_label("Follow-up after the last entry (months)").input_value() == "36.00"
         # the Bayesian threshold too (it came back as the shipped default's 0.975 before: a field first drawn
         # after its value had been set showed that older value after a page change)
@@ -556,10 +546,7 @@ def test_browser_upload_a_margin_design_then_choose_a_rule_without_one(server, a
         power = "Power: equal 0.8"
         page.locator("[data-testid='stMetric']", has_text=power).first.wait_for(timeout=60_000)
         want = f"{evaluate(design)['equal 0.8'].success.value:.4f}"
-        deadline = time.time() + 60
-        while metric_value(page, power) != want:
-            assert time.time() < deadline, f"shows {metric_value(page, power)}, want {want}"
-            time.sleep(0.05)
+        wait_for_metric(page, power, want)
         page.locator("[data-testid='stSelectbox']", has_text="Decision rule").click()
         page.get_by_role("option", name="fisher", exact=True).click()
         fisher = design.with_changes({"analysis.rule": "fisher", "analysis.margin": None})
