@@ -32,7 +32,17 @@ from planner.design import Design
 from planner.errors import DesignError
 from planner.mixtures import BetaMixture
 
-__all__ = ["DriftPoint", "box_p_values", "borrowed_information", "drift_table"]
+__all__ = [
+    "DriftPoint",
+    "box_p_values",
+    "borrowed_information",
+    "drift_table",
+    "drift_defaults",
+    "drift_finding",
+    "has_drift",
+]
+
+DEFAULT_CONTROLS = tuple(round(0.05 * k, 2) for k in range(1, 20))  # 0.05, 0.10, ..., 0.95
 
 
 @dataclass(frozen=True)
@@ -79,11 +89,64 @@ def borrowed_information(prior: BetaMixture, m: int) -> np.ndarray:
     return np.asarray(mean * (1 - mean) / (second - mean**2) - 1.0 - m)
 
 
+def has_drift(design: Design) -> bool:
+    """True for the designs :func:`drift_table` serves: randomized, binary, fixed, with a control prior."""
+    return (
+        design.randomized
+        and design.endpoint.kind == "binary"
+        and design.analysis.control_prior is not None
+        and design.interim is None
+    )
+
+
+def drift_defaults(design: Design) -> tuple[tuple[float, ...], float | None]:
+    """The grid of true control rates (0.05, 0.10, ..., 0.95) and the effect for the power column that the app
+    and the report use: the treatment-minus-control difference of the design's first scenario outside the
+    null (None when every scenario is null)."""
+    effect = next(
+        (
+            sc.treatment - sc.control
+            for sc in design.scenarios
+            if not design.is_null(sc) and sc.control is not None
+        ),
+        None,
+    )
+    return DEFAULT_CONTROLS, None if effect is None else float(effect)
+
+
+def drift_finding(design: Design, points: list[DriftPoint]) -> str:
+    """The sentence the CLI, the app and the report print about the type I error over the drift grid,
+    computed from ``points``: where it exceeds alpha (its largest value, and on which side of the control
+    prior's mean), or that it never does."""
+    from planner.priors import analysis_mixture
+
+    alpha = design.analysis.alpha
+    prior_mean = analysis_mixture(design.analysis.control_prior, "beta").mean()
+    worst = max(points, key=lambda r: r.type_one_error)
+    above = [r.control for r in points if r.type_one_error > alpha * (1 + 1e-9)]
+    lo, hi = points[0].control, points[-1].control
+    if not above:
+        return (
+            f"The type I error is at most alpha = {alpha:g} at every true control rate from {lo:g} to {hi:g} "
+            f"(largest {worst.type_one_error:.4f}, at {worst.control:g})."
+        )
+    why = f"the control prior (mean {prior_mean:.3f}) pulls the control estimate towards its mean"
+    if all(c > prior_mean for c in above):
+        why += (
+            ", so where the current control rate is above it a null treatment looks better than it is; "
+            "weigh it against the power gained"
+        )
+    return (
+        f"TYPE I ERROR ABOVE ALPHA = {alpha:g} at true control rates {', '.join(f'{c:g}' for c in above)} "
+        f"(largest {worst.type_one_error:.4f}, at {worst.control:g}): {why}."
+    )
+
+
 def drift_table(
-    design: Design, controls: Any, effect: float, conflict_level: float = 0.05
+    design: Design, controls: Any, effect: float | None, conflict_level: float = 0.05
 ) -> list[DriftPoint]:
     """Exact type I error, power at ``effect``, conflict probability and borrowed information at each true
-    control rate in ``controls``."""
+    control rate in ``controls`` (no power column when ``effect`` is None)."""
     from planner.endpoints.binary import analysed_count_distribution
     from planner.exact import exact_power
     from planner.priors import analysis_mixture
@@ -102,7 +165,7 @@ def drift_table(
     bad = [c for c in controls if not 0.0 < c < 1.0]
     if bad:
         raise DesignError(f"controls: true control rates strictly between 0 and 1, got {bad[0]}")
-    if not np.isfinite(effect) or not -1.0 < effect < 1.0:
+    if effect is not None and (not np.isfinite(effect) or not -1.0 < effect < 1.0):
         raise DesignError(f"effect: a difference of rates between -1 and 1, got {effect}")
     if not 0.0 < conflict_level < 1.0:
         raise DesignError(f"conflict_level: a probability strictly between 0 and 1, got {conflict_level}")
@@ -117,8 +180,12 @@ def drift_table(
             pmf = stats.binom.pmf(np.arange(m + 1), m, thinned)
             conflict += w * float(pmf @ (box_p_values(prior, int(m)) <= conflict_level))
             borrowed += w * float(pmf @ borrowed_information(prior, int(m)))
-        treated = pc + effect
-        power = float(exact_power(design, rule, treated, float(pc))[0]) if 0.0 <= treated <= 1.0 else None
+        treated = None if effect is None else pc + effect
+        power = (
+            float(exact_power(design, rule, treated, float(pc))[0])
+            if treated is not None and 0.0 <= treated <= 1.0
+            else None
+        )
         level = float(exact_power(design, rule, pc, float(pc))[0])
         out.append(DriftPoint(float(pc), level, power, float(conflict), float(borrowed)))
     return out

@@ -608,7 +608,13 @@ def drift_command(
             help="A randomized binary design with analysis.control_prior (posterior-probability)."
         ),
     ],
-    effect: Annotated[float, typer.Option(help="Treatment minus control rate for the power column.")],
+    effect: Annotated[
+        float | None,
+        typer.Option(
+            help="Treatment minus control rate for the power column (default: the first scenario outside the "
+            "null)."
+        ),
+    ] = None,
     controls: Annotated[
         str | None, typer.Option(help="True control rates, comma-separated (default 0.05, 0.10, ..., 0.95).")
     ] = None,
@@ -623,12 +629,14 @@ def drift_command(
 
     Example: planner drift design.toml --effect 0.2 --controls 0.1,0.2,0.3,0.4
     """
-    from planner.borrowing import drift_table
+    from planner.borrowing import drift_defaults, drift_finding, drift_table
     from planner.design import load_design
 
     try:
         design = load_design(design_file)
-        grid = [round(0.05 * k, 2) for k in range(1, 20)]
+        default_grid, default_effect = drift_defaults(design)
+        grid = list(default_grid)
+        effect = default_effect if effect is None else effect
         if controls is not None:
             try:
                 grid = [float(v) for v in controls.split(",")]
@@ -644,10 +652,12 @@ def drift_command(
     if as_json:
         payload = {"alpha": alpha, "effect": effect, "points": [r.to_dict() for r in table_rows]}
         payload["type_one_error_above_alpha_at"] = [r.control for r in above]
+        payload["finding"] = drift_finding(design, table_rows)
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return
     table = Table(title=f"{design.name}: drift of the true control rate (exact)")
-    for col in ("control rate", "type I error", f"power (+{effect:g})", "P(conflict)", "borrowed (ESS)"):
+    power_title = "power" if effect is None else f"power (+{effect:g})"
+    for col in ("control rate", "type I error", power_title, "P(conflict)", "borrowed (ESS)"):
         table.add_column(col, justify="right")
     for r in table_rows:
         flag = " [bold red]> alpha[/]" if r in above else ""
@@ -656,14 +666,8 @@ def drift_command(
             f"{r.control:g}", f"{r.type_one_error:.4f}{flag}", power, f"{r.conflict:.3f}", f"{r.borrowed:.1f}"
         )
     _out.print(table)
-    if above:
-        _out.print(
-            f"[bold red]TYPE I ERROR ABOVE ALPHA[/] {alpha:g} at true control rates "
-            + ", ".join(f"{r.control:g}" for r in above)
-            + ": the control prior pulls the control estimate towards the historical rate, so a current control "
-            "rate away from it makes a null treatment look better (or worse); weigh it against the power gained.",
-            highlight=False,
-        )
+    finding = drift_finding(design, table_rows)
+    _out.print(f"[bold red]{finding}[/]" if above else finding, highlight=False)
 
 
 @app.command("interim")

@@ -21,6 +21,7 @@ __all__ = [
     "survival_over_chart",
     "svg",
     "zone_chart",
+    "drift_chart",
 ]
 
 
@@ -178,6 +179,32 @@ def zone_chart(frame: pd.DataFrame):
         )
         .properties(height=max(80, 36 * len(frame)))
     )
+
+
+def drift_chart(frame: pd.DataFrame, alpha: float, prior_mean: float):
+    """Type I error and power over the true control rate (planner.tables.drift_frame, exact), with alpha as a
+    dashed rule and the control prior's mean as a dotted one."""
+    long = frame.melt(
+        id_vars=["true control rate"],
+        value_vars=["type I error", "power"],
+        var_name="quantity",
+        value_name="p",
+    ).dropna()
+    lines = (
+        alt.Chart(long)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("true control rate:Q", scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y("p:Q", title="probability of success", scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color("quantity:N", legend=alt.Legend(title=None, orient="bottom")),
+            tooltip=["true control rate", "quantity", alt.Tooltip("p:Q", format=".4f")],
+        )
+    )
+    rule = alt.Chart(pd.DataFrame({"alpha": [alpha]})).mark_rule(strokeDash=[6, 3], color="#c62828")
+    mean = alt.Chart(pd.DataFrame({"prior mean": [prior_mean]})).mark_rule(strokeDash=[2, 2], color="grey")
+    return alt.layer(
+        lines, rule.encode(y="alpha:Q"), mean.encode(x="prior mean:Q", tooltip=["prior mean"])
+    ).properties(height=280)
 
 
 def svg(chart, width: int | None = None) -> str:

@@ -485,3 +485,21 @@ def zone_rows(rows: Any) -> list[dict[str, Any]]:
 
 def zone_table(rows: Any) -> DataFrame:
     return _frame(zone_rows(rows))
+
+
+def drift_rows(points: Any) -> list[dict[str, Any]]:
+    """The drift table (planner.borrowing.drift_table): exact, so no MCSE column."""
+    return [
+        {
+            "true control rate": r.control,
+            "type I error": r.type_one_error,
+            "power": r.power,
+            "P(prior-data conflict)": r.conflict,
+            "borrowed (ESS)": r.borrowed,
+        }
+        for r in points
+    ]
+
+
+def drift_frame(points: Any) -> DataFrame:
+    return _frame(drift_rows(points))

@@ -66,6 +66,15 @@ def run_zones(toml_text: str, n_sims: int, seed: int):
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
+def run_drift(toml_text: str):
+    from planner.borrowing import drift_defaults, drift_table
+
+    design = parse_design_text(toml_text)
+    controls, effect = drift_defaults(design)
+    return drift_table(design, controls, effect)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
 def run_size(
     toml_text: str, target: float, metric: str, scenario: str | None, n_max: int, n_sims: int, seed: int
 ):
@@ -423,6 +432,31 @@ def decision_zones_panel(design, toml_text: str, n_sims: int) -> None:
     show_chart(zone_chart(frame))
 
 
+def drift_panel(design, toml_text: str) -> None:
+    """Borrowing for the control arm: exact type I error and power over the true control rate, conflict and
+    the information borrowed (planner.borrowing), with the finding in words."""
+    from planner.borrowing import drift_finding
+    from planner.plots import drift_chart
+    from planner.priors import analysis_mixture
+
+    with st.spinner("Computing the type I error against drift..."):
+        points = run_drift(toml_text)
+    frame = tables.drift_frame(points)
+    st.markdown(
+        "**Borrowing for the control arm against drift** (exact): the type I error (treatment equal to the "
+        "control) and the power at each true control rate, the probability of prior-data conflict (Box's "
+        "p-value at most 0.05) and the information the control prior lends (posterior ESS minus the controls)"
+    )
+    finding = drift_finding(design, points)
+    (st.error if finding.startswith("TYPE I ERROR ABOVE") else st.info)(finding)
+    show_chart(
+        drift_chart(
+            frame, design.analysis.alpha, analysis_mixture(design.analysis.control_prior, "beta").mean()
+        )
+    )
+    show_table(frame)
+
+
 def survival_figures(design, toml_text: str, scenario: str, ns: tuple[int, ...], n_sims: int) -> None:
     """Time to event: the scenarios' survival curves, power over events (event-driven designs) and the
     expected calendar time of the analysis over N."""
@@ -589,6 +623,10 @@ def design_page() -> None:
             show_table(stages)
         if design.decision is not None:
             decision_zones_panel(design, toml_text, int(n_sims))
+        from planner.borrowing import has_drift
+
+        if has_drift(design):
+            drift_panel(design, toml_text)
     with right:
         if alternatives:
             ns = tuple(

@@ -101,3 +101,95 @@ def test_designs_without_a_control_prior_are_refused_with_the_field_named():
     spec["analysis"] = {"rule": "fisher"}
     with pytest.raises(DesignError, match="analysis.control_prior"):
         drift_table(parse_design(spec), [0.2], 0.2)
+
+
+# --- the drift finding, in the CLI, the report and the app -----------------------------------------------------
+def _listed_rates(sentence: str) -> list[float]:
+    """The true control rates a finding lists as above alpha (between 'rates ' and ' (largest')."""
+    listed = sentence.split("at true control rates ", 1)[1].split(" (largest", 1)[0]
+    return [float(v) for v in listed.split(", ")]
+
+
+def test_the_drift_finding_is_computed_from_the_points():
+    from planner.borrowing import drift_defaults, drift_finding
+
+    d = parse_design(_spec())
+    controls, effect = drift_defaults(d)
+    assert (
+        effect == pytest.approx(0.25) and controls[0] == 0.05 and controls[-1] == 0.95 and len(controls) == 19
+    )
+    points = drift_table(d, controls, effect)
+    sentence = drift_finding(d, points)
+    above = [p.control for p in points if p.type_one_error > 0.025]
+    assert sentence.startswith("TYPE I ERROR ABOVE ALPHA = 0.025") and _listed_rates(sentence) == above
+    worst = max(points, key=lambda p: p.type_one_error)
+    assert f"largest {worst.type_one_error:.4f}, at {worst.control:g}" in sentence
+    assert "mean 0.260" in sentence  # 0.8 x 6 / 30 + 0.2 x 1 / 2
+    # the 'above the prior mean' explanation only where every listed rate is above it
+    assert ("where the current control rate is above it" in sentence) == all(c > 0.26 for c in above)
+    only_high = [p for p in points if p.control >= 0.3]
+    assert "where the current control rate is above it" in drift_finding(d, only_high)
+    # a strict threshold and a vague control prior: no rate above alpha, and the sentence says so
+    vague = _spec({"family": "beta", "components": [{"weight": 1.0, "a": 1.0, "b": 1.0}]})
+    vague["analysis"]["threshold"] = 0.995
+    d = parse_design(vague)
+    points = drift_table(d, controls, None)
+    assert all(p.power is None for p in points) and max(p.type_one_error for p in points) <= 0.025
+    worst = max(points, key=lambda p: p.type_one_error)
+    assert drift_finding(d, points) == (
+        "The type I error is at most alpha = 0.025 at every true control rate from 0.05 to 0.95 "
+        f"(largest {worst.type_one_error:.4f}, at {worst.control:g})."
+    )
+
+
+def test_the_cli_defaults_to_the_design_effect_and_prints_the_finding(tmp_path):
+    import tomli_w
+
+    from planner.borrowing import drift_finding
+
+    path = tmp_path / "d.toml"
+    path.write_bytes(tomli_w.dumps(_spec()).encode())
+    out = CliRunner().invoke(app, ["drift", str(path), "--json"])
+    payload = json.loads(out.stdout)
+    d = parse_design(_spec())
+    points = drift_table(d, [round(0.05 * k, 2) for k in range(1, 20)], 0.25)
+    assert payload["effect"] == pytest.approx(0.25)
+    assert payload["finding"] == drift_finding(d, points)
+    assert [p["type_one_error"] for p in payload["points"]] == [p.type_one_error for p in points]
+
+
+def test_the_report_shows_the_drift_table_chart_and_finding(tmp_path):
+    import pandas as pd
+
+    from planner.borrowing import drift_defaults, drift_finding
+    from planner.report import build_report
+
+    d = parse_design(_spec())
+    out = build_report(d, tmp_path / "report", pdf=False, n_sims=2000)
+    text = out.html.read_text()
+    points = drift_table(d, *drift_defaults(d))
+    finding = drift_finding(d, points)
+    assert "Borrowing for the control arm against drift" in text
+    assert finding.replace("'", "&#39;") in text or finding in text
+    assert "power with the treatment rate +0.25 from the control" in text
+    csv = pd.read_csv(tmp_path / "report" / "drift.csv")
+    assert np.allclose(csv["type I error"], [p.type_one_error for p in points], atol=1e-15)
+    assert text.count("<svg") >= 1
+
+
+def test_the_app_shows_the_drift_panel_for_a_design_with_a_control_prior():
+    from streamlit.testing.v1 import AppTest
+
+    from planner.borrowing import drift_defaults, drift_finding
+    from planner.design import design_to_toml
+
+    from .test_app import APP, load_text
+
+    d = parse_design(_spec())
+    at = load_text(AppTest.from_file(APP, default_timeout=120).run(), design_to_toml(d))
+    assert not at.exception
+    finding = drift_finding(d, drift_table(d, *drift_defaults(d)))
+    assert finding in [e.value for e in at.error]
+    table = next(t.value for t in at.table if "true control rate" in t.value.columns)
+    points = drift_table(d, *drift_defaults(d))
+    assert list(table["type I error"]) == [f"{p.type_one_error:.4f}" for p in points]

@@ -562,3 +562,42 @@ def test_browser_upload_a_margin_design_then_choose_a_rule_without_one(server, a
         assert page.get_by_text("analysis.margin").count() == 0
         assert page.get_by_label("Participants (total N)").input_value() == "120"
         page.screenshot(path=str(artifacts / "margin_rule_switch.png"), full_page=True)
+
+
+def test_browser_drift_curve_of_an_uploaded_design_follows_an_edit_of_n(server, artifacts, tmp_path):
+    """Upload a randomized binary design with a robust control prior: the drift panel shows the API's finding
+    (type I error above alpha, named) and its exact table, and the drift chart is drawn; N = 90 gives the
+    API's drift table at 90 (the uploaded control prior kept)."""
+    from planner.borrowing import drift_defaults, drift_finding, drift_table
+    from planner.design import design_to_toml, parse_design
+    from tests.test_borrowing import _spec
+
+    design = parse_design(_spec())
+    path = tmp_path / "control_prior.toml"
+    path.write_text(design_to_toml(design))
+    url, _ = server
+
+    def wait_for_drift(page, d) -> None:
+        points = drift_table(d, *drift_defaults(d))
+        want = [f"{p.type_one_error:.4f}" for p in points]
+        page.get_by_text(drift_finding(d, points)).wait_for(timeout=60_000)
+        deadline = time.time() + 60
+        while True:
+            table = page.locator("[data-testid='stTable']", has_text="true control rate").first
+            shown = [r.locator("td").nth(1).inner_text().strip() for r in table.locator("tbody tr").all()]
+            if shown == want:
+                return
+            assert time.time() < deadline, f"drift table shows {shown}, want {want}"
+            time.sleep(0.1)
+
+    with app_page(url) as page:
+        upload(page, path)
+        page.get_by_text("Current: control_prior.toml").wait_for(timeout=60_000)
+        wait_for_drift(page, design)
+        charts = page.locator("[data-testid='stImage'] img")
+        assert any(c.get_attribute("src").startswith("data:image/svg+xml") for c in charts.all())
+        box = page.get_by_label("Participants (total N)")
+        box.fill("90")
+        box.press("Enter")
+        wait_for_drift(page, design.with_n(90))
+        page.screenshot(path=str(artifacts / "drift.png"), full_page=True)

@@ -313,6 +313,29 @@ def build_report(
         zones_html = _table(zone_frame, "Probability of each decision after the trial")
         zone_svg = svg(zone_chart(zone_frame))
         zone_rules = tables.decision_text(design)
+    drift_html, drift_svg, drift_text, drift_effect, drift_frame = "", "", "", "", None
+    from planner.borrowing import has_drift
+
+    if has_drift(design):
+        from planner.borrowing import drift_defaults, drift_finding, drift_table
+        from planner.plots import drift_chart
+        from planner.priors import analysis_mixture
+
+        controls, effect = drift_defaults(design)
+        points = drift_table(design, controls, effect)
+        drift_frame = tables.drift_frame(points)
+        drift_html = _table(
+            drift_frame, "Type I error and power against drift of the true control rate (exact)"
+        )
+        prior_mean = analysis_mixture(design.analysis.control_prior, "beta").mean()
+        drift_svg = svg(drift_chart(drift_frame, design.analysis.alpha, prior_mean))
+        drift_text = drift_finding(design, points)
+        drift_effect = (
+            "no power column (every scenario is null)"
+            if effect is None
+            else f"the power with the treatment rate {effect:+g} from the control's (the first scenario outside "
+            "the null)"
+        )
     stages = tables.stages_table(result)
 
     # 5. curves over N
@@ -486,6 +509,8 @@ def build_report(
     null_table.to_csv(out / "null_grid.csv", index=False)
     if zone_frame is not None:
         zone_frame.to_csv(out / "decision_zones.csv", index=False)
+    if drift_frame is not None:
+        drift_frame.to_csv(out / "drift.csv", index=False)
     if power_points:
         curve_frame(power_points, "power").to_csv(out / "power_curve.csv", index=False)
     if assurance_points:
@@ -527,6 +552,10 @@ def build_report(
         zones_html=zones_html,
         zone_svg=zone_svg,
         zone_rules=zone_rules,
+        drift_html=drift_html,
+        drift_svg=drift_svg,
+        drift_text=drift_text,
+        drift_effect=drift_effect,
         power_svg=power_svg,
         curve_scenario=html.escape(chosen or ""),
         assurance_svg=assurance_svg,
