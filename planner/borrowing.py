@@ -170,6 +170,7 @@ def drift_table(
     if not 0.0 < conflict_level < 1.0:
         raise DesignError(f"conflict_level: a probability strictly between 0 and 1, got {conflict_level}")
     prior = analysis_mixture(an.control_prior, "beta")
+    assert isinstance(prior, BetaMixture)  # a binary design's control prior (the design checks the family)
     rule = rule_for(design)
     n_c = design.arms.sizes[1]
     out = []

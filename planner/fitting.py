@@ -221,30 +221,37 @@ def c_peptide(pm, ev: Evidence):
     }
 
 
-def map_prior(pm, ev: Evidence, tau_scale: float = 1.0, name: str = "map_responder"):
-    """Meta-analytic-predictive prior for a responder rate across islet-replacement studies.
-
-    Studies: FORWARD insulin independence 10/12 and the historical studies in the
-    evidence file (CIT-07, Edmonton, CIT-06, Lantidra), whose responder definitions
-    differ. logit p_i = mu + tau z_i, z_i ~ N(0, 1) (non-centred); mu ~ Normal(0, 2);
-    tau ~ HalfNormal(tau_scale): the between-study heterogeneity. The prior for a new
-    study is the predictive p_new = expit(mu + tau z_new).
-    """
-    studies = [
-        ("FORWARD", ev.phase12["insulin_independence"]["responders"], ev.phase12["insulin_independence"]["n"])
-    ]
-    studies += [(h["study"], h["responders"], h["n"]) for h in ev.data["historical"]]
+def _binomial_map(pm, name: str, studies, tau_scale: float, mu_sd: float):
+    """The hierarchical binomial model behind a MAP prior: r_i ~ Binomial(n_i, p_i), logit p_i = mu + tau z_i,
+    z_i ~ N(0, 1) (non-centred), mu ~ Normal(0, mu_sd), tau ~ HalfNormal(tau_scale); adds the predictive
+    p_new = expit(mu + tau z_new) of a new study as ``{name}_pnew``. ``studies``: (name, responders, n)."""
     y = np.array([s[1] for s in studies])
     n = np.array([s[2] for s in studies])
-    mu = pm.Normal(f"{name}_mu", 0.0, 2.0)
+    mu = pm.Normal(f"{name}_mu", 0.0, mu_sd)
     tau = pm.HalfNormal(f"{name}_tau", tau_scale)
     z = pm.Normal(f"{name}_z", 0.0, 1.0, shape=len(studies))
     pm.Binomial(f"{name}_y", n=n, p=pm.math.invlogit(mu + tau * z), observed=y)
     z_new = pm.Normal(f"{name}_znew", 0.0, 1.0)
     pm.Deterministic(f"{name}_pnew", pm.math.invlogit(mu + tau * z_new))
+    return f"{name}_pnew"
+
+
+def map_prior(pm, ev: Evidence, tau_scale: float = 1.0, name: str = "map_responder"):
+    """Meta-analytic-predictive prior for a responder rate across islet-replacement studies.
+
+    Studies: FORWARD insulin independence 10/12 and the historical studies in the
+    evidence file (CIT-07, Edmonton, CIT-06, Lantidra), whose responder definitions
+    differ. The model of :func:`_binomial_map` with mu ~ Normal(0, 2) and tau ~ HalfNormal(tau_scale): the
+    between-study heterogeneity. The prior for a new study is the predictive p_new = expit(mu + tau z_new).
+    """
+    studies = [
+        ("FORWARD", ev.phase12["insulin_independence"]["responders"], ev.phase12["insulin_independence"]["n"])
+    ]
+    studies += [(h["study"], h["responders"], h["n"]) for h in ev.data["historical"]]
+    variable = _binomial_map(pm, name, studies, tau_scale, 2.0)
     return {
         name: (
-            f"{name}_pnew",
+            variable,
             "beta",
             "responder rate in a new islet-replacement study (MAP predictive)",
             {"initial": {"a": 1.0, "b": 1.0}, "studies": [s[0] for s in studies], "tau_scale": tau_scale},
@@ -335,13 +342,14 @@ MODELS: dict[str, Callable] = {
 
 def fit_model(
     builder: Callable,
-    ev: Evidence,
+    ev: Evidence | None,
     *,
     seed: int,
     draws: int = 2000,
     tune: int = 500,
     chains: int = 4,
     check: bool = True,
+    target_accept: float = 0.95,
     **kwargs,
 ):
     """Build one PyMC model, sample it with NUTS, check it; returns (InferenceData, specs, diagnostics)."""
@@ -358,7 +366,7 @@ def fit_model(
             random_seed=seed,
             progressbar=False,
             compute_convergence_checks=False,
-            target_accept=0.95,
+            target_accept=target_accept,
         )
     free = [v for v in idata.posterior.data_vars]
     rhat = az.rhat(idata, var_names=free)
