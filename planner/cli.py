@@ -672,18 +672,23 @@ def drift_command(
 
 @app.command("interim")
 def interim_command(
-    design_file: Annotated[Path, typer.Argument(help="A design TOML file (binary endpoint, fixed design).")],
+    design_file: Annotated[
+        Path, typer.Argument(help="A design TOML file (binary or continuous endpoint, fixed design).")
+    ],
     observed: Annotated[
         str,
-        typer.Option(help="responders/analysed so far, per arm: 12/20 or 12/20,6/20 (treatment, control)."),
+        typer.Option(
+            help="So far, per arm (treatment, control): responders/analysed (binary), 12/20 or 12/20,6/20; "
+            "mean/sd/analysed (continuous), -1.6/0.7/20 or -1.6/0.7/20,-0.4/0.8/20."
+        ),
     ],
     futility: Annotated[
         float, typer.Option(help="Stop for futility below this predictive probability.")
     ] = 0.1,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Probability of success and conditional power given the data of an interim look (exact), and the
-    decision they imply.
+    """Probability of success and conditional power given the data of an interim look (exact for binary
+    designs; continuous ones in closed form with the sd at its interim estimate), and the decision they imply.
 
     Example: planner interim examples/zimislecel_single_arm.toml --observed 12/20
     """
@@ -698,9 +703,10 @@ def interim_command(
     if as_json:
         sys.stdout.write(json.dumps(out.to_dict(), indent=2) + "\n")
         return
-    seen = ", ".join(f"{x}/{m}" for x, m in out.observed)
+    seen = ", ".join("/".join(f"{v:g}" for v in o) for o in out.observed)
+    how = "exact" if design.endpoint.kind == "binary" else "sd known at its interim estimate"
     table = Table(
-        title=f"{design.name}: observed {seen} of {'/'.join(map(str, out.planned))} planned (exact)"
+        title=f"{design.name}: observed {seen} of {'/'.join(map(str, out.planned))} planned ({how})"
     )
     table.add_column("quantity")
     table.add_column("probability of final success", justify="right")

@@ -1,4 +1,5 @@
-"""Probability of success and conditional power given observed interim data (binary designs, exact).
+"""Probability of success and conditional power given observed interim data (binary designs exact; continuous
+designs in closed form with the sd known at its interim estimate).
 
 At an interim look with x responders of m analysed (per arm), the final analysis of the design succeeds when
 the final counts meet the design's rule at its planned sizes (its critical counts, :mod:`planner.rules`):
@@ -10,6 +11,19 @@ participants still to be analysed. Then
 * predictive probability (probability of success given the data): the conditional power averaged over the
   posterior of p, Y ~ Beta-binomial mixtures, under the analysis prior (uniform where the design has none)
   and, when the design has one, under the design prior updated with the data.
+
+Continuous endpoints (fixed designs; one-sample-t, t-pooled, welch or posterior-probability): the observed
+mean, sd and number analysed per arm. The final rule is written as a critical value c of the final estimate
+E (the mean, or the difference treatment - control), found by bisection on the rule itself with each arm's
+sum of squares at its observed sd (success iff E is at or beyond c in the direction of benefit). With the sd
+known at its interim value, E is normal given the arms' means: E = A + a_t mu_t - a_c mu_c + noise, a = r / N
+the fraction of each arm still to come; the conditional power is a normal tail. The predictive probability
+averages it over the posterior: of the difference under the analysis prior (a normal mixture, flat if none;
+the control mean integrated out under a flat prior, so its posterior given the difference is normal), or of
+each arm's mean under the design prior. Each is a finite sum of normal tails. The uncertainty of the sd (the
+t posterior and the final t's variance estimate) is not propagated, as in the usual conditional power
+(e.g. rpact's getConditionalPower for means). Dropouts ('missing' strategy) lower each arm's final analysed
+size to round(N (1 - rate)).
 
 Dropouts are taken as the final analysis counts them: with the 'failure' strategy a planned response rate is
 thinned to p (1 - d), and the observed counts are those of the analysis (dropouts so far as non-responders).
@@ -37,7 +51,7 @@ DEFAULT_FUTILITY = 0.1  # stop for futility below this predictive probability, u
 class InterimPrediction:
     """What the observed interim data say about the final analysis."""
 
-    observed: tuple[tuple[int, int], ...]  # (responders, analysed) per arm
+    observed: tuple[tuple[Any, ...], ...]  # (responders, analysed) or (mean, sd, analysed) per arm
     planned: tuple[int, ...]  # the final analysis' participants per arm
     predictive_analysis_prior: float
     predictive_design_prior: float | None
@@ -48,7 +62,16 @@ class InterimPrediction:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "observed": [{"responders": x, "analysed": m} for x, m in self.observed],
+            "observed": [
+                dict(
+                    zip(
+                        ("responders", "analysed") if len(o) == 2 else ("mean", "sd", "analysed"),
+                        o,
+                        strict=True,
+                    )
+                )
+                for o in self.observed
+            ],
             "planned": list(self.planned),
             "predictive_probability": {
                 "analysis_prior": self.predictive_analysis_prior,
@@ -63,37 +86,48 @@ class InterimPrediction:
         }
 
 
-def parse_observed(text: str) -> tuple[tuple[int, int], ...]:
-    """'12/20' (one arm) or '12/20,6/20' (treatment, control) -> ((12, 20),) or ((12, 20), (6, 20))."""
-    arms = []
+def parse_observed(text: str, kind: str = "binary") -> tuple[tuple[Any, ...], ...]:
+    """Binary: '12/20' (one arm) or '12/20,6/20' (treatment, control) -> ((12, 20),) or ((12, 20), (6, 20)).
+    Continuous: mean/sd/analysed per arm, '-1.6/0.7/20' or '-1.6/0.7/20,-0.4/0.8/20'."""
+    arms: list[tuple[Any, ...]] = []
     for part in str(text).split(","):
         pieces = part.strip().split("/")
         try:
-            x, m = (int(p) for p in pieces)
+            if kind == "continuous":
+                mean, sd, m = pieces
+                arms.append((float(mean), float(sd), int(m)))
+            else:
+                x, m = pieces
+                arms.append((int(x), int(m)))
         except ValueError:
-            raise DesignError(
-                f"observed: give responders/analysed per arm, e.g. 12/20 or 12/20,6/20 (treatment, control); "
-                f"got {text!r}"
-            ) from None
-        arms.append((x, m))
+            example = (
+                "mean/sd/analysed per arm, e.g. -1.6/0.7/20 or -1.6/0.7/20,-0.4/0.8/20"
+                if kind == "continuous"
+                else "responders/analysed per arm, e.g. 12/20 or 12/20,6/20"
+            )
+            raise DesignError(f"observed: give {example} (treatment, control); got {text!r}") from None
     return tuple(arms)
 
 
-def _check(design: Design, observed: tuple[tuple[int, int], ...]) -> None:
-    if design.endpoint.kind != "binary":
+def _check(design: Design, observed: tuple[tuple[Any, ...], ...]) -> None:
+    if design.endpoint.kind not in ("binary", "continuous"):
         raise DesignError(
-            f"endpoint.kind: interim predictions are available for binary endpoints, not {design.endpoint.kind}"
+            "endpoint.kind: interim predictions are available for binary and continuous endpoints, not "
+            f"{design.endpoint.kind}"
         )
     if design.interim is not None:
         raise DesignError(
             "interim: the prediction is for the final analysis of a fixed design; designs with interim looks "
             "are not available yet"
         )
+    arms = len(design.arms.sizes)
+    if design.endpoint.kind == "continuous":
+        _check_continuous(design, observed)
+        return
     if design.analysis.conditions:
         raise DesignError(
             "analysis.conditions: interim predictions of a dual-criterion rule are not available yet"
         )
-    arms = len(design.arms.sizes)
     if len(observed) != arms:
         raise DesignError(f"observed: the design has {arms} arm(s); give {arms} responders/analysed pair(s)")
     for (x, m), n, name in zip(observed, design.arms.sizes, ("treatment", "control"), strict=False):
@@ -107,6 +141,173 @@ def _check(design: Design, observed: tuple[tuple[int, int], ...]) -> None:
             raise DesignError(
                 f"observed: {name} {m} analysed of the {n} planned: more than the arm's participants"
             )
+
+
+CONTINUOUS_RULES = ("one-sample-t", "t-pooled", "welch", "posterior-probability")
+
+
+def _check_continuous(design: Design, observed: tuple[tuple[Any, ...], ...]) -> None:
+    arms = len(design.arms.sizes)
+    if len(observed) != arms or any(len(o) != 3 for o in observed):
+        raise DesignError(f"observed: the design has {arms} arm(s); give mean/sd/analysed for each")
+    if design.analysis.rule not in CONTINUOUS_RULES:
+        raise DesignError(
+            f"analysis.rule: interim predictions of continuous designs are available for "
+            f"{', '.join(CONTINUOUS_RULES)}, not {design.analysis.rule}"
+        )
+    if design.dropout.rate > 0.0 and design.dropout.strategy == "failure":
+        raise DesignError(
+            "dropout.strategy: interim predictions of a continuous endpoint need 'missing' (a failure value "
+            "imputed for dropouts is not normal)"
+        )
+    rate = design.dropout.rate
+    for (mean, sd, m), n, planned, name in zip(
+        observed, _final_sizes(design), design.arms.sizes, ("treatment", "control"), strict=False
+    ):
+        if not np.isfinite(mean):
+            raise DesignError(f"observed: {name} mean {mean}: a finite number")
+        if not (np.isfinite(sd) and sd > 0.0):
+            raise DesignError(f"observed: {name} sd {sd}: a positive number")
+        if m < 2:
+            raise DesignError(f"observed: {name} {m} analysed: at least 2 (an sd needs two)")
+        if m > n:
+            expected = f" ({planned} participants, dropout.rate {rate:g})" if n != planned else ""
+            raise DesignError(
+                f"observed: {name} {m} analysed of the {n} the final analysis will have{expected}: more than "
+                "the arm's participants"
+            )
+
+
+def _final_sizes(design: Design) -> tuple[int, ...]:
+    """The participants each arm's final analysis will have: all, or round(N (1 - rate)) when dropouts are
+    missing."""
+    keep = 1.0 - design.dropout.rate if design.dropout.strategy == "missing" else 1.0
+    return tuple(int(round(n * keep)) for n in design.arms.sizes)
+
+
+def _critical_estimate(
+    design: Design, finals: tuple[int, ...], sds: tuple[float, ...]
+) -> tuple[float, float]:
+    """(c, sign): the final rule succeeds iff sign * E >= sign * c, E the final mean (difference), each arm's
+    sum of squares at its observed sd; c by bisection on the rule's own decision. c is -inf * sign when every
+    final estimate succeeds and +inf * sign when none does."""
+    from planner.endpoints import TrialSample
+    from planner.endpoints.continuous import NormalArm
+    from planner.rules import make_rule
+
+    rule = make_rule(design)
+    sign = -1.0 if design.endpoint.better == "lower" else 1.0
+
+    def success(estimate: float) -> bool:
+        arms = [
+            NormalArm(np.array([n]), np.array([v]), np.array([(n - 1) * sd**2]))
+            for n, v, sd in zip(finals, (estimate, 0.0), sds, strict=False)
+        ]
+        return bool(rule.decide(TrialSample(*arms))[0])
+
+    scale = float(np.sqrt(sum(sd**2 / n for sd, n in zip(sds, finals, strict=True))))
+    centre = float(getattr(rule, "null_value", 0.0) or 0.0)
+    far = 1e3 * scale + abs(centre)
+    lo, hi = centre - sign * far, centre + sign * far  # lo: short of benefit, hi: beyond it
+    if success(lo):
+        return -sign * np.inf, sign
+    if not success(hi):
+        return sign * np.inf, sign
+    for _ in range(200):  # to the last bit
+        mid = 0.5 * (lo + hi)
+        if mid in (lo, hi):
+            break
+        lo, hi = (lo, mid) if success(mid) else (mid, hi)
+    return hi, sign
+
+
+def _normal_success(mean: Any, var: Any, c: float, sign: float) -> float:
+    """Sum over components of P(sign * E >= sign * c), E ~ N(mean, var); ``mean`` and ``var`` broadcast
+    with the component weights already folded in by the caller (returns the elementwise tails' array sum)."""
+    mean, var = np.broadcast_arrays(np.asarray(mean, dtype=float), np.asarray(var, dtype=float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = sign * (mean - c) / np.sqrt(var)
+    z = np.where(var > 0, z, np.where(sign * (mean - c) >= 0, np.inf, -np.inf))
+    return np.asarray(stats.norm.cdf(z))  # type: ignore[no-any-return]
+
+
+def _continuous_prediction(
+    design: Design, observed: tuple[tuple[Any, ...], ...], threshold: float
+) -> InterimPrediction:
+    """The continuous branch of :func:`interim_prediction` (module docstring)."""
+    from planner.mixtures import NormalMixture
+    from planner.priors import Point, analysis_mixture, resolve
+
+    finals = _final_sizes(design)
+    means = [float(o[0]) for o in observed]
+    sds = tuple(float(o[1]) for o in observed)
+    seen = [int(o[2]) for o in observed]
+    c, sign = _critical_estimate(design, finals, sds)
+    to_come = [n - m for n, m in zip(finals, seen, strict=True)]
+    frac = [
+        r / n for r, n in zip(to_come, finals, strict=True)
+    ]  # a: the part of each final mean still to come
+    base = sum(((-1.0) ** i) * m * x / n for i, (m, x, n) in enumerate(zip(seen, means, finals, strict=True)))
+    noise = sum(a * a * sd**2 / r for a, sd, r in zip(frac, sds, to_come, strict=True) if r > 0)
+
+    def given(arm_means: list[float]) -> float:
+        """P(final success) when the arms' true means are these."""
+        mu = base + sum(((-1.0) ** i) * a * v for i, (a, v) in enumerate(zip(frac, arm_means, strict=False)))
+        return float(_normal_success(mu, noise, c, sign))
+
+    trend = given(means)
+    planned = {
+        sc.name: given([sc.treatment] + ([sc.control] if len(finals) == 2 else [])) for sc in design.scenarios
+    }
+    # analysis prior: the posterior of the mean (single arm) or of the difference (control mean flat)
+    prior = analysis_mixture(design.analysis.prior, "normal", reference_sd=design.endpoint.sd)
+    assert isinstance(prior, NormalMixture)
+    vt = sds[0] ** 2 / seen[0]
+    if len(finals) == 1:
+        post = prior.posterior(means[0], float(np.sqrt(vt)))
+        slope, shift, extra = frac[0], base, noise
+    else:
+        vc = sds[1] ** 2 / seen[1]
+        post = prior.posterior(means[0] - means[1], float(np.sqrt(vt + vc)))
+        w = 1.0 / (1.0 / vt + 1.0 / vc)  # Var(control mean | difference, data)
+        g = frac[0] - frac[1]
+        slope = frac[0] - g * w / vt
+        shift = base + g * w * (means[1] / vc + means[0] / vt)
+        extra = noise + g * g * w
+    weights, centres, spreads = (np.asarray(v) for v in (post.weights, post.means, post.sds))
+    predictive = float(
+        weights @ _normal_success(shift + slope * centres, extra + slope**2 * spreads**2, c, sign)
+    )
+    by_design = None
+    if design.design_prior is not None:
+        dp = design.design_prior
+        parts = [resolve(dp.treatment, reference_sd=design.endpoint.sd)]
+        if len(finals) == 2:
+            parts.append(resolve(dp.control, reference_sd=design.endpoint.sd))
+        mean_total, var_total, weight_total = np.array(base), np.array(noise), np.array(1.0)
+        for i, (part, x, sd, m, a) in enumerate(zip(parts, means, sds, seen, frac, strict=True)):
+            if isinstance(part, Point):
+                w_i, m_i, v_i = np.array([1.0]), np.array([part.value]), np.array([0.0])
+            else:
+                assert isinstance(part, NormalMixture)
+                arm_post = part.posterior(x, sd / np.sqrt(m))
+                w_i, m_i, v_i = (np.asarray(v) for v in (arm_post.weights, arm_post.means, arm_post.sds))
+                v_i = v_i**2
+            sgn = (-1.0) ** i
+            mean_total = np.add.outer(mean_total, sgn * a * m_i)
+            var_total = np.add.outer(var_total, a * a * v_i)
+            weight_total = np.multiply.outer(weight_total, w_i)
+        by_design = float(np.sum(weight_total * _normal_success(mean_total, var_total, c, sign)))
+    return InterimPrediction(
+        observed,
+        finals,
+        predictive,
+        by_design,
+        trend,
+        planned,
+        threshold,
+        _decision(trend, predictive, planned, threshold),
+    )
 
 
 def _tail(need: np.ndarray, r: int, p: float) -> np.ndarray:
@@ -140,13 +341,19 @@ def interim_prediction(
     from planner.priors import analysis_mixture, resolve
     from planner.rules import make_rule
 
+    kind = design.endpoint.kind
     if isinstance(observed, str):
-        observed = parse_observed(observed)
-    observed = tuple((int(x), int(m)) for x, m in observed)
+        observed = parse_observed(observed, kind)
+    if kind == "continuous":
+        observed = tuple((float(o[0]), float(o[1]), int(o[2])) for o in observed)
+    else:
+        observed = tuple((int(o[0]), int(o[1])) for o in observed)
     _check(design, observed)
     threshold = DEFAULT_FUTILITY if futility_threshold is None else float(futility_threshold)
     if not 0.0 < threshold < 1.0:
         raise DesignError(f"futility_threshold: a probability strictly between 0 and 1, got {threshold}")
+    if kind == "continuous":
+        return _continuous_prediction(design, observed, threshold)
     rule = make_rule(design)
     sizes = design.arms.sizes
     dropout = design.dropout
@@ -196,14 +403,24 @@ def interim_prediction(
                 else _binomial_pmf(part.value, r)
             )
         by_design = success_probability(pmfs)
-    if trend >= 1.0 - 1e-15 and predictive >= 1.0 - 1e-15 and all(v >= 1.0 - 1e-15 for v in planned.values()):
-        decision = "final success assured: the data already meet the final rule"
-    elif predictive == 0.0 and trend == 0.0:
-        decision = "stop: final success is no longer possible"
-    elif predictive < threshold:
-        decision = f"stop for futility: predictive probability {predictive:.4f} < {threshold:g}"
-    else:
-        decision = f"continue: predictive probability {predictive:.4f} >= {threshold:g}"
     return InterimPrediction(
-        observed, tuple(sizes), predictive, by_design, trend, planned, threshold, decision
+        observed,
+        tuple(sizes),
+        predictive,
+        by_design,
+        trend,
+        planned,
+        threshold,
+        _decision(trend, predictive, planned, threshold),
     )
+
+
+def _decision(trend: float, predictive: float, planned: dict[str, float], threshold: float) -> str:
+    """What the predictions imply: success assured, no longer possible, stop for futility, or continue."""
+    if trend >= 1.0 - 1e-15 and predictive >= 1.0 - 1e-15 and all(v >= 1.0 - 1e-15 for v in planned.values()):
+        return "final success assured: the data already meet the final rule"
+    if predictive == 0.0 and trend == 0.0:
+        return "stop: final success is no longer possible"
+    if predictive < threshold:
+        return f"stop for futility: predictive probability {predictive:.4f} < {threshold:g}"
+    return f"continue: predictive probability {predictive:.4f} >= {threshold:g}"

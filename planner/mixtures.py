@@ -200,12 +200,18 @@ class NormalMixture:
         """The prior of -theta (used when lower values are better)."""
         return NormalMixture(self.weights, tuple(-m for m in self.means), self.sds)
 
-    def posterior_sf(self, threshold: float, estimate, se) -> np.ndarray:
-        """P(theta > threshold | estimate ~ N(theta, se^2)), vectorized over estimate and se."""
+    def _posterior_arrays(self, estimate, se) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The posterior given estimate ~ N(theta, se^2) per estimate: weights, means and variances of its
+        components (last axis), vectorized over estimate and se; a flat prior gives N(estimate, se^2)."""
         estimate = np.asarray(estimate, dtype=float)
         se = np.asarray(se, dtype=float)
         if self.flat:
-            return special.ndtr((estimate - threshold) / se)
+            shape = np.broadcast(estimate, se).shape + (1,)
+            return (
+                np.ones(shape),
+                np.broadcast_to(estimate[..., None], shape),
+                np.broadcast_to((se**2)[..., None], shape),
+            )
         w, mu, sd = (np.asarray(v) for v in (self.weights, self.means, self.sds))
         est, s2 = estimate[..., None], (se**2)[..., None]
         marginal_var = sd**2 + s2
@@ -215,6 +221,18 @@ class NormalMixture:
         wpost /= wpost.sum(axis=-1, keepdims=True)
         post_var = 1.0 / (1.0 / sd**2 + 1.0 / s2)
         post_mean = post_var * (mu / sd**2 + est / s2)
+        return wpost, post_mean, post_var
+
+    def posterior(self, estimate: float, se: float) -> NormalMixture:
+        """The posterior mixture of theta given one estimate ~ N(theta, se^2) (conjugate, per component)."""
+        w, m, v = self._posterior_arrays(estimate, se)
+        return NormalMixture(tuple(map(float, w)), tuple(map(float, m)), tuple(map(float, np.sqrt(v))))
+
+    def posterior_sf(self, threshold: float, estimate, se) -> np.ndarray:
+        """P(theta > threshold | estimate ~ N(theta, se^2)), vectorized over estimate and se."""
+        if self.flat:
+            return special.ndtr((np.asarray(estimate, dtype=float) - threshold) / np.asarray(se, dtype=float))
+        wpost, post_mean, post_var = self._posterior_arrays(estimate, se)
         return np.sum(wpost * special.ndtr((post_mean - threshold) / np.sqrt(post_var)), axis=-1)
 
 

@@ -863,19 +863,45 @@ def interim_page() -> None:
     st.caption(
         "The data of an interim look: the predictive probability that the final analysis succeeds (under the "
         "analysis prior, and the design prior where it applies), the conditional power under the current trend "
-        "and under each scenario, and the decision they imply. Exact (binary designs without interim looks)."
+        "and under each scenario, and the decision they imply. Binary designs exactly; continuous ones in closed "
+        "form with the sd known at its interim estimate. Fixed designs (without interim looks)."
     )
-    if design.endpoint.kind != "binary" or design.interim is not None or design.analysis.conditions:
-        st.info("Interim predictions are available for binary designs without interim looks or conditions.")
+    kind = design.endpoint.kind
+    if (
+        kind not in ("binary", "continuous")
+        or design.interim is not None
+        or (kind == "binary" and design.analysis.conditions)
+    ):
+        st.info(
+            "Interim predictions are available for binary designs (without further conditions) and continuous "
+            "designs, without interim looks."
+        )
         return
     arms = ("treatment", "control")[: len(design.arms.sizes)]
-    observed = []
-    for arm, n, col in zip(arms, design.arms.sizes, st.columns(len(arms)), strict=True):
+    observed: list[tuple[float, ...]] = []
+    for i, (arm, n, col) in enumerate(zip(arms, design.arms.sizes, st.columns(len(arms)), strict=True)):
         with col:
             st.markdown(f"**{arm.capitalize()}** ({n} planned)")
             m = st.number_input("Analysed so far", step=1, value=n // 2, key=f"w_interim_m_{arm}")
-            x = st.number_input("Responders so far", step=1, value=n // 4, key=f"w_interim_x_{arm}")
-            observed.append((int(x), int(m)))
+            if kind == "binary":
+                x = st.number_input("Responders so far", step=1, value=n // 4, key=f"w_interim_x_{arm}")
+                observed.append((int(x), int(m)))
+            else:
+                scenario = next(
+                    (sc for sc in design.scenarios if not design.is_null(sc)), design.scenarios[0]
+                )
+                start = scenario.treatment if i == 0 else scenario.control
+                mean = st.number_input(
+                    "Mean so far", value=float(start), step=0.1, format="%.3f", key=f"w_interim_mean_{arm}"
+                )
+                sd = st.number_input(
+                    "Sd so far",
+                    value=float(design.endpoint.sd),
+                    step=0.1,
+                    format="%.3f",
+                    key=f"w_interim_sd_{arm}",
+                )
+                observed.append((float(mean), float(sd), int(m)))
     futility = st.slider(
         "Stop for futility below this predictive probability",
         0.01,
@@ -894,7 +920,9 @@ def interim_page() -> None:
         cards.append(("Predictive probability (design prior)", out.predictive_design_prior))
     cards.append(("Conditional power (current trend)", out.conditional_power_trend))
     for col, (label, value) in zip(st.columns(len(cards)), cards, strict=True):
-        col.metric(label, f"{value:.4f}", help="exact")
+        col.metric(
+            label, f"{value:.4f}", help="exact" if kind == "binary" else "sd known at its interim value"
+        )
     import pandas as pd
 
     show_table(
