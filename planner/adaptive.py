@@ -40,6 +40,8 @@ from planner.errors import DesignError
 from planner.randomness import BLOCK_SIZE, BlockStreams
 
 __all__ = [
+    "plan_of",
+    "naive_finding",
     "Reestimation",
     "ReestimationResult",
     "conditional_power",
@@ -124,6 +126,27 @@ class Reestimation:
         planned_cp = conditional_power(self, z1, self.n2)
         promising = (planned_cp >= self.cp_min) & (planned_cp < self.target_power)
         return np.where(promising, capped, self.n2).astype(np.int64)
+
+
+def plan_of(design: Any) -> Reestimation:
+    """The [reestimation] section of a :class:`planner.design.Design` as a :class:`Reestimation` (sizes per
+    arm): n1 = round(fraction x the arm's N) (at least 1, at most N - 1), n2 the rest, the cap max_n / 2 - n1
+    per arm, the sd ``endpoint.sd`` and the design's alpha."""
+    r = design.reestimation
+    if r is None:
+        raise DesignError("reestimation: the design has no [reestimation] section")
+    per_arm = design.arms.sizes[0]
+    n1 = min(max(int(math.floor(r.fraction * per_arm + 0.5)), 1), per_arm - 1)
+    return Reestimation(
+        n1,
+        per_arm - n1,
+        r.max_n // 2 - n1,
+        float(design.endpoint.sd),
+        r.rule,
+        r.target_power,
+        r.cp_min,
+        design.analysis.alpha,
+    )
 
 
 def _finite(value: Any) -> bool:
@@ -266,3 +289,29 @@ def simulate(design: Reestimation, delta: float, n_sims: int, seed: int) -> Rees
         {int(v): float(c / n_sims) for v, c in zip(values, counts, strict=True)},
         False,
     )
+
+
+def naive_finding(design: Reestimation) -> str:
+    """The sentence every output prints about the naive pooled test under the design's rule (computed)."""
+    naive = naive_type_one_error(design)
+    if naive > design.alpha * (1 + 1e-9):
+        return (
+            f"The naive z test on the pooled data would have type I error {naive:.4f}, ABOVE ALPHA "
+            f"{design.alpha:g}, under this rule: analyse with the weighted inverse-normal combination test (level "
+            "alpha exactly), not the pooled data."
+        )
+    return (
+        f"The naive z test on the pooled data would have type I error {naive:.4f}, within alpha "
+        f"{design.alpha:g}, under this rule; the planned analysis is the weighted inverse-normal combination "
+        "test (level alpha exactly)."
+    )
+
+
+def n_quantile(result: ReestimationResult, q: float) -> int:
+    """The smallest total N whose cumulative probability reaches ``q``."""
+    total = 0.0
+    for n, p in result.n_distribution.items():
+        total += p
+        if total >= q - 1e-12:
+            return n
+    return max(result.n_distribution)

@@ -93,7 +93,7 @@ def _truth(values: tuple[float, ...]) -> str:
 def render_table(result: Evaluation) -> Table:
     """The operating characteristics as a rich table (one row per scenario)."""
     d = result.design
-    table = Table(title=f"{d.name} -- {d.analysis.rule}, {_level(result)}, N = {d.arms.n}")
+    table = Table(title=f"{d.name} -- {d.analysis_name}, {_level(result)}, N = {d.arms.n}")
     for col, justify in (
         ("scenario", "left"),
         ("truth", "right"),
@@ -506,14 +506,24 @@ def zones_command(
 
 @app.command("ssr")
 def ssr_command(
-    n1: Annotated[int, typer.Option("--n1", help="Stage-1 participants per arm (the interim look).")],
-    n2: Annotated[int, typer.Option("--n2", help="Planned stage-2 participants per arm.")],
-    n2_max: Annotated[int, typer.Option("--n2-max", help="Cap on stage-2 participants per arm.")],
-    sd: Annotated[float, typer.Option("--sd", help="Standard deviation of the endpoint (known).")],
+    design_file: Annotated[
+        Path | None,
+        typer.Argument(help="A design with a [reestimation] section (instead of the options below)."),
+    ] = None,
+    n1: Annotated[
+        int | None, typer.Option("--n1", help="Stage-1 participants per arm (the interim look).")
+    ] = None,
+    n2: Annotated[int | None, typer.Option("--n2", help="Planned stage-2 participants per arm.")] = None,
+    n2_max: Annotated[
+        int | None, typer.Option("--n2-max", help="Cap on stage-2 participants per arm.")
+    ] = None,
+    sd: Annotated[
+        float | None, typer.Option("--sd", help="Standard deviation of the endpoint (known).")
+    ] = None,
     delta: Annotated[
-        list[float],
+        list[float] | None,
         typer.Option("--delta", help="True effect(s) mu_t - mu_c; repeat the option for several."),
-    ],
+    ] = None,
     rule: Annotated[str, typer.Option(help="promising-zone or conditional-power.")] = "promising-zone",
     target_power: Annotated[float, typer.Option(help="Conditional power the increase aims at.")] = 0.8,
     cp_min: Annotated[
@@ -531,17 +541,39 @@ def ssr_command(
     interim z (exact up to quadrature), with the naive test's type I error beside it.
 
     Example: planner ssr --n1 104 --n2 117 --n2-max 338 --sd 7.5 --delta 0 --delta 1.6 --delta 2
+    (or: planner ssr design.toml, the design's [reestimation] section and its scenarios' effects)
     """
-    from planner.adaptive import Reestimation, naive_type_one_error, operating_characteristics, simulate
+    from planner.adaptive import (
+        Reestimation,
+        naive_type_one_error,
+        operating_characteristics,
+        plan_of,
+        simulate,
+    )
     from planner.defaults import MAX_SIMS, MIN_SIMS
-    from planner.design import whole_number
+    from planner.design import load_design, whole_number
 
     names = {
         f"{k}:": f"--{k.replace('_', '-')}:"
         for k in ("n1", "n2", "n2_max", "sd", "rule", "target_power", "cp_min", "alpha", "delta")
     }
     try:
-        design = Reestimation(n1, n2, n2_max, sd, rule, target_power, cp_min, alpha)  # type: ignore[arg-type]
+        if design_file is not None:
+            planned = load_design(design_file)
+            design = plan_of(planned)
+            sign = -1.0 if planned.endpoint.better == "lower" else 1.0
+            delta = [sign * (sc.treatment - (sc.control or 0.0)) for sc in planned.scenarios]
+            n1, n2, n2_max, sd = design.n1, design.n2, design.n2_max, design.sd
+        else:
+            missing = [
+                f"--{k}" for k, v in (("n1", n1), ("n2", n2), ("n2-max", n2_max), ("sd", sd)) if v is None
+            ]
+            if missing or not delta:
+                raise DesignError(
+                    f"{(missing or ['--delta'])[0]}: required without a design file (or give a design with a "
+                    "[reestimation] section)"
+                )
+            design = Reestimation(n1, n2, n2_max, sd, rule, target_power, cp_min, alpha)  # type: ignore[arg-type]
         bad = [d for d in delta if not math.isfinite(d)]
         if bad:
             raise DesignError(f"delta: a finite effect, got {bad[0]}")
@@ -562,6 +594,7 @@ def ssr_command(
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return
     table = Table(title=f"{design.rule}: n1 {n1}, n2 {n2} (cap {n2_max}) per arm, sd {sd:g}")
+    assert sd is not None
     for col in (
         "delta",
         "power",
@@ -589,11 +622,11 @@ def ssr_command(
     _out.print(table)
     level = operating_characteristics(design, 0.0).power
     _out.print(
-        f"type I error: combination test {level:.4f} (exact: alpha {alpha:g}); the naive test on all data "
+        f"type I error: combination test {level:.4f} (exact: alpha {design.alpha:g}); the naive test on all data "
         f"{naive:.4f}"
         + (
             " [bold red]ABOVE ALPHA[/]: do not analyse the pooled data naively"
-            if naive > alpha * (1 + 1e-9)
+            if naive > design.alpha * (1 + 1e-9)
             else ""
         ),
         highlight=False,

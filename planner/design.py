@@ -514,6 +514,20 @@ class Multiple(_Spec):
     binary_test: Literal["fisher", "z-pooled"] = "fisher"
 
 
+class Reestimation(_Spec):
+    """Sample-size re-estimation at one interim look (planner.adaptive): after ``fraction`` of each arm's
+    planned participants, stage 2 may grow up to ``max_n`` participants in total by Mehta and Pocock's
+    promising-zone rule or a conditional-power rule; the analysis is the weighted inverse-normal combination
+    of the stage-wise z tests with the sd known (``endpoint.sd``), whose level is alpha whatever the increase.
+    Randomized continuous designs with equal allocation, the t-pooled rule, no dropout and no [interim]."""
+
+    fraction: Annotated[Float, Field(gt=0.0, lt=1.0)] = 0.5
+    max_n: Int = Field(ge=2, le=MAX_N, description="the cap on the total participants (both arms)")
+    rule: Literal["promising-zone", "conditional-power"] = "promising-zone"
+    target_power: Annotated[Float, Field(gt=0.0, lt=1.0)] = 0.8
+    cp_min: Annotated[Float, Field(gt=0.0, lt=1.0)] = 0.365
+
+
 class Simulation(_Spec):
     n_sims: Int = Field(DEFAULT_N_SIMS, ge=MIN_SIMS, le=MAX_SIMS)
     seed: Int = Field(DEFAULT_SEED, ge=0, le=MAX_SEED)
@@ -533,6 +547,7 @@ class Design(_Spec):
     interim: Interim | None = None
     multiple: Multiple | None = None
     decision: Decision | None = None
+    reestimation: Reestimation | None = None
     simulation: Simulation = Simulation.model_validate({})
 
     @model_validator(mode="after")
@@ -714,8 +729,24 @@ class Design(_Spec):
         return hashlib.sha256(text.encode()).hexdigest()
 
     def with_n(self, n: int) -> Design:
-        """A validated copy with ``n`` participants in total (a point of a sample-size search)."""
-        return self.with_changes({"arms.n": whole_number("arms.n", n, 1, MAX_N)})
+        """A validated copy with ``n`` participants in total (a point of a sample-size search); a re-estimation
+        design takes the even N at or above ``n`` (equal arms) and its cap keeps its ratio to N."""
+        n = whole_number("arms.n", n, 1, MAX_N)
+        if self.reestimation is not None:
+            n += n % 2  # equal arms
+        changes: dict[str, Any] = {"arms.n": n}
+        if self.reestimation is not None:
+            ratio = self.reestimation.max_n / self.arms.n
+            changes["reestimation.max_n"] = min(max(int(math.ceil(n * ratio - 1e-9)), n), MAX_N)
+        return self.with_changes(changes)
+
+    @property
+    def analysis_name(self) -> str:
+        """The analysis in words for titles: the rule, or the combination test of a re-estimation design."""
+        r = self.reestimation
+        if r is None:
+            return self.analysis.rule
+        return f"inverse-normal combination test, {r.rule} re-estimation up to N = {r.max_n}"
 
     def with_changes(self, changes: dict[str, Any]) -> Design:
         """A validated copy with fields replaced, by dotted path: ``{"arms.n": 60}``."""
@@ -883,6 +914,41 @@ def _cross_field_problems(d: Design) -> Iterator[str]:
                 yield f"{where}.control_sd: the ancova rule assumes one standard deviation in both arms; remove it"
             elif d.interim is not None:
                 yield f"{where}.control_sd: unequal standard deviations are simulated for fixed designs only (no [interim])"
+
+    if d.reestimation is not None:
+        yield from _reestimation_problems(d)
+
+
+def _reestimation_problems(d: Design) -> Iterator[str]:
+    """[reestimation]: the two-stage combination test of planner.adaptive, for what it covers."""
+    r = d.reestimation
+    assert r is not None
+    if not (d.randomized and d.endpoint.kind == "continuous"):
+        yield "reestimation: sample-size re-estimation is available for randomized continuous designs"
+        return
+    if d.analysis.rule != "t-pooled":
+        yield f"reestimation: the combination test replaces the t-pooled rule; set analysis.rule = 't-pooled', got {d.analysis.rule!r}"
+    if len(set(d.arms.sizes)) != 1:
+        yield f"arms.allocation: sample-size re-estimation needs equal arms, got sizes {list(d.arms.sizes)}"
+    if r.max_n < d.arms.n:
+        yield f"reestimation.max_n: the cap must be at least the planned N = {d.arms.n}, got {r.max_n}"
+    if r.rule == "promising-zone" and r.cp_min >= r.target_power:
+        yield f"reestimation.cp_min: must be below target_power = {r.target_power}, got {r.cp_min}"
+    for name, present in (
+        ("interim", d.interim is not None),
+        ("dropout.rate", d.dropout.rate > 0.0),
+        ("analysis.margin", bool(d.margin)),
+        ("design_prior", d.design_prior is not None),
+        ("multiple", d.multiple is not None),
+        ("decision", d.decision is not None),
+    ):
+        if present:
+            yield f"{name}: not available with [reestimation] yet (the combination test of a two-stage design)"
+    for i, s in enumerate(d.scenarios):
+        if s.control_sd is not None or s.sd is not None:
+            yield f"scenarios[{i}]: the combination test takes the sd as known (endpoint.sd); remove sd and control_sd"
+    if d.arms.sizes[0] < 2:
+        yield f"arms.n: at least 2 participants per arm for two stages, got {d.arms.n}"
 
 
 def _variable_exposure_problems(d: Design) -> Iterator[str]:

@@ -58,7 +58,7 @@ def _evaluate_iv(design: Any, n_sims: Any, seed: Any, method: Any, chunk_size: A
     n_sims, seed = design.simulation_settings(n_sims, seed)
     if method not in ("auto", "exact", "simulate"):
         raise DesignError(f"method: must be 'auto', 'exact' or 'simulate', got {method!r}")
-    if method == "exact" and not exact_available(design):
+    if method == "exact" and not exact_available(design) and design.reestimation is None:
         raise DesignError(
             "method: 'exact' needs a binary design that can be enumerated (fixed, or single-arm "
             "with interim looks)"
@@ -269,6 +269,8 @@ def evaluate(
     if threads is not None:
         threads = whole_number("threads", threads, 1, 256)
     began = time.perf_counter()
+    if design.reestimation is not None:
+        return _evaluate_reestimation(design, n_sims, seed, method, began, type_one_error)
     rule = make_rule(design)
     _check_conditions_can_hold(design, rule)
     use_exact = method == "exact" or (method == "auto" and exact_available(design))
@@ -336,6 +338,70 @@ def evaluate(
         method,
         time.perf_counter() - began,
         assurance,
+        design_priors(design),
+        type_one_error=guard,
+    )
+
+
+def _reestimation_effect(design: Design, treatment: float, control: float | None) -> float:
+    """The effect in the direction of benefit that planner.adaptive takes (mu_t - mu_c, negated when lower is
+    better; re-estimation designs are randomized, so ``control`` is given)."""
+    assert control is not None
+    sign = -1.0 if getattr(design.endpoint, "better", "higher") == "lower" else 1.0
+    return sign * (float(treatment) - float(control))
+
+
+def _evaluate_reestimation(
+    design: Design, n_sims: int, seed: int, method: Method, began: float, type_one_error: bool
+) -> Evaluation:
+    """A design with [reestimation]: the combination test's operating characteristics per scenario, by
+    integration over the interim z (exact up to quadrature), or simulated with MCSEs when ``method`` is
+    'simulate'; the type I error over the null (equal arms) by integration: alpha exactly."""
+    from planner.adaptive import operating_characteristics, plan_of, simulate
+
+    plan = plan_of(design)
+    results = []
+    for scenario in design.scenarios:
+        delta = _reestimation_effect(design, scenario.treatment, scenario.control)
+        oc = (
+            simulate(plan, delta, n_sims, seed)
+            if method == "simulate"
+            else operating_characteristics(plan, delta)
+        )
+        success = Estimate.exactly(oc.power) if oc.exact else Estimate(oc.power, oc.power_mcse, False, n_sims)
+        results.append(
+            ScenarioResult(
+                scenario,
+                design.estimand_truth(scenario),
+                design.is_null(scenario),
+                success,
+                float(oc.expected_n),
+                reestimation=oc,
+            )
+        )
+    guard = None
+    if type_one_error:  # the null scenarios (equal arms at the scenarios' control values), by integration
+        from planner.type_one_error import NullPoint, judge, null_scenarios
+
+        grid = [
+            NullPoint(
+                sc.treatment,
+                sc.control,
+                operating_characteristics(plan, _reestimation_effect(design, sc.treatment, sc.control)).power,
+                0.0,
+                True,
+            )
+            for sc in null_scenarios(design)
+        ]
+        guard = judge(design, grid)
+    return Evaluation(
+        design,
+        tuple(results),
+        seed,
+        n_sims,
+        method,
+        time.perf_counter() - began,
+        None,
         design_priors(design),
         type_one_error=guard,
     )

@@ -123,6 +123,7 @@ class ScenarioResult:
     stages: StageSummary | None = None  # group sequential designs only
     multiple: Any = None  # planner.multiple.MultipleResult for designs with a [multiple] section
     survival: SurvivalSummary | None = None  # time-to-event designs only
+    reestimation: Any = None  # planner.adaptive.ReestimationResult for designs with [reestimation]
 
     @property
     def label(self) -> str:
@@ -142,6 +143,7 @@ class ScenarioResult:
             "stages": None if self.stages is None else self.stages.to_dict(),
             "multiple": None if self.multiple is None else self.multiple.to_dict(),
             "survival": None if self.survival is None else self.survival.to_dict(),
+            "reestimation": None if self.reestimation is None else self.reestimation.to_dict(),
         }
 
 

@@ -503,3 +503,31 @@ def drift_rows(points: Any) -> list[dict[str, Any]]:
 
 def drift_frame(points: Any) -> DataFrame:
     return _frame(drift_rows(points))
+
+
+def reestimation_rows(result: Evaluation) -> list[dict[str, Any]] | None:
+    """Per scenario of a [reestimation] design: P(success), E[N], P(increase) and quantiles of the final N."""
+    if result.design.reestimation is None:
+        return None
+    from planner.adaptive import n_quantile
+
+    rows = []
+    for r in result.results:
+        oc = r.reestimation
+        rows.append(
+            {
+                "scenario": r.scenario.name,
+                "P(success)": r.success.value,
+                "E[N]": oc.expected_n,
+                "P(increase)": oc.p_increase,
+                "median N": n_quantile(oc, 0.5),
+                "90th percentile N": n_quantile(oc, 0.9),
+                "largest N": max(n for n, p in oc.n_distribution.items() if p > 0.0),
+            }
+        )
+    return rows
+
+
+def reestimation_table(result: Evaluation) -> DataFrame | None:
+    rows = reestimation_rows(result)
+    return None if rows is None else _frame(rows)

@@ -31,7 +31,7 @@ import numpy as np
 
 from planner.design import Design, Scenario
 
-__all__ = ["NullPoint", "TypeOneErrorCheck", "check_type_one_error", "null_scenarios"]
+__all__ = ["NullPoint", "TypeOneErrorCheck", "check_type_one_error", "judge", "null_scenarios"]
 
 EXACT_TOL = 1e-9  # relative slack for floating-point sums of exact probabilities
 MCSE_MARGIN = 2.0  # simulated values flag above alpha + 2 MCSE
@@ -228,7 +228,6 @@ def check_type_one_error(
     """
     if design.multiple is not None:
         return None
-    alpha = design.analysis.alpha
     grid: list[NullPoint] = []
     if exact_power is not None and not design.randomized:
         boundary = design.null_boundary()
@@ -245,6 +244,13 @@ def check_type_one_error(
         for sc in null_scenarios(design):
             value, mcse = simulate(sc)
             grid.append(NullPoint(sc.treatment, sc.control, value, mcse, False))
+    return judge(design, grid)
+
+
+def judge(design: Design, grid: list[NullPoint]) -> TypeOneErrorCheck:
+    """The check of a design from its values over the null: the largest, and whether it exceeds alpha (exact
+    values beyond rounding, simulated ones by more than 2 MCSE), with the cause."""
+    alpha = design.analysis.alpha
     worst = max(grid, key=lambda g: g.value)
     if worst.exact:
         exceeds = worst.value > alpha * (1 + EXACT_TOL)

@@ -621,6 +621,17 @@ def design_page() -> None:
         if stages is not None:
             st.markdown("**Interim looks**: probability of stopping at each look")
             show_table(stages)
+        reestimation = tables.reestimation_table(result)
+        if reestimation is not None:
+            from planner.adaptive import naive_finding, plan_of
+
+            st.markdown(
+                f"**Sample-size re-estimation** ({design.analysis_name}): the probability of success, the "
+                "expected and the largest N, and how often stage 2 grows (by integration over the interim z)"
+            )
+            show_table(reestimation)
+            finding = naive_finding(plan_of(design))
+            (st.error if "ABOVE ALPHA" in finding else st.info)(finding)
         if design.decision is not None:
             decision_zones_panel(design, toml_text, int(n_sims))
         from planner.borrowing import has_drift

@@ -17,6 +17,7 @@ from planner.adaptive import (
     conditional_power,
     naive_type_one_error,
     operating_characteristics,
+    plan_of,
     simulate,
 )
 from planner.cli import app
@@ -60,7 +61,7 @@ def test_without_room_to_increase_it_is_the_fixed_design():
 
 def test_the_naive_test_inflates_under_the_conditional_power_rule():
     """The naive z on all data, simulated directly per trial (2 x 10^6 null trials), equals the integral:
-    about 0.031 under the conditional-power rule; Mehta and Pocock's zone keeps it below alpha here."""
+    0.0302 under the conditional-power rule; Mehta and Pocock's zone keeps it below alpha here."""
     rng = np.random.default_rng(7)
     z1 = rng.standard_normal(2_000_000)
     m = CP_RULE.stage_two_size(z1)
@@ -155,3 +156,134 @@ def test_power_and_expected_n_equal_rpacts_simulation(design):
             oc.expected_n,
             n,
         )
+
+
+# --- re-estimation inside a design file: evaluate, the CLI, the report and the app -----------------------------
+def _mp_design(**changes):
+    from planner import parse_design
+
+    spec = {
+        "name": "Mehta and Pocock's sizes",
+        "arms": {"kind": "randomized", "n": 442},
+        "endpoint": {"kind": "continuous", "sd": 7.5},
+        "analysis": {"rule": "t-pooled"},
+        "reestimation": {"fraction": 104 / 221, "max_n": 884, "rule": "promising-zone"},
+        "scenarios": [
+            {"name": "null", "treatment": 0.0, "control": 0.0},
+            {"name": "delta 1.6", "treatment": 1.6, "control": 0.0},
+            {"name": "delta 2", "treatment": 2.0, "control": 0.0},
+        ],
+    }
+    for key, value in changes.items():
+        *path, last = key.split(".")
+        target = spec
+        for part in path:
+            target = target[part]
+        target[last] = value
+    return parse_design(spec)
+
+
+def test_a_design_with_reestimation_evaluates_to_the_combination_test():
+    from planner import evaluate
+
+    design = _mp_design()
+    assert plan_of(design) == MP
+    result = evaluate(design)
+    for r, delta in zip(result.results, (0.0, 1.6, 2.0), strict=True):
+        want = operating_characteristics(MP, delta)
+        assert r.success.exact and r.success.value == want.power
+        assert r.expected_n == want.expected_n and r.reestimation.n_distribution == want.n_distribution
+    check = result.type_one_error
+    assert check.exact and check.value == pytest.approx(0.025, abs=1e-9) and not check.exceeds
+    # lower is better: the same effects, negated, give the same numbers
+    lower = _mp_design(
+        **{"endpoint.better": "lower"},
+        scenarios=[
+            {"name": "null", "treatment": 0.0, "control": 0.0},
+            {"name": "delta 1.6", "treatment": -1.6, "control": 0.0},
+            {"name": "delta 2", "treatment": -2.0, "control": 0.0},
+        ],
+    )
+    assert [r.success.value for r in evaluate(lower).results] == [r.success.value for r in result.results]
+    # simulated on request, with MCSEs, within 4 of them
+    sim = evaluate(design, method="simulate", n_sims=100_000, seed=5)
+    for r, s in zip(result.results, sim.results, strict=True):
+        assert not s.success.exact and abs(s.success.value - r.success.value) <= 4 * s.success.mcse
+
+
+def test_with_n_keeps_equal_arms_and_the_caps_ratio():
+    d = _mp_design().with_n(301)
+    assert d.arms.n == 302 and d.arms.sizes == (151, 151) and d.reestimation.max_n == 604
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"reestimation.max_n": 400},
+            "reestimation.max_n: the cap must be at least the planned N = 442, got 400",
+        ),
+        ({"arms.allocation": [2, 1]}, "arms.allocation: sample-size re-estimation needs equal arms"),
+        (
+            {"dropout": {"rate": 0.1, "strategy": "missing"}},
+            "dropout.rate: not available with [reestimation]",
+        ),
+        ({"analysis.rule": "welch"}, "set analysis.rule = 't-pooled', got 'welch'"),
+        ({"reestimation.cp_min": 0.9}, "reestimation.cp_min: must be below target_power = 0.8, got 0.9"),
+        ({"reestimation.fraction": 1.2}, "reestimation.fraction"),
+    ],
+)
+def test_bad_reestimation_sections_are_named(changes, message):
+    with pytest.raises(DesignError) as err:
+        _mp_design(**changes)
+    assert message in str(err.value)
+
+
+def test_a_binary_design_with_reestimation_is_refused():
+    from planner import parse_design
+
+    with pytest.raises(
+        DesignError, match="reestimation: sample-size re-estimation is available for randomized continuous"
+    ):
+        parse_design(
+            {
+                "name": "b",
+                "arms": {"kind": "randomized", "n": 100},
+                "endpoint": {"kind": "binary"},
+                "analysis": {"rule": "fisher"},
+                "reestimation": {"max_n": 200},
+                "scenarios": [{"name": "a", "treatment": 0.5, "control": 0.3}],
+            }
+        )
+
+
+def test_the_cli_report_and_app_show_the_apis_reestimation(tmp_path):
+    import pandas as pd
+    from streamlit.testing.v1 import AppTest
+
+    from planner import evaluate
+    from planner.adaptive import naive_finding
+    from planner.design import design_to_toml
+    from planner.report import build_report
+    from tests.test_app import APP, load_text
+
+    design = _mp_design(**{"reestimation.rule": "conditional-power"})
+    result = evaluate(design)
+    path = tmp_path / "ssr.toml"
+    path.write_text(design_to_toml(design))
+    payload = json.loads(CliRunner().invoke(app, ["ssr", str(path), "--json"]).stdout)
+    assert [r["power"] for r in payload["results"]] == [r.success.value for r in result.results]
+    finding = naive_finding(plan_of(design))
+    naive = naive_type_one_error(plan_of(design))  # the conditional-power rule inflates it: 0.0302
+    assert "ABOVE ALPHA" in finding and f"type I error {naive:.4f}" in finding and naive > 0.03
+    out = build_report(design, tmp_path / "report", pdf=False)
+    text = out.html.read_text()
+    assert finding in text and "Sample-size re-estimation" in text
+    assert "inverse-normal combination test, conditional-power re-estimation up to N = 884" in text
+    csv = pd.read_csv(tmp_path / "report" / "reestimation.csv")
+    assert list(csv["E[N]"]) == pytest.approx([r.expected_n for r in result.results], abs=1e-9)
+    at = load_text(AppTest.from_file(APP, default_timeout=120).run(), design_to_toml(design))
+    assert not at.exception
+    table = next(t.value for t in at.table if "P(increase)" in t.value.columns)
+    assert list(table["E[N]"]) == [f"{r.expected_n:.1f}" for r in result.results]
+    assert finding in [e.value for e in at.error]

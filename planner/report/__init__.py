@@ -173,7 +173,9 @@ def build_report(
 
     # 1-2. design, estimand, rules
     strategy = (
-        "dropouts and intercurrent events count as failures (composite estimand)"
+        "no dropout assumed"
+        if design.dropout.rate == 0.0
+        else "dropouts and intercurrent events count as failures (composite estimand)"
         if design.dropout.strategy == "failure"
         else "completers analysed (dropouts missing at random)"
     )
@@ -196,7 +198,15 @@ def build_report(
         ),
         ("null hypothesis", design.null_hypothesis()),
     ]
-    rules = [("analysis rule", f"{an.rule}: {RULES[an.rule].summary}")]
+    rules = [
+        (
+            "analysis rule",
+            f"{an.rule}: {RULES[an.rule].summary}"
+            if design.reestimation is None
+            else f"{design.analysis_name}: the stage-wise z tests of {an.rule}'s comparison (sd known) combined "
+            "with the planned weights",
+        )
+    ]
     guard = result.type_one_error
     if RULES[an.rule].bayesian and guard is not None:  # a Bayesian design states its type I error, not alpha
         rules.append(
@@ -277,7 +287,7 @@ def build_report(
     key_numbers = [
         (
             "design",
-            f"{design.arms.kind}, N = {design.arms.n}, {an.rule}"
+            f"{design.arms.kind}, N = {design.arms.n}, {design.analysis_name}"
             + (f", {len(design.interim.fractions)} looks" if design.interim else ""),
         )
     ]
@@ -337,6 +347,27 @@ def build_report(
             "the null)"
         )
     stages = tables.stages_table(result)
+    ssr_html, ssr_text, ssr_rule, ssr_frame = "", "", "", tables.reestimation_table(result)
+    if ssr_frame is not None:
+        from planner.adaptive import naive_finding, plan_of
+
+        plan = plan_of(design)
+        r = design.reestimation
+        assert r is not None
+        ssr_html = _table(ssr_frame, "Sample-size re-estimation: success and the final N (by integration)")
+        ssr_text = naive_finding(plan)
+        zone = (
+            f"when the conditional power of the planned size lies in the promising zone [{r.cp_min:g}, "
+            f"{r.target_power:g}), stage 2 grows to reach a conditional power of {r.target_power:g}"
+            if r.rule == "promising-zone"
+            else f"stage 2 grows to reach a conditional power of {r.target_power:g}"
+        )
+        ssr_rule = (
+            f"At the interim, after {plan.n1} participants per arm, {zone} (the interim estimate as the effect), "
+            f"up to {plan.n2_max} per arm in stage 2 (N at most {2 * (plan.n1 + plan.n2_max)}); the stage-wise z "
+            f"tests (sd {plan.sd:g} known) are combined with the planned weights sqrt({plan.n1}/{plan.n1 + plan.n2}) "
+            f"and sqrt({plan.n2}/{plan.n1 + plan.n2}) (Cui, Hung and Wang 1999; Mehta and Pocock 2011)."
+        )
 
     # 5. curves over N
     n0 = design.arms.n
@@ -443,7 +474,7 @@ def build_report(
             )
         )
         sens_frames["dropout"] = pd.DataFrame(rows)
-    elif chosen_row is not None:
+    elif chosen_row is not None and design.reestimation is None:  # re-estimation designs have no dropout yet
         strategy = design.dropout.strategy
         if strategy == "failure" and (
             ep.kind == "count" or (ep.kind == "continuous" and ep.failure_value is None)
@@ -511,6 +542,8 @@ def build_report(
         zone_frame.to_csv(out / "decision_zones.csv", index=False)
     if drift_frame is not None:
         drift_frame.to_csv(out / "drift.csv", index=False)
+    if ssr_frame is not None:
+        ssr_frame.to_csv(out / "reestimation.csv", index=False)
     if power_points:
         curve_frame(power_points, "power").to_csv(out / "power_curve.csv", index=False)
     if assurance_points:
@@ -556,6 +589,9 @@ def build_report(
         drift_svg=drift_svg,
         drift_text=drift_text,
         drift_effect=drift_effect,
+        ssr_html=ssr_html,
+        ssr_text=ssr_text,
+        ssr_rule=ssr_rule,
         power_svg=power_svg,
         curve_scenario=html.escape(chosen or ""),
         assurance_svg=assurance_svg,
@@ -641,7 +677,9 @@ def _survival_figures(
 def _estimand_rows(design: Design) -> list[tuple[str, str]]:
     """The estimand's attributes as ICH E9(R1) lists them, from the design's fields."""
     ep, an, d = design.endpoint, design.analysis, design.dropout
-    if d.strategy == "failure":
+    if d.rate == 0.0:
+        events = "none assumed (dropout rate 0): every participant is analysed as observed"
+    elif d.strategy == "failure":
         value = (
             "a non-responder"
             if ep.kind == "binary"
