@@ -42,7 +42,7 @@ from scipy import stats
 from planner.design import Design
 from planner.errors import DesignError
 
-__all__ = ["InterimPrediction", "interim_prediction", "parse_observed"]
+__all__ = ["InterimPrediction", "interim_prediction", "parse_observed", "unavailable"]
 
 DEFAULT_FUTILITY = 0.1  # stop for futility below this predictive probability, unless the design sets one
 
@@ -109,25 +109,42 @@ def parse_observed(text: str, kind: str = "binary") -> tuple[tuple[Any, ...], ..
     return tuple(arms)
 
 
+def unavailable(design: Design) -> str | None:
+    """Why interim predictions are not available for ``design`` (a message naming the field), or None."""
+    kind = design.endpoint.kind
+    if kind not in ("binary", "continuous"):
+        return f"endpoint.kind: interim predictions are available for binary and continuous endpoints, not {kind}"
+    if design.interim is not None and not (
+        kind == "binary" and not design.randomized and not _missing_dropouts(design)
+    ):
+        return (
+            "interim: predictions for designs with interim looks are available for single-arm binary designs "
+            f"(dropouts counted as failures, or none); this design is {design.arms.kind} {kind}"
+            + (" with dropouts missing" if _missing_dropouts(design) else "")
+        )
+    if kind == "binary" and design.analysis.conditions:
+        return "analysis.conditions: interim predictions of a dual-criterion rule are not available yet"
+    if kind == "continuous" and design.analysis.rule not in CONTINUOUS_RULES:
+        return (
+            f"analysis.rule: interim predictions of continuous designs are available for "
+            f"{', '.join(CONTINUOUS_RULES)}, not {design.analysis.rule}"
+        )
+    if kind == "continuous" and design.dropout.rate > 0.0 and design.dropout.strategy == "failure":
+        return (
+            "dropout.strategy: interim predictions of a continuous endpoint need 'missing' (a failure value "
+            "imputed for dropouts is not normal)"
+        )
+    return None
+
+
 def _check(design: Design, observed: tuple[tuple[Any, ...], ...]) -> None:
-    if design.endpoint.kind not in ("binary", "continuous"):
-        raise DesignError(
-            "endpoint.kind: interim predictions are available for binary and continuous endpoints, not "
-            f"{design.endpoint.kind}"
-        )
-    if design.interim is not None:
-        raise DesignError(
-            "interim: the prediction is for the final analysis of a fixed design; designs with interim looks "
-            "are not available yet"
-        )
+    reason = unavailable(design)
+    if reason is not None:
+        raise DesignError(reason)
     arms = len(design.arms.sizes)
     if design.endpoint.kind == "continuous":
         _check_continuous(design, observed)
         return
-    if design.analysis.conditions:
-        raise DesignError(
-            "analysis.conditions: interim predictions of a dual-criterion rule are not available yet"
-        )
     if len(observed) != arms:
         raise DesignError(f"observed: the design has {arms} arm(s); give {arms} responders/analysed pair(s)")
     for (x, m), n, name in zip(observed, design.arms.sizes, ("treatment", "control"), strict=False):
@@ -146,20 +163,86 @@ def _check(design: Design, observed: tuple[tuple[Any, ...], ...]) -> None:
 CONTINUOUS_RULES = ("one-sample-t", "t-pooled", "welch", "posterior-probability")
 
 
+def _missing_dropouts(design: Design) -> bool:
+    return design.dropout.rate > 0.0 and design.dropout.strategy == "missing"
+
+
+def _beta_average(mix: Any, x: int, m: int, degree: int, f: Any) -> float:
+    """E[f(q)] for q from the Beta mixture ``mix`` updated with x of m, exactly for a polynomial f of degree at
+    most ``degree`` (Gauss-Jacobi quadrature per component: the Beta density is its weight function)."""
+    from scipy.special import roots_jacobi
+
+    nodes = degree // 2 + 2
+    weights = np.asarray(mix.posterior_weights(np.array([x]), m))[0]
+    total = 0.0
+    for w, a, b in zip(weights, mix.a, mix.b, strict=True):
+        t, wt = roots_jacobi(nodes, b + m - x - 1.0, a + x - 1.0)  # weight (1 - t)^(b'-1) (1 + t)^(a'-1)
+        total += float(w) * float(np.dot(wt / wt.sum(), f((1.0 + t) / 2.0)))
+    return total
+
+
+def _sequential_prediction(
+    design: Design, observed: tuple[tuple[Any, ...], ...], threshold: float
+) -> InterimPrediction:
+    """A single-arm binary design with interim looks, x responders of m analysed: the probability of success
+    at a later look (efficacy stops and the final analysis; futility stops obeyed as planned), by recursion
+    over the stage counts from the observed count (exact: :mod:`planner.multistage`'s boundaries)."""
+    from planner.mixtures import BetaMixture
+    from planner.multistage import _binom_pmf, _convolve, multistage_for
+    from planner.priors import analysis_mixture, resolve
+
+    (x, m), n = observed[0], design.arms.n
+    b = multistage_for(design).boundaries()
+    ahead = [k for k, size in enumerate(b.analysed) if size >= m]
+    last = len(b.analysed) - 1
+
+    def success(q: Any) -> np.ndarray:
+        q = np.atleast_1d(np.asarray(q, dtype=float))
+        dens = np.zeros((q.size, x + 1))
+        dens[:, x] = 1.0
+        won = np.zeros(q.size)
+        previous = m
+        for k in ahead:
+            dens = _convolve(dens, _binom_pmf(b.analysed[k] - previous, q))
+            previous = b.analysed[k]
+            e = b.efficacy[k]
+            won += dens[:, e:].sum(axis=1)
+            dens[:, e:] = 0.0
+            if k < last:
+                dens[:, : b.futility[k]] = 0.0
+        return won
+
+    thin = 1.0 - design.dropout.rate if design.dropout.rate > 0.0 else 1.0
+    trend = float(success(x / m if m > 0 else 0.0)[0])
+    planned = {sc.name: float(success(min(sc.treatment * thin, 1.0))[0]) for sc in design.scenarios}
+    degree = n - m
+    prior = analysis_mixture(design.analysis.prior, "beta")
+    predictive = _beta_average(prior, x, m, degree, success)
+    by_design = None
+    if design.design_prior is not None and thin == 1.0:
+        part = resolve(design.design_prior.treatment)
+        by_design = (
+            _beta_average(part, x, m, degree, success)
+            if isinstance(part, BetaMixture)
+            else float(success(part.value)[0])
+        )
+    decision = _decision(trend, predictive, planned, threshold)
+    at_look = [k for k in ahead if b.analysed[k] == m]
+    if at_look:  # the data are a look's: its boundaries decide first
+        k = at_look[0]
+        if x >= b.efficacy[k]:
+            decision = f"stop for efficacy at look {k + 1}: {x} >= {b.efficacy[k]} responders"
+        elif k < last and x < b.futility[k]:
+            decision = (
+                f"stop for futility at look {k + 1}: {x} < {b.futility[k]} responders (the design's bound)"
+            )
+    return InterimPrediction(observed, (n,), predictive, by_design, trend, planned, threshold, decision)
+
+
 def _check_continuous(design: Design, observed: tuple[tuple[Any, ...], ...]) -> None:
     arms = len(design.arms.sizes)
     if len(observed) != arms or any(len(o) != 3 for o in observed):
         raise DesignError(f"observed: the design has {arms} arm(s); give mean/sd/analysed for each")
-    if design.analysis.rule not in CONTINUOUS_RULES:
-        raise DesignError(
-            f"analysis.rule: interim predictions of continuous designs are available for "
-            f"{', '.join(CONTINUOUS_RULES)}, not {design.analysis.rule}"
-        )
-    if design.dropout.rate > 0.0 and design.dropout.strategy == "failure":
-        raise DesignError(
-            "dropout.strategy: interim predictions of a continuous endpoint need 'missing' (a failure value "
-            "imputed for dropouts is not normal)"
-        )
     rate = design.dropout.rate
     for (mean, sd, m), n, planned, name in zip(
         observed, _final_sizes(design), design.arms.sizes, ("treatment", "control"), strict=False
@@ -354,6 +437,8 @@ def interim_prediction(
         raise DesignError(f"futility_threshold: a probability strictly between 0 and 1, got {threshold}")
     if kind == "continuous":
         return _continuous_prediction(design, observed, threshold)
+    if design.interim is not None:
+        return _sequential_prediction(design, observed, threshold)
     rule = make_rule(design)
     sizes = design.arms.sizes
     dropout = design.dropout

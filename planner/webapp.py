@@ -867,7 +867,7 @@ def compare_page() -> None:
 
 def interim_page() -> None:
     """Observed interim counts -> the probability of final success, the conditional power and the decision."""
-    from planner.interim import DEFAULT_FUTILITY, interim_prediction
+    from planner.interim import DEFAULT_FUTILITY, interim_prediction, unavailable
 
     st.title("Interim data")
     design = current_design()
@@ -875,18 +875,13 @@ def interim_page() -> None:
         "The data of an interim look: the predictive probability that the final analysis succeeds (under the "
         "analysis prior, and the design prior where it applies), the conditional power under the current trend "
         "and under each scenario, and the decision they imply. Binary designs exactly; continuous ones in closed "
-        "form with the sd known at its interim estimate. Fixed designs (without interim looks)."
+        "form with the sd known at its interim estimate; single-arm binary designs with interim looks by exact "
+        "recursion over the later looks (their efficacy and futility bounds as planned)."
     )
     kind = design.endpoint.kind
-    if (
-        kind not in ("binary", "continuous")
-        or design.interim is not None
-        or (kind == "binary" and design.analysis.conditions)
-    ):
-        st.info(
-            "Interim predictions are available for binary designs (without further conditions) and continuous "
-            "designs, without interim looks."
-        )
+    reason = unavailable(design)
+    if reason is not None:
+        st.info(f"Interim predictions are not available for this design: {reason}")
         return
     arms = ("treatment", "control")[: len(design.arms.sizes)]
     observed: list[tuple[float, ...]] = []

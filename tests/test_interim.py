@@ -150,9 +150,11 @@ def test_designs_the_prediction_does_not_cover_are_refused_with_a_message():
     with pytest.raises(DesignError, match="endpoint.kind: interim predictions are available for binary"):
         interim_prediction(load_design(EXAMPLES / "zimislecel_durability.toml"), "1/2")
     with pytest.raises(
-        DesignError, match="interim: the prediction is for the final analysis of a fixed design"
+        DesignError, match="interim: predictions for designs with interim looks are available"
     ):
-        interim_prediction(load_design(EXAMPLES / "zimislecel_group_sequential.toml"), "10/20")
+        interim_prediction(
+            _three_looks().with_changes({"dropout": {"rate": 0.1, "strategy": "missing"}}), "10/20"
+        )
     with pytest.raises(DesignError, match="futility_threshold"):
         interim_prediction(_single_arm(), "10/20", futility_threshold=1.5)
 
@@ -435,3 +437,117 @@ def test_the_app_page_predicts_a_continuous_design_and_names_bad_input():
     assert not at.exception
     assert any("observed: control sd 0.0: a positive number" in e.value for e in at.error)
     assert at.number_input(key="w_interim_sd_control").value == 0.0
+
+
+# --- single-arm binary designs with interim looks: recursion against enumeration of the future stages --------
+def _three_looks(futility="counts", prior=None, design_prior=True):
+    spec = {
+        "name": "three looks",
+        "arms": {"kind": "single-arm", "n": 30},
+        "endpoint": {"kind": "binary"},
+        "analysis": {
+            "rule": "exact-binomial",
+            "performance_goal": 0.5,
+            "alpha": 0.05,
+            **({"prior": prior} if prior else {}),
+        },
+        "interim": {"fractions": [1 / 3, 2 / 3, 1.0], "spending": "obrien-fleming", "futility": futility},
+        "scenarios": [{"name": "goal", "treatment": 0.5}, {"name": "0.75", "treatment": 0.75}],
+    }
+    if futility == "counts":
+        spec["interim"]["futility_counts"] = [3, 9]
+    if design_prior:
+        spec["design_prior"] = {
+            "treatment": {
+                "family": "beta",
+                "components": [{"weight": 0.6, "a": 11.0, "b": 3.0}, {"weight": 0.4, "a": 2.0, "b": 2.0}],
+            }
+        }
+    return parse_design(spec)
+
+
+def _enumerated_success(design, x, m, p):
+    """P(success at a later look | x of m) at rates p (an array): every combination of the future stages'
+    responders, each path stopped where the boundaries say (written here with itertools)."""
+    import itertools
+
+    from planner.multistage import multistage_for
+
+    p = np.asarray(p, dtype=float)
+    b = multistage_for(design).boundaries()
+    looks = [(k, size) for k, size in enumerate(b.analysed) if size >= m]
+    sizes = [size - prev for (_, size), prev in zip(looks, [m] + [s for _, s in looks[:-1]], strict=True)]
+    total = np.zeros_like(p)
+    for ys in itertools.product(*(range(s + 1) for s in sizes)):
+        count = x
+        for (k, _), y in zip(looks, ys, strict=True):
+            count += y
+            won = count >= b.efficacy[k]
+            if won or (k < len(b.analysed) - 1 and count < b.futility[k]) or k == len(b.analysed) - 1:
+                break
+        if won:
+            total += math.prod(stats.binom.pmf(y, s, p) for y, s in zip(ys, sizes, strict=True))
+    return total
+
+
+def _beta_expectation(f, a, b):
+    """E[f(p)], p ~ Beta(a, b) with whole a, b: Gauss-Legendre with 64 nodes, exact for these polynomials."""
+    t, w = np.polynomial.legendre.leggauss(64)
+    p = (t + 1) / 2
+    return float(np.sum(w / 2 * f(p) * stats.beta.pdf(p, a, b)))
+
+
+@pytest.mark.parametrize(("x", "m"), [(6, 12), (4, 10), (8, 14), (13, 20), (3, 5)])
+def test_sequential_prediction_equals_enumeration_and_integration(x, m):
+    d = _three_looks()
+    out = interim_prediction(d, f"{x}/{m}")
+    assert out.conditional_power_trend == pytest.approx(_enumerated_success(d, x, m, x / m), abs=1e-12)
+    assert out.conditional_power_planned["0.75"] == pytest.approx(
+        _enumerated_success(d, x, m, 0.75), abs=1e-12
+    )
+    success = lambda p: _enumerated_success(d, x, m, p)  # noqa: E731
+    assert out.predictive_analysis_prior == pytest.approx(
+        _beta_expectation(success, 1 + x, 1 + m - x), abs=1e-10
+    )
+    comps = [(0.6, 11.0, 3.0), (0.4, 2.0, 2.0)]
+    marg = [w * math.exp(stats.betabinom.logpmf(x, m, a, b)) for w, a, b in comps]
+    design = sum(
+        wm / sum(marg) * _beta_expectation(success, a + x, b + m - x)
+        for wm, (_, a, b) in zip(marg, comps, strict=True)
+    )
+    assert out.predictive_design_prior == pytest.approx(design, abs=1e-10)
+
+
+def test_sequential_prediction_at_a_look_applies_its_boundaries():
+    from planner.multistage import multistage_for
+
+    d = _three_looks()
+    b = multistage_for(d).boundaries()
+    assert b.analysed == (10, 20, 30)
+    assert b.efficacy[0] > 10  # no efficacy stop is possible at the first look (O'Brien-Fleming spending)
+    out = interim_prediction(d, f"{b.efficacy[1]}/20")
+    assert out.decision.startswith("stop for efficacy at look 2") and out.conditional_power_trend == 1.0
+    out = interim_prediction(d, f"{b.futility[1] - 1}/20")
+    assert out.decision.startswith("stop for futility at look 2") and out.predictive_analysis_prior == 0.0
+    with pytest.raises(DesignError, match="interim: predictions for designs with interim looks"):
+        interim_prediction(d.with_changes({"dropout": {"rate": 0.1, "strategy": "missing"}}), "3/10")
+
+
+def test_the_app_page_predicts_the_shipped_group_sequential_design():
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_app import run_page
+
+    path = EXAMPLES / "zimislecel_group_sequential.toml"
+    at = AppTest.from_function(run_page, args=("interim_page",), default_timeout=120)
+    at.session_state["base_toml"] = path.read_text()
+    at.session_state["base_name"] = path.name
+    at.run()
+    at.number_input(key="w_interim_m_treatment").set_value(30).run()
+    at.number_input(key="w_interim_x_treatment").set_value(22).run()
+    assert not at.exception
+    api = interim_prediction(load_design(path), "22/30")
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Predictive probability (analysis prior)"] == f"{api.predictive_analysis_prior:.4f}"
+    assert shown["Conditional power (current trend)"] == f"{api.conditional_power_trend:.4f}"
+    assert 0.0 < api.predictive_analysis_prior < 1.0
