@@ -65,8 +65,10 @@ def widget_defaults(design: Design) -> dict[str, Any]:
             out["w_events"] = int(ep.events)
         else:
             out["w_follow_up"] = float(ep.follow_up)
-        if ep.accrual_time is not None:
-            out["w_accrual"] = float(ep.accrual_time)
+    if ep.kind in ("time-to-event", "count") and getattr(ep, "accrual_time", None) is not None:
+        out["w_accrual"] = float(ep.accrual_time)
+    if design.randomized:
+        out["w_margin"] = None if an.margin is None else float(an.margin)
     prior = design.design_prior.treatment if design.design_prior is not None else None
     if prior is not None and prior.family == "fitted":
         out["w_a0"] = float(prior.a0)
@@ -83,6 +85,10 @@ def scenario_columns(design: Design) -> list[str]:
         columns.append("durable")
         if ep.time_origin == "response":
             columns.append("responders")
+    if ep.kind == "continuous" and design.multiple is None:  # blank: the endpoint's sd
+        columns.append("sd")
+        if design.randomized and design.analysis.rule != "ancova" and design.interim is None:
+            columns.append("control_sd")
     return columns
 
 
@@ -98,6 +104,10 @@ def scenario_rows(design: Design) -> list[dict[str, Any]]:
             row["durable"] = None if sc.durable is None else sc.durable[0]
         if "responders" in columns:
             row["responders"] = sc.responders
+        if "sd" in columns:
+            row["sd"] = sc.sd
+        if "control_sd" in columns:
+            row["control_sd"] = sc.control_sd
         rows.append(row)
     return rows
 
@@ -140,10 +150,12 @@ def shown_fields(design: Design, rule: str) -> set[str]:
     if design.endpoint.kind == "time-to-event":
         shown.add("w_tte_dropout")
         shown.add("w_events" if design.endpoint.events is not None else "w_follow_up")
-        if design.endpoint.accrual_time is not None:
-            shown.add("w_accrual")
     else:
         shown.add("w_dropout")
+    if getattr(design.endpoint, "accrual_time", None) is not None:
+        shown.add("w_accrual")
+    if design.randomized and rule in MARGIN_RULES and design.reestimation is None:
+        shown.add("w_margin")
     if info.sequential or (info.bayesian and design.endpoint.kind != "count"):
         shown.add("w_interim")
     return shown
@@ -190,6 +202,8 @@ def edits_from_fields(
             edits["analysis.margin"] = (
                 None  # a rule without a margin: the design's margin goes with the old rule
             )
+    if "w_margin" in shown:  # an empty field: no margin (a superiority test)
+        edits["analysis.margin"] = values.get("w_margin")
     if "w_goal" in shown:
         edits["analysis.performance_goal"] = values["w_goal"]
     if "w_threshold" in shown:

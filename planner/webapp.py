@@ -227,6 +227,7 @@ FIELD_SLOTS = (
     "endpoint.follow_up",
     "endpoint.accrual_time",
     "analysis.rule",
+    "analysis.margin",
     "analysis.alpha",
     "analysis.performance_goal",
     "analysis.threshold",
@@ -292,6 +293,7 @@ def design_fields(base, values: dict, messages: dict) -> None:
             ("w_events", "endpoint.events"),
             ("w_follow_up", "endpoint.follow_up"),
             ("w_accrual", "endpoint.accrual_time"),
+            ("w_margin", "analysis.margin"),
             ("w_alloc", "arms.allocation"),
             ("w_goal", "analysis.performance_goal"),
             ("w_threshold", "analysis.threshold"),
@@ -329,6 +331,9 @@ def design_fields(base, values: dict, messages: dict) -> None:
         if "w_accrual" in shown:
             st.number_input(f"Accrual period ({unit})", step=1.0, key="w_accrual")
             note("endpoint.accrual_time")
+    if ep.kind == "count" and "w_accrual" in shown:  # variable exposure: entry spread over the accrual
+        st.number_input("Accrual period (exposure units; variable exposure)", step=0.25, key="w_accrual")
+        note("endpoint.accrual_time")
     if "w_dropout" in shown:
         st.slider("Dropout by one year", 0.0, 0.5, step=0.01, key="w_dropout")
         st.selectbox(
@@ -353,6 +358,21 @@ def design_fields(base, values: dict, messages: dict) -> None:
     if "w_rule" in shown:
         st.selectbox("Decision rule", rules_for(base.endpoint.kind, base.arms.kind), key="w_rule")
     note("analysis.rule")
+    if "w_margin" in shown:
+        ratio = rule_now == "nb-wald"
+        st.number_input(
+            "Non-inferiority margin ("
+            + ("rate ratio above 1" if ratio else "a difference")
+            + "; empty: superiority)",
+            value=None,
+            step=0.05,
+            format="%.3f",
+            key="w_margin",
+            help="The null: the treatment worse than the control by the margin"
+            + (" (its rate the margin times the control's)" if ratio else "")
+            + ".",
+        )
+        note("analysis.margin")
     st.number_input("One-sided alpha", step=0.005, format="%.3f", key="w_alpha")
     note("analysis.alpha")
     if "w_goal" in shown:

@@ -251,3 +251,85 @@ def test_switching_away_from_a_margin_rule_drops_the_margin_and_back_keeps_the_r
     shown = {m.label: m.value for m in at.metric}  # without a margin equal rates are the null: its size only
     assert label not in shown
     assert shown["Maximum type I error (alpha 0.025)"] == f"{evaluate(fisher).type_one_error.value:.4f}"
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_the_margin_field_edits_the_margin_and_a_wrong_sign_is_named():
+    """A pasted Farrington-Manning design: the margin field shows 0.1; 0.15 gives the API's power at margin
+    0.15; a margin of -0.1 gives the message naming analysis.margin beside the field, the typed value and the
+    last valid numbers kept; emptying it tests superiority (equal rates are then the null: the size card)."""
+    from planner.design import design_to_toml, parse_design
+
+    design = parse_design(
+        {
+            "name": "non-inferiority",
+            "arms": {"kind": "randomized", "n": 120},
+            "endpoint": {"kind": "binary"},
+            "analysis": {"rule": "farrington-manning", "margin": 0.1},
+            "scenarios": [{"name": "equal 0.8", "treatment": 0.8, "control": 0.8}],
+        }
+    )
+    at = load_text(AppTest.from_file(APP, default_timeout=120).run(), design_to_toml(design))
+    assert at.number_input(key="w_margin").value == pytest.approx(0.1)
+    at.number_input(key="w_margin").set_value(0.15).run()
+    assert not at.exception
+    wider = design.with_changes({"analysis.margin": 0.15})
+    assert _metrics(at)["Power: equal 0.8"] == f"{evaluate(wider)['equal 0.8'].success.value:.4f}"
+    at.number_input(key="w_margin").set_value(-0.1).run()
+    assert not at.exception
+    assert any("analysis.margin" in e.value and "-0.1" in e.value for e in at.error)
+    assert at.number_input(key="w_margin").value == pytest.approx(-0.1)
+    assert _metrics(at)["Power: equal 0.8"] == f"{evaluate(wider)['equal 0.8'].success.value:.4f}"
+    at.number_input(key="w_margin").set_value(None).run()
+    superiority = design.with_changes({"analysis.margin": None})
+    assert not at.exception and not [e.value for e in at.error if "analysis.margin" in e.value]
+    size = _metrics(at)["Maximum type I error (alpha 0.025)"]
+    assert size == f"{evaluate(superiority).type_one_error.value:.4f}"
+
+
+def test_the_scenario_table_sets_a_control_sd_and_the_cards_follow():
+    """The shipped randomized HbA1c design: its scenario table has sd and control_sd columns (blank: the
+    endpoint's sd); a control sd of 1.2 in the Phase 1/2 row gives the API's power for that design."""
+    from planner import ui
+
+    path = ROOT / "examples" / "hba1c_randomized.toml"
+    design = load_design(path)
+    assert ui.scenario_columns(design)[-2:] == ["sd", "control_sd"]
+    rows = ui.scenario_rows(design)
+    rows[1]["control_sd"] = 1.2
+    edited = ui.apply_edits(path.read_text(), ui.edits_from_fields(design, ui.widget_defaults(design), rows))
+    assert edited.scenarios[1].control_sd == 1.2 and edited.scenarios[0].control_sd is None
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.selectbox(key="example_choice").set_value("hba1c_randomized.toml").run()
+    at.session_state["saved_scenarios"] = rows
+    at.run()
+    assert not at.exception
+    api = evaluate(edited, n_sims=int(at.session_state["w_sims"]), seed=design.simulation.seed)
+    label = "Power: Phase 1/2 effect"
+    assert _metrics(at)[label] == f"{api['Phase 1/2 effect'].success.value:.4f}"
+
+
+def test_a_count_design_with_accrual_shows_the_accrual_field():
+    from planner.design import design_to_toml, parse_design
+
+    design = parse_design(
+        {
+            "name": "counts with accrual",
+            "arms": {"kind": "randomized", "n": 80},
+            "endpoint": {"kind": "count", "exposure": 1.0, "accrual_time": 1.0, "dispersion": 0.5},
+            "analysis": {"rule": "nb-wald"},
+            "simulation": {"n_sims": 2000},
+            "scenarios": [{"name": "a", "treatment": 1.0, "control": 4.0}],
+        }
+    )
+    at = load_text(AppTest.from_file(APP, default_timeout=120).run(), design_to_toml(design))
+    assert at.number_input(key="w_accrual").value == 1.0
+    at.number_input(key="w_accrual").set_value(2.0).run()
+    assert not at.exception
+    api = evaluate(
+        design.with_changes({"endpoint.accrual_time": 2.0}), n_sims=int(at.session_state["w_sims"])
+    )
+    assert _metrics(at)["Power: a"] == f"{api['a'].success.value:.4f}"

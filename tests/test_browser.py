@@ -601,3 +601,43 @@ def test_browser_drift_curve_of_an_uploaded_design_follows_an_edit_of_n(server, 
         box.press("Enter")
         wait_for_drift(page, design.with_n(90))
         page.screenshot(path=str(artifacts / "drift.png"), full_page=True)
+
+
+def test_browser_margin_field_edit_and_a_wrong_sign(server, artifacts, tmp_path):
+    """Upload a Farrington-Manning design (margin 0.1); type 0.15 in the margin field: the power card is the
+    API's at 0.15; type -0.1: the message naming analysis.margin appears just below the field, the typed value
+    stays and the card keeps the last valid number."""
+    from planner.design import design_to_toml, parse_design
+
+    design = parse_design(
+        {
+            "name": "non-inferiority upload",
+            "arms": {"kind": "randomized", "n": 120},
+            "endpoint": {"kind": "binary"},
+            "analysis": {"rule": "farrington-manning", "margin": 0.1},
+            "scenarios": [{"name": "equal 0.8", "treatment": 0.8, "control": 0.8}],
+        }
+    )
+    path = tmp_path / "ni_margin.toml"
+    path.write_text(design_to_toml(design))
+    url, _ = server
+    label = "Power: equal 0.8"
+    with app_page(url) as page:
+        upload(page, path)
+        page.locator("[data-testid='stMetric']", has_text=label).first.wait_for(timeout=60_000)
+        wait_for_metric(page, label, f"{evaluate(design)['equal 0.8'].success.value:.4f}", "uploaded")
+        box = page.get_by_role("spinbutton", name="Non-inferiority margin (a difference; empty: superiority)")
+        assert box.input_value() == "0.100"
+        box.fill("0.15")
+        box.press("Enter")
+        want = f"{evaluate(design.with_changes({'analysis.margin': 0.15}))['equal 0.8'].success.value:.4f}"
+        wait_for_metric(page, label, want, "margin 0.15")
+        box.fill("-0.1")
+        box.press("Enter")
+        alert = page.locator("[data-testid='stAlert']", has_text="analysis.margin").first
+        alert.wait_for(timeout=60_000)
+        field_box, alert_box = box.bounding_box(), alert.bounding_box()
+        assert 0 <= alert_box["y"] - (field_box["y"] + field_box["height"]) < 120, (field_box, alert_box)
+        assert box.input_value() == "-0.100"
+        assert metric_value(page, label) == want
+        page.screenshot(path=str(artifacts / "margin_field.png"), full_page=True)
