@@ -12,6 +12,9 @@ Go). Binary designs are enumerated: every outcome's zone is decided once, and ea
 exact distribution (a binomial for a scenario; under a Beta-mixture design prior, the binomial averaged by
 Gauss-Legendre quadrature, exact for these polynomials), so the figures carry no Monte Carlo error.
 Continuous designs are simulated with the streams :func:`planner.engine.evaluate` uses (the same trials).
+Count designs too, with an approximate posterior: a flat prior on the log event rate (single arm) or the log
+rate ratio (treatment over control), and the normal likelihood of its Wald estimate (the nb-wald variance,
+:func:`planner.rules.count.posterior_beyond`); the conditions are on the rate or the rate ratio.
 """
 
 from __future__ import annotations
@@ -216,6 +219,8 @@ def _zone_counts(
             go_count += int(np.count_nonzero(zone > 0.5))
             no_go_count += int(np.count_nonzero(zone < -0.5))
         return go_count, no_go_count
+    if design.endpoint.kind == "count":
+        return _count_zone_counts(design, source, streams, start, stop, chunk)
     rule = ContinuousRule(design)
     for lo in range(start, stop, chunk):
         size = min(chunk, stop - lo)
@@ -229,6 +234,40 @@ def _zone_counts(
         _, no_probs = rule.beyond(sample, [c.value for c in decision.no_go])
         no_go = ok & ~go
         for prob, c in zip(no_probs, decision.no_go, strict=True):
+            no_go &= 1.0 - prob > c.probability
+        go_count += int(np.count_nonzero(go))
+        no_go_count += int(np.count_nonzero(no_go))
+    return go_count, no_go_count
+
+
+def _count_zone_counts(
+    design: Design, source: Any, streams: Any, start: int, stop: int, chunk: int
+) -> tuple[int, int]:
+    from planner.endpoints import simulate_trials
+    from planner.rules.count import posterior_beyond
+
+    decision = design.decision
+    assert decision is not None
+    k, lower = design.endpoint.dispersion, design.endpoint.better == "lower"
+
+    def count_beyond(sample: Any, values: list[float]) -> list[np.ndarray]:
+        return posterior_beyond(sample, values, k, lower)
+
+    go_count = no_go_count = 0
+    for lo in range(start, stop, chunk):
+        size = min(chunk, stop - lo)
+        truth = source.draw(streams, size) if hasattr(source, "draw") else source
+        sample = simulate_trials(design, truth, streams, size)
+        ok = sample.treatment.n > 0
+        if sample.control is not None:
+            ok = ok & (sample.control.n > 0)
+        go = np.broadcast_to(ok, (size,)).copy()
+        for prob, c in zip(count_beyond(sample, [c.value for c in decision.go]), decision.go, strict=True):
+            go &= prob > c.probability
+        no_go = np.broadcast_to(ok, (size,)) & ~go
+        for prob, c in zip(
+            count_beyond(sample, [c.value for c in decision.no_go]), decision.no_go, strict=True
+        ):
             no_go &= 1.0 - prob > c.probability
         go_count += int(np.count_nonzero(go))
         no_go_count += int(np.count_nonzero(no_go))

@@ -382,7 +382,9 @@ class Analysis(_Spec):
         max_length=10,
         description="Bayesian rules: further conditions, each P(effect beyond value | data) > probability; "
         "success when the threshold's condition and every one of these hold (a dual criterion: significance "
-        "and clinical relevance, as RBesT's decision1S / decision2S)",
+        "and clinical relevance, as RBesT's decision1S / decision2S). Count rules (nb-wald, nb-exact): the "
+        "test's significance and each condition on the rate (ratio)'s approximate posterior (flat prior on its "
+        "log, normal Wald likelihood; probability 0.5: the estimate beyond the value, Roychoudhury et al. 2018)",
     )
 
 
@@ -832,8 +834,13 @@ def _cross_field_problems(d: Design) -> Iterator[str]:
         for name in ("threshold", "prior", "control_prior", "variance"):
             if getattr(an, name) is not None:
                 yield f"analysis.{name}: not used by the frequentist rule {an.rule!r}; remove it"
-        if an.conditions:
-            yield f"analysis.conditions: only used by Bayesian rules, got rule {an.rule!r}"
+        if an.conditions and ep.kind != "count":
+            yield (
+                f"analysis.conditions: only used by Bayesian rules and the count rules (nb-wald, nb-exact), got "
+                f"rule {an.rule!r}"
+            )
+        elif an.conditions:
+            yield from _condition_problems(d)
     # several endpoints
     if d.multiple is not None:
         yield from _multiple_problems(d)
@@ -967,9 +974,6 @@ def _variable_exposure_problems(d: Design) -> Iterator[str]:
 def _decision_problems(d: Design) -> Iterator[str]:
     """Decision zones: binary or continuous designs without interim looks or several endpoints, values on scale."""
     ep = d.endpoint
-    if ep.kind == "count":
-        yield "decision: Go / No-Go zones are available for binary, continuous and time-to-event endpoints, not count"
-        return
     if ep.kind == "time-to-event" and (d.randomized or d.analysis.prior is None):
         yield (
             "decision: Go / No-Go zones on time to event are on the median of a single arm, from the Gamma "
@@ -990,6 +994,9 @@ def _decision_problems(d: Design) -> Iterator[str]:
                 yield f"{where}: a difference of two response rates lies in (-1, 1), got {c.value}"
             elif ep.kind == "time-to-event" and c.value <= 0.0:
                 yield f"{where}: a median time to the event must be positive, got {c.value}"
+            elif ep.kind == "count" and c.value <= 0.0:
+                what = "rate ratio" if d.randomized else "event rate"
+                yield f"{where}: a {what} must be positive, got {c.value}"
 
 
 def _condition_problems(d: Design) -> Iterator[str]:
@@ -1003,6 +1010,9 @@ def _condition_problems(d: Design) -> Iterator[str]:
             yield f"{where}: a difference of two response rates lies in (-1, 1), got {c.value}"
         elif ep.kind == "time-to-event" and c.value <= 0.0:
             yield f"{where}: a median time to the event must be positive, got {c.value}"
+        elif ep.kind == "count" and c.value <= 0.0:
+            what = "rate ratio" if d.randomized else "event rate"
+            yield f"{where}: P({what} beyond {c.value}) does not depend on the data; a {what} condition needs a positive value"
     if an.conditions and d.interim is not None:
         yield "analysis.conditions: with interim looks are not available yet (the conditions apply at a final analysis)"
 

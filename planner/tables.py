@@ -451,12 +451,17 @@ def decision_text(design: Design) -> list[str]:
     lower = getattr(design.endpoint, "better", "higher") == "lower"
     beyond, short = ("below", "above") if lower else ("above", "below")
     if design.randomized:
-        effect = "the difference (treatment - control)"
+        effect = (
+            "the rate ratio (treatment / control)"
+            if design.endpoint.kind == "count"
+            else "the difference (treatment - control)"
+        )
     else:
         effect = {
             "binary": "the response rate",
             "continuous": "the mean",
             "time-to-event": "the median time to the event",
+            "count": "the event rate",
         }.get(design.endpoint.kind, "the effect")
 
     def conditions(items: Any, side: str) -> str:

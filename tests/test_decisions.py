@@ -578,3 +578,171 @@ def test_time_to_event_zones_equal_the_closed_form_when_every_event_is_observed(
         no_go = float(special.gammainc(30, lam * min(no_go_below, go_from)))
         for est, want in ((row.go, go), (row.no_go, no_go)):
             assert abs(est.value - want) <= 4 * math.sqrt(want * (1 - want) / 100_000) + 1e-4, (median, want)
+
+
+# --- count endpoints: the approximate posterior of the log rate (ratio) ------------------------------------------
+COUNT_ZONES = {
+    "go": [{"value": 1.0, "probability": 0.975}, {"value": 0.5, "probability": 0.5}],
+    "no_go": [{"value": 0.7, "probability": 0.8}],
+}
+
+
+def _count_design(randomized=True, dispersion=0.5):
+    arms = {"kind": "randomized", "n": 60} if randomized else {"kind": "single-arm", "n": 30}
+    analysis = {"rule": "nb-wald"} if randomized else {"rule": "nb-exact", "performance_goal": 2.0}
+    decision = (
+        COUNT_ZONES
+        if randomized
+        else {
+            "go": [{"value": 2.0, "probability": 0.975}, {"value": 1.0, "probability": 0.5}],
+            "no_go": [{"value": 1.5, "probability": 0.8}],
+        }
+    )
+    scenarios = (
+        [
+            {"name": "null", "treatment": 4.0, "control": 4.0},
+            {"name": "0.3", "treatment": 1.2, "control": 4.0},
+        ]
+        if randomized
+        else [{"name": "goal", "treatment": 2.0}, {"name": "0.6", "treatment": 0.6}]
+    )
+    return parse_design(
+        {
+            "name": "severe hypoglycaemia zones",
+            "arms": arms,
+            "endpoint": {"kind": "count", "exposure": 1.0, "dispersion": dispersion, "better": "lower"},
+            "analysis": analysis,
+            "decision": decision,
+            "scenarios": scenarios,
+        }
+    )
+
+
+def _zones_from_estimates(log_est, se, decision):
+    def below(v):
+        return stats.norm.cdf((math.log(v) - log_est) / se)
+
+    go = np.ones_like(log_est, dtype=bool)
+    for c in decision["go"]:
+        go &= below(c["value"]) > c["probability"]
+    no_go = ~go
+    for c in decision["no_go"]:
+        no_go &= 1 - below(c["value"]) > c["probability"]
+    return go, no_go
+
+
+def test_single_arm_poisson_count_zones_equal_the_sum_over_the_total():
+    """Dispersion 0: the total of 30 participants' events is Poisson(30 rate); the zone of each total y comes
+    from log(y / 30) with variance 1 / y (y = 0 as 0.5); the simulated zones are within 4 MCSE of the exact sum."""
+    from planner import decision_zones
+
+    design = _count_design(randomized=False, dispersion=0.0)
+    decision = design.decision.model_dump()
+    rows = decision_zones(design, n_sims=100_000, seed=11)
+    y = np.arange(0, 400)
+    yy = np.maximum(y, 0.5)
+    go, no_go = _zones_from_estimates(np.log(yy / 30), np.sqrt(1 / yy), decision)
+    for row, rate in zip(rows, (2.0, 0.6), strict=True):
+        pmf = stats.poisson.pmf(y, 30 * rate)
+        for est, ref in ((row.go, pmf @ go), (row.no_go, pmf @ no_go)):
+            assert abs(est.value - ref) <= 4 * max(est.mcse, 1e-4), (row.name, est.value, ref)
+
+
+def test_randomized_count_zones_agree_with_a_participant_level_simulation():
+    """Negative binomial counts per participant (Gamma frailty, mean 1, variance k) in numpy; the log rate ratio
+    and its Wald variance 1 / Y_t + k / n_t + 1 / Y_c + k / n_c written here."""
+    from planner import decision_zones
+
+    design = _count_design()
+    rows = decision_zones(design, n_sims=100_000, seed=12)
+    rng = np.random.default_rng(13)
+    trials, n, k = 20_000, 30, 0.5
+    for row, (rt, rc) in zip(rows, ((4.0, 4.0), (1.2, 4.0)), strict=True):
+        yt = rng.poisson(rt * rng.gamma(1 / k, k, (trials, n))).sum(axis=1)
+        yc = rng.poisson(rc * rng.gamma(1 / k, k, (trials, n))).sum(axis=1)
+        yt, yc = np.maximum(yt, 0.5), np.maximum(yc, 0.5)
+        go, no_go = _zones_from_estimates(
+            np.log(yt / yc), np.sqrt(1 / yt + k / n + 1 / yc + k / n), COUNT_ZONES
+        )
+        for est, ref in ((row.go, go.mean()), (row.no_go, no_go.mean())):
+            se_both = math.sqrt(est.mcse**2 + max(ref * (1 - ref), 1e-4) / trials)
+            assert abs(est.value - ref) <= 4 * se_both, (row.name, est.value, ref)
+    assert rows[1].go.value > 0.5 > rows[0].go.value  # a rate ratio of 0.3 is mostly Go, equal rates rarely
+
+
+def test_count_zone_values_must_be_positive_and_the_text_names_the_rate_ratio():
+    from planner.tables import decision_text
+
+    bad = _count_design().model_dump(mode="json")
+    bad["decision"]["go"][1]["value"] = 0.0
+    with pytest.raises(
+        DesignError, match=r"decision\.go\[1\]\.value: a rate ratio must be positive, got 0.0"
+    ):
+        parse_design(bad)
+    assert decision_text(_count_design())[0] == (
+        "Go: P(the rate ratio (treatment / control) below 1 | data) > 0.975 and "
+        "P(the rate ratio (treatment / control) below 0.5 | data) > 0.5."
+    )
+
+
+def test_dual_criterion_count_rules_equal_independent_computations():
+    """nb-exact (single arm, Poisson) with the condition 'the rate estimate below 1.2' (probability 0.5 on the
+    approximate posterior): success iff the total is at or below the exact test's critical count and
+    log(y / 30) < log 1.2, summed over the Poisson total; nb-wald with 'rate ratio below 0.5': a participant-level
+    simulation deciding z and the estimate; conditions never add successes (the same simulated trials)."""
+    from planner import evaluate
+    from planner.rules import make_rule
+
+    single = _count_design(randomized=False, dispersion=0.0).model_dump(mode="json")
+    single.pop("decision")
+    single["analysis"]["conditions"] = [{"value": 1.2, "probability": 0.5}]
+    design = parse_design(single)
+    result = evaluate(design, n_sims=100_000, seed=21)
+    crit = make_rule(design).critical(30)
+    y = np.arange(0, 400)
+    holds = (y <= crit) & (np.log(np.maximum(y, 0.5) / 30) < math.log(1.2))
+    for r, rate in zip(result.results, (2.0, 0.6), strict=True):
+        want = float(stats.poisson.pmf(y, 30 * rate) @ holds)
+        assert abs(r.success.value - want) <= 4 * max(r.success.mcse, 1e-4), (r.scenario.name, want)
+    randomized = _count_design().model_dump(mode="json")
+    randomized.pop("decision")
+    plain = evaluate(parse_design(randomized), n_sims=100_000, seed=22)
+    randomized["analysis"]["conditions"] = [{"value": 0.5, "probability": 0.5}]
+    dual = evaluate(parse_design(randomized), n_sims=100_000, seed=22)
+    rng = np.random.default_rng(23)
+    trials, n, k = 20_000, 30, 0.5
+    for r, p, (rt, rc) in zip(dual.results, plain.results, ((4.0, 4.0), (1.2, 4.0)), strict=True):
+        assert r.success.value <= p.success.value
+        yt = np.maximum(rng.poisson(rt * rng.gamma(1 / k, k, (trials, n))).sum(axis=1), 0.5)
+        yc = np.maximum(rng.poisson(rc * rng.gamma(1 / k, k, (trials, n))).sum(axis=1), 0.5)
+        log_ratio = np.log(yt / yc)
+        z = -log_ratio / np.sqrt(1 / yt + k / n + 1 / yc + k / n)
+        ref = float(np.mean((z >= stats.norm.ppf(0.975)) & (log_ratio < math.log(0.5))))
+        se_both = math.sqrt(r.success.mcse**2 + max(ref * (1 - ref), 1e-4) / trials)
+        assert abs(r.success.value - ref) <= 4 * se_both, (r.scenario.name, r.success.value, ref)
+    assert dual.results[1].success.value < plain.results[1].success.value  # the relevance condition binds
+
+
+def test_count_conditions_that_cannot_depend_on_the_data_are_named():
+    spec = _count_design().model_dump(mode="json")
+    spec.pop("decision")
+    spec["analysis"]["conditions"] = [{"value": -0.5, "probability": 0.5}]
+    with pytest.raises(DesignError, match=r"analysis\.conditions\[0\]\.value: P\(rate ratio beyond -0.5\)"):
+        parse_design(spec)
+
+
+def test_the_report_shows_count_zones_and_count_conditions(tmp_path):
+    from planner import decision_zones
+    from planner.report import build_report
+
+    spec = _count_design().model_dump(mode="json")
+    spec["analysis"]["conditions"] = [{"value": 0.5, "probability": 0.5}]
+    design = parse_design(spec)
+    out = build_report(design, tmp_path / "report", pdf=False, n_sims=4000)
+    text = out.html.read_text()
+    assert (
+        "P(the rate ratio below 0.5 | data) &gt; 0.5 (every condition must hold; the approximate posterior"
+        in text
+    )
+    rows = decision_zones(design, n_sims=4000, seed=design.simulation.seed)
+    assert "Decision zones" in text and f"{rows[1].go.value:.4f}" in text

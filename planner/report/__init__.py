@@ -231,14 +231,20 @@ def build_report(
         )
     if RULES[an.rule].bayesian:
         rules.append(("posterior threshold", f"{an.threshold}"))
-        for i, c in enumerate(an.conditions, start=1):
-            beyond = "below" if getattr(design.endpoint, "better", "higher") == "lower" else "above"
-            rules.append(
-                (
-                    f"further condition {i}",
-                    f"P(effect {beyond} {c.value:g} | data) > {c.probability:g} (every condition must hold)",
-                )
+    beyond = "below" if getattr(design.endpoint, "better", "higher") == "lower" else "above"
+    effect = ("the rate ratio" if design.randomized else "the event rate") if ep.kind == "count" else "effect"
+    for i, c in enumerate(an.conditions, start=1):
+        rules.append(
+            (
+                f"further condition {i}",
+                f"P({effect} {beyond} {c.value:g} | data) > {c.probability:g} (every condition must hold"
+                + (
+                    "; the approximate posterior: a flat prior on the log, the normal Wald likelihood)"
+                    if ep.kind == "count"
+                    else ")"
+                ),
             )
+        )
     looks = describe_looks(design)["labels"] if design.interim is not None else []
 
     # 3. priors

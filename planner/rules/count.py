@@ -30,6 +30,7 @@ Statistics in Medicine 2014;33:376-87.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from scipy import special, stats
@@ -38,9 +39,58 @@ from planner.design import Design
 from planner.endpoints import CountArm, TrialSample
 from planner.rules.look import StatisticRule
 
-__all__ = ["CountWaldRule", "CountExactRule", "log_rate_ratio_z", "NB_VARIANCES"]
+__all__ = [
+    "CountWaldRule",
+    "CountExactRule",
+    "log_rate",
+    "log_rate_ratio_z",
+    "posterior_beyond",
+    "NB_VARIANCES",
+]
 
 NB_VARIANCES = ("true-rates", "control-rate", "restricted")
+
+
+def log_rate(arm: CountArm, dispersion: float) -> tuple[np.ndarray, np.ndarray]:
+    """An arm's log event rate per unit exposure, log(Y / T), and its large-sample variance at the estimated
+    rate, 1 / Y + k sum t^2 / T^2 (T the arm's total exposure, t the participants'; k / n with equal exposures)
+    (Zhu and Lakkis 2014, sec. 2). A total of zero events counts as 0.5."""
+    y = np.maximum(arm.events, 0.5)
+    if arm.total_exposure is not None and arm.exposure_concentration is not None:  # variable exposure
+        total, concentration = arm.total_exposure, arm.exposure_concentration
+    else:
+        m = np.maximum(arm.n, 1)
+        total, concentration = m * arm.exposure, 1.0 / m
+    return np.log(y / total), 1.0 / y + dispersion * concentration
+
+
+def posterior_beyond(sample: TrialSample, values: Any, dispersion: float, lower: bool) -> list[np.ndarray]:
+    """Per trial and value: the approximate posterior probability that the event rate (single arm) or the rate
+    ratio (treatment over control) lies beyond ``value`` in the direction of benefit (below it when lower is
+    better): a flat prior on the log rate (ratio) and the normal likelihood of its Wald estimate (:func:`log_rate`),
+    so P(log effect < log value | data) = Phi((log value - estimate) / se)."""
+    estimate, var = log_rate(sample.treatment, dispersion)
+    if sample.control is not None:
+        control, control_var = log_rate(sample.control, dispersion)
+        estimate, var = estimate - control, var + control_var
+    se = np.sqrt(var)
+    out = []
+    for value in values:
+        below = special.ndtr((math.log(value) - estimate) / se)
+        out.append(below if lower else 1.0 - below)
+    return out
+
+
+def _conditions_hold(design_conditions: Any, sample: TrialSample, dispersion: float, lower: bool) -> Any:
+    """Every further condition of a count rule (a dual criterion) on the approximate posterior."""
+    holds: Any = True
+    if design_conditions:
+        values = [c.value for c in design_conditions]
+        for prob, c in zip(
+            posterior_beyond(sample, values, dispersion, lower), design_conditions, strict=True
+        ):
+            holds = holds & (prob > c.probability)
+    return holds
 
 
 def log_rate_ratio_z(
@@ -48,28 +98,17 @@ def log_rate_ratio_z(
 ) -> np.ndarray:
     """The Wald z statistic of log(rate_t / rate_c) - log(null_ratio) with one of Zhu and Lakkis's variances
     (module docstring; a non-inferiority margin: ``null_ratio`` the rate ratio at the null, with 'true-rates')."""
-    yt, yc = np.maximum(t.events, 0.5), np.maximum(c.events, 0.5)
-    mt, mc = np.maximum(t.n, 1), np.maximum(c.n, 1)
-    if t.total_exposure is not None and c.total_exposure is not None:  # variable exposure (true-rates)
-        # log(Y_t / T_t) - log(Y_c / T_c), T the arm's total exposure; Var(log(Y / T)) = 1 / (mu T) + k sum t^2 /
-        # T^2 for participants' exposures t (Zhu and Lakkis 2014, sec. 2, with unequal exposures), at mu = Y / T
-        log_ratio = np.log(yt / t.total_exposure) - np.log(yc / c.total_exposure)
-        var = (
-            1.0 / yt
-            + dispersion * t.exposure_concentration
-            + 1.0 / yc
-            + dispersion * c.exposure_concentration
-        )
-        return (log_ratio - math.log(null_ratio)) / np.sqrt(var)
-    log_ratio = np.log(yt / mt) - np.log(yc / mc)  # the exposure per participant cancels
-    if variance == "true-rates":
-        var = 1.0 / yt + dispersion / mt + 1.0 / yc + dispersion / mc
-    elif variance == "control-rate":
-        var = (mc / yc + dispersion) * (1.0 / mt + 1.0 / mc)
+    (lt, vt), (lc, vc) = log_rate(t, dispersion), log_rate(c, dispersion)
+    if variance == "true-rates" or t.total_exposure is not None:  # variable exposure: true-rates only
+        var = vt + vc
     else:
-        pooled = np.maximum(t.events + c.events, 0.5) / (mt + mc)
-        var = (1.0 / pooled + dispersion) * (1.0 / mt + 1.0 / mc)
-    return (log_ratio - math.log(null_ratio)) / np.sqrt(var)
+        mt, mc = np.maximum(t.n, 1), np.maximum(c.n, 1)
+        if variance == "control-rate":
+            var = (mc / np.maximum(c.events, 0.5) + dispersion) * (1.0 / mt + 1.0 / mc)
+        else:
+            pooled = np.maximum(t.events + c.events, 0.5) / (mt + mc)
+            var = (1.0 / pooled + dispersion) * (1.0 / mt + 1.0 / mc)
+    return (lt - lc - math.log(null_ratio)) / np.sqrt(var)
 
 
 class CountWaldRule(StatisticRule):
@@ -81,6 +120,7 @@ class CountWaldRule(StatisticRule):
         self.variance = design.analysis.nb_variance or "true-rates"
         self.null_ratio = design.null_treatment(1.0)  # the rate ratio at the null: 1, or the margin
         self.z = float(special.ndtri(1.0 - design.analysis.alpha))
+        self.conditions = design.analysis.conditions
 
     def statistic(self, sample: TrialSample) -> tuple[np.ndarray, None]:
         """The Wald z of the log rate ratio in the direction of benefit (an arm without participants: -inf)."""
@@ -91,7 +131,10 @@ class CountWaldRule(StatisticRule):
         return np.where(ok, np.nan_to_num(self.sign * z, nan=-np.inf), -np.inf), None
 
     def decide(self, sample: TrialSample) -> np.ndarray:
-        return self.statistic(sample)[0] >= self.z
+        significant = self.statistic(sample)[0] >= self.z
+        return np.asarray(
+            significant & _conditions_hold(self.conditions, sample, self.dispersion, self.sign < 0)
+        )
 
 
 class CountExactRule:
@@ -103,6 +146,7 @@ class CountExactRule:
         self.mean_per_participant = design.analysis.performance_goal * ep.exposure
         self.dispersion = ep.dispersion
         self.alpha = design.analysis.alpha
+        self.conditions = design.analysis.conditions
         self._critical: dict[int, int] = {}
 
     def _null(self, m: int):
@@ -140,4 +184,7 @@ class CountExactRule:
                 self.critical(int(m)) if m > 0 else (-1 if self.lower_better else np.iinfo(np.int64).max)
             )
         crit = lookup[arm.n]
-        return arm.events <= crit if self.lower_better else arm.events >= crit
+        significant = arm.events <= crit if self.lower_better else arm.events >= crit
+        return np.asarray(
+            significant & _conditions_hold(self.conditions, sample, self.dispersion, self.lower_better)
+        )
