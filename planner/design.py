@@ -974,10 +974,10 @@ def _variable_exposure_problems(d: Design) -> Iterator[str]:
 def _decision_problems(d: Design) -> Iterator[str]:
     """Decision zones: binary or continuous designs without interim looks or several endpoints, values on scale."""
     ep = d.endpoint
-    if ep.kind == "time-to-event" and (d.randomized or d.analysis.prior is None):
+    if ep.kind == "time-to-event" and not d.randomized and d.analysis.prior is None:
         yield (
-            "decision: Go / No-Go zones on time to event are on the median of a single arm, from the Gamma "
-            "posterior of its hazard: a single-arm design with analysis.prior"
+            "decision: Go / No-Go zones on a single arm's time to event are on its median, from the Gamma "
+            "posterior of its hazard: give analysis.prior"
         )
         return
     if d.interim is not None or d.multiple is not None:
@@ -993,7 +993,8 @@ def _decision_problems(d: Design) -> Iterator[str]:
             elif ep.kind == "binary" and d.randomized and not -1.0 < c.value < 1.0:
                 yield f"{where}: a difference of two response rates lies in (-1, 1), got {c.value}"
             elif ep.kind == "time-to-event" and c.value <= 0.0:
-                yield f"{where}: a median time to the event must be positive, got {c.value}"
+                what = "hazard ratio" if d.randomized else "median time to the event"
+                yield f"{where}: a {what} must be positive, got {c.value}"
             elif ep.kind == "count" and c.value <= 0.0:
                 what = "rate ratio" if d.randomized else "event rate"
                 yield f"{where}: a {what} must be positive, got {c.value}"

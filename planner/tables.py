@@ -449,13 +449,14 @@ def decision_text(design: Design) -> list[str]:
     if decision is None:
         return []
     lower = getattr(design.endpoint, "better", "higher") == "lower"
+    if design.randomized and design.endpoint.kind == "time-to-event":
+        lower = True  # a hazard ratio below a value is benefit
     beyond, short = ("below", "above") if lower else ("above", "below")
     if design.randomized:
-        effect = (
-            "the rate ratio (treatment / control)"
-            if design.endpoint.kind == "count"
-            else "the difference (treatment - control)"
-        )
+        effect = {
+            "count": "the rate ratio (treatment / control)",
+            "time-to-event": "the hazard ratio (treatment / control)",
+        }.get(design.endpoint.kind, "the difference (treatment - control)")
     else:
         effect = {
             "binary": "the response rate",

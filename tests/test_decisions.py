@@ -440,16 +440,85 @@ def test_bad_decision_zones_name_the_field(decision, message):
         )
 
 
-def test_zones_on_a_randomized_time_to_event_design_are_refused_with_a_message():
-    with pytest.raises(DesignError, match="decision: Go / No-Go zones on time to event are on the median"):
+HR_ZONES = {
+    "go": [{"value": 1.0, "probability": 0.975}, {"value": 0.7, "probability": 0.5}],
+    "no_go": [{"value": 0.85, "probability": 0.8}],
+}
+
+
+def _randomized_survival(decision=HR_ZONES):
+    return parse_design(
+        {
+            "name": "durability, randomized",
+            "arms": {"kind": "randomized", "n": 100},
+            "endpoint": {"kind": "time-to-event", "accrual_time": 12.0, "follow_up": 12.0},
+            "analysis": {"rule": "logrank"},
+            "decision": decision,
+            "scenarios": [
+                {"name": "equal", "treatment": 12.0, "control": 12.0},
+                {"name": "hr 0.6", "treatment": 20.0, "control": 12.0},
+            ],
+        }
+    )
+
+
+def test_randomized_time_to_event_zones_agree_with_an_independent_simulation():
+    """Exponential times (medians 12 and 20 months), uniform entry over 12 months, the analysis 12 months after
+    the last entry, simulated here with numpy; the zone of each trial from its Cox estimate (tested against a
+    direct maximization of the partial likelihood in test_time_to_event.py): P(HR < v) = Phi((log v - beta) /
+    se)."""
+    from planner import decision_zones
+    from planner.endpoints.time_to_event import cox_log_hazard_ratio
+
+    rows = decision_zones(_randomized_survival(), n_sims=40_000, seed=31)
+    rng = np.random.default_rng(32)
+    trials, n = 10_000, 50
+    for row, median_t in zip(rows, (12.0, 20.0), strict=True):
+        entry = rng.uniform(0, 12, (trials, 2 * n))
+        scale = np.concatenate([np.full(n, median_t), np.full(n, 12.0)]) / math.log(2)
+        times = rng.exponential(scale, (trials, 2 * n))
+        follow = np.minimum(times, 24.0 - entry)
+        event = times <= 24.0 - entry
+        treated = np.arange(2 * n) < n
+        beta, se = cox_log_hazard_ratio(follow, event, treated)
+
+        def below(v, beta=beta, se=se):
+            return np.where(
+                np.isinf(beta), (beta < 0).astype(float), stats.norm.cdf((math.log(v) - beta) / se)
+            )
+
+        go = (below(1.0) > 0.975) & (below(0.7) > 0.5)
+        no_go = ~go & (1 - below(0.85) > 0.8)
+        for est, ref in ((row.go, go.mean()), (row.no_go, no_go.mean())):
+            se_both = math.sqrt(est.mcse**2 + max(ref * (1 - ref), 1e-4) / trials)
+            assert abs(est.value - ref) <= 4 * se_both, (row.name, est.value, ref)
+    assert rows[1].go.value > 0.3 and rows[0].go.value < 0.03  # HR 0.6: often Go; equal arms: about alpha
+
+
+def test_randomized_time_to_event_zone_values_and_text():
+    from planner.tables import decision_text
+
+    bad = {"go": [{"value": -1.0, "probability": 0.9}], "no_go": HR_ZONES["no_go"]}
+    with pytest.raises(
+        DesignError, match=r"decision\.go\[0\]\.value: a hazard ratio must be positive, got -1.0"
+    ):
+        _randomized_survival(bad)
+    assert decision_text(_randomized_survival())[2 - 2] == (
+        "Go: P(the hazard ratio (treatment / control) below 1 | data) > 0.975 and "
+        "P(the hazard ratio (treatment / control) below 0.7 | data) > 0.5."
+    )
+    with pytest.raises(DesignError, match="decision: Go / No-Go zones on a single arm's time to event"):
         parse_design(
             {
                 "name": "x",
-                "arms": {"kind": "randomized", "n": 100},
+                "arms": {"kind": "single-arm", "n": 40},
                 "endpoint": {"kind": "time-to-event", "accrual_time": 12.0, "follow_up": 12.0},
-                "analysis": {"rule": "logrank"},
-                "decision": ZONES,
-                "scenarios": [{"name": "a", "treatment": 20.0, "control": 12.0}],
+                "analysis": {"rule": "one-sample-logrank", "performance_goal": 12.0},
+                "decision": {
+                    "go": [{"value": 15.0, "probability": 0.9}],
+                    "no_go": [{"value": 12.0, "probability": 0.8}],
+                },
+                "scenarios": [{"name": "a", "treatment": 20.0}],
             }
         )
 

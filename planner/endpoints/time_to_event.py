@@ -522,6 +522,8 @@ def zone_statistic(design: Any) -> Statistic:
     exposure T, as :func:`exponential_posterior_z`; a median beyond v (longer) is a hazard below h(v), so a
     ``go`` condition holds when P(hazard < h(v) | d, T) > probability and a ``no_go`` one when
     P(hazard > h(v) | d, T) > probability."""
+    if design.randomized:
+        return _hazard_ratio_zone(design)
     from planner.priors import hazard_prior
 
     prior = hazard_prior(design.analysis.prior, design.endpoint.time_unit)
@@ -539,6 +541,37 @@ def zone_statistic(design: Any) -> Statistic:
         for h, q in no_go:
             is_no &= 1.0 - prior.posterior_cdf(h, events, exposure) > q
         return np.where(is_go, 1.0, np.where(is_no, -1.0, 0.0))
+
+    return zone
+
+
+def _hazard_ratio_zone(design: Any) -> Statistic:
+    """Go / Consider / No-Go per simulated trial of a randomized time-to-event design: the conditions are on the
+    hazard ratio (treatment over control; below a value is benefit) under an approximate posterior, a flat prior
+    on the log hazard ratio and the normal likelihood of its Cox estimate, log HR ~ N(beta, se^2)
+    (:func:`cox_log_hazard_ratio`): P(HR < v | data) = Phi((log v - beta) / se). Every event in one arm gives
+    beta = -inf or +inf (probability 1 or 0); a trial without events is Consider."""
+    from scipy import special
+
+    go = [(math.log(c.value), c.probability) for c in design.decision.go]
+    no_go = [(math.log(c.value), c.probability) for c in design.decision.no_go]
+
+    def zone(follow_up: np.ndarray, event: np.ndarray, treated: np.ndarray) -> np.ndarray:
+        beta, se = cox_log_hazard_ratio(follow_up, event, treated)
+        with np.errstate(divide="ignore", invalid="ignore"):
+
+            def below(log_value: float) -> np.ndarray:
+                z = (log_value - beta) / se
+                return np.where(np.isinf(beta), np.where(beta < 0, 1.0, 0.0), special.ndtr(z))
+
+            is_go = np.ones(beta.shape, dtype=bool)
+            for v, q in go:
+                is_go &= below(v) > q
+            is_no = ~is_go
+            for v, q in no_go:
+                is_no &= 1.0 - below(v) > q
+        known = np.isfinite(beta) | np.isinf(beta)  # no events (nan): Consider
+        return np.where(known & is_go, 1.0, np.where(known & is_no, -1.0, 0.0))
 
     return zone
 
