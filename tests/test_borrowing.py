@@ -193,3 +193,52 @@ def test_the_app_shows_the_drift_panel_for_a_design_with_a_control_prior():
     table = next(t.value for t in at.table if "true control rate" in t.value.columns)
     points = drift_table(d, *drift_defaults(d))
     assert list(table["type I error"]) == [f"{p.type_one_error:.4f}" for p in points]
+
+
+# --- a published decision2S example: Schmidli et al. (2014), Table 2 ----------------------------------------------
+# Schmidli H, Gsteiger S, Roychoudhury S, O'Hagan A, Spiegelhalter D, Neuenschwander B. Robust meta-analytic-
+# predictive priors in clinical trials with historical control information. Biometrics 2014;70:1023-32,
+# Table 2 (as transcribed in RBesT's tests/testthat/test-oc2S.R): 40 treated, uniform treatment prior,
+# success when P(p_t - p_c > 0 | data) > 0.975; the control arm 40 - ESS of its prior: 20 with Beta(4, 16),
+# 40 with the uniform prior (RBesT's test subtracts the uniform prior's Morita ESS of 2 and allows 2.5 points;
+# the table's numbers are those of 40 controls, within 0.5 points, exactly enumerated below). In percent, at
+# p_c = 0.1, ..., 0.6, delta 0 (type I error) and 0.3 (power).
+SCHMIDLI_TABLE_2 = {
+    (20, (4.0, 16.0)): [0.0, 1.6, 6.1, 13.7, 26.0, 44.4, 81.6, 87.8, 93.4, 97.9, 99.6, 100.0],
+    (40, (1.0, 1.0)): [1.8, 2.3, 2.4, 2.6, 2.8, 2.6, 89.7, 82.1, 79.5, 79.5, 81.9, 89.8],
+}
+
+
+@pytest.mark.parametrize(("controls", "prior"), list(SCHMIDLI_TABLE_2))
+def test_the_exact_operating_characteristics_equal_schmidli_table_2(controls, prior):
+    from planner.exact import exact_power
+    from planner.rules import rule_for
+
+    design = parse_design(
+        {
+            "name": "Schmidli 2014",
+            "arms": {"kind": "randomized", "n": 40 + controls, "allocation": [40, controls]},
+            "endpoint": {"kind": "binary"},
+            "analysis": {
+                "rule": "posterior-probability",
+                "threshold": 0.975,
+                "prior": {"family": "beta", "components": [{"weight": 1.0, "a": 1.0, "b": 1.0}]},
+                "control_prior": {
+                    "family": "beta",
+                    "components": [{"weight": 1.0, "a": prior[0], "b": prior[1]}],
+                },
+            },
+            "scenarios": [{"name": "a", "treatment": 0.5, "control": 0.5}],
+        }
+    )
+    assert design.arms.sizes == (40, controls)
+    rule = rule_for(design)
+    got = [
+        100 * float(exact_power(design, rule, pc + delta, pc)[0])
+        for delta in (0.0, 0.3)
+        for pc in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
+    ]
+    assert np.max(np.abs(np.array(got) - SCHMIDLI_TABLE_2[(controls, prior)])) < 0.7
+    # and through the drift table: the same type I errors
+    points = drift_table(design, [0.1, 0.3, 0.5], 0.3)
+    assert [round(100 * p.type_one_error, 1) for p in points] == [round(got[i], 1) for i in (0, 2, 4)]
