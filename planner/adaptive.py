@@ -15,6 +15,12 @@ Conditional power at the interim, for a stage-2 size m per arm and an assumed ef
 interim estimate: the rules of Mehta and Pocock 2011 and of Cui, Hung and Wang use it):
 CP(m) = Phi(theta sqrt(m / 2) / sd - (z_{1-alpha} - w1 z1) / w2).
 
+Early stopping at the interim (optional): with ``efficacy_spending`` ('obrien-fleming' or 'pocock',
+Lan-DeMets) the trial stops for efficacy when z1 >= c1 and the final test compares the combination statistic
+with c2, both from the spending function at information fractions (n1 / (n1 + n2), 1) (the combination
+statistic's correlation with z1 is w1, so the group sequential boundaries apply; Lehmacher and Wassmer 1999);
+with ``futility_z`` it stops for futility when z1 < futility_z (non-binding: the boundaries ignore it).
+
 Rules for n2(z1):
 
 * ``conditional-power``: the smallest m giving CP(m) >= ``target_power``, within [n2, n2_max] (a cap);
@@ -29,6 +35,7 @@ w2)), exact up to quadrature error, and by simulation (:func:`simulate`, with Mo
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -66,6 +73,8 @@ class Reestimation:
     target_power: float = 0.8
     cp_min: float = 0.365
     alpha: float = 0.025
+    efficacy_spending: Literal["none", "obrien-fleming", "pocock"] = "none"
+    futility_z: float | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -91,6 +100,14 @@ class Reestimation:
                 problems.append(f"{name}: a probability strictly between 0 and 1, got {value!r}")
         if not _finite(self.alpha) or not 0.0 < self.alpha <= 0.5:
             problems.append(f"alpha: a one-sided level in (0, 0.5], got {self.alpha!r}")
+        if self.efficacy_spending not in ("none", "obrien-fleming", "pocock"):
+            problems.append(
+                f"efficacy_spending: 'none', 'obrien-fleming' or 'pocock', got {self.efficacy_spending!r}"
+            )
+        if self.futility_z is not None and (
+            not _finite(self.futility_z) or not -10.0 < self.futility_z < 10.0
+        ):
+            problems.append(f"futility_z: a z value between -10 and 10, got {self.futility_z!r}")
         if not problems and self.rule == "promising-zone" and self.cp_min >= self.target_power:
             problems.append(f"cp_min: must be below target_power = {self.target_power}, got {self.cp_min}")
         if problems:
@@ -102,15 +119,32 @@ class Reestimation:
         return math.sqrt(self.n1 / total), math.sqrt(self.n2 / total)
 
     @property
+    def bounds(self) -> tuple[float, float]:
+        """(c1, c2): the interim efficacy bound on z1 (inf without early stopping) and the final one on the
+        combination statistic."""
+        return _bounds(self.n1, self.n2, self.alpha, self.efficacy_spending)
+
+    @property
     def critical(self) -> float:
-        return float(special.ndtri(1.0 - self.alpha))
+        """The final critical value of the combination statistic."""
+        return self.bounds[1]
+
+    @property
+    def futility(self) -> float:
+        return -math.inf if self.futility_z is None else float(self.futility_z)
+
+    def stops(self, z1: np.ndarray) -> np.ndarray:
+        """True where the trial stops at the interim (for efficacy or futility)."""
+        z1 = np.asarray(z1)
+        return (z1 >= self.bounds[0]) | (z1 < self.futility)
 
     def interim_effect(self, z1: np.ndarray) -> np.ndarray:
         """The interim estimate of delta from the stage-1 z: z1 sd / sqrt(n1 / 2)."""
         return np.asarray(z1) * self.sd / math.sqrt(self.n1 / 2.0)
 
     def stage_two_size(self, z1: np.ndarray) -> np.ndarray:
-        """n2(z1) per arm (whole participants) by the rule, with the interim estimate as the assumed effect."""
+        """n2(z1) per arm (whole participants) by the rule, with the interim estimate as the assumed effect; 0
+        where the trial stops at the interim."""
         z1 = np.asarray(z1, dtype=float)
         w1, w2 = self.weights
         theta = self.interim_effect(z1)
@@ -122,10 +156,22 @@ class Reestimation:
         wanted = np.where(short <= 0, self.n2, np.where(theta > 0, needed, self.n2_max))
         capped = np.clip(wanted, self.n2, self.n2_max)
         if self.rule == "conditional-power":
-            return capped.astype(np.int64)
-        planned_cp = conditional_power(self, z1, self.n2)
-        promising = (planned_cp >= self.cp_min) & (planned_cp < self.target_power)
-        return np.where(promising, capped, self.n2).astype(np.int64)
+            sizes = capped
+        else:
+            planned_cp = conditional_power(self, z1, self.n2)
+            promising = (planned_cp >= self.cp_min) & (planned_cp < self.target_power)
+            sizes = np.where(promising, capped, self.n2)
+        return np.where(self.stops(z1), 0, sizes).astype(np.int64)  # stopped at the interim: no stage 2
+
+
+@functools.lru_cache(maxsize=64)
+def _bounds(n1: int, n2: int, alpha: float, kind: str) -> tuple[float, float]:
+    if kind == "none":
+        return math.inf, float(special.ndtri(1.0 - alpha))
+    from planner.sequential import efficacy_boundaries
+
+    b = efficacy_boundaries([n1 / (n1 + n2), 1.0], alpha, kind)
+    return float(b.efficacy[0]), float(b.efficacy[1])
 
 
 def plan_of(design: Any) -> Reestimation:
@@ -146,6 +192,8 @@ def plan_of(design: Any) -> Reestimation:
         r.target_power,
         r.cp_min,
         design.analysis.alpha,
+        r.efficacy_spending,
+        r.futility_z,
     )
 
 
@@ -225,14 +273,17 @@ def operating_characteristics(design: Reestimation, delta: float) -> Reestimatio
         m = int(design.stage_two_size(np.array([0.5 * (a + b)]))[0])
         mass = float(special.ndtr(b - mean) - special.ndtr(a - mean))
         drift2 = delta * math.sqrt(m / 2.0) / design.sd
+        if m == 0:  # stopped at the interim: for efficacy (success) or futility
+            power += mass if 0.5 * (a + b) >= design.bounds[0] else 0.0
+        else:
 
-        def success(z1: float, drift2: float = drift2) -> float:
-            return float(special.ndtr(drift2 - (design.critical - w1 * z1) / w2)) * math.exp(
-                -0.5 * (z1 - mean) ** 2
-            )
+            def success(z1: float, drift2: float = drift2) -> float:
+                return float(special.ndtr(drift2 - (design.critical - w1 * z1) / w2)) * math.exp(
+                    -0.5 * (z1 - mean) ** 2
+                )
 
-        value, _ = integrate.quad(success, a, b, epsabs=1e-14, epsrel=1e-12, limit=200)
-        power += value / math.sqrt(2.0 * math.pi)
+            value, _ = integrate.quad(success, a, b, epsabs=1e-14, epsrel=1e-12, limit=200)
+            power += value / math.sqrt(2.0 * math.pi)
         total = 2 * (design.n1 + m)
         distribution[total] = distribution.get(total, 0.0) + mass
         expected += mass * total
@@ -249,6 +300,10 @@ def naive_type_one_error(design: Reestimation) -> float:
     value = 0.0
     for a, b in _pieces(design, 0.0):
         m = int(design.stage_two_size(np.array([0.5 * (a + b)]))[0])
+        if m == 0:  # stopped at the interim: rejects only above the efficacy bound
+            if 0.5 * (a + b) >= design.bounds[0]:
+                value += float(special.ndtr(b) - special.ndtr(a))
+            continue
 
         def reject(z1: float, m: int = m) -> float:
             need = (c * math.sqrt(design.n1 + m) - math.sqrt(design.n1) * z1) / math.sqrt(m)
@@ -272,7 +327,8 @@ def simulate(design: Reestimation, delta: float, n_sims: int, seed: int) -> Rees
         z1 = delta * math.sqrt(design.n1 / 2.0) / design.sd + streams("ssr.z1").standard_normal(size)
         m = design.stage_two_size(z1)
         z2 = delta * np.sqrt(m / 2.0) / design.sd + streams("ssr.z2").standard_normal(size)
-        successes += int(np.count_nonzero(w1 * z1 + w2 * z2 >= design.critical))
+        final = (m > 0) & (w1 * z1 + w2 * z2 >= design.critical)
+        successes += int(np.count_nonzero(final | (z1 >= design.bounds[0])))
         parts.append(2 * (design.n1 + m))
     totals = np.concatenate(parts)
     p = successes / n_sims

@@ -530,6 +530,12 @@ def ssr_command(
         float, typer.Option(help="promising-zone: lowest conditional power that is promising.")
     ] = 0.365,
     alpha: Annotated[float, typer.Option(help="One-sided significance level.")] = 0.025,
+    efficacy_spending: Annotated[
+        str, typer.Option(help="Stop for efficacy at the interim: none, obrien-fleming or pocock.")
+    ] = "none",
+    futility_z: Annotated[
+        float | None, typer.Option(help="Stop for futility at the interim below this z1 (non-binding).")
+    ] = None,
     sims: Annotated[
         int | None, typer.Option("--sims", help="Also simulate this many trials per effect (a check).")
     ] = None,
@@ -555,7 +561,19 @@ def ssr_command(
 
     names = {
         f"{k}:": f"--{k.replace('_', '-')}:"
-        for k in ("n1", "n2", "n2_max", "sd", "rule", "target_power", "cp_min", "alpha", "delta")
+        for k in (
+            "n1",
+            "n2",
+            "n2_max",
+            "sd",
+            "rule",
+            "target_power",
+            "cp_min",
+            "alpha",
+            "delta",
+            "efficacy_spending",
+            "futility_z",
+        )
     }
     try:
         if design_file is not None:
@@ -573,7 +591,18 @@ def ssr_command(
                     f"{(missing or ['--delta'])[0]}: required without a design file (or give a design with a "
                     "[reestimation] section)"
                 )
-            design = Reestimation(n1, n2, n2_max, sd, rule, target_power, cp_min, alpha)  # type: ignore[arg-type]
+            design = Reestimation(
+                n1,
+                n2,
+                n2_max,
+                sd,
+                rule,
+                target_power,
+                cp_min,
+                alpha,
+                efficacy_spending,
+                futility_z,  # type: ignore[arg-type]
+            )
         bad = [d for d in delta if not math.isfinite(d)]
         if bad:
             raise DesignError(f"delta: a finite effect, got {bad[0]}")

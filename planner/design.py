@@ -528,6 +528,12 @@ class Reestimation(_Spec):
     rule: Literal["promising-zone", "conditional-power"] = "promising-zone"
     target_power: Annotated[Float, Field(gt=0.0, lt=1.0)] = 0.8
     cp_min: Annotated[Float, Field(gt=0.0, lt=1.0)] = 0.365
+    efficacy_spending: Literal["none", "obrien-fleming", "pocock"] = Field(
+        "none", description="stop for efficacy at the interim: Lan-DeMets spending ('none': never)"
+    )
+    futility_z: Annotated[Float, Field(gt=-10.0, lt=10.0)] | None = Field(
+        None, description="stop for futility at the interim when z1 is below it (non-binding)"
+    )
 
 
 class Simulation(_Spec):

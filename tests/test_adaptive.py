@@ -287,3 +287,80 @@ def test_the_cli_report_and_app_show_the_apis_reestimation(tmp_path):
     table = next(t.value for t in at.table if "P(increase)" in t.value.columns)
     assert list(table["E[N]"]) == [f"{r.expected_n:.1f}" for r in result.results]
     assert finding in [e.value for e in at.error]
+
+
+# --- early stopping at the interim ---------------------------------------------------------------------------
+# rpact 3.3.4, 2 x 10^5 simulated trials per effect:
+#   d <- getDesignInverseNormal(kMax = 2, alpha = 0.025, sided = 1, informationRates = c(104 / 221, 1),
+#                               typeOfDesign = "asOF", futilityBounds = 0, bindingFutility = FALSE)
+#   d$criticalValues                               # 3.065788 1.966162
+#   getSimulationMeans(d, groups = 2, normalApproximation = TRUE, alternative = c(0, 1.6, 2), stDev = 7.5,
+#     plannedSubjects = c(208, 442), minNumberOfSubjectsPerStage = c(NA, 234),
+#     maxNumberOfSubjectsPerStage = c(NA, 676), conditionalPower = 0.8, maxNumberOfIterations = 200000,
+#     seed = 1)
+# $overallReject, $expectedNumberOfSubjects:
+RPACT_GS_SSR = ((0.024180, 0.772465, 0.910080), (514.7232, 598.2036, 540.3373))
+GS = Reestimation(
+    n1=104,
+    n2=117,
+    n2_max=338,
+    sd=7.5,
+    rule="conditional-power",
+    efficacy_spending="obrien-fleming",
+    futility_z=0.0,
+)
+
+
+def test_early_stopping_bounds_power_and_expected_n_equal_rpact():
+    assert GS.bounds == pytest.approx((3.065788, 1.966162), abs=5e-6)
+    powers, sizes = RPACT_GS_SSR
+    for delta, p, n in zip((0.0, 1.6, 2.0), powers, sizes, strict=True):
+        oc = operating_characteristics(GS, delta)
+        assert abs(oc.power - p) <= 4 * math.sqrt(p * (1 - p) / 200_000), (delta, oc.power, p)
+        sd_n = math.sqrt(sum(q * (v - oc.expected_n) ** 2 for v, q in oc.n_distribution.items()))
+        assert abs(oc.expected_n - n) <= 4 * sd_n / math.sqrt(200_000) + 2 * oc.p_increase, (
+            delta,
+            oc.expected_n,
+            n,
+        )
+        assert oc.n_distribution.get(208, 0.0) > 0.0  # some trials stop at the interim (208 participants)
+
+
+def test_early_stopping_integration_equals_simulation_and_keeps_alpha():
+    for delta in (0.0, 1.6):
+        exact = operating_characteristics(GS, delta)
+        sim = simulate(GS, delta, 200_000, seed=4)
+        assert abs(exact.power - sim.power) <= 4 * sim.power_mcse
+        assert abs(exact.expected_n - sim.expected_n) <= 4 * sim.expected_n_mcse
+    # ignoring the (non-binding) futility stop the level is alpha exactly; obeying it, below
+    ignoring = Reestimation(**{**GS.__dict__, "futility_z": None})
+    assert operating_characteristics(ignoring, 0.0).power == pytest.approx(0.025, abs=1e-9)
+    assert operating_characteristics(GS, 0.0).power < 0.025
+    with pytest.raises(DesignError, match="efficacy_spending"):
+        Reestimation(104, 117, 338, 7.5, efficacy_spending="haybittle")
+
+
+def test_a_design_with_early_stopping_evaluates_and_reports_it(tmp_path):
+    from planner import evaluate
+    from planner.report import build_report
+
+    design = _mp_design(
+        **{
+            "reestimation.rule": "conditional-power",
+            "reestimation.efficacy_spending": "obrien-fleming",
+            "reestimation.futility_z": 0.0,
+        }
+    )
+    assert plan_of(design) == GS
+    result = evaluate(design)
+    assert [r.success.value for r in result.results] == [
+        operating_characteristics(GS, d).power for d in (0.0, 1.6, 2.0)
+    ]
+    assert not result.type_one_error.exceeds and result.type_one_error.value < 0.025
+    text = build_report(design, tmp_path / "r", pdf=False).html.read_text()
+    assert (
+        "the trial stops for efficacy when z1 is at least 3.0658 (obrien-fleming spending) and for futility when "
+        "z1 is below 0 (non-binding)" in text
+    )
+    with pytest.raises(DesignError, match="reestimation.futility_z"):
+        _mp_design(**{"reestimation.futility_z": 12.0})

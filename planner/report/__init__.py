@@ -368,11 +368,21 @@ def build_report(
             if r.rule == "promising-zone"
             else f"stage 2 grows to reach a conditional power of {r.target_power:g}"
         )
+        stops = []
+        if plan.efficacy_spending != "none":
+            stops.append(
+                f"for efficacy when z1 is at least {plan.bounds[0]:.4f} ({plan.efficacy_spending} spending)"
+            )
+        if plan.futility_z is not None:
+            stops.append(f"for futility when z1 is below {plan.futility_z:g} (non-binding)")
         ssr_rule = (
-            f"At the interim, after {plan.n1} participants per arm, {zone} (the interim estimate as the effect), "
+            f"At the interim, after {plan.n1} participants per arm, "
+            + (f"the trial stops {' and '.join(stops)}; otherwise " if stops else "")
+            + f"{zone} (the interim estimate as the effect), "
             f"up to {plan.n2_max} per arm in stage 2 (N at most {2 * (plan.n1 + plan.n2_max)}); the stage-wise z "
             f"tests (sd {plan.sd:g} known) are combined with the planned weights sqrt({plan.n1}/{plan.n1 + plan.n2}) "
-            f"and sqrt({plan.n2}/{plan.n1 + plan.n2}) (Cui, Hung and Wang 1999; Mehta and Pocock 2011)."
+            f"and sqrt({plan.n2}/{plan.n1 + plan.n2}) and compared with {plan.critical:.4f} (Cui, Hung and Wang "
+            "1999; Mehta and Pocock 2011)."
         )
 
     # 5. curves over N
