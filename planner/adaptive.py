@@ -75,6 +75,8 @@ class Reestimation:
     alpha: float = 0.025
     efficacy_spending: Literal["none", "obrien-fleming", "pocock"] = "none"
     futility_z: float | None = None
+    test: Literal["z", "t"] = "z"
+    rule_sd: Literal["planned", "interim"] = "planned"
 
     def __post_init__(self) -> None:
         problems = []
@@ -108,6 +110,16 @@ class Reestimation:
             not _finite(self.futility_z) or not -10.0 < self.futility_z < 10.0
         ):
             problems.append(f"futility_z: a z value between -10 and 10, got {self.futility_z!r}")
+        if self.test not in ("z", "t"):
+            problems.append(f"test: 'z' (sd known) or 't' (stage-wise t tests), got {self.test!r}")
+        if self.rule_sd not in ("planned", "interim"):
+            problems.append(f"rule_sd: 'planned' or 'interim', got {self.rule_sd!r}")
+        elif self.rule_sd == "interim" and self.test != "t":
+            problems.append("rule_sd: 'interim' (the interim estimate of the sd) needs test = 't'")
+        if self.test == "t" and min(self.n1, self.n2) < 2:
+            problems.append(
+                f"n1: stage-wise t tests need at least 2 participants per arm and stage, got {self.n1}"
+            )
         if not problems and self.rule == "promising-zone" and self.cp_min >= self.target_power:
             problems.append(f"cp_min: must be below target_power = {self.target_power}, got {self.cp_min}")
         if problems:
@@ -142,23 +154,25 @@ class Reestimation:
         """The interim estimate of delta from the stage-1 z: z1 sd / sqrt(n1 / 2)."""
         return np.asarray(z1) * self.sd / math.sqrt(self.n1 / 2.0)
 
-    def stage_two_size(self, z1: np.ndarray) -> np.ndarray:
-        """n2(z1) per arm (whole participants) by the rule, with the interim estimate as the assumed effect; 0
-        where the trial stops at the interim."""
+    def stage_two_size(self, z1: np.ndarray, theta: Any = None, sd: Any = None) -> np.ndarray:
+        """n2(z1) per arm (whole participants) by the rule, with the interim estimate as the assumed effect
+        (``theta``, default from z1 with the planned sd) and ``sd`` (default the planned one); 0 where the trial
+        stops at the interim."""
         z1 = np.asarray(z1, dtype=float)
         w1, w2 = self.weights
-        theta = self.interim_effect(z1)
+        theta = self.interim_effect(z1) if theta is None else np.asarray(theta, dtype=float)
+        sd = self.sd if sd is None else np.asarray(sd, dtype=float)
         gap = (self.critical - w1 * z1) / w2  # what z2 must reach
         short = gap + special.ndtri(self.target_power)  # CP(m) >= target <=> theta sqrt(m / 2) / sd >= short
         with np.errstate(divide="ignore", invalid="ignore"):
-            needed = np.ceil(2.0 * (short * self.sd / theta) ** 2 - 1e-9)
+            needed = np.ceil(2.0 * (short * sd / theta) ** 2 - 1e-9)
         # already there with any m: the planned n2; not reachable (theta <= 0): the cap
         wanted = np.where(short <= 0, self.n2, np.where(theta > 0, needed, self.n2_max))
         capped = np.clip(wanted, self.n2, self.n2_max)
         if self.rule == "conditional-power":
             sizes = capped
         else:
-            planned_cp = conditional_power(self, z1, self.n2)
+            planned_cp = special.ndtr(theta * np.sqrt(self.n2 / 2.0) / sd - gap)
             promising = (planned_cp >= self.cp_min) & (planned_cp < self.target_power)
             sizes = np.where(promising, capped, self.n2)
         return np.where(self.stops(z1), 0, sizes).astype(np.int64)  # stopped at the interim: no stage 2
@@ -194,6 +208,8 @@ def plan_of(design: Any) -> Reestimation:
         design.analysis.alpha,
         r.efficacy_spending,
         r.futility_z,
+        "t" if r.sd == "estimated" else "z",
+        "interim" if r.sd == "estimated" else "planned",
     )
 
 
@@ -264,7 +280,10 @@ def _pieces(design: Reestimation, mean: float) -> list[tuple[float, float]]:
 
 
 def operating_characteristics(design: Reestimation, delta: float) -> ReestimationResult:
-    """Power, E[N], P(increase) and the distribution of N at true effect ``delta``, by integration over z1."""
+    """Power, E[N], P(increase) and the distribution of N at true effect ``delta``, by integration over z1
+    (stage-wise z tests, the sd known; t tests: :func:`simulate`)."""
+    if design.test != "z":
+        raise DesignError("test: the integration is for stage-wise z tests (sd known); simulate t tests")
     w1, w2 = design.weights
     mean = delta * math.sqrt(design.n1 / 2.0) / design.sd
     power = expected = increase = 0.0
@@ -315,20 +334,72 @@ def naive_type_one_error(design: Reestimation) -> float:
     return value
 
 
-def simulate(design: Reestimation, delta: float, n_sims: int, seed: int) -> ReestimationResult:
-    """The same characteristics by simulating the stage-wise z statistics in blocks of trials, each with its own
-    streams (:class:`BlockStreams`), with Monte Carlo SEs."""
+def _t_to_z(t: np.ndarray, df: Any) -> np.ndarray:
+    """The stage's one-sided p-value of a t statistic as a z: Phi^-1(1 - p), p = P(T_df >= t)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(-special.ndtri(special.stdtr(df, -t)))
+
+
+def _t_stage(streams: Any, stage: str, delta: float, sd: float, m: np.ndarray) -> dict[str, np.ndarray]:
+    """One stage's per-arm means and within-arm sums of squares (m per arm, per trial; m = 0: no stage)."""
+    size = m.shape[0]
+    safe = np.maximum(m, 1)
+    out = {}
+    for arm, mu in (("t", delta), ("c", 0.0)):
+        out[f"mean_{arm}"] = mu + sd / np.sqrt(safe) * streams(f"ssr.{stage}.{arm}.mean").standard_normal(
+            size
+        )
+        out[f"ss_{arm}"] = sd**2 * streams(f"ssr.{stage}.{arm}.ss").chisquare(np.maximum(safe - 1, 1))
+    return out
+
+
+def simulate_trials(design: Reestimation, delta: float, size: int, streams: Any) -> dict[str, np.ndarray]:
+    """``size`` simulated trials: z1, the stage-2 size per arm m, the success of the combination test and (t
+    tests) the naive pooled t test's rejection; stage-wise z (sd known) or per-arm means and sums of squares
+    (t tests)."""
     w1, w2 = design.weights
+    c1, c2 = design.bounds
+    if design.test == "z":
+        z1 = delta * math.sqrt(design.n1 / 2.0) / design.sd + streams("ssr.z1").standard_normal(size)
+        m = design.stage_two_size(z1)
+        z2 = delta * np.sqrt(m / 2.0) / design.sd + streams("ssr.z2").standard_normal(size)
+        return {"z1": z1, "m": m, "success": ((m > 0) & (w1 * z1 + w2 * z2 >= c2)) | (z1 >= c1)}
+    n1 = design.n1
+    one = _t_stage(streams, "1", delta, design.sd, np.full(size, n1))
+    ss1 = one["ss_t"] + one["ss_c"]
+    s1 = np.sqrt(ss1 / (2 * n1 - 2))
+    d1 = one["mean_t"] - one["mean_c"]
+    z1 = _t_to_z(d1 / (s1 * math.sqrt(2.0 / n1)), 2 * n1 - 2)
+    m = design.stage_two_size(z1, theta=d1, sd=s1 if design.rule_sd == "interim" else None)
+    two = _t_stage(streams, "2", delta, design.sd, m)
+    ss2 = two["ss_t"] + two["ss_c"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t2 = (two["mean_t"] - two["mean_c"]) / np.sqrt(ss2 / (2 * m - 2) * (2.0 / m))
+    z2 = _t_to_z(t2, np.maximum(2 * m - 2, 1))
+    success = ((m > 0) & (w1 * z1 + w2 * z2 >= c2)) | (z1 >= c1)
+    # the naive pooled t test on all the data (each arm's mean and sum of squares over both stages)
+    total = n1 + m
+    naive_ss = ss1 + ss2
+    diff = 0.0
+    for arm in ("t", "c"):
+        mean = (n1 * one[f"mean_{arm}"] + m * two[f"mean_{arm}"]) / total
+        naive_ss = naive_ss + n1 * m / total * (one[f"mean_{arm}"] - two[f"mean_{arm}"]) ** 2
+        diff = diff + (mean if arm == "t" else -mean)
+    t_all = diff / np.sqrt(naive_ss / (2 * total - 2) * (2.0 / total))
+    naive = np.where(m > 0, t_all >= special.stdtrit(2 * total - 2, 1.0 - design.alpha), z1 >= c1)
+    return {"z1": z1, "m": m, "success": success, "naive": naive}
+
+
+def simulate(design: Reestimation, delta: float, n_sims: int, seed: int) -> ReestimationResult:
+    """The same characteristics by simulating the trials (:func:`simulate_trials`) in blocks, each with its own
+    streams (:class:`BlockStreams`), with Monte Carlo SEs: the only way for stage-wise t tests."""
     successes = 0
     parts = []
     for b, start in enumerate(range(0, n_sims, BLOCK_SIZE)):
         size = min(BLOCK_SIZE, n_sims - start)
-        streams = BlockStreams(seed, b)
-        z1 = delta * math.sqrt(design.n1 / 2.0) / design.sd + streams("ssr.z1").standard_normal(size)
-        m = design.stage_two_size(z1)
-        z2 = delta * np.sqrt(m / 2.0) / design.sd + streams("ssr.z2").standard_normal(size)
-        final = (m > 0) & (w1 * z1 + w2 * z2 >= design.critical)
-        successes += int(np.count_nonzero(final | (z1 >= design.bounds[0])))
+        trials = simulate_trials(design, delta, size, BlockStreams(seed, b))
+        m = trials["m"]
+        successes += int(np.count_nonzero(trials["success"]))
         parts.append(2 * (design.n1 + m))
     totals = np.concatenate(parts)
     p = successes / n_sims
@@ -347,17 +418,41 @@ def simulate(design: Reestimation, delta: float, n_sims: int, seed: int) -> Rees
     )
 
 
+NAIVE_SIMS = 400_000  # null trials simulated for the naive t test's type I error
+
+
+def naive_t_type_one_error(
+    design: Reestimation, n_sims: int = NAIVE_SIMS, seed: int = 1
+) -> tuple[float, float]:
+    """The naive pooled t test's type I error under the design's rule (stage-wise t designs), simulated: (value,
+    MCSE)."""
+    count = 0
+    for b, start in enumerate(range(0, n_sims, BLOCK_SIZE)):
+        size = min(BLOCK_SIZE, n_sims - start)
+        count += int(np.count_nonzero(simulate_trials(design, 0.0, size, BlockStreams(seed, b))["naive"]))
+    p = count / n_sims
+    return p, math.sqrt(p * (1 - p) / n_sims)
+
+
 def naive_finding(design: Reestimation) -> str:
-    """The sentence every output prints about the naive pooled test under the design's rule (computed)."""
-    naive = naive_type_one_error(design)
-    if naive > design.alpha * (1 + 1e-9):
+    """The sentence every output prints about the naive pooled test under the design's rule (computed: by
+    integration for z tests, simulated with its MCSE for t tests)."""
+    if design.test == "z":
+        naive, how, name = naive_type_one_error(design), "", "z"
+        above = naive > design.alpha * (1 + 1e-9)
+    else:
+        naive, mcse = naive_t_type_one_error(design)
+        how = f" (MCSE {mcse:.4f}, {NAIVE_SIMS:,} simulated null trials)"
+        above = naive > design.alpha + 2 * mcse
+        name = "t"
+    if above:
         return (
-            f"The naive z test on the pooled data would have type I error {naive:.4f}, ABOVE ALPHA "
+            f"The naive {name} test on the pooled data would have type I error {naive:.4f}{how}, ABOVE ALPHA "
             f"{design.alpha:g}, under this rule: analyse with the weighted inverse-normal combination test (level "
             "alpha exactly), not the pooled data."
         )
     return (
-        f"The naive z test on the pooled data would have type I error {naive:.4f}, within alpha "
+        f"The naive {name} test on the pooled data would have type I error {naive:.4f}{how}, within alpha "
         f"{design.alpha:g}, under this rule; the planned analysis is the weighted inverse-normal combination "
         "test (level alpha exactly)."
     )

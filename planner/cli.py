@@ -536,6 +536,10 @@ def ssr_command(
     futility_z: Annotated[
         float | None, typer.Option(help="Stop for futility at the interim below this z1 (non-binding).")
     ] = None,
+    test: Annotated[str, typer.Option(help="Stage-wise tests: z (sd known) or t (simulated).")] = "z",
+    rule_sd: Annotated[
+        str, typer.Option(help="The sd of the rule: planned, or interim (its estimate; needs --test t).")
+    ] = "planned",
     sims: Annotated[
         int | None, typer.Option("--sims", help="Also simulate this many trials per effect (a check).")
     ] = None,
@@ -551,6 +555,7 @@ def ssr_command(
     """
     from planner.adaptive import (
         Reestimation,
+        naive_finding,
         naive_type_one_error,
         operating_characteristics,
         plan_of,
@@ -573,6 +578,8 @@ def ssr_command(
             "delta",
             "efficacy_spending",
             "futility_z",
+            "test",
+            "rule_sd",
         )
     }
     try:
@@ -600,8 +607,10 @@ def ssr_command(
                 target_power,
                 cp_min,
                 alpha,
-                efficacy_spending,
-                futility_z,  # type: ignore[arg-type]
+                efficacy_spending,  # type: ignore[arg-type]
+                futility_z,
+                test,  # type: ignore[arg-type]
+                rule_sd,  # type: ignore[arg-type]
             )
         bad = [d for d in delta if not math.isfinite(d)]
         if bad:
@@ -609,21 +618,30 @@ def ssr_command(
         n_sims = None if sims is None else whole_number("n_sims", sims, MIN_SIMS, MAX_SIMS)
     except DesignError as err:
         _fail(err, {**names, **_OPTION_NAMES})
-    results = [operating_characteristics(design, d) for d in delta]
-    checks = [simulate(design, d, n_sims, seed) for d in delta] if n_sims else []
-    naive = naive_type_one_error(design)
+    if design.test == "t":  # stage-wise t tests: simulated only (the option --sims sets how many)
+        n_sims = n_sims or 200_000
+        results = [simulate(design, d, n_sims, seed) for d in delta]
+        checks: list = []
+        level, level_mcse = simulate(design, 0.0, n_sims, seed).power, None
+    else:
+        results = [operating_characteristics(design, d) for d in delta]
+        checks = [simulate(design, d, n_sims, seed) for d in delta] if n_sims else []
+        level, level_mcse = operating_characteristics(design, 0.0).power, 0.0
+    finding = naive_finding(design)
     if as_json:
         payload = {
             "design": dataclasses.asdict(design),
             "results": [r.to_dict() for r in results],
             "simulated": [r.to_dict() for r in checks],
-            "combination_test_type_one_error": operating_characteristics(design, 0.0).power,
-            "naive_test_type_one_error": naive,
+            "combination_test_type_one_error": level,
+            "naive_test_type_one_error": naive_type_one_error(design) if design.test == "z" else None,
+            "naive_finding": finding,
         }
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return
-    table = Table(title=f"{design.rule}: n1 {n1}, n2 {n2} (cap {n2_max}) per arm, sd {sd:g}")
     assert sd is not None
+    tests = "z tests, sd known" if design.test == "z" else "t tests, simulated"
+    table = Table(title=f"{design.rule}: n1 {n1}, n2 {n2} (cap {n2_max}) per arm, sd {sd:g} ({tests})")
     for col in (
         "delta",
         "power",
@@ -639,7 +657,7 @@ def ssr_command(
         sim = checks[i] if checks else None
         table.add_row(
             f"{r.delta:g}",
-            f"{r.power:.4f}",
+            f"{r.power:.4f}" + ("" if r.exact else f" ({r.power_mcse:.4f})"),
             f"{r.expected_n:.1f}",
             f"{r.p_increase:.3f}",
             shown
@@ -649,17 +667,13 @@ def ssr_command(
             f"{sim.expected_n:.1f} ({sim.expected_n_mcse:.1f})" if sim else "-",
         )
     _out.print(table)
-    level = operating_characteristics(design, 0.0).power
-    _out.print(
-        f"type I error: combination test {level:.4f} (exact: alpha {design.alpha:g}); the naive test on all data "
-        f"{naive:.4f}"
-        + (
-            " [bold red]ABOVE ALPHA[/]: do not analyse the pooled data naively"
-            if naive > design.alpha * (1 + 1e-9)
-            else ""
-        ),
-        highlight=False,
+    how = (
+        f"exact: alpha {design.alpha:g}"
+        if level_mcse == 0.0
+        else f"simulated, MCSE {math.sqrt(level * (1 - level) / n_sims):.4f}"
     )
+    _out.print(f"type I error: combination test {level:.4f} ({how})", highlight=False)
+    _out.print(f"[bold red]{finding}[/]" if "ABOVE ALPHA" in finding else finding, highlight=False)
 
 
 @app.command("drift")

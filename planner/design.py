@@ -520,7 +520,8 @@ class Reestimation(_Spec):
     """Sample-size re-estimation at one interim look (planner.adaptive): after ``fraction`` of each arm's
     planned participants, stage 2 may grow up to ``max_n`` participants in total by Mehta and Pocock's
     promising-zone rule or a conditional-power rule; the analysis is the weighted inverse-normal combination
-    of the stage-wise z tests with the sd known (``endpoint.sd``), whose level is alpha whatever the increase.
+    of the stage-wise z tests with the sd known (``endpoint.sd``), or of stage-wise t tests (``sd`` =
+    'estimated', the interim sd in the rule), whose level is alpha whatever the increase.
     Randomized continuous designs with equal allocation, the t-pooled rule, no dropout and no [interim]."""
 
     fraction: Annotated[Float, Field(gt=0.0, lt=1.0)] = 0.5
@@ -533,6 +534,11 @@ class Reestimation(_Spec):
     )
     futility_z: Annotated[Float, Field(gt=-10.0, lt=10.0)] | None = Field(
         None, description="stop for futility at the interim when z1 is below it (non-binding)"
+    )
+    sd: Literal["known", "estimated"] = Field(
+        "known",
+        description="'known': stage-wise z tests with endpoint.sd (operating characteristics by integration); "
+        "'estimated': stage-wise t tests and the interim sd in the rule (simulated, with MCSEs)",
     )
 
 

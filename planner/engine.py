@@ -356,7 +356,8 @@ def _evaluate_reestimation(
 ) -> Evaluation:
     """A design with [reestimation]: the combination test's operating characteristics per scenario, by
     integration over the interim z (exact up to quadrature), or simulated with MCSEs when ``method`` is
-    'simulate'; the type I error over the null (equal arms) by integration: alpha exactly."""
+    'simulate' or the stage-wise tests are t tests; the type I error over the null (equal arms) likewise
+    (alpha exactly for z tests)."""
     from planner.adaptive import operating_characteristics, plan_of, simulate
 
     plan = plan_of(design)
@@ -365,7 +366,7 @@ def _evaluate_reestimation(
         delta = _reestimation_effect(design, scenario.treatment, scenario.control)
         oc = (
             simulate(plan, delta, n_sims, seed)
-            if method == "simulate"
+            if method == "simulate" or plan.test == "t"
             else operating_characteristics(plan, delta)
         )
         success = Estimate.exactly(oc.power) if oc.exact else Estimate(oc.power, oc.power_mcse, False, n_sims)
@@ -383,16 +384,18 @@ def _evaluate_reestimation(
     if type_one_error:  # the null scenarios (equal arms at the scenarios' control values), by integration
         from planner.type_one_error import NullPoint, judge, null_scenarios
 
-        grid = [
-            NullPoint(
-                sc.treatment,
-                sc.control,
-                operating_characteristics(plan, _reestimation_effect(design, sc.treatment, sc.control)).power,
-                0.0,
-                True,
-            )
-            for sc in null_scenarios(design)
-        ]
+        grid = []
+        for sc in null_scenarios(design):
+            delta = _reestimation_effect(design, sc.treatment, sc.control)
+            if plan.test == "t":  # simulated, with its MCSE
+                oc = simulate(plan, delta, n_sims, seed)
+                grid.append(NullPoint(sc.treatment, sc.control, oc.power, oc.power_mcse, False))
+            else:
+                grid.append(
+                    NullPoint(
+                        sc.treatment, sc.control, operating_characteristics(plan, delta).power, 0.0, True
+                    )
+                )
         guard = judge(design, grid)
     return Evaluation(
         design,

@@ -364,3 +364,95 @@ def test_a_design_with_early_stopping_evaluates_and_reports_it(tmp_path):
     )
     with pytest.raises(DesignError, match="reestimation.futility_z"):
         _mp_design(**{"reestimation.futility_z": 12.0})
+
+
+# --- stage-wise t tests (the sd estimated) -------------------------------------------------------------------
+# rpact 3.3.4, 2 x 10^5 simulated trials per effect, stage-wise t tests, its rule with the planned sd:
+#   d <- getDesignInverseNormal(kMax = 2, alpha = 0.025, sided = 1, informationRates = c(104 / 221, 1),
+#                               typeOfDesign = "noEarlyEfficacy")
+#   getSimulationMeans(d, groups = 2, normalApproximation = FALSE, alternative = c(0, 1.6, 2), stDev = 7.5,
+#     plannedSubjects = c(208, 442), minNumberOfSubjectsPerStage = c(NA, 234),
+#     maxNumberOfSubjectsPerStage = c(NA, 676), conditionalPower = 0.8, maxNumberOfIterations = 200000,
+#     seed = 1)
+# $overallReject, $expectedNumberOfSubjects:
+RPACT_T_SSR = ((0.024865, 0.794590, 0.924690), (852.2808, 653.7998, 589.0313))
+T_RULE = Reestimation(n1=104, n2=117, n2_max=338, sd=7.5, rule="conditional-power", test="t")
+
+
+def test_stage_wise_t_tests_equal_rpact():
+    powers, sizes = RPACT_T_SSR
+    for delta, p, n in zip((0.0, 1.6, 2.0), powers, sizes, strict=True):
+        sim = simulate(T_RULE, delta, 200_000, seed=8)
+        both = math.sqrt(sim.power_mcse**2 + p * (1 - p) / 200_000)
+        assert abs(sim.power - p) <= 4 * both, (delta, sim.power, p)
+        assert abs(sim.expected_n - n) <= 4 * math.sqrt(2) * sim.expected_n_mcse + 2 * sim.p_increase, (
+            delta,
+            sim.expected_n,
+            n,
+        )
+    with pytest.raises(DesignError, match="test: the integration is for stage-wise z tests"):
+        operating_characteristics(T_RULE, 0.0)
+
+
+def test_the_interim_sd_rule_keeps_alpha_on_a_million_null_trials():
+    design = Reestimation(
+        n1=104, n2=117, n2_max=338, sd=7.5, rule="conditional-power", test="t", rule_sd="interim"
+    )
+    sim = simulate(design, 0.0, 1_000_000, seed=9)
+    assert sim.power <= 0.025 + 3 * sim.power_mcse, sim.power
+
+
+@pytest.mark.slow
+def test_the_t_path_equals_a_participant_level_simulation_with_scipy():
+    """Small stages (8 + 8 per arm, up to 24 in stage 2) simulated participant by participant: scipy's pooled t
+    test per stage, p-values combined with the planned weights; and the naive t test on all the data."""
+    from scipy import stats
+
+    design = Reestimation(
+        n1=8, n2=8, n2_max=24, sd=1.0, rule="conditional-power", test="t", rule_sd="interim"
+    )
+    trials, delta = 20_000, 0.8
+    rng = np.random.default_rng(10)
+    w1, w2 = design.weights
+    c = design.critical
+    success = naive = 0
+    sizes = []
+    for _ in range(trials):
+        t1, c1 = rng.normal(delta, 1.0, 8), rng.normal(0.0, 1.0, 8)
+        res1 = stats.ttest_ind(t1, c1, alternative="greater")
+        z1 = stats.norm.isf(res1.pvalue)
+        s1 = math.sqrt((t1.var(ddof=1) + c1.var(ddof=1)) / 2)
+        m = int(
+            design.stage_two_size(np.array([z1]), theta=np.array([t1.mean() - c1.mean()]), sd=np.array([s1]))[
+                0
+            ]
+        )
+        t2, c2 = rng.normal(delta, 1.0, m), rng.normal(0.0, 1.0, m)
+        z2 = stats.norm.isf(stats.ttest_ind(t2, c2, alternative="greater").pvalue)
+        success += w1 * z1 + w2 * z2 >= c
+        naive += stats.ttest_ind(np.r_[t1, t2], np.r_[c1, c2], alternative="greater").pvalue <= 0.025
+        sizes.append(2 * (8 + m))
+    ref, ref_naive = success / trials, naive / trials
+    sim = simulate(design, delta, 200_000, seed=11)
+    assert abs(sim.power - ref) <= 4 * math.sqrt(sim.power_mcse**2 + ref * (1 - ref) / trials)
+    assert abs(sim.expected_n - np.mean(sizes)) <= 4 * math.sqrt(
+        sim.expected_n_mcse**2 + np.var(sizes) / trials
+    )
+    from planner.adaptive import BlockStreams, simulate_trials
+
+    got = np.mean(simulate_trials(design, delta, 100_000, BlockStreams(12, 0))["naive"])
+    assert abs(got - ref_naive) <= 4 * math.sqrt(
+        got * (1 - got) / 100_000 + ref_naive * (1 - ref_naive) / trials
+    )
+
+
+def test_a_design_with_an_estimated_sd_is_simulated_with_mcses():
+    from planner import evaluate
+
+    design = _mp_design(**{"reestimation.sd": "estimated", "reestimation.rule": "conditional-power"})
+    plan = plan_of(design)
+    assert plan.test == "t" and plan.rule_sd == "interim"
+    result = evaluate(design, n_sims=50_000, seed=3)
+    assert all(not r.success.exact and r.success.mcse > 0 for r in result.results)
+    check = result.type_one_error
+    assert not check.exact and check.mcse > 0 and not check.exceeds
