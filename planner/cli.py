@@ -355,18 +355,54 @@ def size_command(
         int | None, typer.Option("--sims", help="Simulated trials per N (simulated designs).")
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    target_precision: Annotated[
+        float | None,
+        typer.Option(
+            help="Single-arm binary: target probability that the interval's lower limit exceeds --threshold."
+        ),
+    ] = None,
+    target_width: Annotated[
+        float | None, typer.Option(help="Single-arm binary: target expected width of the interval (at most).")
+    ] = None,
+    threshold: Annotated[
+        float | None, typer.Option(help="--target-precision: the rate the lower limit must exceed.")
+    ] = None,
+    interval: Annotated[str, typer.Option(help="clopper-pearson (exact) or wilson.")] = "clopper-pearson",
+    level: Annotated[float, typer.Option(help="Two-sided confidence level of the interval.")] = 0.95,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """The smallest total N reaching a target power or assurance, with the curve over N.
+    """The smallest total N reaching a target power or assurance, with the curve over N; or, for a single-arm
+    binary design, a target precision: the probability that the 95% interval's lower limit exceeds a threshold
+    (--target-precision with --threshold) or the expected width (--target-width), exact.
 
     Example: planner size examples/zimislecel_single_arm.toml --target-power 0.9 --scenario "Phase 1/2 estimate"
+    Example: planner size examples/zimislecel_single_arm.toml --target-precision 0.8 --threshold 0.6
     """
     from planner.design import load_design
     from planner.search import smallest_n
 
+    targets = [t for t in (target_power, target_assurance, target_precision, target_width) if t is not None]
+    if target_precision is not None or target_width is not None:
+        _size_for_precision(
+            design_file,
+            targets,
+            target_precision,
+            target_width,
+            threshold,
+            interval,
+            level,
+            scenario,
+            n_min,
+            n_max,
+            as_json,
+        )
+        return
     try:
         if (target_power is None) == (target_assurance is None):
-            raise DesignError("--target-power / --target-assurance: give exactly one of them")
+            raise DesignError(
+                "--target-power / --target-assurance: give exactly one of them (or --target-precision / "
+                "--target-width)"
+            )
         design = load_design(design_file)
         design.simulation_settings(sims, seed)  # messages name --sims / --seed (_fail)
         metric = "power" if target_power is not None else "assurance"
@@ -402,6 +438,98 @@ def size_command(
     shown = [p for p in result.curve if abs(p.n - result.n) <= 6] if result.mcse == 0 else list(result.curve)
     for p in shown:
         table.add_row(str(p.n), f"{p.value:.4f}", "exact" if p.exact else f"{p.mcse:.4f}")
+    _out.print(table)
+
+
+def _size_for_precision(
+    design_file: Path,
+    targets: list[float],
+    target_precision: float | None,
+    target_width: float | None,
+    threshold: float | None,
+    interval: str,
+    level: float,
+    scenario: str | None,
+    n_min: int | None,
+    n_max: int | None,
+    as_json: bool,
+) -> None:
+    """planner size --target-precision / --target-width (planner.precision)."""
+    from planner.design import load_design
+    from planner.precision import _scenario, precision_of_design, smallest_n_for_precision
+
+    try:
+        if len(targets) != 1:
+            raise DesignError(
+                "--target-precision / --target-width: give one target (not with --target-power or "
+                "--target-assurance)"
+            )
+        if target_precision is not None and threshold is None:
+            raise DesignError("--threshold: required with --target-precision (e.g. 0.5)")
+        design = load_design(design_file)
+        precision_of_design(design, threshold or 0.0, scenario=scenario, level=level, interval=interval)  # type: ignore[arg-type]
+        rate = _scenario(design, scenario).treatment
+        quantity = "p_lower_above" if target_precision is not None else "expected_width"
+        search = smallest_n_for_precision(
+            rate,
+            threshold or 0.0,
+            targets[0],
+            quantity=quantity,  # type: ignore[arg-type]
+            level=level,
+            interval=interval,  # type: ignore[arg-type]
+            dropout=design.dropout,
+            n_min=n_min or 1,
+            n_max=n_max or 500,
+        )
+    except DesignError as err:
+        _fail(
+            err,
+            {
+                "threshold:": "--threshold:",
+                "level:": "--level:",
+                "interval:": "--interval:",
+                "target:": "--target-precision:" if target_precision is not None else "--target-width:",
+                "n_max:": "--n-max:",
+                "n_min:": "--n-min:",
+                "scenario:": "--scenario:",
+            },
+        )
+    if as_json:
+        sys.stdout.write(json.dumps({"rate": rate, **search.to_dict()}, indent=2) + "\n")
+        return
+    what = (
+        f"P({level:.0%} {interval} lower limit > {threshold:g})"
+        if quantity == "p_lower_above"
+        else f"expected width of the {level:.0%} {interval} interval"
+    )
+    relation = ">=" if quantity == "p_lower_above" else "<="
+    if search.smallest_n is None:
+        _out.print(
+            f"{what} {relation} {search.target:g} not reached up to N = {search.points[-1].n} (rate {rate:g})"
+        )
+        raise typer.Exit(code=1)
+    chosen = search.points[search.smallest_n - search.points[0].n]
+    value = chosen.p_lower_above if quantity == "p_lower_above" else chosen.expected_width
+    _out.print(
+        f"smallest N with {what} {relation} {search.target:g} at a response rate of {rate:g}: "
+        f"[bold]{search.smallest_n}[/] ({value:.4f}, exact)",
+        highlight=False,
+    )
+    if search.stable_n is not None and search.stable_n != search.smallest_n:
+        _out.print(
+            f"a saw-tooth in N: every N from {search.stable_n} to {search.points[-1].n} reaches it",
+            highlight=False,
+        )
+    table = Table(
+        title=f"precision over N (rate {rate:g}, dropout {design.dropout.rate:g} {design.dropout.strategy})"
+    )
+    for col in ("N", "P(lower > threshold)", "expected width", "expected lower limit"):
+        table.add_column(col, justify="right")
+    for p in search.points:
+        if abs(p.n - search.smallest_n) <= 6:
+            table.add_row(
+                str(p.n), f"{p.p_lower_above:.4f}", f"{p.expected_width:.4f}", f"{p.expected_lower:.4f}"
+            )
     _out.print(table)
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "svg",
     "zone_chart",
     "drift_chart",
+    "precision_chart",
 ]
 
 
@@ -205,6 +206,29 @@ def drift_chart(frame: pd.DataFrame, alpha: float, prior_mean: float):
     return alt.layer(
         lines, rule.encode(y="alpha:Q"), mean.encode(x="prior mean:Q", tooltip=["prior mean"])
     ).properties(height=280)
+
+
+def precision_chart(frame: pd.DataFrame, target: float, current_n: int):
+    """P(lower limit > threshold) and the expected width over N (planner.precision), the target dashed and the
+    design's N in red."""
+    long = frame.melt(
+        id_vars=["N"],
+        value_vars=["P(lower limit > threshold)", "expected width"],
+        var_name="quantity",
+        value_name="p",
+    )
+    lines = (
+        alt.Chart(long)
+        .mark_line()
+        .encode(
+            x=alt.X("N:Q", title="participants (N)"),
+            y=alt.Y("p:Q", title=None, scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color("quantity:N", legend=alt.Legend(title=None, orient="bottom")),
+        )
+    )
+    rule = alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(strokeDash=[6, 3]).encode(y="target:Q")
+    now = alt.Chart(pd.DataFrame({"N": [current_n]})).mark_rule(color="#c62828").encode(x="N:Q")
+    return alt.layer(lines, rule, now).properties(height=280)
 
 
 def svg(chart, width: int | None = None) -> str:

@@ -732,13 +732,24 @@ def size_page() -> None:
 
     st.title("Sample size")
     design = current_design()
+    choices = ["power", "assurance"]
+    if design.endpoint.kind == "binary" and not design.randomized:
+        choices.append("precision")
+    if st.session_state.get("w_metric") not in choices:
+        st.session_state.w_metric = "power"
     metric = st.radio(
         "Target",
-        ["power", "assurance"],
+        choices,
         horizontal=True,
         key="w_metric",
-        disabled=design.design_prior is None,
+        help="precision: how precisely the response rate will be known (the 95% interval's lower limit)",
     )
+    if metric == "assurance" and design.design_prior is None:
+        st.warning("Assurance needs a design prior; this design has none.")
+        return
+    if metric == "precision":
+        precision_panel(design)
+        return
     target = st.slider(f"Target {metric}", 0.5, 0.99, 0.9 if metric == "power" else 0.8, 0.01, key="w_target")
     alternatives = [sc.name for sc in design.scenarios if not design.is_null(sc)]
     scenario = None
@@ -777,6 +788,83 @@ def size_page() -> None:
             )
     if res.curve:
         show_chart(curve_chart(curve_frame(res.curve, metric), metric, target=target, current_n=res.n))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def run_precision(
+    rate: float, threshold: float, target: float, interval: str, level: float, dropout: tuple, n_max: int
+):
+    from planner.design import Dropout
+    from planner.precision import smallest_n_for_precision
+
+    return smallest_n_for_precision(
+        rate,
+        threshold,
+        target,
+        level=level,
+        interval=interval,  # type: ignore[arg-type]
+        dropout=Dropout(rate=dropout[0], strategy=dropout[1]),
+        n_max=n_max,
+    )
+
+
+def precision_panel(design) -> None:
+    """Precision-based sizing (planner.precision): the smallest N whose interval's lower limit exceeds a
+    threshold with a target probability, exact, with the curve over N."""
+    import pandas as pd
+
+    from planner.plots import precision_chart
+
+    names = [sc.name for sc in design.scenarios]
+    default = next((sc.name for sc in design.scenarios if not design.is_null(sc)), names[0])
+    if st.session_state.get("w_prec_scenario") not in names:
+        st.session_state.w_prec_scenario = default
+    chosen = st.selectbox("Response rate of the scenario", names, key="w_prec_scenario")
+    rate = next(sc.treatment for sc in design.scenarios if sc.name == chosen)
+    threshold = st.number_input(
+        "The lower limit must exceed", value=0.5, step=0.05, format="%.3f", key="w_prec_threshold"
+    )
+    target = st.slider("With probability at least", 0.5, 0.99, 0.8, 0.01, key="w_prec_target")
+    interval = st.selectbox("Interval", ["clopper-pearson", "wilson"], key="w_prec_interval")
+    n_max = st.number_input("Largest N to consider", 10, 2000, max(4 * design.arms.n, 100), key="w_prec_nmax")
+    try:
+        with st.spinner("Searching..."):
+            res = run_precision(
+                float(rate),
+                float(threshold),
+                float(target),
+                interval,
+                0.95,
+                (design.dropout.rate, design.dropout.strategy),
+                int(n_max),
+            )
+    except DesignError as err:
+        st.error("; ".join(err.problems), icon="⚠️")
+        return
+    label = f"Smallest N with P(lower limit > {threshold:g}) >= {target:g}"
+    if res.smallest_n is None:
+        st.warning(f"Not reached up to N = {n_max} at a response rate of {rate:g} (dropout included).")
+    else:
+        point = res.points[res.smallest_n - res.points[0].n]
+        st.metric(
+            label,
+            res.smallest_n,
+            help=f"exact: {point.p_lower_above:.4f}; expected width {point.expected_width:.4f}",
+        )
+        if res.stable_n is not None and res.stable_n != res.smallest_n:
+            st.info(f"A saw-tooth in N: every N from {res.stable_n} to {n_max} reaches it.")
+    frame = pd.DataFrame(
+        {
+            "N": [p.n for p in res.points],
+            "P(lower limit > threshold)": [p.p_lower_above for p in res.points],
+            "expected width": [p.expected_width for p in res.points],
+        }
+    )
+    show_chart(precision_chart(frame, target, design.arms.n))
+    st.caption(
+        f"Exact (binomial sums; dropouts {design.dropout.strategy}, rate {design.dropout.rate:g}); the 95% "
+        f"{interval} interval; the dashed line is the target, the red one the design's N."
+    )
 
 
 def export_page() -> None:
