@@ -1129,6 +1129,11 @@ def _multiple_problems(d: Design) -> Iterator[str]:
     if d.arms.kind != "randomized":
         yield "multiple: several endpoints are compared between randomized arms; arms.kind must be 'randomized'"
         return
+    if d.analysis.rule == "ancova":
+        yield (
+            "analysis.rule: with [multiple] the continuous endpoints are tested with the t test; 'ancova' is not "
+            "available there yet (use 't-pooled')"
+        )
     try:
         d.multiple_spec()
     except DesignError as err:

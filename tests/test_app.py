@@ -291,24 +291,29 @@ def test_the_margin_field_edits_the_margin_and_a_wrong_sign_is_named():
 
 
 def test_the_scenario_table_sets_a_control_sd_and_the_cards_follow():
-    """The shipped randomized HbA1c design: its scenario table has sd and control_sd columns (blank: the
-    endpoint's sd); a control sd of 1.2 in the Phase 1/2 row gives the API's power for that design."""
+    """The shipped randomized HbA1c design with the t-pooled rule and 12 participants, pasted: its scenario
+    table has sd and control_sd columns (blank: the endpoint's sd); a control sd of 2.5 in the Phase 1/2 row
+    gives the API's power for that design (below 1, so the card tells)."""
     from planner import ui
+    from planner.design import design_to_toml
 
-    path = ROOT / "examples" / "hba1c_randomized.toml"
-    design = load_design(path)
+    design = load_design(ROOT / "examples" / "hba1c_randomized.toml").with_changes(
+        {"analysis.rule": "t-pooled", "endpoint.baseline_correlation": 0.0, "arms.n": 12}
+    )
+    text = design_to_toml(design)
     assert ui.scenario_columns(design)[-2:] == ["sd", "control_sd"]
+    assert "control_sd" not in ui.scenario_columns(design.with_changes({"analysis.rule": "ancova"}))
     rows = ui.scenario_rows(design)
-    rows[1]["control_sd"] = 1.2
-    edited = ui.apply_edits(path.read_text(), ui.edits_from_fields(design, ui.widget_defaults(design), rows))
-    assert edited.scenarios[1].control_sd == 1.2 and edited.scenarios[0].control_sd is None
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    at.selectbox(key="example_choice").set_value("hba1c_randomized.toml").run()
+    rows[1]["control_sd"] = 2.5
+    edited = ui.apply_edits(text, ui.edits_from_fields(design, ui.widget_defaults(design), rows))
+    assert edited.scenarios[1].control_sd == 2.5 and edited.scenarios[0].control_sd is None
+    at = load_text(AppTest.from_file(APP, default_timeout=120).run(), text)
     at.session_state["saved_scenarios"] = rows
     at.run()
     assert not at.exception
     api = evaluate(edited, n_sims=int(at.session_state["w_sims"]), seed=design.simulation.seed)
     label = "Power: Phase 1/2 effect"
+    assert api["Phase 1/2 effect"].success.value < 0.99
     assert _metrics(at)[label] == f"{api['Phase 1/2 effect'].success.value:.4f}"
 
 

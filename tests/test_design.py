@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 
@@ -222,3 +223,22 @@ def test_with_n_is_the_typed_sample_size_change():
     for bad, message in ((0, "arms.n: must be between 1"), (2.5, "arms.n: must be a whole number")):
         with pytest.raises(DesignError, match=message):
             d.with_n(bad)
+
+
+def test_the_hba1c_example_uses_ancova_with_the_sourced_correlation():
+    """Issue 16, item 5: ANCOVA on baseline HbA1c is the randomized HbA1c example's analysis, its baseline
+    correlation the evidence file's (Jones et al. 2016, with its source), and [multiple] designs refuse it."""
+    import tomllib
+
+    from planner.resources import priors_dir
+
+    root = Path(__file__).resolve().parent.parent
+    d = load_design(root / "examples" / "hba1c_randomized.toml")
+    evidence = tomllib.loads((priors_dir() / "evidence.toml").read_text())
+    anchor = evidence["comparators"]["hba1c_baseline_response"]
+    assert d.analysis.rule == "ancova" and d.endpoint.baseline_correlation == anchor["correlation"]
+    assert anchor["correlation"] == pytest.approx(-(anchor["r_squared"] ** 0.5), abs=5e-4)
+    assert "PLoS One 2016" in evidence["sources"][anchor["source"]]
+    secondaries = load_design(root / "examples" / "hba1c_key_secondaries.toml")
+    with pytest.raises(DesignError, match="analysis.rule: with \\[multiple\\]"):
+        secondaries.with_changes({"analysis.rule": "ancova", "dropout.strategy": "missing"})

@@ -404,17 +404,20 @@ def test_the_cli_reads_continuous_observations(tmp_path):
 
 
 def test_the_app_page_predicts_a_continuous_design_and_names_bad_input():
-    """The app's Interim data page on the shipped randomized HbA1c design (set as the loaded design): mean, sd
+    """The app's Interim data page on the shipped randomized HbA1c design with the t-pooled rule (ANCOVA has no
+    prediction yet; set as the loaded design): mean, sd
     and analysed per arm give the API's numbers; an sd of 0 gives the message naming the arm's sd, the typed
     value kept."""
     from streamlit.testing.v1 import AppTest
 
     from tests.test_app import run_page
 
-    path = EXAMPLES / "hba1c_randomized.toml"
+    from planner.design import design_to_toml
+
+    design = load_design(EXAMPLES / "hba1c_randomized.toml").with_changes({"analysis.rule": "t-pooled"})
     at = AppTest.from_function(run_page, args=("interim_page",), default_timeout=120)
-    at.session_state["base_toml"] = path.read_text()
-    at.session_state["base_name"] = path.name
+    at.session_state["base_toml"] = design_to_toml(design)
+    at.session_state["base_name"] = "hba1c_t_pooled.toml"
     at.run()
     assert not at.exception
     for key, value in [
@@ -426,7 +429,7 @@ def test_the_app_page_predicts_a_continuous_design_and_names_bad_input():
         ("w_interim_sd_control", 0.6),
     ]:
         at.number_input(key=key).set_value(value).run()
-    api = interim_prediction(load_design(path), "-1.2/0.8/12,-0.4/0.6/10")
+    api = interim_prediction(design, "-1.2/0.8/12,-0.4/0.6/10")
     shown = {m.label: m.value for m in at.metric}
     assert shown["Predictive probability (analysis prior)"] == f"{api.predictive_analysis_prior:.4f}"
     assert shown["Conditional power (current trend)"] == f"{api.conditional_power_trend:.4f}"
