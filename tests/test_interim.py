@@ -410,9 +410,8 @@ def test_the_app_page_predicts_a_continuous_design_and_names_bad_input():
     value kept."""
     from streamlit.testing.v1 import AppTest
 
-    from tests.test_app import run_page
-
     from planner.design import design_to_toml
+    from tests.test_app import run_page
 
     design = load_design(EXAMPLES / "hba1c_randomized.toml").with_changes({"analysis.rule": "t-pooled"})
     at = AppTest.from_function(run_page, args=("interim_page",), default_timeout=120)
