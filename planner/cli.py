@@ -214,12 +214,19 @@ def render_multiple(result: Evaluation) -> Table | None:
     return table
 
 
-def render_fwer(design, n_sims: int, seed: int) -> Table:
-    """Family-wise error under every null configuration of the first scenario with endpoint values."""
-    from planner.multiple import familywise_error
+def _fwer(design, n_sims: int, seed: int) -> tuple:
+    """(base scenario, configurations, least favourable) of planner.multiple.familywise_error."""
+    from planner.multiple import familywise_error, fwer_scenario, least_favourable
 
-    base = next(s for s in design.scenarios if s.endpoints)
+    base = fwer_scenario(design)
     configs = familywise_error(design.multiple_spec(), dict(base.endpoints), n_sims=n_sims, seed=seed)
+    return base, configs, least_favourable(configs, design.analysis.alpha)
+
+
+def render_fwer(design, n_sims: int, seed: int) -> Table:
+    """Family-wise error under every null configuration, from the scenario planner.multiple.fwer_scenario picks,
+    with the least favourable configuration named."""
+    base, configs, worst = _fwer(design, n_sims, seed)
     table = Table(
         title=f"Family-wise error (alpha {design.analysis.alpha:g}) under each null configuration "
         f"(from scenario {base.name!r})"
@@ -233,6 +240,7 @@ def render_fwer(design, n_sims: int, seed: int) -> Table:
             f"{c['fwer'].value:.4f}",
             f"{c['fwer'].mcse:.4f}",
         )
+    table.caption = worst["finding"]
     return table
 
 
@@ -321,7 +329,24 @@ def evaluate_command(
     if as_json:
         for line in type_one_error_lines(result):  # the JSON carries it; stderr says it to the person too
             _err.print(f"[bold red]warning:[/] {line}", highlight=False, soft_wrap=True)
-        sys.stdout.write(result.to_json() + "\n")
+        if fwer and design.multiple is not None and any(s.endpoints for s in design.scenarios):
+            base, configs, worst = _fwer(design, result.n_sims, result.seed)
+            payload = json.loads(result.to_json())
+            payload["familywise_error"] = {
+                "from_scenario": base.name,
+                "configurations": [
+                    {**{k: v for k, v in c.items() if k != "fwer"}, "fwer": c["fwer"].to_dict()}
+                    for c in configs
+                ],
+                "least_favourable": worst["configuration"]["null_endpoints"],
+                "exceeds_alpha": worst["exceeds"],
+                "finding": worst["finding"],
+            }
+            if worst["exceeds"]:
+                _err.print(f"[bold red]warning:[/] {worst['finding']}", highlight=False, soft_wrap=True)
+            sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        else:
+            sys.stdout.write(result.to_json() + "\n")
     else:
         _out.print(render_table(result))
         for line in type_one_error_lines(result):

@@ -475,16 +475,25 @@ class Scenario(_Spec):
         description="time-to-event with endpoint.time_origin = 'response': the probability that a participant "
         "responds (becomes insulin independent) and so enters the analysis",
     )
-    endpoints: dict[str, tuple[Finite, Finite]] | None = Field(
-        None, description="[multiple] designs: (treatment, control) per endpoint of the multiple section"
+    endpoints: dict[str, tuple[Finite, ...]] | None = Field(
+        None,
+        description="[multiple] designs: per endpoint of the multiple section, (treatment, control) when "
+        "randomized, (value,) for a single arm",
     )
 
 
 class MultipleEndpointSpec(_Spec):
     name: Text = Field(min_length=1)
-    kind: Literal["binary", "continuous"]
+    kind: Literal["binary", "continuous", "count"]
     sd: Positive | None = None
     better: Literal["higher", "lower"] = "higher"
+    goal: Finite | None = Field(
+        None, description="single-arm designs: the endpoint's performance goal (H0: at or short of it)"
+    )
+    exposure: Positive | None = Field(None, description="count endpoints: exposure per participant")
+    dispersion: Annotated[Float, Field(ge=0.0, le=100.0)] = Field(
+        0.0, description="count endpoints: negative binomial dispersion (0: Poisson)"
+    )
 
 
 class CompositeSpec(_Spec):
@@ -725,10 +734,13 @@ class Design(_Spec):
         m = self.multiple
         assert m is not None
         return MultipleEndpoints(
-            endpoints=tuple(EndpointSpec(e.name, e.kind, e.sd, e.better) for e in m.endpoints),
+            endpoints=tuple(
+                EndpointSpec(e.name, e.kind, e.sd, e.better, e.goal, e.exposure, e.dispersion)
+                for e in m.endpoints
+            ),
             correlation=m.correlation,
             hypotheses=m.hypotheses,
-            sizes=(self.arms.sizes[0], self.arms.sizes[-1]),
+            sizes=tuple(self.arms.sizes),
             procedure=m.procedure,
             weights=m.weights,
             transitions=m.transitions,
@@ -1126,9 +1138,34 @@ def _survival_design_prior_problems(d: Design) -> Iterator[str]:
 
 
 def _multiple_problems(d: Design) -> Iterator[str]:
-    if d.arms.kind != "randomized":
-        yield "multiple: several endpoints are compared between randomized arms; arms.kind must be 'randomized'"
-        return
+    m = d.multiple
+    assert m is not None
+    single = d.arms.kind == "single-arm"
+    for i, e in enumerate(m.endpoints):
+        where = f"multiple.endpoints[{i}]"
+        if single and e.goal is None:
+            yield f"{where}.goal: a single-arm design tests each endpoint against its own goal; give one"
+        elif not single and e.goal is not None:
+            yield f"{where}.goal: only single-arm designs test endpoints against goals; remove it"
+        if e.kind == "count":
+            if not single:
+                yield f"{where}.kind: count endpoints in [multiple] are available for single-arm designs"
+            if e.exposure is None:
+                yield f"{where}.exposure: a count endpoint needs the exposure per participant"
+            if e.goal is not None and e.goal <= 0.0:
+                yield f"{where}.goal: an event rate goal must be positive, got {e.goal}"
+        elif e.exposure is not None or e.dispersion:
+            yield f"{where}.exposure: only count endpoints have an exposure and a dispersion"
+        if e.kind == "binary" and e.goal is not None and not 0.0 < e.goal < 1.0:
+            yield f"{where}.goal: a response rate goal in (0, 1), got {e.goal}"
+    if single and m.composites:
+        yield "multiple.composites: composites are available for randomized designs (single arm: one endpoint each)"
+    arms = 1 if single else 2
+    for i, sc in enumerate(d.scenarios):
+        for name, values in (sc.endpoints or {}).items():
+            if len(values) != arms:
+                want = "(value,)" if single else "(treatment, control)"
+                yield f"scenarios[{i}].endpoints.{name}: {want} for a {d.arms.kind} design, got {list(values)}"
     if d.analysis.rule == "ancova":
         yield (
             "analysis.rule: with [multiple] the continuous endpoints are tested with the t test; 'ancova' is not "

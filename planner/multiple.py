@@ -1,5 +1,12 @@
 """Several endpoints at once: correlated patient-level outcomes, composites, and multiplicity.
 
+Single-arm designs test each endpoint against its own goal (H0: at or short of it, in its direction of benefit):
+the exact binomial test for a binary endpoint, the one-sample t test for a continuous one, and for a count
+(negative binomial with the endpoint's dispersion, Poisson at 0; a patient's count is the inverse of its
+cdf at the copula's uniform) the exact test of the arm's total against the total under the goal rate, as
+the nb-exact rule. The family-wise error is computed under every null configuration (each non-empty set of
+endpoints at their goals, the others as the scenario says), and the least favourable one is named.
+
 Patients are simulated, not sufficient statistics, because the endpoints are correlated within
 patients: a Gaussian copula with the latent correlation matrix of the design. A binary endpoint
 with response probability p is the event Z < Phi^-1(p); a continuous one is mu + sd Z. A
@@ -18,9 +25,10 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from scipy import special
+from scipy import special, stats
 
 from planner.defaults import DEFAULT_N_SIMS, DEFAULT_SEED
 from planner.errors import DesignError
@@ -36,6 +44,8 @@ __all__ = [
     "MultipleResult",
     "simulate_multiple",
     "familywise_error",
+    "least_favourable",
+    "fwer_scenario",
 ]
 
 MAX_VALUES_PER_CHUNK = 1 << 22  # patient values (trials x patients x endpoints) held at once
@@ -63,8 +73,20 @@ class MultipleResult:
         }
 
 
+def _count_table(mean: float, dispersion: float) -> np.ndarray:
+    """The cdf of a participant's count (negative binomial with mean ``mean`` and variance mean + k mean^2, or
+    Poisson) at 0, 1, ... until it is within 1e-12 of 1."""
+    dist = (
+        stats.poisson(mean)
+        if dispersion == 0.0
+        else stats.nbinom(1 / dispersion, 1 / (1 + dispersion * mean))
+    )
+    top = int(dist.isf(1e-12)) + 2
+    return np.asarray(dist.cdf(np.arange(top)))
+
+
 def _arm_outcomes(me: MultipleEndpoints, truth: dict, arm: int, streams: BlockStreams, size: int):
-    """Per endpoint and composite: (events or mean, sum of squares or None) of one arm, shape (size,)."""
+    """Per endpoint and composite: (events, total or mean, sum of squares or None) of one arm, shape (size,)."""
     n, k = me.sizes[arm], len(me.endpoints)
     z = streams(f"patients.{('treatment', 'control')[arm]}").standard_normal((size, n, k)) @ me._chol.T
     out, binary = {}, {}
@@ -74,6 +96,11 @@ def _arm_outcomes(me: MultipleEndpoints, truth: dict, arm: int, streams: BlockSt
             success = z[:, :, j] < special.ndtri(value)
             binary[e.name] = success
             out[e.name] = (success.sum(axis=1), None)
+        elif e.kind == "count":  # the inverse cdf at the copula's uniform
+            assert e.exposure is not None
+            table = _count_table(value * e.exposure, e.dispersion)
+            counts = np.searchsorted(table, special.ndtr(z[:, :, j]), side="left")
+            out[e.name] = (counts.sum(axis=1), None)
         else:
             y = value + e.sd * z[:, :, j]
             mean = y.mean(axis=1)
@@ -84,7 +111,41 @@ def _arm_outcomes(me: MultipleEndpoints, truth: dict, arm: int, streams: BlockSt
     return out
 
 
+def _kind(me: MultipleEndpoints, hypothesis: str) -> str:
+    names = {e.name: e.kind for e in me.endpoints}
+    return names.get(hypothesis, "binary")  # a composite is binary
+
+
+def _single_arm_p_values(me: MultipleEndpoints, out) -> np.ndarray:
+    """One-sided p-values of each hypothesis against its endpoint's goal (module docstring)."""
+    (n,) = me.sizes
+    cols = []
+    for h in me.hypotheses:
+        e = me._endpoint(h)
+        goal = float(e.goal)  # type: ignore[arg-type]
+        value, ss = out[h]
+        lower = e.better == "lower"
+        if e.kind == "binary":
+            cols.append(stats.binom.cdf(value, n, goal) if lower else stats.binom.sf(value - 1, n, goal))
+        elif e.kind == "count":
+            mean = n * (e.exposure or 0.0) * goal
+            null = (
+                stats.poisson(mean)
+                if e.dispersion == 0.0
+                else stats.nbinom(n / e.dispersion, 1 / (1 + e.dispersion * mean / n))
+            )
+            cols.append(null.cdf(value) if lower else null.sf(value - 1))
+        else:
+            sign = -1.0 if lower else 1.0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                stat = sign * (value - goal) / np.sqrt(ss / (n - 1) / n)
+            cols.append(special.stdtr(n - 1, -stat))
+    return np.column_stack(cols)
+
+
 def _p_values(me: MultipleEndpoints, t_out, c_out) -> np.ndarray:
+    if me.single_arm:
+        return _single_arm_p_values(me, t_out)
     n1, n2 = me.sizes
     cols = []
     for h in me.hypotheses:
@@ -111,10 +172,13 @@ def _check_truth(me: MultipleEndpoints, truth: dict) -> None:
         if e.name not in truth:
             raise DesignError(f"truth: no values for endpoint {e.name!r}")
         values = truth[e.name]
-        if len(values) != 2:
-            raise DesignError(f"truth.{e.name}: need (treatment, control), got {values!r}")
+        if len(values) != len(me.sizes):
+            want = "(value,)" if me.single_arm else "(treatment, control)"
+            raise DesignError(f"truth.{e.name}: need {want}, got {values!r}")
         if e.kind == "binary" and not all(0.0 <= v <= 1.0 for v in values):
             raise DesignError(f"truth.{e.name}: probabilities must lie in [0, 1], got {values!r}")
+        if e.kind == "count" and not all(v >= 0.0 for v in values):
+            raise DesignError(f"truth.{e.name}: event rates cannot be negative, got {values!r}")
 
 
 def _p_value_chunks(me: MultipleEndpoints, truth: dict, n_sims: int, seed: int, max_values: int):
@@ -125,14 +189,14 @@ def _p_value_chunks(me: MultipleEndpoints, truth: dict, n_sims: int, seed: int, 
         block_stop = min(block_start + BLOCK_SIZE, n_sims)
         for lo in range(block_start, block_stop, chunk):
             size = min(chunk, block_stop - lo)
-            yield _p_values(
-                me, _arm_outcomes(me, truth, 0, streams, size), _arm_outcomes(me, truth, 1, streams, size)
-            )
+            treated = _arm_outcomes(me, truth, 0, streams, size)
+            control = None if me.single_arm else _arm_outcomes(me, truth, 1, streams, size)
+            yield _p_values(me, treated, control)
 
 
 def simulate_multiple(
     me: MultipleEndpoints,
-    truth: dict[str, tuple[float, float]],
+    truth: dict[str, tuple[float, ...]],
     *,
     n_sims: int = DEFAULT_N_SIMS,
     seed: int = DEFAULT_SEED,
@@ -166,15 +230,16 @@ def simulate_multiple(
 
 def familywise_error(
     me: MultipleEndpoints,
-    truth: dict[str, tuple[float, float]],
+    truth: dict[str, tuple[float, ...]],
     *,
     n_sims: int = DEFAULT_N_SIMS,
     seed: int = DEFAULT_SEED,
 ) -> list[dict]:
-    """FWER under every null configuration: each non-empty set of endpoints with treatment = control.
+    """FWER under every null configuration: each non-empty set of endpoints with treatment = control (single
+    arm: at their goals).
 
-    A hypothesis is a true null when all endpoints it involves have equal arms. Returns, per
-    configuration, the probability of rejecting at least one true null with its MCSE.
+    A hypothesis is a true null when all endpoints it involves are null. Returns, per configuration, the
+    probability of rejecting at least one true null with its MCSE (:func:`least_favourable` picks the largest).
     """
     _check_truth(me, truth)
     involved = {
@@ -189,7 +254,10 @@ def familywise_error(
     out = []
     for size in range(1, len(names) + 1):
         for nulls in itertools.combinations(names, size):
-            t = {k: ((v[1], v[1]) if k in nulls else v) for k, v in truth.items()}
+            if me.single_arm:
+                t = {k: ((float(me._endpoint(k).goal),) if k in nulls else v) for k, v in truth.items()}  # type: ignore[arg-type]
+            else:
+                t = {k: ((v[1], v[1]) if k in nulls else v) for k, v in truth.items()}
             true_null = [i for i, h in enumerate(me.hypotheses) if involved[h] <= set(nulls)]
             if not true_null:
                 continue
@@ -209,3 +277,33 @@ def _count_null_rejections(me, truth, true_null, n_sims, seed) -> int:
         int(me.adjust(p)[:, true_null].any(axis=1).sum())
         for p in _p_value_chunks(me, truth, n_sims, seed, MAX_VALUES_PER_CHUNK)
     )
+
+
+def least_favourable(configs: list[dict], alpha: float) -> dict:
+    """The null configuration with the largest family-wise error, and the sentence every output prints about it
+    (flagged when above alpha by more than 2 MCSE)."""
+    worst = max(configs, key=lambda c: c["fwer"].value)
+    est = worst["fwer"]
+    where = ", ".join(worst["null_endpoints"])
+    above = est.value > alpha + 2 * est.mcse
+    sentence = (
+        f"{'FAMILY-WISE ERROR ABOVE ALPHA' if above else 'The family-wise error is within alpha'}: the least "
+        f"favourable null configuration (no effect on {where}) has FWER {est.value:.4f} (MCSE {est.mcse:.4f}) "
+        + ("> " if above else "against ")
+        + f"alpha {alpha:g}, over {len(configs)} configurations."
+    )
+    return {"configuration": worst, "exceeds": above, "finding": sentence}
+
+
+def fwer_scenario(design: Any) -> Any:
+    """The scenario whose endpoint values the null configurations start from: the first with an effect on some
+    endpoint (so each configuration leaves the other endpoints at that effect), else the first with values."""
+    me = design.multiple_spec()
+    with_values = [s for s in design.scenarios if s.endpoints]
+    for sc in with_values:
+        for e in me.endpoints:
+            values = sc.endpoints[e.name]
+            null = (float(e.goal),) if me.single_arm else (values[1], values[1])  # type: ignore[arg-type]
+            if tuple(values) != null:
+                return sc
+    return with_values[0]

@@ -21,9 +21,12 @@ __all__ = ["EndpointSpec", "Composite", "MultipleEndpoints"]
 @dataclass(frozen=True)
 class EndpointSpec:
     name: str
-    kind: Literal["binary", "continuous"]
+    kind: Literal["binary", "continuous", "count"]
     sd: float | None = None  # continuous
     better: Literal["higher", "lower"] = "higher"
+    goal: float | None = None  # single arm: the performance goal
+    exposure: float | None = None  # count: per participant
+    dispersion: float = 0.0  # count: negative binomial (0: Poisson)
 
 
 @dataclass(frozen=True)
@@ -34,12 +37,13 @@ class Composite:
 
 @dataclass(frozen=True)
 class MultipleEndpoints:
-    """A randomized two-arm comparison on several endpoints with a multiple testing procedure."""
+    """Several endpoints with a multiple testing procedure: a randomized two-arm comparison (``sizes`` two
+    arms), or a single arm (one size) testing each endpoint against its own goal."""
 
     endpoints: tuple[EndpointSpec, ...]
     correlation: tuple[tuple[float, ...], ...]  # latent (copula) correlation among the endpoints
     hypotheses: tuple[str, ...]  # endpoint or composite names, in the order of the procedure
-    sizes: tuple[int, int]  # participants per arm (treatment, control)
+    sizes: tuple[int, ...]  # participants per arm: (treatment, control), or (n,) for a single arm
     procedure: Literal["none", "fixed-sequence", "holm", "graphical"] = "holm"
     weights: tuple[float, ...] | None = None  # graphical
     transitions: tuple[tuple[float, ...], ...] | None = None  # graphical
@@ -55,6 +59,10 @@ class MultipleEndpoints:
         for e in self.endpoints:
             if e.kind == "continuous" and not (e.sd and e.sd > 0):
                 raise DesignError(f"endpoints.{e.name}.sd: a continuous endpoint needs sd > 0, got {e.sd}")
+            if self.single_arm and e.goal is None:
+                raise DesignError(f"endpoints.{e.name}.goal: a single-arm design needs each endpoint's goal")
+            if e.kind == "count" and not (e.exposure and e.exposure > 0):
+                raise DesignError(f"endpoints.{e.name}.exposure: a count endpoint needs exposure > 0")
         r = np.asarray(self.correlation, dtype=float)
         if r.shape != (len(names), len(names)) or not np.allclose(r, r.T) or not np.allclose(np.diag(r), 1.0):
             raise DesignError(
@@ -86,6 +94,10 @@ class MultipleEndpoints:
                 raise DesignError(str(err)) from None
             if w.size != len(self.hypotheses):
                 raise DesignError(f"weights: need one per hypothesis ({len(self.hypotheses)}), got {w.size}")
+
+    @property
+    def single_arm(self) -> bool:
+        return len(self.sizes) == 1
 
     def _endpoint(self, name: str) -> EndpointSpec:
         return next(e for e in self.endpoints if e.name == name)

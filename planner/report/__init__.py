@@ -274,6 +274,32 @@ def build_report(
 
     # 4. operating characteristics and the null grid
     oc = tables.results_table(result)
+    multiple_html, fwer_html, fwer_text, fwer_frame = "", "", "", None
+    several = tables.multiple_table(result)
+    if several is not None:
+        from planner.multiple import familywise_error, fwer_scenario, least_favourable
+
+        multiple_html = _table(several, f"Several endpoints: P(rejected) after {design.multiple.procedure}")
+        base = fwer_scenario(design)
+        fwer_sims = min(n_sims, 20_000)
+        configs = familywise_error(design.multiple_spec(), dict(base.endpoints), n_sims=fwer_sims, seed=seed)
+        fwer_frame = pd.DataFrame(
+            [
+                {
+                    "endpoints with no effect": ", ".join(c["null_endpoints"]),
+                    "true null hypotheses": ", ".join(c["true_null_hypotheses"]),
+                    "FWER": c["fwer"].value,
+                    "MCSE": c["fwer"].mcse,
+                }
+                for c in configs
+            ]
+        )
+        fwer_html = _table(
+            fwer_frame,
+            f"Family-wise error under each null configuration (the others as in {base.name!r}; "
+            f"{fwer_sims:,} simulated trials each)",
+        )
+        fwer_text = least_favourable(configs, design.analysis.alpha)["finding"]
     # several endpoints: the primary endpoint's own null (their FWER: planner evaluate --fwer)
     check = result.type_one_error or max_type_one_error(design, n_sims=n_sims, seed=seed)
     null_table = pd.DataFrame(
@@ -560,6 +586,8 @@ def build_report(
         drift_frame.to_csv(out / "drift.csv", index=False)
     if ssr_frame is not None:
         ssr_frame.to_csv(out / "reestimation.csv", index=False)
+    if fwer_frame is not None:
+        fwer_frame.to_csv(out / "familywise_error.csv", index=False)
     if power_points:
         curve_frame(power_points, "power").to_csv(out / "power_curve.csv", index=False)
     if assurance_points:
@@ -606,6 +634,9 @@ def build_report(
         drift_text=drift_text,
         drift_effect=drift_effect,
         ssr_html=ssr_html,
+        multiple_html=multiple_html,
+        fwer_html=fwer_html,
+        fwer_text=fwer_text,
         ssr_text=ssr_text,
         ssr_rule=ssr_rule,
         power_svg=power_svg,
