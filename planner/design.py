@@ -551,6 +551,32 @@ class Reestimation(_Spec):
     )
 
 
+class IntercurrentEvent(_Spec):
+    """An intercurrent event (ICH E9(R1)) and its strategy. Each participant has at most one; ``probability`` is
+    that of having it by the analysis. Composite: the participant counts as a non-responder. Treatment policy
+    (and while on treatment): the outcome is observed anyway, a responder with probability ``response``.
+    Hypothetical: what would have happened without it -- the outcome after it is not used, and is imputed
+    under ``imputation`` ('mar': missing at random from the analysed participants, a Bernoulli model without
+    covariates, whose multiple-imputation estimate tends to the analysed participants' proportion: the planner
+    analyses those, the limit of many imputations)."""
+
+    name: Text = Field(min_length=1)
+    probability: Annotated[Float, Field(ge=0.0, le=1.0)]
+    strategy: Literal["composite", "treatment-policy", "hypothetical", "while-on-treatment"]
+    response: Annotated[Float, Field(ge=0.0, le=1.0)] | None = None
+    imputation: Literal["mar"] | None = None
+
+
+class Estimand(_Spec):
+    """The estimand's attributes (ICH E9(R1)); the intercurrent events change what a binary single-arm design's
+    analysis estimates (:meth:`Design.analysis_view`)."""
+
+    population: Text = ""
+    variable: Text = ""
+    summary: Text = ""
+    intercurrent_events: tuple[IntercurrentEvent, ...] = Field((), max_length=10)
+
+
 class Simulation(_Spec):
     n_sims: Int = Field(DEFAULT_N_SIMS, ge=MIN_SIMS, le=MAX_SIMS)
     seed: Int = Field(DEFAULT_SEED, ge=0, le=MAX_SEED)
@@ -571,6 +597,7 @@ class Design(_Spec):
     multiple: Multiple | None = None
     decision: Decision | None = None
     reestimation: Reestimation | None = None
+    estimand: Estimand | None = None
     simulation: Simulation = Simulation.model_validate({})
 
     @model_validator(mode="after")
@@ -753,6 +780,48 @@ class Design(_Spec):
         """SHA-256 of the design's canonical JSON: the same design, the same hash."""
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
+
+    def intercurrent_response(self, p: float) -> tuple[float, float]:
+        """(theta, h): the response probability of an analysed participant when the intercurrent events take
+        their strategies, and the probability h that the outcome is set aside (hypothetical strategies: imputed
+        under MAR from the analysed participants, so the analysis is theirs): theta = ((1 - sum q) p +
+        sum over observed strategies of q_j r_j) / (1 - h), composite events counting as non-responders."""
+        e = self.estimand
+        if e is None or not e.intercurrent_events:
+            return p, 0.0
+        events = e.intercurrent_events
+        none = 1.0 - sum(ev.probability for ev in events)
+        h = sum(ev.probability for ev in events if ev.strategy == "hypothetical")
+        observed = sum(
+            ev.probability * (ev.response or 0.0)
+            for ev in events
+            if ev.strategy in ("treatment-policy", "while-on-treatment")
+        )
+        theta = (none * p + observed) / (1.0 - h) if h < 1.0 else p  # among the analysed participants
+        return min(max(theta, 0.0), 1.0), h
+
+    def analysis_view(self) -> Design:
+        """The design the analysis sees when [estimand] has intercurrent events (binary, single arm): each
+        scenario's response rate replaced by theta (:meth:`intercurrent_response`); dropouts counted as
+        failures fold into it, (1 - d) theta, and the outcomes a hypothetical strategy sets aside join the missing
+        ones (dropout 'missing': 1 - (1 - d)(1 - h)). Without events: self."""
+        e = self.estimand
+        if e is None or not e.intercurrent_events:
+            return self
+        h = self.intercurrent_response(0.5)[1]
+        d, failure = self.dropout.rate, self.dropout.strategy == "failure"
+        kept = 1.0 - d if failure else 1.0
+        missing = 1.0 - (1.0 - h) * (1.0 if failure else 1.0 - d)
+        changes: dict[str, Any] = {
+            "estimand": None,
+            "scenarios": [
+                sc.model_dump() | {"treatment": kept * self.intercurrent_response(sc.treatment)[0]}
+                for sc in self.scenarios
+            ],
+            "dropout": {"rate": missing, "strategy": "missing"},
+            "design_prior": None,  # a prior of p, not of theta: assurance is not computed with intercurrent events
+        }
+        return self.with_changes(changes)
 
     def with_n(self, n: int) -> Design:
         """A validated copy with ``n`` participants in total (a point of a sample-size search); a re-estimation
@@ -948,6 +1017,39 @@ def _cross_field_problems(d: Design) -> Iterator[str]:
 
     if d.reestimation is not None:
         yield from _reestimation_problems(d)
+    if d.estimand is not None:
+        yield from _estimand_problems(d)
+
+
+def _estimand_problems(d: Design) -> Iterator[str]:
+    """Intercurrent events: at most one per participant, each strategy with what it needs."""
+    e = d.estimand
+    assert e is not None
+    events = e.intercurrent_events
+    total = sum(ev.probability for ev in events)
+    if total > 1.0 + 1e-12:
+        yield (
+            f"estimand.intercurrent_events: the probabilities sum to {total:g} > 1 (each participant has at most "
+            "one intercurrent event)"
+        )
+    for i, ev in enumerate(events):
+        where = f"estimand.intercurrent_events[{i}]"
+        observed = ev.strategy in ("treatment-policy", "while-on-treatment")
+        if observed and ev.response is None:
+            yield f"{where}.response: the {ev.strategy} strategy observes the outcome; give the probability of response after {ev.name!r}"
+        if not observed and ev.response is not None:
+            yield f"{where}.response: only treatment-policy and while-on-treatment strategies observe an outcome; remove it"
+        if ev.strategy == "hypothetical" and ev.imputation is None:
+            yield f"{where}.imputation: the hypothetical strategy needs an imputation model (imputation = 'mar')"
+        if ev.strategy != "hypothetical" and ev.imputation is not None:
+            yield f"{where}.imputation: only the hypothetical strategy imputes; remove it"
+    if events and (d.endpoint.kind != "binary" or d.randomized):
+        yield (
+            "estimand.intercurrent_events: their strategies are computed for single-arm binary designs, got "
+            f"{d.arms.kind} {d.endpoint.kind} (the section's texts are kept)"
+        )
+    if events and (d.interim is not None or d.multiple is not None or d.decision is not None):
+        yield "estimand.intercurrent_events: available for fixed designs with one endpoint (no interim, multiple, decision)"
 
 
 def _reestimation_problems(d: Design) -> Iterator[str]:

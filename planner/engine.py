@@ -269,6 +269,24 @@ def evaluate(
     if threads is not None:
         threads = whole_number("threads", threads, 1, 256)
     began = time.perf_counter()
+    if design.estimand is not None and design.estimand.intercurrent_events:
+        # the analysis sees the intercurrent events' strategies: evaluate that design, report the user's scenarios
+        import dataclasses
+
+        inner = evaluate(
+            design.analysis_view(),
+            n_sims=n_sims,
+            seed=seed,
+            method=method,
+            chunk_size=chunk_size,
+            progress=progress,
+            type_one_error=type_one_error,
+            threads=threads,
+        )
+        mapped = tuple(
+            dataclasses.replace(r, scenario=sc) for r, sc in zip(inner.results, design.scenarios, strict=True)
+        )
+        return dataclasses.replace(inner, design=design, results=mapped)
     if design.reestimation is not None:
         return _evaluate_reestimation(design, n_sims, seed, method, began, type_one_error)
     rule = make_rule(design)

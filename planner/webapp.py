@@ -625,6 +625,13 @@ def design_page() -> None:
             pinned.append({"label": label, "toml": toml_text, "n_sims": int(n_sims)})
             st.success(f"Pinned: {label}. Change the design and pin again, then open Compare designs.")
         show_table(tables.results_table(result))
+        if design.estimand is not None:
+            import pandas as pd
+
+            from planner.estimands import estimand_rows
+
+            st.markdown("**Estimand** (ICH E9(R1))")
+            show_table(pd.DataFrame(estimand_rows(design), columns=["attribute", "definition"]))
         st.caption(
             "P(success) is the chance that the trial declares success. Under a null scenario it is the "
             "type I error (should be at most alpha); otherwise it is the power. MCSE is the Monte Carlo "

@@ -25,6 +25,7 @@ import pandas as pd
 from planner.design import Design, design_to_toml
 from planner.engine import evaluate, max_type_one_error
 from planner.errors import DesignError
+from planner.estimands import estimand_rows, time_to_event_estimand
 from planner.priors import ess_text, prior_roles
 from planner.results import Estimate
 from planner.tables import cell_text, human
@@ -57,19 +58,6 @@ class ReportOutput:
 
 def _cell(column: str, value) -> str:
     return html.escape(cell_text(column, value))
-
-
-def _time_to_event_estimand(ep) -> str:
-    """Where the time starts, who is analysed, and how dropouts count."""
-    origin = (
-        f"time from the onset of the response ({ep.onset_time:g} {ep.time_unit} after entry), responders only"
-        if ep.time_origin == "response"
-        else "time from entry"
-    )
-    return (
-        f"{origin}; dropouts censored (probability {ep.dropout_probability:g} by {ep.dropout_time:g} "
-        f"{ep.time_unit})"
-    )
 
 
 def _table(frame: pd.DataFrame, caption: str | None = None) -> str:
@@ -192,7 +180,7 @@ def build_report(
         ("primary endpoint", f"{ep.label} ({ep.kind})"),
         (
             "estimand",
-            _time_to_event_estimand(ep)
+            time_to_event_estimand(ep)
             if ep.kind == "time-to-event"
             else f"{strategy}; dropout rate {design.dropout.rate:g}",
         ),
@@ -345,7 +333,7 @@ def build_report(
         key_numbers.append(
             ("assurance (design prior)", f"{a.value:.4f}" + ("" if a.exact else f" (MCSE {a.mcse:.4f})"))
         )
-    estimand = _estimand_rows(design)
+    estimand = estimand_rows(design)
     zones_html, zone_svg, zone_rules, zone_frame = "", "", [], None
     if design.decision is not None:
         from planner.decisions import decision_zones
@@ -719,93 +707,6 @@ def _survival_figures(
         )
     )
     return figures
-
-
-def _estimand_rows(design: Design) -> list[tuple[str, str]]:
-    """The estimand's attributes as ICH E9(R1) lists them, from the design's fields."""
-    ep, an, d = design.endpoint, design.analysis, design.dropout
-    if d.rate == 0.0:
-        events = "none assumed (dropout rate 0): every participant is analysed as observed"
-    elif d.strategy == "failure":
-        value = (
-            "a non-responder"
-            if ep.kind == "binary"
-            else f"the failure value {getattr(ep, 'failure_value', '')}"
-        )
-        events = (
-            f"dropout and intercurrent events (e.g. resuming insulin, graft loss), probability {d.rate:g} by the "
-            f"analysis: composite strategy -- the participant counts as {value}"
-        )
-    else:
-        events = (
-            f"dropout (probability {d.rate:g}): the completers are analysed, dropout assumed missing "
-            "completely at random"
-        )
-    if ep.kind == "time-to-event":
-        events = (
-            f"dropout (probability {ep.dropout_probability:g} by {ep.dropout_time:g} {ep.time_unit}): censored at "
-            "dropout, assumed non-informative; participants without the event at the analysis are censored then"
-        )
-    if design.randomized:
-        measure = {
-            "time-to-event": "hazard ratio, treatment over control ("
-            + ("Cox model, Wald test" if an.rule == "cox" else "log-rank test")
-            + "; below 1 is benefit)",
-            "binary": "difference in response proportions, treatment minus control",
-            "continuous": "difference in means, treatment minus control",
-            "count": "ratio of event rates, treatment over control",
-        }[ep.kind]
-    elif ep.kind == "time-to-event":
-        measure = _single_arm_survival_measure(design)
-    else:
-        measure = {
-            "binary": f"proportion of responders, against the performance goal {an.performance_goal:g}",
-            "continuous": f"mean, against the performance goal {an.performance_goal:g}",
-            "count": f"event rate, against the performance goal {an.performance_goal:g}",
-        }[ep.kind]
-    responders = ep.kind == "time-to-event" and ep.time_origin == "response"
-    return [
-        (
-            "population",
-            "participants enrolled by the protocol's eligibility criteria"
-            + (" and randomized" if design.randomized else "")
-            + (
-                ", who respond (become insulin independent): the time starts at the response"
-                if responders
-                else ""
-            ),
-        ),
-        ("treatment", "zimislecel" + (" versus standard care" if design.randomized else "")),
-        ("variable (endpoint)", ep.label),
-        ("intercurrent events and strategy", events),
-        ("population-level summary", measure),
-    ]
-
-
-def _single_arm_survival_measure(design: Design) -> str:
-    an, unit = design.analysis, design.endpoint.time_unit
-    if an.rule == "km-landmark":
-        return (
-            f"Kaplan-Meier survival at {an.landmark:g} {unit}, against the performance goal "
-            f"{an.performance_goal:g}"
-        )
-    if an.rule == "exponential-posterior":
-        ep = design.endpoint
-        model = (
-            "a piecewise-exponential model (relative hazards "
-            + ", ".join(f"{r:g}" for r in ep.relative_hazards)
-            + f" from {', '.join(f'{c:g}' for c in ep.cuts)} {unit}; unknown scale)"
-            if ep.model == "piecewise-exponential"
-            else "an exponential model"
-        )
-        return (
-            f"median time to the event under {model}, against the performance goal "
-            f"{an.performance_goal:g} {unit} (posterior probability)"
-        )
-    return (
-        f"time to the event against a reference distribution with median {an.performance_goal:g} {unit} "
-        "(one-sample log-rank)"
-    )
 
 
 class _Info:
