@@ -568,8 +568,8 @@ class IntercurrentEvent(_Spec):
 
 
 class Estimand(_Spec):
-    """The estimand's attributes (ICH E9(R1)); the intercurrent events change what a binary single-arm design's
-    analysis estimates (:meth:`Design.analysis_view`)."""
+    """The estimand's attributes (ICH E9(R1)); the intercurrent events change what a binary design's analysis
+    estimates (:meth:`Design.analysis_view`; randomized: the same events and strategies in both arms)."""
 
     population: Text = ""
     variable: Text = ""
@@ -801,8 +801,8 @@ class Design(_Spec):
         return min(max(theta, 0.0), 1.0), h
 
     def analysis_view(self) -> Design:
-        """The design the analysis sees when [estimand] has intercurrent events (binary, single arm): each
-        scenario's response rate replaced by theta (:meth:`intercurrent_response`); dropouts counted as
+        """The design the analysis sees when [estimand] has intercurrent events (binary; randomized: both arms
+        alike): each scenario's response rate replaced by theta (:meth:`intercurrent_response`); dropouts counted as
         failures fold into it, (1 - d) theta, and the outcomes a hypothetical strategy sets aside join the missing
         ones (dropout 'missing': 1 - (1 - d)(1 - h)). Without events: self."""
         e = self.estimand
@@ -815,7 +815,13 @@ class Design(_Spec):
         changes: dict[str, Any] = {
             "estimand": None,
             "scenarios": [
-                sc.model_dump() | {"treatment": kept * self.intercurrent_response(sc.treatment)[0]}
+                sc.model_dump()
+                | {"treatment": kept * self.intercurrent_response(sc.treatment)[0]}
+                | (
+                    {"control": kept * self.intercurrent_response(sc.control)[0]}
+                    if sc.control is not None
+                    else {}
+                )
                 for sc in self.scenarios
             ],
             "dropout": {"rate": missing, "strategy": "missing"},
@@ -1043,10 +1049,10 @@ def _estimand_problems(d: Design) -> Iterator[str]:
             yield f"{where}.imputation: the hypothetical strategy needs an imputation model (imputation = 'mar')"
         if ev.strategy != "hypothetical" and ev.imputation is not None:
             yield f"{where}.imputation: only the hypothetical strategy imputes; remove it"
-    if events and (d.endpoint.kind != "binary" or d.randomized):
+    if events and d.endpoint.kind != "binary":
         yield (
-            "estimand.intercurrent_events: their strategies are computed for single-arm binary designs, got "
-            f"{d.arms.kind} {d.endpoint.kind} (the section's texts are kept)"
+            "estimand.intercurrent_events: their strategies are computed for binary endpoints, got "
+            f"{d.endpoint.kind} (the section's texts alone are kept without events)"
         )
     if events and (d.interim is not None or d.multiple is not None or d.decision is not None):
         yield "estimand.intercurrent_events: available for fixed designs with one endpoint (no interim, multiple, decision)"

@@ -91,6 +91,11 @@ def estimand_rows(design: Design) -> list[tuple[str, str]]:
                 "among the analysed participants, the response probability "
                 + "; ".join(
                     f"{theta(sc.treatment)[0]:.4f} when {sc.name!r} says {sc.treatment:g}"
+                    + (
+                        f" (control {theta(sc.control)[0]:.4f} for {sc.control:g})"
+                        if sc.control is not None
+                        else ""
+                    )
                     for sc in design.scenarios
                 ),
             )

@@ -235,3 +235,40 @@ def test_the_cli_prints_the_tipping_points():
     )
     bad = CliRunner().invoke(app, ["tipping", str(SINGLE_ARM), "--observed", "30/45", "--missing", "-1"])
     assert bad.exit_code == 2 and "--missing" in bad.stderr and "Traceback" not in bad.output
+
+
+def test_a_randomized_binary_design_takes_the_events_in_both_arms():
+    """The same events in both arms: each arm's rate becomes its theta; the exact two-arm power equals the
+    Fisher design evaluated at those rates with the hypothetical share missing (dropouts, 'missing')."""
+    d = parse_design(
+        {
+            "name": "randomized estimand",
+            "arms": {"kind": "randomized", "n": 80},
+            "endpoint": {"kind": "binary"},
+            "analysis": {"rule": "fisher"},
+            "estimand": {"intercurrent_events": EVENTS},
+            "scenarios": [{"name": "a", "treatment": 0.8, "control": 0.4}],
+        }
+    )
+    got = evaluate(d)["a"].success.value
+
+    def theta(p):
+        return (0.81 * p + 0.01) / 0.96
+
+    plain = parse_design(
+        {
+            "name": "by hand",
+            "arms": {"kind": "randomized", "n": 80},
+            "endpoint": {"kind": "binary"},
+            "analysis": {"rule": "fisher"},
+            "dropout": {"rate": 0.04, "strategy": "missing"},
+            "scenarios": [{"name": "a", "treatment": theta(0.8), "control": theta(0.4)}],
+        }
+    )
+    assert got == pytest.approx(evaluate(plain)["a"].success.value, abs=1e-12)
+    with pytest.raises(
+        DesignError, match="estimand.intercurrent_events: their strategies are computed for binary"
+    ):
+        load_design(ROOT / "examples" / "hba1c_randomized.toml").with_changes(
+            {"estimand": {"intercurrent_events": EVENTS[:1]}}
+        )
