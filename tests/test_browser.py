@@ -641,3 +641,33 @@ def test_browser_margin_field_edit_and_a_wrong_sign(server, artifacts, tmp_path)
         assert box.input_value() == "-0.100"
         assert metric_value(page, label) == want
         page.screenshot(path=str(artifacts / "margin_field.png"), full_page=True)
+
+
+def test_browser_precision_target_on_the_sample_size_page(server, artifacts):
+    """The Sample size page's precision target for the shipped single-arm design: the smallest N card equals
+    the API's; a threshold of 1.5 shows the message naming the threshold and keeps the typed value."""
+    from planner.precision import smallest_n_for_precision
+
+    url, _ = server
+    design = load_design(ROOT / "examples" / "zimislecel_single_arm.toml")
+    rate = next(s.treatment for s in design.scenarios if s.name == "Phase 1/2 estimate")
+    with app_page(url) as page:
+        page.get_by_role("link", name="Sample size").click()
+        page.locator("h1", has_text="Sample size").wait_for(timeout=60_000)
+        page.get_by_text("precision", exact=True).click()
+        page.locator("[data-testid='stSelectbox']", has_text="Response rate of the scenario").click()
+        page.get_by_role("option", name="Phase 1/2 estimate").click()
+        box = page.get_by_role("spinbutton", name="The lower limit must exceed")
+        box.fill("0.6")
+        box.press("Enter")
+        want = smallest_n_for_precision(
+            rate, 0.6, 0.8, dropout=design.dropout, n_max=max(4 * design.arms.n, 100)
+        )
+        label = "Smallest N with P(lower limit > 0.6)"  # the browser shows ">=" as a sign
+        page.locator("[data-testid='stMetric']", has_text=label).first.wait_for(timeout=60_000)
+        wait_for_metric(page, label, str(want.smallest_n))
+        box.fill("1.5")
+        box.press("Enter")
+        page.locator("[data-testid='stAlert']", has_text="threshold").first.wait_for(timeout=60_000)
+        assert box.input_value() == "1.500"
+        page.screenshot(path=str(artifacts / "precision.png"), full_page=True)
