@@ -1477,14 +1477,58 @@ def load_design(source: str | Path) -> Design:
     return parse_design_text(text, origin=str(path))
 
 
+MAX_DESIGN_CHARS = 1_000_000  # a design file is a few kB; more is a mistake or an attack
+MAX_DESIGN_DEPTH = 12  # tables and arrays nested deeper than any design needs
+MAX_DESIGN_VALUES = 200_000  # values in the whole file
+
+
+def _check_shape(data: Any, origin: str) -> None:
+    """Refuse parsed data nested deeper or holding more values than a design can, naming where."""
+    count = 0
+    stack: list[tuple[Any, int, str]] = [(data, 0, "")]
+    while stack:
+        value, depth, where = stack.pop()
+        count += 1
+        if count > MAX_DESIGN_VALUES:
+            raise DesignError(f"{origin}: more than {MAX_DESIGN_VALUES:,} values; a design holds far fewer")
+        if depth > MAX_DESIGN_DEPTH:
+            raise DesignError(
+                f"{where or origin}: nested {depth} levels deep; a design needs at most {MAX_DESIGN_DEPTH}"
+            )
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1, f"{where}.{k}" if where else str(k)) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1, f"{where}[{i}]") for i, v in enumerate(value))
+
+
 def parse_design_text(text: str, *, origin: str = "design") -> Design:
-    """Validate TOML text into a :class:`Design` (used for uploads and the CLI)."""
+    """Validate TOML text into a :class:`Design` (used for uploads and the CLI). Text longer than
+    MAX_DESIGN_CHARS, nesting deeper than MAX_DESIGN_DEPTH or more than MAX_DESIGN_VALUES values are refused
+    with a message (never a traceback or a hang)."""
+    return parse_design(read_toml(text, origin))
+
+
+def read_toml(text: str, origin: str) -> dict[str, Any]:
+    """TOML text to data, within the limits of a design (MAX_DESIGN_CHARS, MAX_DESIGN_DEPTH, MAX_DESIGN_VALUES):
+    the one reader of the planner's input files (designs, sweeps, historical studies); a DesignError names
+    ``origin`` and the problem, never a traceback or a hang."""
+    if not isinstance(text, str):
+        raise DesignError(f"{origin}: expected TOML text, got {type(text).__name__}")
+    if len(text) > MAX_DESIGN_CHARS:
+        raise DesignError(
+            f"{origin}: {len(text):,} characters; a design file has at most {MAX_DESIGN_CHARS:,} (a few kB is usual)"
+        )
     text = text.removeprefix("\ufeff")  # a byte-order mark, as some editors save UTF-8
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise DesignError(f"{origin}: not valid TOML ({err})") from None
-    return parse_design(data)
+    except RecursionError:
+        raise DesignError(
+            f"{origin}: arrays or tables nested too deeply to read (a design needs a few levels)"
+        ) from None
+    _check_shape(data, origin)
+    return data
 
 
 def design_to_toml(design: Design) -> str:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import io
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,6 +122,22 @@ def parse_studies(rows: Any) -> tuple[HistoricalStudy, ...]:
     return tuple(out)
 
 
+def _csv_rows(text: str) -> list[dict[str, Any]]:
+    """The CSV's rows with responders and n as numbers (a message names a row's field that is not one)."""
+    rows: list[dict[str, Any]] = []
+    for i, row in enumerate(csv.DictReader(io.StringIO(text))):
+        parsed: dict[str, Any] = dict(row)
+        for key in ("responders", "n"):
+            try:
+                parsed[key] = float(row[key]) if row.get(key) not in (None, "") else None
+            except ValueError:
+                raise DesignError(f"studies[{i}].{key}: a whole number, got {row[key]!r}") from None
+            if parsed[key] is None:
+                del parsed[key]
+        rows.append(parsed)
+    return rows
+
+
 def load_studies(path: str | Path) -> tuple[HistoricalStudy, ...]:
     """Historical studies from a TOML file (``[[studies]]``) or a CSV file (``study,responders,n``)."""
     path = Path(path)
@@ -130,24 +145,13 @@ def load_studies(path: str | Path) -> tuple[HistoricalStudy, ...]:
         text = path.read_text()
     except (OSError, UnicodeDecodeError) as err:
         raise DesignError(f"studies: cannot read {path.name}: {err}") from None
-    if path.suffix.lower() == ".csv":
-        rows: list[dict[str, Any]] = []
-        for i, row in enumerate(csv.DictReader(io.StringIO(text))):
-            parsed: dict[str, Any] = dict(row)
-            for key in ("responders", "n"):
-                try:
-                    parsed[key] = float(row[key]) if row.get(key) not in (None, "") else None
-                except ValueError:
-                    raise DesignError(f"studies[{i}].{key}: a whole number, got {row[key]!r}") from None
-                if parsed[key] is None:
-                    del parsed[key]
-            rows.append(parsed)
-        return parse_studies(rows)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise DesignError(f"studies: {path.name} is not valid TOML ({err})") from None
-    return parse_studies(data.get("studies"))
+    from planner.design import MAX_DESIGN_CHARS, read_toml
+
+    if path.suffix.lower() != ".csv":
+        return parse_studies(read_toml(text, f"studies: {path.name}").get("studies"))
+    if len(text) > MAX_DESIGN_CHARS:
+        raise DesignError(f"studies: {path.name} has {len(text):,} characters; at most {MAX_DESIGN_CHARS:,}")
+    return parse_studies(_csv_rows(text))
 
 
 def fit_control_map(

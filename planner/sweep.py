@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from planner.design import MAX_SIMS, MIN_SIMS, Design, load_design
+from planner.design import MAX_SIMS, MIN_SIMS, Design, load_design, read_toml
 from planner.errors import DesignError
 from planner.randomness import BLOCK_SIZE
 
@@ -69,13 +68,12 @@ def load_sweep(path: str | Path) -> Sweep:
     """Read a sweep file; the design path is relative to it."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise DesignError(f"{path}: no such sweep file") from None
     except (OSError, UnicodeDecodeError) as err:
         raise DesignError(f"{path}: cannot read the sweep file ({err})") from None
-    except tomllib.TOMLDecodeError as err:
-        raise DesignError(f"{path}: not valid TOML ({err})") from None
+    data = read_toml(text, str(path))
     if "design" not in data:
         raise DesignError(f"{path}: design: required field is missing (the design file to vary)")
     design = load_design(path.parent / data["design"])

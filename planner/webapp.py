@@ -156,6 +156,11 @@ def _load_upload() -> None:
     uploaded = st.session_state.get("upload")
     if uploaded is not None and st.session_state.get("last_upload") != uploaded.file_id:
         st.session_state.last_upload = uploaded.file_id
+        from planner.design import MAX_DESIGN_CHARS
+
+        if uploaded.size > 4 * MAX_DESIGN_CHARS:  # refused before it is decoded (the parser refuses the rest)
+            st.session_state.load_error = f"{uploaded.name}: {uploaded.size:,} bytes; a design file has at most {MAX_DESIGN_CHARS:,} characters"
+            return
         _load(uploaded.getvalue().decode("utf-8", errors="replace"), uploaded.name)
 
 

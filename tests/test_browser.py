@@ -671,3 +671,27 @@ def test_browser_precision_target_on_the_sample_size_page(server, artifacts):
         page.locator("[data-testid='stAlert']", has_text="threshold").first.wait_for(timeout=60_000)
         assert box.input_value() == "1.500"
         page.screenshot(path=str(artifacts / "precision.png"), full_page=True)
+
+
+def test_browser_hostile_uploads_show_a_message_and_keep_the_design(server, artifacts, tmp_path):
+    """Upload a nesting bomb and then a 5 MB string: each shows its message (no traceback, no hang) and the
+    default design's cards stay the API's."""
+    from tests.test_hostile_inputs import CORPUS
+
+    url, _ = server
+    design = load_design(ROOT / "examples" / "zimislecel_single_arm.toml")
+    label = "Power: Phase 1/2 estimate"
+    want = f"{evaluate(design)['Phase 1/2 estimate'].success.value:.4f}"
+    with app_page(url) as page:
+        wait_for_metric(page, label, want, "the default design")
+        for name, file_name in (("array nesting bomb", "bomb.toml"), ("a 5 MB string", "big.toml")):
+            text, words = CORPUS[name]
+            path = tmp_path / file_name
+            path.write_text(text)
+            began = time.time()
+            upload(page, path)
+            page.locator("[data-testid='stAlert']", has_text=words).first.wait_for(timeout=30_000)
+            assert time.time() - began < 30
+            assert page.get_by_text("Traceback").count() == 0
+            assert metric_value(page, label) == want
+        page.screenshot(path=str(artifacts / "hostile_upload.png"), full_page=True)
