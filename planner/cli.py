@@ -12,7 +12,7 @@ import math
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -295,17 +295,30 @@ def evaluate_command(
             "--fwer", help="Also the family-wise error under every null configuration ([multiple] designs)."
         ),
     ] = False,
+    mcse: Annotated[
+        float | None,
+        typer.Option(
+            "--mcse",
+            help="Simulate until every probability's Monte Carlo SE is at most this (--sims is then the cap).",
+        ),
+    ] = None,
 ) -> None:
     """Operating characteristics per scenario: P(success) with its Monte Carlo SE, expected N.
 
     Example: planner evaluate examples/zimislecel_single_arm.toml --sims 200000 --seed 7
+    Example: planner evaluate examples/hba1c_randomized.toml --mcse 0.002
     """
     from planner.design import load_design
-    from planner.engine import evaluate
+    from planner.engine import evaluate, evaluate_to_precision
     from planner.exact import exact_available
 
     try:
         design = load_design(design_file)
+        target = mcse if mcse is not None else design.simulation.target_mcse
+        if target is not None:
+            result = evaluate_to_precision(design, target, max_sims=sims, seed=seed, method=method)  # type: ignore[arg-type]
+            _print_evaluation(result, design, as_json, fwer)
+            return
         n_sims = design.simulation.n_sims if sims is None else sims
         will_simulate = method == "simulate" or (method == "auto" and not exact_available(design))
         total = n_sims * len(design.scenarios) if isinstance(n_sims, int) else 0
@@ -325,7 +338,12 @@ def evaluate_command(
         else:
             result = evaluate(design, n_sims=sims, seed=seed, method=method)
     except DesignError as err:
-        _fail(err)
+        _fail(err, {**_OPTION_NAMES, "target_mcse:": "--mcse:", "max_sims:": "--sims:"})
+    _print_evaluation(result, design, as_json, fwer)
+
+
+def _print_evaluation(result: Evaluation, design: Any, as_json: bool, fwer: bool) -> None:
+    """The evaluate command's output: JSON, or the tables, warnings and the precision reached."""
     if as_json:
         for line in type_one_error_lines(result):  # the JSON carries it; stderr says it to the person too
             _err.print(f"[bold red]warning:[/] {line}", highlight=False, soft_wrap=True)
@@ -358,6 +376,18 @@ def evaluate_command(
             _out.print(render_fwer(design, result.n_sims, result.seed))
         for line in render_priors(result):
             _out.print(line, highlight=False)
+        if result.precision is not None:
+            pr = result.precision
+            _out.print(
+                f"simulated until every Monte Carlo SE <= {pr['target_mcse']:g}: {pr['n_sims']:,} trials per "
+                f"scenario, largest MCSE {pr['largest_mcse']:.4f}"
+                + (
+                    ""
+                    if pr["met"]
+                    else f" -- [bold red]NOT MET[/]: the cap of {pr['cap']:,} trials was reached"
+                ),
+                highlight=False,
+            )
         _out.print(
             f"seed {result.seed}; design hash {result.design_hash[:12]}; {result.elapsed_seconds:.2f} s",
             style="dim",

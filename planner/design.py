@@ -580,6 +580,11 @@ class Estimand(_Spec):
 class Simulation(_Spec):
     n_sims: Int = Field(DEFAULT_N_SIMS, ge=MIN_SIMS, le=MAX_SIMS)
     seed: Int = Field(DEFAULT_SEED, ge=0, le=MAX_SEED)
+    target_mcse: Annotated[Float, Field(ge=1e-5, le=0.1)] | None = Field(
+        None,
+        description="simulate until every reported probability's Monte Carlo SE is at most this "
+        "(planner.engine.evaluate_to_precision; n_sims is then the cap)",
+    )
 
 
 class Design(_Spec):

@@ -8,6 +8,7 @@ same numbers whatever the chunk size: only integer counts are accumulated.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any, Literal
@@ -15,6 +16,7 @@ from typing import Any, Literal
 import numpy as np
 
 from planner.assurance import DesignPriorSampler, exact_assurance
+from planner.defaults import MAX_SIMS, MIN_SIMS
 from planner.design import Design, Scenario, whole_number
 from planner.errors import DesignError
 from planner.exact import exact_available, exact_success_probability
@@ -503,3 +505,61 @@ def _guard(
         return est.value, est.mcse
 
     return check_type_one_error(design, exact_power=exact_power, simulate=simulate)
+
+
+def _largest_mcse(result: Evaluation) -> tuple[float, float]:
+    """(the largest MCSE of the reported probabilities, the largest p (1 - p) among the simulated ones)."""
+    estimates = [r.success for r in result.results]
+    if result.assurance is not None:
+        estimates.append(result.assurance)
+    worst, spread = 0.0, 0.0
+    for e in estimates:
+        if not e.exact:
+            worst, spread = max(worst, e.mcse), max(spread, e.value * (1 - e.value))
+    check = result.type_one_error
+    if check is not None and not check.exact:
+        worst, spread = max(worst, check.mcse), max(spread, check.value * (1 - check.value))
+    return worst, spread
+
+
+def evaluate_to_precision(
+    design: Design,
+    target_mcse: float,
+    *,
+    max_sims: int | None = None,
+    seed: int | None = None,
+    method: Method = "auto",
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    threads: int | None = None,
+) -> Evaluation:
+    """:func:`evaluate` with as many simulated trials as make every reported probability's Monte Carlo SE at
+    most ``target_mcse`` (scenarios, assurance, the type I error guard), up to ``max_sims`` (default: the
+    design's n_sims). Starts at one block of trials and grows to the number the estimates call for,
+    n >= p (1 - p) / target^2 for the least precise figure, in whole blocks; the result is that of
+    ``evaluate(design, n_sims=n)`` for the final n -- the same numbers for the same seed whatever the chunk
+    size or the threads. Exact designs return at once."""
+    if not isinstance(target_mcse, int | float) or not 1e-5 <= target_mcse <= 0.1:
+        raise DesignError(f"target_mcse: a Monte Carlo SE between 0.00001 and 0.1, got {target_mcse!r}")
+    cap = (
+        design.simulation.n_sims
+        if max_sims is None
+        else whole_number("max_sims", max_sims, MIN_SIMS, MAX_SIMS)
+    )
+    n = min(cap, BLOCK_SIZE)
+    while True:
+        result = evaluate(design, n_sims=n, seed=seed, method=method, chunk_size=chunk_size, threads=threads)
+        worst, spread = _largest_mcse(result)
+        met = worst <= target_mcse * (1 + 1e-12)
+        if met or n >= cap:
+            import dataclasses
+
+            info = {
+                "target_mcse": float(target_mcse),
+                "met": bool(met),
+                "largest_mcse": worst,
+                "n_sims": n,
+                "cap": cap,
+            }
+            return dataclasses.replace(result, precision=info)
+        needed = math.ceil(max(spread, 1.0 / n) / target_mcse**2 * 1.02)
+        n = min(cap, max(2 * n, -(-needed // BLOCK_SIZE) * BLOCK_SIZE))

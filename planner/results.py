@@ -161,6 +161,7 @@ class Evaluation:
     priors: dict[str, dict[str, Any]] = field(default_factory=dict)  # every prior of the design, described
     versions: dict[str, str] = field(default_factory=package_versions)
     type_one_error: Any = None  # planner.type_one_error.TypeOneErrorCheck (None for [multiple] designs)
+    precision: dict[str, Any] | None = None  # planner.engine.evaluate_to_precision: target, met, largest MCSE
 
     @property
     def design_hash(self) -> str:
@@ -186,6 +187,7 @@ class Evaluation:
             "assurance": None if self.assurance is None else self.assurance.to_dict(),
             "priors": self.priors,
             "type_one_error": None if self.type_one_error is None else self.type_one_error.to_dict(),
+            "precision": self.precision,
         }
 
     def to_json(self) -> str:

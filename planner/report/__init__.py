@@ -156,7 +156,13 @@ def build_report(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     n_sims, seed = design.simulation_settings(n_sims, seed)
-    result = evaluate(design, n_sims=n_sims, seed=seed)
+    if design.simulation.target_mcse is not None:  # as many trials as the target MCSE needs, n_sims the cap
+        from planner.engine import evaluate_to_precision
+
+        result = evaluate_to_precision(design, design.simulation.target_mcse, max_sims=n_sims, seed=seed)
+        n_sims = result.n_sims
+    else:
+        result = evaluate(design, n_sims=n_sims, seed=seed)
     ep, an = design.endpoint, design.analysis
 
     # 1-2. design, estimand, rules
@@ -553,7 +559,16 @@ def build_report(
     reproducibility = [
         ("package versions", ", ".join(f"{k} {v}" for k, v in result.versions.items())),
         ("seed", seed),
-        ("simulated trials per scenario", f"{n_sims:,} (curves and sensitivity: {curve_n_sims:,})"),
+        (
+            "simulated trials per scenario",
+            f"{n_sims:,} (curves and sensitivity: {curve_n_sims:,})"
+            + (
+                f"; chosen so that every Monte Carlo SE is at most {result.precision['target_mcse']:g}"
+                + ("" if result.precision["met"] else " -- NOT MET: the cap was reached")
+                if result.precision is not None
+                else ""
+            ),
+        ),
         ("design hash (SHA-256)", result.design_hash),
         (
             "method",
