@@ -1151,6 +1151,46 @@ def tipping_command(
         _out.print(p.sentence, highlight=False)
 
 
+@app.command("stages")
+def stages_command(
+    design_file: Annotated[Path, typer.Argument(help="A design with interim looks.")],
+    sims: Annotated[int | None, typer.Option("--sims", help="Simulated trials (simulated designs).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """How the trial can end, per scenario and under the design prior (assurance by stage and outcome):
+    efficacy and futility stops at each look, final success and failure, E[N], and the flip-flop rates (exact
+    for single-arm binary designs; simulated otherwise).
+
+    Example: planner stages examples/zimislecel_group_sequential.toml
+    """
+    from planner.design import load_design
+    from planner.stages import stage_outcomes
+    from planner.tables import stage_outcome_rows
+
+    try:
+        design = load_design(design_file)
+        design.simulation_settings(sims, seed)
+        rows = stage_outcomes(design, n_sims=sims, seed=seed)
+    except DesignError as err:
+        _fail(err)
+    if as_json:
+        sys.stdout.write(json.dumps([r.to_dict() for r in rows], indent=2) + "\n")
+        return
+    frame_rows = stage_outcome_rows(rows)
+    table = Table(title=f"{design.name}: how the trial ends")
+    for col in frame_rows[0]:
+        table.add_column(col, justify="left" if col == "scenario" else "right")
+    for row in frame_rows:
+        table.add_row(
+            *[
+                str(v) if isinstance(v, str) else (f"{v:.1f}" if k == "E[N]" else f"{v:.4f}")
+                for k, v in row.items()
+            ]
+        )
+    _out.print(table)
+
+
 @app.command("simon")
 def simon_command(
     p0: Annotated[float, typer.Option(help="Unacceptable response rate (the null).")],

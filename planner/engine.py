@@ -344,11 +344,13 @@ def evaluate(
                 survival,
             )
         )
-    assurance = None
+    assurance, assurance_stages = None, None
     if exact_prior is not None:
         assurance = Estimate.exactly(exact_prior)
     elif design.design_prior is not None:
-        assurance = _summarize(design, simulated[-1], n_sims)[0]
+        assurance, prior_n, prior_stages = _summarize(design, simulated[-1], n_sims)
+        if prior_stages is not None:
+            assurance_stages = (prior_stages, float(prior_n))
     guard = _guard(design, rule, use_exact, n_sims, seed, chunk_size, threads) if type_one_error else None
     return Evaluation(
         design,
@@ -360,6 +362,7 @@ def evaluate(
         assurance,
         design_priors(design),
         type_one_error=guard,
+        assurance_stages=assurance_stages,
     )
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "zone_chart",
     "drift_chart",
     "precision_chart",
+    "stage_chart",
 ]
 
 
@@ -229,6 +230,28 @@ def precision_chart(frame: pd.DataFrame, target: float, current_n: int):
     rule = alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(strokeDash=[6, 3]).encode(y="target:Q")
     now = alt.Chart(pd.DataFrame({"N": [current_n]})).mark_rule(color="#c62828").encode(x="N:Q")
     return alt.layer(lines, rule, now).properties(height=280)
+
+
+def stage_chart(frame: pd.DataFrame):
+    """Stacked bars: how the trial ends per scenario (planner.tables.stage_outcome_table), each way in order."""
+    ways = [c for c in frame.columns if c.startswith(("efficacy stop, look", "futility stop, look"))]
+    ways += ["final success", "final failure"]
+    long = frame.melt(id_vars=["scenario"], value_vars=ways, var_name="outcome", value_name="p")
+    long["order"] = long["outcome"].map(ways.index)
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            y=alt.Y("scenario:N", sort=list(frame["scenario"]), title=None),
+            x=alt.X("p:Q", title="probability", scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color(
+                "outcome:N", sort=ways, legend=alt.Legend(title=None, orient="bottom", columns=2)
+            ),
+            order=alt.Order("order:Q"),
+            tooltip=["scenario", "outcome", alt.Tooltip("p:Q", format=".4f")],
+        )
+        .properties(height=max(80, 36 * len(frame)))
+    )
 
 
 def svg(chart, width: int | None = None) -> str:

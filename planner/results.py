@@ -162,6 +162,9 @@ class Evaluation:
     versions: dict[str, str] = field(default_factory=package_versions)
     type_one_error: Any = None  # planner.type_one_error.TypeOneErrorCheck (None for [multiple] designs)
     precision: dict[str, Any] | None = None  # planner.engine.evaluate_to_precision: target, met, largest MCSE
+    assurance_stages: Any = (
+        None  # (StageSummary, expected N) under the design prior, when simulated with looks
+    )
 
     @property
     def design_hash(self) -> str:

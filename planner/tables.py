@@ -537,3 +537,28 @@ def reestimation_rows(result: Evaluation) -> list[dict[str, Any]] | None:
 def reestimation_table(result: Evaluation) -> DataFrame | None:
     rows = reestimation_rows(result)
     return None if rows is None else _frame(rows)
+
+
+def stage_outcome_rows(rows: Any) -> list[dict[str, Any]]:
+    """planner.stages.stage_outcomes as table rows: per scenario, each way the trial can end, E[N], the
+    flip-flops and the largest MCSE."""
+    out = []
+    for r in rows:
+        k = len(r.efficacy)
+        row: dict[str, Any] = {"scenario": r.name}
+        for i in range(k - 1):
+            row[f"efficacy stop, look {i + 1}"] = r.efficacy[i].value
+            row[f"futility stop, look {i + 1}"] = r.futility[i].value
+        row["final success"] = r.efficacy[-1].value
+        row["final failure"] = r.futility[-1].value
+        row["E[N]"] = r.expected_n
+        if r.futility_then_success is not None:
+            row["futility stop, then success had it continued"] = sum(r.futility_then_success)
+            row["efficacy stop, then final failure"] = sum(r.efficacy_then_failure or ())
+        row["MCSE"] = max(e.mcse for e in (*r.efficacy, *r.futility))
+        out.append(row)
+    return out
+
+
+def stage_outcome_table(rows: Any) -> DataFrame:
+    return _frame(stage_outcome_rows(rows))

@@ -651,8 +651,17 @@ def design_page() -> None:
             show_table(several)
         stages = tables.stages_table(result)
         if stages is not None:
+            from planner.plots import stage_chart
+            from planner.stages import outcomes_of
+
             st.markdown("**Interim looks**: probability of stopping at each look")
             show_table(stages)
+            outcomes = tables.stage_outcome_table(outcomes_of(result))
+            st.markdown(
+                "**How the trial ends** (per scenario and under the design prior; flip-flops where counted)"
+            )
+            show_table(outcomes)
+            show_chart(stage_chart(outcomes))
         reestimation = tables.reestimation_table(result)
         if reestimation is not None:
             from planner.adaptive import naive_finding, plan_of

@@ -373,6 +373,14 @@ def build_report(
             "the null)"
         )
     stages = tables.stages_table(result)
+    outcomes_html, outcomes_svg, outcomes_frame = "", "", None
+    if design.interim is not None:
+        from planner.plots import stage_chart
+        from planner.stages import outcomes_of
+
+        outcomes_frame = tables.stage_outcome_table(outcomes_of(result))
+        outcomes_html = _table(outcomes_frame, "How the trial ends, per scenario and under the design prior")
+        outcomes_svg = svg(stage_chart(outcomes_frame))
     ssr_html, ssr_text, ssr_rule, ssr_frame = "", "", "", tables.reestimation_table(result)
     if ssr_frame is not None:
         from planner.adaptive import naive_finding, plan_of
@@ -591,6 +599,8 @@ def build_report(
         ssr_frame.to_csv(out / "reestimation.csv", index=False)
     if fwer_frame is not None:
         fwer_frame.to_csv(out / "familywise_error.csv", index=False)
+    if outcomes_frame is not None:
+        outcomes_frame.to_csv(out / "outcomes_by_stage.csv", index=False)
     if power_points:
         curve_frame(power_points, "power").to_csv(out / "power_curve.csv", index=False)
     if assurance_points:
@@ -638,6 +648,8 @@ def build_report(
         drift_effect=drift_effect,
         ssr_html=ssr_html,
         multiple_html=multiple_html,
+        outcomes_html=outcomes_html,
+        outcomes_svg=outcomes_svg,
         fwer_html=fwer_html,
         fwer_text=fwer_text,
         ssr_text=ssr_text,
