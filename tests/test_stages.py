@@ -98,10 +98,10 @@ def test_exact_outcomes_and_flip_flops_equal_a_brute_force_simulation():
     for row in rows:
         eff, fut, flip_fut, flip_eff = _brute_force(d, draws[row.name], trials, rng)
         pairs = [
-            *zip([e.value for e in row.efficacy], eff),
-            *zip([f.value for f in row.futility], fut),
-            *zip(row.futility_then_success, flip_fut),
-            *zip(row.efficacy_then_failure, flip_eff),
+            *zip([e.value for e in row.efficacy], eff, strict=True),
+            *zip([f.value for f in row.futility], fut, strict=True),
+            *zip(row.futility_then_success, flip_fut, strict=True),
+            *zip(row.efficacy_then_failure, flip_eff, strict=True),
         ]
         for exact, simulated in pairs:
             assert abs(exact - simulated) <= 4 * math.sqrt(max(exact * (1 - exact), 1e-5) / trials), (
