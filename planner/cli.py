@@ -1191,6 +1191,45 @@ def stages_command(
     _out.print(table)
 
 
+@app.command("validate")
+def validate_command(
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Folder for validation.html (and .pdf).")
+    ] = Path("validation"),
+    references: Annotated[
+        Path | None, typer.Option(help="A folder of reference files (default: the shipped ones).")
+    ] = None,
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also print the PDF (Chromium).")] = True,
+) -> None:
+    """Run every reference value (published tables, rpact and other peers' values, with the call beside each)
+    and write the validation document: per method, the reference, its source, the planner's value, the
+    tolerance, pass or fail, the environment and the date. Exits 1 when any value fails.
+
+    Example: planner validate -o validation --no-pdf
+    """
+    from planner.validation import load_references, run, write_report
+
+    try:
+        outcomes = run(load_references(references))
+        path = write_report(outcomes, output, pdf=pdf)
+    except DesignError as err:
+        _fail(err, {"references:": "--references:", "pdf:": "--pdf:"})
+    failed = [o for o in outcomes if not o.passed]
+    _out.print(
+        f"{len(outcomes) - len(failed)} of {len(outcomes)} reference values pass; {len(failed)} fail -> {path}",
+        highlight=False,
+    )
+    for o in failed:
+        _out.print(
+            f"[bold red]FAIL[/] {o.reference.file} {o.reference.id}: expected {o.reference.expected:.10g} "
+            f"(tolerance {o.reference.tolerance:g}), planner {o.value if o.value is None else f'{o.value:.10g}'}"
+            + (f" ({o.error})" if o.error else ""),
+            highlight=False,
+        )
+    if failed:
+        raise typer.Exit(code=1)
+
+
 @app.command("simon")
 def simon_command(
     p0: Annotated[float, typer.Option(help="Unacceptable response rate (the null).")],

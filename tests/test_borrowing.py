@@ -203,10 +203,19 @@ def test_the_app_shows_the_drift_panel_for_a_design_with_a_control_prior():
 # 40 with the uniform prior (RBesT's test subtracts the uniform prior's Morita ESS of 2 and allows 2.5 points;
 # the table's numbers are those of 40 controls, within 0.5 points, exactly enumerated below). In percent, at
 # p_c = 0.1, ..., 0.6, delta 0 (type I error) and 0.3 (power).
-SCHMIDLI_TABLE_2 = {
-    (20, (4.0, 16.0)): [0.0, 1.6, 6.1, 13.7, 26.0, 44.4, 81.6, 87.8, 93.4, 97.9, 99.6, 100.0],
-    (40, (1.0, 1.0)): [1.8, 2.3, 2.4, 2.6, 2.8, 2.6, 89.7, 82.1, 79.5, 79.5, 81.9, 89.8],
-}
+def _schmidli():
+    """The table from planner/validation/schmidli2014.toml (the file `planner validate` reads too)."""
+    from planner.validation import load_references
+
+    table: dict = {}
+    for ref in load_references():
+        if ref.file == "schmidli2014.toml":
+            i = ref.inputs
+            table.setdefault((int(i["n_control"]), (i["a"], i["b"])), []).append(ref.expected)
+    return table
+
+
+SCHMIDLI_TABLE_2 = _schmidli()
 
 
 @pytest.mark.parametrize(("controls", "prior"), list(SCHMIDLI_TABLE_2))

@@ -57,17 +57,21 @@ def test_with_no_margin_the_score_z_is_the_pooled_z():
     assert np.allclose(fm, z, rtol=1e-9, atol=1e-12)
 
 
-# R: library(rpact); d <- getDesignGroupSequential(kMax = 1, alpha = 0.025, beta = 0.2, sided = 1)
-#    s <- getSampleSizeRates(d, pi1 = p1, pi2 = p2, thetaH0 = theta, allocationRatioPlanned = r)
-#    s$numberOfSubjects1; s$numberOfSubjects2   (rpact 3.3.4, R 4.2.2)
-RPACT_FM = [
-    # (pi1, pi2, thetaH0, allocation, n1, n2)
-    (0.8, 0.8, -0.1, 1.0, 254.2177046232, 254.2177046232),
-    (0.7, 0.75, -0.15, 1.0, 310.4969418815, 310.4969418815),
-    (0.85, 0.8, -0.1, 2.0, 138.8757437701, 69.4378718850),
-    (0.5, 0.5, -0.12, 0.5, 201.6716042610, 403.3432085219),
-    (0.9, 0.9, -0.05, 1.0, 580.7379053732, 580.7379053732),
-]
+# rpact 3.3.4 getSampleSizeRates(thetaH0 = -margin) sample sizes, with the R calls:
+# planner/validation/rpact_farrington_manning.toml -- the file `planner validate` reads too.
+def _rpact_fm():
+    from planner.validation import load_references
+
+    cases: dict = {}
+    for ref in load_references():
+        if ref.file == "rpact_farrington_manning.toml":
+            i = ref.inputs
+            key = (i["p1"], i["p2"], -i["margin"], i["allocation"])
+            cases.setdefault(key, [None, None])[int(i["arm"])] = ref.expected
+    return [(*key, n1, n2) for key, (n1, n2) in cases.items()]
+
+
+RPACT_FM = _rpact_fm()  # (pi1, pi2, thetaH0, allocation, n1, n2)
 
 
 @pytest.mark.parametrize(("p1", "p2", "theta", "r", "n1", "n2"), RPACT_FM)

@@ -25,15 +25,27 @@ from planner.precision import (
 ROOT = Path(__file__).resolve().parent.parent
 SINGLE_ARM = ROOT / "examples" / "zimislecel_single_arm.toml"
 
-# Newcombe RG. Two-sided confidence intervals for the single proportion: comparison of seven methods. Stat Med
-# 1998;17:857-72, Table II: 95% limits, method 3 (Wilson score) and method 5 (exact, Clopper-Pearson).
-NEWCOMBE = [
-    # x, n, (Wilson lower, upper), (Clopper-Pearson lower, upper)
-    (81, 263, (0.2553, 0.3662), (0.2527, 0.3676)),
-    (15, 148, (0.0624, 0.1605), (0.0578, 0.1617)),
-    (0, 20, (0.0000, 0.1611), (0.0000, 0.1684)),
-    (1, 29, (0.0061, 0.1718), (0.0009, 0.1776)),
-]
+
+# Newcombe RG. Stat Med 1998;17:857-72, Table II: 95% limits, Wilson (method 3) and exact (method 5):
+# planner/validation/newcombe1998.toml -- the file `planner validate` reads too.
+def _newcombe():
+    from planner.validation import load_references
+
+    cases: dict = {}
+    for ref in load_references():
+        if ref.file == "newcombe1998.toml":
+            i = ref.inputs
+            limits = cases.setdefault(
+                (i["x"], i["n"]), {"interval.wilson": [0, 0], "interval.clopper-pearson": [0, 0]}
+            )
+            limits[ref.method][int(i["side"])] = ref.expected
+    return [
+        (x, n, tuple(v["interval.wilson"]), tuple(v["interval.clopper-pearson"]))
+        for (x, n), v in cases.items()
+    ]
+
+
+NEWCOMBE = _newcombe()  # x, n, (Wilson lower, upper), (Clopper-Pearson lower, upper)
 
 
 @pytest.mark.parametrize(("x", "n", "wil", "cp"), NEWCOMBE)

@@ -14,92 +14,32 @@ from planner.sequential import (
     spending,
 )
 
-# Generated with R 4.2.2 and rpact 3.3.4 (equally spaced looks, one-sided alpha 0.025):
-#   d  <- getDesignGroupSequential(kMax = K, alpha = 0.025, sided = 1, typeOfDesign = td)   # td: asOF, asP
-#   d  <- getDesignGroupSequential(kMax = K, alpha = 0.025, sided = 1, typeOfDesign = "asHSD", gammaA = g)
-#   d$criticalValues; getDesignCharacteristics(d)$inflationFactor   # power 0.8 (rpact's default beta 0.2)
-RPACT = [
-    ("obrien-fleming", None, 2, [2.96258804272755, 1.96859564632177], 1.00372502996942),
-    ("pocock", None, 2, [2.15699921834468, 2.20097697526217], 1.12255022489621),
-    ("hsd", -4.0, 2, [2.74996593183522, 1.98113147169352], 1.00952138802822),
-    ("hsd", -2.0, 2, [2.47170425063439, 2.02465546876192], 1.0307171867748),
-    ("hsd", 1.0, 2, [2.15549695616402, 2.20269659906626], 1.12347217005598),
-    ("obrien-fleming", None, 3, [3.7103028732625, 2.51142748445272, 1.9930474832654], 1.01279481267116),
-    ("pocock", None, 3, [2.27942823891701, 2.29491113871336, 2.29593958705664], 1.1704193721217),
-    ("hsd", -4.0, 3, [3.01073948538569, 2.54653055220842, 1.99922635406256], 1.01654319769625),
-    ("hsd", -2.0, 3, [2.67752395343323, 2.38541793078184, 2.06374042481184], 1.04726348986977),
-    ("hsd", 1.0, 3, [2.28314135588847, 2.28444125503302, 2.30125536769629], 1.17243568111001),
-    (
-        "obrien-fleming",
-        None,
-        4,
-        [4.33263364604956, 2.96313159912825, 2.35904427617788, 2.01409014314413],
-        1.01963732917269,
-    ),
-    (
-        "pocock",
-        None,
-        4,
-        [2.36832770352391, 2.36752428859472, 2.3581683114171, 2.35003597289324],
-        1.19630537751615,
-    ),
-    (
-        "hsd",
-        -4.0,
-        4,
-        [3.15537303265962, 2.81834714859724, 2.4391318038106, 2.01364732533693],
-        1.02160472178962,
-    ),
-    (
-        "hsd",
-        -2.0,
-        4,
-        [2.80211888038309, 2.58010407537222, 2.34079170972109, 2.09034063667059],
-        1.05757200252629,
-    ),
-    (
-        "hsd",
-        1.0,
-        4,
-        [2.37610252716864, 2.35713227838278, 2.34990119189024, 2.35746853798628],
-        1.19895846092678,
-    ),
-    (
-        "obrien-fleming",
-        None,
-        5,
-        [4.87688494879076, 3.35701192170382, 2.68028006702662, 2.28981677442789, 2.03103206306696],
-        1.02471989146643,
-    ),
-    (
-        "pocock",
-        None,
-        5,
-        [2.43797668805001, 2.42681386321783, 2.41019413620234, 2.39664929360151, 2.38599970191717],
-        1.21261309910265,
-    ),
-    (
-        "hsd",
-        -4.0,
-        5,
-        [3.25266848844068, 2.98604594916105, 2.69165744632483, 2.37366699427366, 2.02532141655684],
-        1.02538896626431,
-    ),
-    (
-        "hsd",
-        -2.0,
-        5,
-        [2.89028214011261, 2.70848824828863, 2.51407634466887, 2.3149990811944, 2.10995402187109],
-        1.06463509092124,
-    ),
-    (
-        "hsd",
-        1.0,
-        5,
-        [2.44867724973775, 2.41898470371962, 2.39838170260191, 2.39123406261206, 2.39477340131998],
-        1.21566132782452,
-    ),
-]
+
+# rpact 3.3.4 critical values and inflation factors (equally spaced looks, one-sided alpha 0.025), with the R
+# calls: planner/validation/rpact_group_sequential.toml -- the file `planner validate` reads too.
+def _rpact_designs():
+    from planner.validation import load_references
+
+    designs: dict = {}
+    for ref in load_references():
+        if ref.file != "rpact_group_sequential.toml":
+            continue
+        i = ref.inputs
+        gamma = float(i["gamma"]) if i["spending"] == "hsd" else None
+        entry = designs.setdefault(
+            (i["spending"], gamma, int(i["looks"])), {"critical": {}, "inflation": None}
+        )
+        if ref.method == "group-sequential.critical":
+            entry["critical"][int(i["look"])] = ref.expected
+        else:
+            entry["inflation"] = ref.expected
+    return [
+        (kind, gamma, k, [e["critical"][look] for look in sorted(e["critical"])], e["inflation"])
+        for (kind, gamma, k), e in designs.items()
+    ]
+
+
+RPACT = _rpact_designs()
 
 
 @pytest.mark.parametrize(("kind", "gamma", "k", "critical", "inflation"), RPACT)
