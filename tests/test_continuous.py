@@ -9,23 +9,25 @@ from scipy import stats
 from planner import analytic, evaluate
 from tests.conftest import make_design, within_mcse
 
-# Reference values from R 4.x (stats package), printed with options(digits = 12):
-#   power.t.test(n=20, delta=1, sd=1, sig.level=0.025, type="two.sample", alternative="one.sided")$power
-#   power.t.test(n=50, delta=0.5, sd=1, sig.level=0.025, type="two.sample", alternative="one.sided")$power
-#   power.t.test(n=12, delta=0.8, sd=1.2, sig.level=0.05, type="one.sample", alternative="one.sided")$power
-#   power.t.test(power=0.9, delta=0.5, sd=1, sig.level=0.025, type="two.sample", alternative="one.sided")$n
-#   power.t.test(power=0.8, delta=1.48, sd=0.9, sig.level=0.025, type="two.sample", alternative="one.sided")$n
-#   power.t.test(power=0.9, delta=0.3, sd=1, sig.level=0.025, type="one.sample", alternative="one.sided")$n
-#   power.prop.test(n=100, p1=0.5, p2=0.7, sig.level=0.025, alternative="one.sided")$power
-#   power.prop.test(power=0.9, p1=0.4, p2=0.6, sig.level=0.025, alternative="one.sided")$n
-R_POWER_T2_N20 = 0.868952801692
-R_POWER_T2_N50 = 0.696888819104
-R_POWER_T1_N12 = 0.698190807833
-R_N_T2_D05 = 85.0312893854
-R_N_T2_HBA1C = 6.91113987
-R_N_T1_D03 = 118.686546284
-R_POWER_PROP = 0.82810940272
-R_N_PROP = 129.25288713
+
+# Reference values from R 4.x (stats package), printed with options(digits = 12), with their calls:
+# planner/validation/r_stats_power.toml, the file `planner validate` reads too.
+def _r_value(index: int) -> float:
+    from planner.validation import load_references
+
+    return next(
+        r.expected for r in load_references() if r.file == "r_stats_power.toml" and r.id == f"r-{index}"
+    )
+
+
+R_POWER_T2_N20 = _r_value(1)
+R_POWER_T2_N50 = _r_value(2)
+R_POWER_T1_N12 = _r_value(3)
+R_N_T2_D05 = _r_value(4)
+R_N_T2_HBA1C = _r_value(5)
+R_N_T1_D03 = _r_value(6)
+R_POWER_PROP = _r_value(7)
+R_N_PROP = _r_value(8)
 R_UNIROOT_TOL = 1e-3  # R solves for n with uniroot(tol = .Machine$double.eps^0.25)
 
 

@@ -147,7 +147,49 @@ def _decision2s(i: dict[str, Any]) -> float:
     return 100.0 * float(exact_power(design, rule_for(design), pc + float(i["delta"]), pc)[0])
 
 
+def _simon(index: int) -> Callable[[dict[str, Any]], float]:
+    def compute(i: dict[str, Any]) -> float:
+        from planner.simon import simon_oc
+
+        return float(simon_oc(int(i["r1"]), int(i["n1"]), int(i["r"]), int(i["n"]), float(i["p0"]))[index])
+
+    return compute
+
+
+def _r_stats(name: str) -> Callable[[dict[str, Any]], float]:
+    def compute(i: dict[str, Any]) -> float:
+        from planner import analytic
+
+        if name == "power-t-two-sample":
+            n = int(i["n"])
+            return float(analytic.power_t_two_sample(i["delta"], i["sd"], n, n, i["alpha"]))
+        if name == "power-t-one-sample":
+            return float(analytic.power_t_one_sample(i["delta"], i["sd"], int(i["n"]), i["alpha"]))
+        if name == "n-t-two-sample":
+            return float(analytic.n_t_two_sample(i["delta"], i["sd"], i["alpha"], i["power"]))
+        if name == "n-t-one-sample":
+            return float(analytic.n_t_one_sample(i["delta"], i["sd"], i["alpha"], i["power"]))
+        if name == "power-prop":
+            return float(analytic.power_two_proportions(i["p1"], i["p2"], int(i["n"]), i["alpha"]))
+        return float(analytic.n_two_proportions(i["p1"], i["p2"], i["alpha"], i["power"]))
+
+    return compute
+
+
 METHODS: dict[str, Callable[[dict[str, Any]], float]] = {
+    "simon.pet": _simon(1),
+    "simon.expected-n": _simon(2),
+    **{
+        f"r.{name}": _r_stats(name)
+        for name in (
+            "power-t-two-sample",
+            "power-t-one-sample",
+            "n-t-two-sample",
+            "n-t-one-sample",
+            "power-prop",
+            "n-prop",
+        )
+    },
     "group-sequential.critical": _gs_critical,
     "group-sequential.inflation": _gs_inflation,
     "farrington-manning.sample-size": _fm_sample_size,
