@@ -701,3 +701,15 @@ def test_browser_hostile_uploads_show_a_message_and_keep_the_design(server, arti
             assert page.get_by_text("Traceback").count() == 0
             assert metric_value(page, label) == want
         page.screenshot(path=str(artifacts / "hostile_upload.png"), full_page=True)
+
+
+def test_browser_five_concurrent_sessions_see_only_their_own_numbers(server, artifacts, tmp_path):
+    """Five browser sessions at once on one server, each with its own uploaded design, changing N for 20 s: every
+    card shows the API's number for that session's design and no card of another session ever appears."""
+    from tests.browser_load import run_load
+
+    url, _ = server
+    figures = run_load(url, sessions=5, seconds=20.0, folder=tmp_path)
+    assert figures["leaks"] == []
+    assert all(n >= 1 for n in figures["per_session_changes"].values()), figures["per_session_changes"]
+    (artifacts / "load.json").write_text(json.dumps(figures, indent=2))
