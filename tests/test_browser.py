@@ -633,7 +633,10 @@ def test_browser_margin_field_edit_and_a_wrong_sign(server, artifacts, tmp_path)
         page.locator("[data-testid='stMetric']", has_text=label).first.wait_for(timeout=60_000)
         wait_for_metric(page, label, f"{evaluate(design)['equal 0.8'].success.value:.4f}", "uploaded")
         box = page.get_by_role("spinbutton", name="Non-inferiority margin (a difference; empty: superiority)")
-        assert box.input_value() == "0.100"
+        deadline = time.time() + 30  # the fields are drawn after the cards: wait for the uploaded margin
+        while box.input_value() != "0.100":
+            assert time.time() < deadline, box.input_value()
+            time.sleep(0.05)
         box.fill("0.15")
         box.press("Enter")
         want = f"{evaluate(design.with_changes({'analysis.margin': 0.15}))['equal 0.8'].success.value:.4f}"

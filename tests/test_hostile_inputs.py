@@ -26,8 +26,10 @@ def _first(field: str, value: str) -> str:
 
 
 CORPUS = {
-    "array nesting bomb": ("x = " + "[" * 5000 + "]" * 5000, "nested too deeply"),
-    "inline table bomb": ("x = " + "{a = " * 3000 + "1" + "}" * 3000, "nested too deeply"),
+    # the parser's recursion stops a bomb ("nested too deeply to read") or the shape check does ("nested N
+    # levels deep"), depending on the Python build
+    "array nesting bomb": ("x = " + "[" * 5000 + "]" * 5000, "nested"),
+    "inline table bomb": ("x = " + "{a = " * 3000 + "1" + "}" * 3000, "nested"),
     "nested 30 levels": ("x = " + "[" * 30 + "1" + "]" * 30, "levels deep"),
     "ten million values": ("x = [" + ",".join(["1"] * 10_000_000) + "]", "characters"),
     "three hundred thousand values": ("x = [" + ",".join(["1"] * 300_000) + "]", "values"),
