@@ -53,6 +53,7 @@ def widget_defaults(design: Design) -> dict[str, Any]:
         "w_sims": max(
             [c for c in SIMS_CHOICES if c <= min(20_000, design.simulation.n_sims)] or [SIMS_CHOICES[0]]
         ),
+        "w_target_mcse": design.simulation.target_mcse,
     }
     if design.randomized:
         out["w_alloc"] = float(design.arms.allocation[0] / design.arms.allocation[1])
@@ -183,6 +184,8 @@ def edits_from_fields(
     rule = field_rule(design, values)
     shown = shown_fields(design, rule)
     edits: dict[str, Any] = {"arms.n": values["w_n"], "analysis.alpha": values["w_alpha"]}
+    if "w_target_mcse" in values:  # empty: the number of trials of the slider
+        edits["simulation.target_mcse"] = values["w_target_mcse"]
     if "w_dropout" in shown:
         edits["dropout.rate"] = values["w_dropout"]
         edits["dropout.strategy"] = values["w_strategy"]
@@ -255,7 +258,7 @@ def edits_from_fields(
     return edits
 
 
-REMOVABLE = ("interim", "analysis.margin")  # edits whose None removes the part
+REMOVABLE = ("interim", "analysis.margin", "simulation.target_mcse")  # edits whose None removes the part
 
 
 def apply_edits(base_toml: str, edits: dict[str, Any]) -> Design:
@@ -267,7 +270,14 @@ def apply_edits(base_toml: str, edits: dict[str, Any]) -> Design:
 
 
 def evaluate_toml(toml_text: str, n_sims: int, seed: int) -> Evaluation:
-    return evaluate(parse_design_text(toml_text), n_sims=n_sims, seed=seed)
+    """The design's evaluation; with simulation.target_mcse, as many trials as the target needs (up to the
+    design's n_sims, the cap) instead of ``n_sims``."""
+    design = parse_design_text(toml_text)
+    if design.simulation.target_mcse is not None:
+        from planner.engine import evaluate_to_precision
+
+        return evaluate_to_precision(design, design.simulation.target_mcse, seed=seed)
+    return evaluate(design, n_sims=n_sims, seed=seed)
 
 
 def to_toml(design: Design) -> str:

@@ -238,6 +238,7 @@ FIELD_SLOTS = (
     "analysis.threshold",
     "design_prior",
     "interim",
+    "simulation",
     "scenarios",
 )
 
@@ -290,7 +291,7 @@ def design_fields(base, values: dict, messages: dict) -> None:
     that name it just below it."""
     rule_now = ui.field_rule(base, values)
     shown = ui.shown_fields(base, rule_now)
-    drawn = {"arms.n", "analysis.rule", "analysis.alpha", "scenarios"} | {
+    drawn = {"arms.n", "analysis.rule", "analysis.alpha", "simulation", "scenarios"} | {
         slot
         for key, slot in (
             ("w_dropout", "dropout"),
@@ -411,6 +412,16 @@ def design_fields(base, values: dict, messages: dict) -> None:
             )
         note("interim")
     st.select_slider("Simulated trials per scenario (simulated designs)", list(ui.SIMS_CHOICES), key="w_sims")
+    st.number_input(
+        "Or a target Monte Carlo SE (empty: the trials above)",
+        value=None,
+        min_value=None,
+        step=0.001,
+        format="%.4f",
+        key="w_target_mcse",
+        help="Simulate until every probability's Monte Carlo SE is at most this, up to the design's n_sims.",
+    )
+    note("simulation")
     st.markdown(
         "**Scenarios** (true values per arm); edit the table"
         + (
@@ -630,6 +641,13 @@ def design_page() -> None:
             pinned.append({"label": label, "toml": toml_text, "n_sims": int(n_sims)})
             st.success(f"Pinned: {label}. Change the design and pin again, then open Compare designs.")
         show_table(tables.results_table(result))
+        if result.precision is not None:
+            pr = result.precision
+            (st.caption if pr["met"] else st.warning)(
+                f"Simulated until every Monte Carlo SE is at most {pr['target_mcse']:g}: {pr['n_sims']:,} trials "
+                f"per scenario (largest MCSE {pr['largest_mcse']:.4f})"
+                + ("" if pr["met"] else f"; NOT MET: the design's cap of {pr['cap']:,} trials was reached")
+            )
         if design.estimand is not None:
             import pandas as pd
 

@@ -75,3 +75,20 @@ def test_the_report_says_how_many_trials_the_target_took(tmp_path):
     want = evaluate_to_precision(d, 0.003)
     assert f"{want.n_sims:,} (curves" in out.html.read_text()
     assert "chosen so that every Monte Carlo SE is at most 0.003" in out.html.read_text()
+
+
+def test_the_app_field_sets_a_target_and_says_how_many_trials_it_took():
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_app import APP, load_text, results
+
+    d = _design().with_changes({"simulation.n_sims": 500_000})
+    at = load_text(AppTest.from_file(APP, default_timeout=120).run(), design_to_toml(d))
+    at.number_input(key="w_target_mcse").set_value(0.002).run()
+    assert not at.exception
+    want = evaluate_to_precision(d.with_changes({"simulation.target_mcse": 0.002}), 0.002)
+    assert any(f"{want.n_sims:,} trials per scenario" in c.value for c in at.caption)
+    table = results(at)
+    assert list(table["MCSE"]) == [f"{r.success.mcse:.4f}" for r in want.results]
+    at.number_input(key="w_target_mcse").set_value(0.5).run()  # out of range: named beside the field
+    assert not at.exception and any("simulation.target_mcse" in e.value for e in at.error)
