@@ -9,53 +9,32 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.browser_load import run_load  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.browser_load import app_server, run_load  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sessions", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=60.0)
-    args = parser.parse_args()
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "planner.cli", "app", "--port", str(port), "--address", "127.0.0.1"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    parser.add_argument(
+        "--heavy", action="store_true", help="One more user keeps the server busy with long simulations."
     )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
-        with tempfile.TemporaryDirectory() as folder:
-            figures = run_load(
-                url, sessions=args.sessions, seconds=args.seconds, folder=Path(folder), server_pid=proc.pid
-            )
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    args = parser.parse_args()
+    with app_server() as (url, pid), tempfile.TemporaryDirectory() as folder:
+        figures = run_load(
+            url,
+            sessions=args.sessions,
+            seconds=args.seconds,
+            folder=Path(folder),
+            server_pid=pid,
+            heavy=args.heavy,
+        )
     print(json.dumps(figures, indent=2))
 
 

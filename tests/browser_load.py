@@ -8,8 +8,14 @@ benchmarks/bench_load.py.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 import statistics
+import subprocess
+import sys
 import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +25,36 @@ from tests.browser_clock import CLOCK_SCRIPT
 
 CHROMIUM = "/usr/bin/chromium"
 SIZES = (40, 50, 60, 45)
+
+
+@contextlib.contextmanager
+def app_server() -> Iterator[tuple[str, int]]:
+    """The planner's app on a free port of 127.0.0.1, as `planner app` starts it: (url, server pid)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "planner.cli", "app", "--port", str(port), "--address", "127.0.0.1"],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("streamlit did not start")
+        yield url, proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
 
 
 def session_design(k: int):
@@ -32,6 +68,40 @@ def session_design(k: int):
             "scenarios": [{"name": f"s{k} power", "treatment": 0.62 + 0.03 * k}],
         }
     )
+
+
+def heavy_design():
+    """A design whose every change is a long simulation (ANCOVA, a target MCSE of 0.0005: about a million trials
+    per scenario): the load another user puts on the server."""
+    from pathlib import Path as _Path
+
+    from planner import load_design
+
+    root = _Path(__file__).resolve().parent.parent
+    return load_design(root / "examples" / "hba1c_randomized.toml").with_changes(
+        {"name": "heavy", "arms.n": 16, "simulation.n_sims": 2_000_000, "simulation.target_mcse": 0.0005}
+    )
+
+
+async def _heavy_session(browser: Any, url: str, folder: Path, stop: asyncio.Event) -> None:
+    """Keeps the server busy: uploads :func:`heavy_design` and changes N until ``stop``."""
+    path = folder / "heavy.toml"
+    path.write_text(design_to_toml(heavy_design()))
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = await context.new_page()
+    try:
+        await page.goto(url)
+        await page.locator("[data-testid='stMetric']").first.wait_for(timeout=120_000)
+        await page.locator("input[type=file]").first.set_input_files(str(path))
+        box = page.get_by_label("Participants (total N)")
+        i = 0
+        while not stop.is_set():
+            i += 1
+            await box.fill(str(14 + 2 * (i % 4)))
+            await box.press("Enter")
+            await asyncio.sleep(3.0)
+    finally:
+        await context.close()
 
 
 def _rss_kib(pid: int) -> int:
@@ -122,7 +192,9 @@ async def _wait_watch(page: Any, seconds: float) -> float:
         await asyncio.sleep(0.02)
 
 
-async def _run(url: str, sessions: int, seconds: float, folder: Path, server_pid: int | None) -> dict:
+async def _run(
+    url: str, sessions: int, seconds: float, folder: Path, server_pid: int | None, heavy: bool = False
+) -> dict:
     from playwright.async_api import async_playwright
 
     from planner.report import CHROMIUM_FLAGS
@@ -139,9 +211,14 @@ async def _run(url: str, sessions: int, seconds: float, folder: Path, server_pid
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_FLAGS))
         memory = asyncio.create_task(watch_memory())
+        stop = asyncio.Event()
+        busy = asyncio.create_task(_heavy_session(browser, url, folder, stop)) if heavy else None
         try:
             await asyncio.gather(*(_session(browser, url, k, folder, seconds, out) for k in range(sessions)))
         finally:
+            stop.set()
+            if busy is not None:
+                await busy
             memory.cancel()
             await browser.close()
     latencies = sorted(x for r in out.values() for x in r["latencies"])

@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,7 @@ if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
     pytest.skip("Debian's chromium is not installed (scripts/setup installs it)", allow_module_level=True)
 from playwright import sync_api  # noqa: E402
 
-from planner import evaluate, load_design  # noqa: E402
+from planner import evaluate, load_design, parse_design  # noqa: E402
 from planner.report import CHROMIUM_FLAGS  # noqa: E402
 from tests.browser_clock import CLOCK_SCRIPT, first_card_seconds, watch_card, watched_seconds  # noqa: E402
 
@@ -42,29 +41,11 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server():
-    port = free_port()
+    from tests.browser_load import app_server
+
     began = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "planner.cli", "app", "--port", str(port), "--address", "127.0.0.1"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("streamlit did not start")
+    with app_server() as (url, _pid):
         yield url, time.perf_counter() - began
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +68,17 @@ def app_page(url: str, **page_options):
             yield page
         finally:
             browser.close()
+
+
+NON_INFERIORITY_UPLOAD = parse_design(
+    {
+        "name": "non-inferiority upload",
+        "arms": {"kind": "randomized", "n": 120},
+        "endpoint": {"kind": "binary"},
+        "analysis": {"rule": "farrington-manning", "margin": 0.1},
+        "scenarios": [{"name": "equal 0.8", "treatment": 0.8, "control": 0.8}],
+    }
+)
 
 
 def upload(page, path) -> None:
@@ -533,17 +525,9 @@ def test_browser_upload_a_margin_design_then_choose_a_rule_without_one(server, a
     """Upload a Farrington-Manning design (margin 0.1): its power card is the API's; choosing Fisher's test in
     the rule box drops the margin (no message) and the card shows the API's type I error of the Fisher design
     (equal rates are its null); the uploaded N stays."""
-    from planner.design import design_to_toml, parse_design
+    from planner.design import design_to_toml
 
-    design = parse_design(
-        {
-            "name": "non-inferiority upload",
-            "arms": {"kind": "randomized", "n": 120},
-            "endpoint": {"kind": "binary"},
-            "analysis": {"rule": "farrington-manning", "margin": 0.1},
-            "scenarios": [{"name": "equal 0.8", "treatment": 0.8, "control": 0.8}],
-        }
-    )
+    design = NON_INFERIORITY_UPLOAD
     path = tmp_path / "ni.toml"
     path.write_text(design_to_toml(design))
     url, _ = server
@@ -613,17 +597,9 @@ def test_browser_margin_field_edit_and_a_wrong_sign(server, artifacts, tmp_path)
     """Upload a Farrington-Manning design (margin 0.1); type 0.15 in the margin field: the power card is the
     API's at 0.15; type -0.1: the message naming analysis.margin appears just below the field, the typed value
     stays and the card keeps the last valid number."""
-    from planner.design import design_to_toml, parse_design
+    from planner.design import design_to_toml
 
-    design = parse_design(
-        {
-            "name": "non-inferiority upload",
-            "arms": {"kind": "randomized", "n": 120},
-            "endpoint": {"kind": "binary"},
-            "analysis": {"rule": "farrington-manning", "margin": 0.1},
-            "scenarios": [{"name": "equal 0.8", "treatment": 0.8, "control": 0.8}],
-        }
-    )
+    design = NON_INFERIORITY_UPLOAD
     path = tmp_path / "ni_margin.toml"
     path.write_text(design_to_toml(design))
     url, _ = server
