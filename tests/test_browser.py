@@ -659,8 +659,8 @@ def test_browser_precision_target_on_the_sample_size_page(server, artifacts):
 
 
 def test_browser_hostile_uploads_show_a_message_and_keep_the_design(server, artifacts, tmp_path):
-    """Upload a nesting bomb and then a 5 MB string: each shows its message (no traceback, no hang) and the
-    default design's cards stay the API's."""
+    """Upload a nesting bomb, a 5 MB string and a 10^7-element array: each shows its message (no traceback, no
+    hang) and the default design's cards stay the API's."""
     from tests.test_hostile_inputs import CORPUS
 
     url, _ = server
@@ -669,7 +669,11 @@ def test_browser_hostile_uploads_show_a_message_and_keep_the_design(server, arti
     want = f"{evaluate(design)['Phase 1/2 estimate'].success.value:.4f}"
     with app_page(url) as page:
         wait_for_metric(page, label, want, "the default design")
-        for name, file_name in (("array nesting bomb", "bomb.toml"), ("a 5 MB string", "big.toml")):
+        for name, file_name in (
+            ("array nesting bomb", "bomb.toml"),
+            ("a 5 MB string", "big.toml"),
+            ("ten million values", "values.toml"),
+        ):
             text, words = CORPUS[name]
             path = tmp_path / file_name
             path.write_text(text)
