@@ -494,6 +494,9 @@ class MultipleEndpointSpec(_Spec):
     dispersion: Annotated[Float, Field(ge=0.0, le=100.0)] = Field(
         0.0, description="count endpoints: negative binomial dispersion (0: Poisson)"
     )
+    baseline_correlation: Annotated[Float, Field(ge=-0.99, le=0.99)] | None = Field(
+        None, description="continuous endpoints with analysis.rule = 'ancova': correlation with the baseline"
+    )
 
 
 class CompositeSpec(_Spec):
@@ -767,7 +770,9 @@ class Design(_Spec):
         assert m is not None
         return MultipleEndpoints(
             endpoints=tuple(
-                EndpointSpec(e.name, e.kind, e.sd, e.better, e.goal, e.exposure, e.dispersion)
+                EndpointSpec(
+                    e.name, e.kind, e.sd, e.better, e.goal, e.exposure, e.dispersion, e.baseline_correlation
+                )
                 for e in m.endpoints
             ),
             correlation=m.correlation,
@@ -779,6 +784,7 @@ class Design(_Spec):
             composites=tuple(Composite(c.name, c.all_of) for c in m.composites),
             alpha=self.analysis.alpha,
             binary_test=m.binary_test,
+            ancova=self.analysis.rule == "ancova" and self.randomized,
         )
 
     def hash(self) -> str:
@@ -1279,11 +1285,12 @@ def _multiple_problems(d: Design) -> Iterator[str]:
             if len(values) != arms:
                 want = "(value,)" if single else "(treatment, control)"
                 yield f"scenarios[{i}].endpoints.{name}: {want} for a {d.arms.kind} design, got {list(values)}"
-    if d.analysis.rule == "ancova":
-        yield (
-            "analysis.rule: with [multiple] the continuous endpoints are tested with the t test; 'ancova' is not "
-            "available there yet (use 't-pooled')"
-        )
+    for i, e in enumerate(m.endpoints):
+        if e.baseline_correlation is not None and (e.kind != "continuous" or d.analysis.rule != "ancova"):
+            yield (
+                f"multiple.endpoints[{i}].baseline_correlation: only continuous endpoints of an 'ancova' design "
+                "have one"
+            )
     try:
         d.multiple_spec()
     except DesignError as err:

@@ -104,7 +104,18 @@ def _arm_outcomes(me: MultipleEndpoints, truth: dict, arm: int, streams: BlockSt
         else:
             y = value + e.sd * z[:, :, j]
             mean = y.mean(axis=1)
-            out[e.name] = (mean, ((y - mean[:, None]) ** 2).sum(axis=1))
+            dy = y - mean[:, None]
+            if me.ancova:  # a baseline with correlation rho to the outcome's latent normal
+                rho = e.baseline_correlation or 0.0
+                noise = streams(f"patients.{('treatment', 'control')[arm]}.baseline.{j}").standard_normal(
+                    (size, n)
+                )
+                x = rho * z[:, :, j] + np.sqrt(1.0 - rho * rho) * noise
+                x_mean = x.mean(axis=1)
+                dx = x - x_mean[:, None]
+                out[e.name] = (mean, (dy**2).sum(axis=1), x_mean, (dx**2).sum(axis=1), (dx * dy).sum(axis=1))
+            else:
+                out[e.name] = (mean, (dy**2).sum(axis=1))
     for c in me.composites:
         success = np.logical_and.reduce([binary[x] for x in c.all_of])
         out[c.name] = (success.sum(axis=1), None)
@@ -149,8 +160,11 @@ def _p_values(me: MultipleEndpoints, t_out, c_out) -> np.ndarray:
     n1, n2 = me.sizes
     cols = []
     for h in me.hypotheses:
-        (a, ss_a), (b, ss_b) = t_out[h], c_out[h]
+        (a, ss_a), (b, ss_b) = t_out[h][:2], c_out[h][:2]
         kind = "binary" if ss_a is None else "continuous"
+        if kind == "continuous" and me.ancova:
+            cols.append(_ancova_p(me, h, t_out[h], c_out[h]))
+            continue
         with np.errstate(divide="ignore", invalid="ignore"):
             if kind == "binary" and me.binary_test == "fisher":
                 cols.append(fisher_pvalues(n1, n2)[a, b])
@@ -165,6 +179,23 @@ def _p_values(me: MultipleEndpoints, t_out, c_out) -> np.ndarray:
                 stat = sign * (a - b) / np.sqrt((ss_a + ss_b) / df * (1 / n1 + 1 / n2))
                 cols.append(special.stdtr(df, -stat))
     return np.column_stack(cols)
+
+
+def _ancova_p(me: MultipleEndpoints, h: str, t: tuple, c: tuple) -> np.ndarray:
+    """One-sided p-value of the treatment effect adjusted for the baseline (pooled within-arm slope; Senn 2007):
+    effect = (ybar_t - ybar_c) - b (xbar_t - xbar_c), df n1 + n2 - 3, as the ancova rule."""
+    n1, n2 = me.sizes
+    yt, syy_t, xt, sxx_t, sxy_t = t
+    yc, syy_c, xc, sxx_c, sxy_c = c
+    sxx, sxy, syy = sxx_t + sxx_c, sxy_t + sxy_c, syy_t + syy_c
+    df = n1 + n2 - 3
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = sxy / sxx
+        dx = xt - xc
+        effect = (yt - yc) - slope * dx
+        se = np.sqrt((syy - slope * sxy) / df * (1 / n1 + 1 / n2 + dx * dx / sxx))
+        sign = -1.0 if me._endpoint(h).better == "lower" else 1.0
+        return np.asarray(special.stdtr(df, -sign * effect / se))
 
 
 def _check_truth(me: MultipleEndpoints, truth: dict) -> None:

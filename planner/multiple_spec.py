@@ -27,6 +27,9 @@ class EndpointSpec:
     goal: float | None = None  # single arm: the performance goal
     exposure: float | None = None  # count: per participant
     dispersion: float = 0.0  # count: negative binomial (0: Poisson)
+    baseline_correlation: float | None = (
+        None  # continuous, with ancova: the outcome's correlation with its baseline
+    )
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class MultipleEndpoints:
     composites: tuple[Composite, ...] = ()
     alpha: float = 0.025
     binary_test: Literal["fisher", "z-pooled"] = "fisher"  # Fisher keeps its level at small counts
+    ancova: bool = False  # randomized: continuous endpoints adjusted for their baselines
     _chol: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -240,5 +240,15 @@ def test_the_hba1c_example_uses_ancova_with_the_sourced_correlation():
     assert anchor["correlation"] == pytest.approx(-(anchor["r_squared"] ** 0.5), abs=5e-4)
     assert "PLoS One 2016" in evidence["sources"][anchor["source"]]
     secondaries = load_design(root / "examples" / "hba1c_key_secondaries.toml")
-    with pytest.raises(DesignError, match="analysis.rule: with \\[multiple\\]"):
-        secondaries.with_changes({"analysis.rule": "ancova", "dropout.strategy": "missing"})
+    assert secondaries.analysis.rule == "ancova" and secondaries.multiple_spec().ancova
+    hba1c = next(e for e in secondaries.multiple.endpoints if e.name == "HbA1c change")
+    assert hba1c.baseline_correlation == anchor["correlation"]
+    with pytest.raises(DesignError, match=r"multiple\.endpoints\[1\]\.baseline_correlation: only continuous"):
+        secondaries.with_changes(
+            {
+                "multiple.endpoints": [
+                    e.model_dump() | ({"baseline_correlation": 0.3} if i == 1 else {})
+                    for i, e in enumerate(secondaries.multiple.endpoints)
+                ]
+            }
+        )

@@ -203,3 +203,52 @@ def test_the_report_shows_the_secondaries_and_the_least_favourable_configuration
     worst = frame.iloc[int(frame["FWER"].idxmax())]
     assert f"no effect on {worst['endpoints with no effect']}) has FWER {worst['FWER']:.4f}" in text
     assert "Several endpoints" in text and "HbA1c &lt; 7%" in text
+
+
+def test_randomized_ancova_in_multiple_equals_a_participant_level_regression():
+    """[multiple] with the ancova rule: each continuous endpoint adjusted for its own baseline (correlation rho
+    with the outcome). The rejection probability equals an independent simulation: per trial, least squares of y
+    on (1, arm, baseline) by the normal equations, the arm coefficient's t with n - 3 df."""
+    design = parse_design(
+        {
+            "name": "ancova multiple",
+            "arms": {"kind": "randomized", "n": 40},
+            "endpoint": {"kind": "continuous", "sd": 1.0, "baseline_correlation": 0.6},
+            "analysis": {"rule": "ancova"},
+            "dropout": {"rate": 0.0, "strategy": "missing"},
+            "multiple": {
+                "procedure": "none",
+                "hypotheses": ["y"],
+                "correlation": [[1.0]],
+                "endpoints": [{"name": "y", "kind": "continuous", "sd": 1.0, "baseline_correlation": 0.6}],
+            },
+            "scenarios": [{"name": "a", "treatment": 0.6, "control": 0.0, "endpoints": {"y": [0.6, 0.0]}}],
+        }
+    )
+    me = design.multiple_spec()
+    assert me.ancova
+    res = simulate_multiple(me, {"y": (0.6, 0.0)}, n_sims=100_000, seed=8)
+    rng = np.random.default_rng(9)
+    trials, n = 20_000, 20
+    z = rng.standard_normal((trials, 2 * n))
+    x = 0.6 * z + 0.8 * rng.standard_normal((trials, 2 * n))
+    arm = np.r_[np.ones(n), np.zeros(n)]
+    y = 0.6 * arm + z
+    design_matrix = np.stack([np.ones((trials, 2 * n)), np.broadcast_to(arm, (trials, 2 * n)), x], axis=2)
+    xtx = np.einsum("tij,tik->tjk", design_matrix, design_matrix)
+    beta = np.linalg.solve(xtx, np.einsum("tij,ti->tj", design_matrix, y)[..., None])[..., 0]
+    resid = y - np.einsum("tij,tj->ti", design_matrix, beta)
+    s2 = (resid**2).sum(axis=1) / (2 * n - 3)
+    se = np.sqrt(s2 * np.linalg.inv(xtx)[:, 1, 1])
+    ref = float(np.mean(stats.t.sf(beta[:, 1] / se, 2 * n - 3) <= 0.025))
+    est = res.unadjusted[0]
+    assert abs(est.value - ref) <= 4 * math.sqrt(est.mcse**2 + ref * (1 - ref) / trials), (est.value, ref)
+    # and the design's own primary analysis (the ancova rule) agrees
+    primary = evaluate_design_primary(design)
+    assert abs(primary.value - est.value) <= 4 * math.sqrt(primary.mcse**2 + est.mcse**2)
+
+
+def evaluate_design_primary(design):
+    from planner import evaluate
+
+    return evaluate(design, n_sims=100_000, seed=10, type_one_error=False)["a"].success
