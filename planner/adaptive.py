@@ -172,7 +172,7 @@ class Reestimation:
         if self.rule == "conditional-power":
             sizes = capped
         else:
-            planned_cp = special.ndtr(theta * np.sqrt(self.n2 / 2.0) / sd - gap)
+            planned_cp = conditional_power(self, z1, self.n2, theta, sd)
             promising = (planned_cp >= self.cp_min) & (planned_cp < self.target_power)
             sizes = np.where(promising, capped, self.n2)
         return np.where(self.stops(z1), 0, sizes).astype(np.int64)  # stopped at the interim: no stage 2
@@ -219,12 +219,14 @@ def _finite(value: Any) -> bool:
     )
 
 
-def conditional_power(design: Reestimation, z1: np.ndarray, m: Any, theta: Any = None) -> np.ndarray:
+def conditional_power(
+    design: Reestimation, z1: np.ndarray, m: Any, theta: Any = None, sd: Any = None
+) -> np.ndarray:
     """CP of the combination test given the stage-1 z, for m participants per arm in stage 2, under effect
-    ``theta`` (default: the interim estimate)."""
+    ``theta`` (default: the interim estimate) and standard deviation ``sd`` (default: the planned one)."""
     w1, w2 = design.weights
     effect = design.interim_effect(z1) if theta is None else theta
-    drift = np.asarray(effect) * np.sqrt(np.asarray(m) / 2.0) / design.sd
+    drift = np.asarray(effect) * np.sqrt(np.asarray(m) / 2.0) / (design.sd if sd is None else np.asarray(sd))
     return np.asarray(special.ndtr(drift - (design.critical - w1 * np.asarray(z1)) / w2))
 
 

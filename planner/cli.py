@@ -511,7 +511,7 @@ def _size_for_precision(
 ) -> None:
     """planner size --target-precision / --target-width (planner.precision)."""
     from planner.design import load_design
-    from planner.precision import _scenario, precision_of_design, smallest_n_for_precision
+    from planner.precision import scenario_rate, smallest_n_for_precision
 
     try:
         if len(targets) != 1:
@@ -522,8 +522,7 @@ def _size_for_precision(
         if target_precision is not None and threshold is None:
             raise DesignError("--threshold: required with --target-precision (e.g. 0.5)")
         design = load_design(design_file)
-        precision_of_design(design, threshold or 0.0, scenario=scenario, level=level, interval=interval)  # type: ignore[arg-type]
-        rate = _scenario(design, scenario).treatment
+        rate = scenario_rate(design, scenario)
         quantity = "p_lower_above" if target_precision is not None else "expected_width"
         search = smallest_n_for_precision(
             rate,

@@ -792,6 +792,16 @@ class Design(_Spec):
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
+    @property
+    def hypothetical_share(self) -> float:
+        """h: the probability of an intercurrent event whose strategy is hypothetical (its outcome set aside)."""
+        e = self.estimand
+        return (
+            0.0
+            if e is None
+            else sum(ev.probability for ev in e.intercurrent_events if ev.strategy == "hypothetical")
+        )
+
     def intercurrent_response(self, p: float) -> tuple[float, float]:
         """(theta, h): the response probability of an analysed participant when the intercurrent events take
         their strategies, and the probability h that the outcome is set aside (hypothetical strategies: imputed
@@ -802,7 +812,7 @@ class Design(_Spec):
             return p, 0.0
         events = e.intercurrent_events
         none = 1.0 - sum(ev.probability for ev in events)
-        h = sum(ev.probability for ev in events if ev.strategy == "hypothetical")
+        h = self.hypothetical_share
         observed = sum(
             ev.probability * (ev.response or 0.0)
             for ev in events
@@ -819,7 +829,7 @@ class Design(_Spec):
         e = self.estimand
         if e is None or not e.intercurrent_events:
             return self
-        h = self.intercurrent_response(0.5)[1]
+        h = self.hypothetical_share
         d, failure = self.dropout.rate, self.dropout.strategy == "failure"
         kept = 1.0 - d if failure else 1.0
         missing = 1.0 - (1.0 - h) * (1.0 if failure else 1.0 - d)

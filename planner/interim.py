@@ -188,7 +188,7 @@ def _sequential_prediction(
     at a later look (efficacy stops and the final analysis; futility stops obeyed as planned), by recursion
     over the stage counts from the observed count (exact: :mod:`planner.multistage`'s boundaries)."""
     from planner.mixtures import BetaMixture
-    from planner.multistage import _binom_pmf, _convolve, multistage_for
+    from planner.multistage import forward, multistage_for
     from planner.priors import analysis_mixture, resolve
 
     (x, m), n = observed[0], design.arms.n
@@ -198,19 +198,7 @@ def _sequential_prediction(
 
     def success(q: Any) -> np.ndarray:
         q = np.atleast_1d(np.asarray(q, dtype=float))
-        dens = np.zeros((q.size, x + 1))
-        dens[:, x] = 1.0
-        won = np.zeros(q.size)
-        previous = m
-        for k in ahead:
-            dens = _convolve(dens, _binom_pmf(b.analysed[k] - previous, q))
-            previous = b.analysed[k]
-            e = b.efficacy[k]
-            won += dens[:, e:].sum(axis=1)
-            dens[:, e:] = 0.0
-            if k < last:
-                dens[:, : b.futility[k]] = 0.0
-        return won
+        return np.asarray(forward(b, q, start=(x, m))["eff"].sum(axis=1))
 
     thin = 1.0 - design.dropout.rate if design.dropout.rate > 0.0 else 1.0
     trend = float(success(x / m if m > 0 else 0.0)[0])
@@ -304,9 +292,9 @@ def _critical_estimate(
     return hi, sign
 
 
-def _normal_success(mean: Any, var: Any, c: float, sign: float) -> float:
-    """Sum over components of P(sign * E >= sign * c), E ~ N(mean, var); ``mean`` and ``var`` broadcast
-    with the component weights already folded in by the caller (returns the elementwise tails' array sum)."""
+def _normal_success(mean: Any, var: Any, c: float, sign: float) -> np.ndarray:
+    """P(sign * E >= sign * c), E ~ N(mean, var), elementwise over the broadcast ``mean`` and ``var`` (the
+    callers weight and sum the components); a zero variance gives 0 or 1."""
     mean, var = np.broadcast_arrays(np.asarray(mean, dtype=float), np.asarray(var, dtype=float))
     with np.errstate(divide="ignore", invalid="ignore"):
         z = sign * (mean - c) / np.sqrt(var)

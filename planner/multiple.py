@@ -122,11 +122,6 @@ def _arm_outcomes(me: MultipleEndpoints, truth: dict, arm: int, streams: BlockSt
     return out
 
 
-def _kind(me: MultipleEndpoints, hypothesis: str) -> str:
-    names = {e.name: e.kind for e in me.endpoints}
-    return names.get(hypothesis, "binary")  # a composite is binary
-
-
 def _single_arm_p_values(me: MultipleEndpoints, out) -> np.ndarray:
     """One-sided p-values of each hypothesis against its endpoint's goal (module docstring)."""
     (n,) = me.sizes

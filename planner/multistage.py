@@ -126,6 +126,44 @@ def _tails(dens: np.ndarray) -> np.ndarray:
     return np.concatenate([np.cumsum(dens[::-1])[::-1], [0.0]])
 
 
+def forward(
+    b: CountBoundaries, q: np.ndarray, *, start: tuple[int, int] = (0, 0), flips: bool = False
+) -> dict[str, np.ndarray]:
+    """The recursion over the later stages of a single-arm design with count boundaries ``b``, from ``start``
+    = (responders, analysed) (the trial's beginning by default), per response probability of the analysed
+    (array q, shape (P,)): ``eff[:, k]`` and ``fut[:, k]`` the stops at look k (the last look's: final success and
+    failure; looks before ``start`` stay 0). With ``flips``, for each interim look, the probability of stopping
+    for futility when the remaining N - n_k participants would have brought the count to the final critical
+    count, and of stopping for efficacy when they would not (binomial tails)."""
+    x0, m0 = start
+    sizes, last = b.analysed, len(b.analysed) - 1
+    n, e_final = sizes[-1], b.efficacy[-1]
+    eff = np.zeros((q.size, last + 1))
+    fut = np.zeros((q.size, last + 1))
+    flip_fut = np.zeros((q.size, last))
+    flip_eff = np.zeros((q.size, last))
+    dens = np.zeros((q.size, x0 + 1))
+    dens[:, x0] = 1.0
+    previous = m0
+    for k, size in enumerate(sizes):
+        if size < m0:
+            continue
+        dens = _convolve(dens, _binom_pmf(size - previous, q))
+        previous = size
+        e = b.efficacy[k]
+        if flips and k < last:
+            x = np.arange(dens.shape[1])
+            reach = stats.binom.sf((e_final - x)[None, :] - 1, n - size, q[:, None])
+            flip_eff[:, k] = (dens * (1.0 - reach) * (x >= e)).sum(axis=1)
+            flip_fut[:, k] = (dens * reach * (x < b.futility[k])).sum(axis=1)
+        eff[:, k] = dens[:, e:].sum(axis=1)
+        dens[:, e:] = 0.0
+        f = e if k == last else b.futility[k]
+        fut[:, k] = dens[:, :f].sum(axis=1)
+        dens[:, :f] = 0.0
+    return {"eff": eff, "fut": fut, "flip_fut": flip_fut, "flip_eff": flip_eff}
+
+
 def multistage_available(design: Design) -> bool:
     """True when the design is a binary design with interim looks that this module enumerates: single arm
     (exact-binomial, z-score, posterior-probability), or two arms with the pooled z test and no missing dropouts."""

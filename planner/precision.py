@@ -37,6 +37,7 @@ __all__ = [
     "wilson",
     "precision",
     "precision_of_design",
+    "scenario_rate",
     "smallest_n_for_precision",
 ]
 
@@ -139,20 +140,25 @@ def precision_of_design(
 ) -> PrecisionPoint:
     """:func:`precision` for a single-arm binary design at its N (or ``n``) under a scenario's rate (default:
     the first scenario outside the null) and its dropout."""
-    if design.endpoint.kind != "binary" or design.randomized:
-        raise DesignError(
-            f"endpoint.kind: precision-based sizing is for single-arm binary designs, got {design.arms.kind} "
-            f"{design.endpoint.kind}"
-        )
-    sc = _scenario(design, scenario)
     return precision(
         design.arms.n if n is None else n,
-        sc.treatment,
+        scenario_rate(design, scenario),
         threshold,
         level=level,
         interval=interval,
         dropout=design.dropout,
     )
+
+
+def scenario_rate(design: Design, scenario: str | None = None) -> float:
+    """The response rate precision is computed at: the named scenario's, or the first outside the null; for
+    single-arm binary designs only (a message names endpoint.kind otherwise)."""
+    if design.endpoint.kind != "binary" or design.randomized:
+        raise DesignError(
+            f"endpoint.kind: precision-based sizing is for single-arm binary designs, got {design.arms.kind} "
+            f"{design.endpoint.kind}"
+        )
+    return float(_scenario(design, scenario).treatment)
 
 
 def _scenario(design: Design, name: str | None) -> Any:

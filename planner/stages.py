@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from planner.design import Design
 from planner.errors import DesignError
@@ -71,42 +70,10 @@ def _exact_available(design: Design) -> bool:
     )
 
 
-def _single_arm_recursion(design: Design, q: np.ndarray) -> dict[str, np.ndarray]:
-    """Per response probability of the analysed (array q, shape (P,)): stops per look and the flip-flops."""
-    from planner.multistage import _binom_pmf, _convolve, multistage_for
-
-    b = multistage_for(design).boundaries()
-    sizes, last = b.analysed, len(b.analysed) - 1
-    n, e_final = sizes[-1], b.efficacy[-1]
-    eff = np.zeros((q.size, last + 1))
-    fut = np.zeros((q.size, last + 1))
-    flip_fut = np.zeros((q.size, last))
-    flip_eff = np.zeros((q.size, last))
-    dens = np.ones((q.size, 1))
-    previous = 0
-    for k, size in enumerate(sizes):
-        dens = _convolve(dens, _binom_pmf(size - previous, q))
-        previous = size
-        e = b.efficacy[k]
-        x = np.arange(dens.shape[1])
-        if k < last:  # would the rest (N - n_k participants) reach the final critical count from x?
-            needed = e_final - x
-            reach = stats.binom.sf(needed[None, :] - 1, n - size, q[:, None])
-            above = x >= e
-            flip_eff[:, k] = (dens * (1.0 - reach) * above).sum(axis=1)
-            below = x < b.futility[k]
-            flip_fut[:, k] = (dens * reach * below).sum(axis=1)
-        eff[:, k] = dens[:, e:].sum(axis=1)
-        dens[:, e:] = 0.0
-        f = e if k == last else b.futility[k]
-        fut[:, k] = dens[:, :f].sum(axis=1)
-        dens[:, :f] = 0.0
-    return {"eff": eff, "fut": fut, "flip_fut": flip_fut, "flip_eff": flip_eff}
-
-
 def _exact_rows(design: Design) -> list[StageOutcomes]:
     from planner.assurance import DesignPriorSampler
     from planner.mixtures import BetaMixture, quadrature_01
+    from planner.multistage import forward, multistage_for
     from planner.priors import Point
 
     failure = design.dropout.strategy == "failure"
@@ -114,7 +81,7 @@ def _exact_rows(design: Design) -> list[StageOutcomes]:
     enrolled = np.array([look[0] for look in design.look_sizes], dtype=float)
 
     def row(name: str, weights: np.ndarray, rates: np.ndarray) -> StageOutcomes:
-        r = _single_arm_recursion(design, np.clip(rates * thin, 0.0, 1.0))
+        r = forward(multistage_for(design).boundaries(), np.clip(rates * thin, 0.0, 1.0), flips=True)
         avg = {k: weights @ v for k, v in r.items()}
         expected_n = float((avg["eff"] + avg["fut"]) @ enrolled)
         return StageOutcomes(

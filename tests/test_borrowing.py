@@ -222,24 +222,9 @@ SCHMIDLI_TABLE_2 = _schmidli()
 def test_the_exact_operating_characteristics_equal_schmidli_table_2(controls, prior):
     from planner.exact import exact_power
     from planner.rules import rule_for
+    from planner.validation import decision2s_design
 
-    design = parse_design(
-        {
-            "name": "Schmidli 2014",
-            "arms": {"kind": "randomized", "n": 40 + controls, "allocation": [40, controls]},
-            "endpoint": {"kind": "binary"},
-            "analysis": {
-                "rule": "posterior-probability",
-                "threshold": 0.975,
-                "prior": {"family": "beta", "components": [{"weight": 1.0, "a": 1.0, "b": 1.0}]},
-                "control_prior": {
-                    "family": "beta",
-                    "components": [{"weight": 1.0, "a": prior[0], "b": prior[1]}],
-                },
-            },
-            "scenarios": [{"name": "a", "treatment": 0.5, "control": 0.5}],
-        }
-    )
+    design = decision2s_design(40, controls, prior[0], prior[1])
     assert design.arms.sizes == (40, controls)
     rule = rule_for(design)
     got = [

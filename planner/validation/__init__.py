@@ -23,7 +23,16 @@ import numpy as np
 
 from planner.errors import DesignError
 
-__all__ = ["Reference", "Outcome", "METHODS", "load_references", "run", "write_report", "references_dir"]
+__all__ = [
+    "Reference",
+    "Outcome",
+    "METHODS",
+    "decision2s_design",
+    "load_references",
+    "run",
+    "write_report",
+    "references_dir",
+]
 
 
 def references_dir() -> Path:
@@ -119,30 +128,37 @@ def _interval(kind: str) -> Callable[[dict[str, Any]], float]:
     return compute
 
 
-def _decision2s(i: dict[str, Any]) -> float:
-    """Percent: the exact P(success) of the randomized posterior-probability design (uniform treatment prior)."""
+def decision2s_design(n_treatment: int, n_control: int, a: float, b: float) -> Any:
+    """The randomized posterior-probability design of RBesT's decision2S examples: a uniform treatment prior, a
+    Beta(a, b) control prior, success when P(p_t - p_c > 0 | data) > 0.975."""
     from planner.design import parse_design
-    from planner.exact import exact_power
-    from planner.rules import rule_for
 
-    nt, nc = int(i["n_treatment"]), int(i["n_control"])
-    design = parse_design(
+    return parse_design(
         {
             "name": "decision2S",
-            "arms": {"kind": "randomized", "n": nt + nc, "allocation": [nt, nc]},
+            "arms": {
+                "kind": "randomized",
+                "n": n_treatment + n_control,
+                "allocation": [n_treatment, n_control],
+            },
             "endpoint": {"kind": "binary"},
             "analysis": {
                 "rule": "posterior-probability",
                 "threshold": 0.975,
                 "prior": {"family": "beta", "components": [{"weight": 1.0, "a": 1.0, "b": 1.0}]},
-                "control_prior": {
-                    "family": "beta",
-                    "components": [{"weight": 1.0, "a": float(i["a"]), "b": float(i["b"])}],
-                },
+                "control_prior": {"family": "beta", "components": [{"weight": 1.0, "a": a, "b": b}]},
             },
             "scenarios": [{"name": "a", "treatment": 0.5, "control": 0.5}],
         }
     )
+
+
+def _decision2s(i: dict[str, Any]) -> float:
+    """Percent: the exact P(success) of :func:`decision2s_design` at the control rate and difference."""
+    from planner.exact import exact_power
+    from planner.rules import rule_for
+
+    design = decision2s_design(int(i["n_treatment"]), int(i["n_control"]), float(i["a"]), float(i["b"]))
     pc = float(i["control"])
     return 100.0 * float(exact_power(design, rule_for(design), pc + float(i["delta"]), pc)[0])
 
