@@ -315,8 +315,8 @@ def least_favourable(configs: list[dict], alpha: float) -> dict:
     sentence = (
         f"{'FAMILY-WISE ERROR ABOVE ALPHA' if above else 'The family-wise error is within alpha'}: the least "
         f"favourable null configuration (no effect on {where}) has FWER {est.value:.4f} (MCSE {est.mcse:.4f}) "
-        + ("> " if above else "against ")
-        + f"alpha {alpha:g}, over {len(configs)} configurations."
+        + (f"> alpha {alpha:g} + 2 MCSE" if above else f"<= alpha {alpha:g} + 2 MCSE")
+        + f", over {len(configs)} configurations."
     )
     return {"configuration": worst, "exceeds": above, "finding": sentence}
 
